@@ -1,0 +1,48 @@
+-- customer_rfm: raw recency / frequency / monetary inputs per customer (BRIEF §3).
+-- Parameters: $as_of (DATE): orders after this day are left out; refund rows apply whatever their date.
+-- Counted order: status counted and amount net of every refund > 0, on or before $as_of.
+-- monetary: net spend over counted orders, less refund rows that name no stored order
+--   (credit notes: they reduce their customer's monetary, never recency or frequency).
+-- Contact fields come from the customer's latest order that has them.
+-- Output columns: customer_id, customer_name, phone, email, first_order_at, last_order_at,
+--   frequency (BIGINT), spend (DECIMAL: net spend), unmatched_refunds (DECIMAL).
+-- Grain: one row per customer with at least one counted order.
+WITH refunds_by_order AS (
+    SELECT order_id, sum(amount) AS refunded
+    FROM rfm_refunds
+    GROUP BY order_id
+),
+orders_net AS (
+    SELECT o.customer_id, o.ordered_at, o.status, o.customer_name, o.phone, o.email,
+           o.amount - o.refund_amount - coalesce(r.refunded, 0) AS net_amount
+    FROM rfm_orders AS o
+    LEFT JOIN refunds_by_order AS r USING (order_id)
+    WHERE o.customer_id IS NOT NULL
+      AND CAST(o.ordered_at AS DATE) <= $as_of
+),
+unmatched AS (
+    SELECT f.customer_id, sum(f.amount) AS refunded
+    FROM rfm_refunds AS f
+    WHERE f.customer_id IS NOT NULL
+      AND NOT EXISTS (SELECT 1 FROM rfm_orders AS o WHERE o.order_id = f.order_id)
+    GROUP BY f.customer_id
+),
+per_customer AS (
+    SELECT customer_id,
+           arg_max(customer_name, ordered_at) FILTER (WHERE customer_name IS NOT NULL) AS customer_name,
+           arg_max(phone, ordered_at) FILTER (WHERE phone IS NOT NULL)                 AS phone,
+           arg_max(email, ordered_at) FILTER (WHERE email IS NOT NULL)                 AS email,
+           min(ordered_at) FILTER (WHERE status = 'counted' AND net_amount > 0)        AS first_order_at,
+           max(ordered_at) FILTER (WHERE status = 'counted' AND net_amount > 0)        AS last_order_at,
+           count(*) FILTER (WHERE status = 'counted' AND net_amount > 0)               AS frequency,
+           coalesce(sum(net_amount) FILTER (WHERE status = 'counted' AND net_amount > 0), 0) AS counted_spend
+    FROM orders_net
+    GROUP BY customer_id
+)
+SELECT p.customer_id, p.customer_name, p.phone, p.email, p.first_order_at, p.last_order_at,
+       p.frequency,
+       p.counted_spend - coalesce(u.refunded, 0) AS spend,
+       coalesce(u.refunded, 0)                   AS unmatched_refunds
+FROM per_customer AS p
+LEFT JOIN unmatched AS u USING (customer_id)
+WHERE p.frequency > 0;

@@ -1,0 +1,3 @@
+from rfm_cli.cli import main
+
+main()

@@ -1,0 +1,271 @@
+"""What every command shares: global state, option types, the stderr console, report printing."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+if TYPE_CHECKING:
+    from rfm_cli.core.config import Settings
+    from rfm_cli.core.ingest.pipeline import FileReport, ImportOptions
+    from rfm_cli.core.rules import RuleSet
+    from rfm_cli.core.scoring import ScoreResult
+
+
+# What this run did, for --log-json: commands add to it, `rfm_cli.cli.main` prints it once at exit.
+RUN_LOG: dict[str, Any] = {}
+
+
+def log(**fields: Any) -> None:
+    RUN_LOG.update(fields)
+
+
+@dataclass
+class State:
+    db_flag: Path | None
+    wait: float
+    quiet: bool
+    debug: bool
+    _settings: Any = field(default=None, repr=False)
+
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:
+            from rfm_cli.core.config import load_settings
+
+            self._settings = load_settings()
+        return self._settings
+
+    @property
+    def db(self) -> str:
+        return str(self.settings.get("db", str(self.db_flag) if self.db_flag else None))
+
+    def say(self, message: str) -> None:
+        """A message for a person, on stderr; silenced by --quiet."""
+        if not self.quiet:
+            console().print(message, highlight=False, soft_wrap=True, markup=False)
+
+
+_console = None
+
+
+def console():
+    global _console
+    if _console is None:
+        from rich.console import Console
+
+        # Not a terminal (a log, a pipe): wide enough that tables are not cut to 80 columns.
+        wide = None if sys.stderr.isatty() else 200
+        _console = Console(stderr=True, highlight=False, width=wide)
+    return _console
+
+
+def state(ctx: typer.Context) -> State:
+    return ctx.obj
+
+
+# ------------------------------------------------------------------ shared options
+
+AsOf = Annotated[
+    str | None,
+    typer.Option(
+        "--as-of",
+        metavar="YYYY-MM-DD|today",
+        help="The day the scores describe (default: date of the latest counted order).",
+    ),
+]
+Scheme = Annotated[
+    str | None,
+    typer.Option(
+        "--scheme",
+        metavar="tiers|classic",
+        help="tiers (diamond/gold/potential/dormant) or classic (11 named segments) (default: tiers).",
+    ),
+]
+RulesFile = Annotated[
+    Path | None,
+    typer.Option("--rules", metavar="FILE", help="A rules file (TOML) laid over the built-in rules."),
+]
+MapOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--map",
+        metavar="FIELD=HEADER",
+        help="Read FIELD from column HEADER, e.g. --map customer_id=买家会员名. Repeatable.",
+    ),
+]
+MaxRejects = Annotated[
+    str | None,
+    typer.Option(
+        "--max-rejects",
+        metavar="N|P%",
+        help="Fail the import when more rows than this are unreadable (default: 1%).",
+    ),
+]
+Format = Annotated[
+    str | None,
+    typer.Option(
+        "--format",
+        "-f",
+        metavar="csv|parquet|json|xlsx",
+        help="Output format (default: from the file name, else csv).",
+    ),
+]
+
+
+def load_rules(st: State, scheme: str | None, rules_file: Path | None) -> RuleSet:
+    from rfm_cli.core.rules import load_rules as _load
+
+    return _load(st.settings.get("scheme", scheme), st.settings.rules_overrides(rules_file))
+
+
+Source = Annotated[str | None, typer.Option("--source", metavar="NAME",
+                                            help="Force a platform profile (taobao, jd, pinduoduo, douyin, shopify, "
+                                                 "woocommerce, amazon, online_retail, online_retail_ii, canonical, "
+                                                 "generic_en, generic_zh, or one from rfm.toml) (default: detected).")]
+DateFormat = Annotated[str | None, typer.Option("--date-format", metavar="FORMAT",
+                                                help="Day/month order of slashed dates, e.g. %d/%m/%Y or %m/%d/%Y "
+                                                     "(default: settled by the data, else an error).")]
+
+
+def import_options(st: State, maps: list[str] | None, max_rejects: str | None, source: str | None = None,
+                   date_format: str | None = None) -> ImportOptions:
+    from rfm_cli.core.ingest.mapping import parse_map_options
+    from rfm_cli.core.ingest.pipeline import ImportOptions, max_rejects_allowed
+    from rfm_cli.core.ingest.staging import normalise_date_format
+
+    limit = str(st.settings.get("max_rejects", max_rejects))
+    max_rejects_allowed(limit, 100)  # refuse a bad value now, not on the night a bad row arrives
+    return ImportOptions(overrides=parse_map_options(maps or []), max_rejects=limit,
+                         source=st.settings.get("source", source),
+                         date_format=normalise_date_format(st.settings.get("date_format", date_format)),
+                         user_profiles=st.settings.file_values.get("profiles"))
+
+
+
+
+def print_import_reports(st: State, reports: list[FileReport]) -> None:
+    log(files=[
+        {"file": r.source_file, "skipped_as": r.skipped_as} if r.skipped_as else
+        {"file": r.source_file, "rows_read": r.rows_read, "imported": r.imported, "duplicates": r.duplicates,
+         "excluded": r.excluded, "rejected": r.rejected, "orders_updated": r.orders_updated}
+        for r in reports])
+    if st.quiet:
+        return
+    from rich.table import Table
+
+    table = Table(title="Import", title_justify="left")
+    for name in ("file", "rows read", "imported", "duplicates", "excluded", "rejected"):
+        table.add_column(name, justify="left" if name == "file" else "right")
+    for r in reports:
+        if r.skipped_as:
+            table.add_row(r.source_file, "skipped: same bytes already imported from " + r.skipped_as, "", "", "", "")
+            continue
+        excluded = f"{r.excluded_total:,}"
+        if r.excluded:
+            excluded += " (" + ", ".join(f"{k} {v:,}" for k, v in r.excluded.items()) + ")"
+        table.add_row(
+            r.source_file,
+            f"{r.rows_read:,}",
+            f"{r.imported:,}",
+            f"{r.duplicates:,}",
+            excluded,
+            f"{r.rejected:,}",
+        )
+    console().print(table)
+    for r in reports:
+        if r.orders_updated:
+            st.say(f"{r.source_file}: {r.orders_updated:,} stored orders updated to this file's state")
+        for reject in r.first_rejects[:3]:
+            st.say(
+                f"{r.source_file}: line {reject['line']} rejected ({reject['column']}: {reject['reason']})"
+            )
+        if r.rejected > 3:
+            st.say(
+                f"{r.source_file}: {r.rejected:,} rows rejected in all; they are kept in the database's "
+                "rfm_rejects table"
+            )
+
+
+def print_cut_points(st: State, result: ScoreResult) -> None:
+    """The cut points in force, reported with every run (BRIEF §3)."""
+    if st.quiet:
+        return
+    rules = result.rules
+    st.say(
+        f"as of {result.as_of}: {result.customers.height:,} customers scored, "
+        f"{rules.scheme} scheme ({rules.source})"
+    )
+    for dimension in ("recency", "frequency", "monetary"):
+        rule = rules.dimension(dimension)
+        if rule.method == "fixed":
+            st.say(f"  {rule.describe()}")
+        else:
+            bands = result.cut_points.filter(dimension=dimension)
+            parts = [
+                f"{row['score']}: {row['min_value']:,.2f}-{row['max_value']:,.2f}"
+                for row in bands.iter_rows(named=True)
+                if row["customers"]
+            ]
+            st.say(f"  {dimension}: quantile; " + ", ".join(parts))
+
+
+def print_summary(st: State, result: ScoreResult) -> None:
+    log(as_of=result.as_of.isoformat(), customers=result.customers.height,
+        tiers={row["tier"]: row["customers"] for row in result.summary().iter_rows(named=True)})
+    if st.quiet:
+        return
+
+    from rich.table import Table
+
+    table = Table(title=f"Tiers as of {result.as_of}", title_justify="left")
+    for name in ("tier", "", "customers", "share", "revenue", "revenue share"):
+        table.add_column(name, justify="left" if name in ("tier", "") else "right")
+    for row in result.summary().iter_rows(named=True):
+        table.add_row(
+            row["tier"],
+            row["label_zh"],
+            f"{row['customers']:,}",
+            f"{row['customer_pct']:.1f}%",
+            f"{row['revenue']:,.2f}",
+            f"{row['revenue_pct']:.1f}%",
+        )
+    console().print(table)
+
+
+def stdout_is_terminal() -> bool:
+    return sys.stdout.isatty()
+
+
+OutputOption = Annotated[str | None, typer.Option("--output", "-o", metavar="PATH|-",
+                                                     help="Write the table to PATH, or - for stdout "
+                                                          "(default: stdout when piped, else shown).")]
+
+
+def emit_table(st: State, frame: Any, title: str, output: str | None) -> None:
+    """A table for people or programs: CSV on stdout when piped (or -o -), a file with -o PATH,
+    else shown on the terminal (stderr)."""
+    from rfm_cli.core.sinks import format_for, write_file, write_stdout
+
+    if output == "-" or (output is None and not stdout_is_terminal()):
+        write_stdout(frame, "csv")
+        return
+    if output is not None:
+        path = Path(output)
+        write_file(frame, format_for(path, None), path)
+        st.say(f"wrote {frame.height:,} rows to {path}")
+        return
+    if st.quiet:
+        return
+    from rich.table import Table
+
+    table = Table(title=title, title_justify="left")
+    for column in frame.columns:
+        table.add_column(column, justify="right" if frame[column].dtype.is_numeric() else "left")
+    for row in frame.iter_rows():
+        table.add_row(*["" if v is None else (f"{v:,}" if isinstance(v, int) else str(v)) for v in row])
+    console().print(table)

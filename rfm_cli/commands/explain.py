@@ -1,0 +1,113 @@
+"""rfm explain CUSTOMER_ID: every number behind one customer's tier."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from rfm_cli.commands._common import (
+    AsOf,
+    MapOption,
+    Source,
+    DateFormat,
+    RulesFile,
+    Scheme,
+    console,
+    import_options,
+    load_rules,
+    state,
+)
+
+HELP = """Show one customer's orders (counted or not, and why), raw values, scores, the cut points in
+force and the rule that put them in their tier.
+
+The account is shown on stderr; --format json writes it to stdout for scripts.
+
+Example: rfm explain C00042"""
+
+
+def command(
+    ctx: typer.Context,
+    customer_id: Annotated[str, typer.Argument(help="The customer's id as stored.", show_default=False)],
+    files: Annotated[
+        list[Path] | None,
+        typer.Argument(help="Explain from these exports instead of the database.", show_default=False),
+    ] = None,
+    fmt: Annotated[
+        str, typer.Option("--format", "-f", metavar="text|json", help="text (stderr) or json (stdout).")
+    ] = "text",
+    as_of: AsOf = None,
+    scheme: Scheme = None,
+    rules_file: RulesFile = None,
+    maps: MapOption = None,
+    source: Source = None,
+    date_format: DateFormat = None,
+) -> None:
+    from rfm_cli.core import api
+    from rfm_cli.core.errors import UsageError
+    from rfm_cli.core.scoring import parse_as_of
+
+    st = state(ctx)
+    if fmt not in ("text", "json"):
+        raise UsageError(f"--format {fmt!r} is not supported here; use text or json")
+    rules = load_rules(st, scheme, rules_file)
+    account = api.explain(
+        st.db, files, customer_id, rules, parse_as_of(as_of), import_options(st, maps, None, source, date_format), wait=st.wait
+    )
+    if fmt == "json":
+        sys.stdout.write(json.dumps(account, ensure_ascii=False, indent=2, default=str) + "\n")
+    else:
+        show(account)
+
+
+def show(account: dict) -> None:
+    from rich.markup import escape
+    from rich.table import Table
+
+    out = console()
+    out.print(
+        f"[bold]customer {escape(account['customer_id'])}[/bold] as of {account['as_of']} "
+        f"({account['scheme']} scheme, rules: {escape(account['rules_source'])})"
+    )
+    table = Table(title="Orders", title_justify="left")
+    for name in ("order", "date", "status", "amount", "refunded", "net", "counted", "why not"):
+        table.add_column(name, justify="right" if name in ("amount", "refunded", "net") else "left")
+    for o in account["orders"]:
+        refunded = o["refund_amount"] + o["later_refunds"]
+        table.add_row(
+            o["order_id"],
+            o["ordered_at"] or "(no date)",
+            o["raw_status"] or o["status"],
+            f"{o['amount']:,.2f}",
+            f"{refunded:,.2f}",
+            f"{o['net_amount']:,.2f}",
+            "yes" if o["counted"] else "no",
+            o["not_counted_reason"] or "",
+        )
+    out.print(table)
+    for r in account["refund_rows_without_order"]:
+        out.print(
+            f"refund {r['refund_key']} on {r['refunded_at']}: -{r['amount']:,.2f} names no stored order, "
+            "so it reduces monetary"
+        )
+    if account.get("orders_after_as_of"):
+        out.print(f"{account['orders_after_as_of']} orders after {account['as_of']} are left out (see --as-of)")
+    if not account["scored"]:
+
+        out.print(f"not scored: {account['reason']}")
+        return
+    values = account["values"]
+    out.print(f"recency_days = {values['recency_rule']}")
+    out.print(f"frequency    = {values['frequency_rule']} = {values['frequency']}")
+    out.print(f"monetary     = {values['monetary_rule']} = {values['monetary']:,.2f}")
+    for name, score in account["scores"].items():
+        out.print(escape(f"{name} = {score['score']}: {score['band']}  [{score['rule']}]"))
+    out.print(f"rfm_code = {account['rfm_code']}")
+    for check in account["rules_checked"]:
+        verdict = "[green]matches[/green]" if check["matched"] else "no"
+        out.print(f"  {check['tier']:<20} when {check['with_values']}: {verdict}")
+    out.print(f"[bold]tier: {account['tier']}[/bold] {account['tier_label_zh']} ({account['tier_why']})")

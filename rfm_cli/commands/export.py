@@ -1,0 +1,156 @@
+"""rfm export --out-dir DIR: lists per tier and channel, from the database."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from rfm_cli.commands._common import AsOf, RulesFile, Scheme, load_rules, print_cut_points, print_summary, state
+
+HELP = """Write the segment lists from the database: per tier and channel, plus summary.csv,
+cut_points.csv and manifest.json (rows written and dropped with reasons, sha256, as-of date, rules).
+
+Channels: csv (full rows, the default, DIR/<tier>.csv), sms, coupon, email, shopify, klaviyo,
+mailchimp, google, meta (DIR/<channel>/<tier>.csv). Opt-outs (--exclude, `rfm suppress`, an
+accepts-marketing column) are honoured and counted. Files appear whole or not at all.
+
+Examples:
+  rfm export --out-dir segments
+  rfm export --out-dir winback --tier dormant --recency-days 60:90 --channel sms --sms-vars name,coupon --codes codes.txt
+  rfm export --tier diamond --channel meta -o - > diamond-meta.csv"""
+
+TierOption = Annotated[Optional[list[str]], typer.Option("--tier", "--segment", metavar="NAME",
+                                                         help="Only this tier (classic scheme: segment). Repeatable.")]
+ChannelOption = Annotated[Optional[list[str]], typer.Option(
+    "--channel", "-c", metavar="NAME", help="csv|sms|coupon|email|shopify|klaviyo|mailchimp|google|meta; "
+                                           "repeatable or comma-separated (default: csv).")]
+ListFormat = Annotated[str, typer.Option("--format", "-f", metavar="csv|parquet|json|xlsx",
+                                         help="Format of the lists.")]
+RecencyDays = Annotated[Optional[str], typer.Option("--recency-days", metavar="FROM:TO",
+                                                    help="Only customers whose last order was FROM..TO days ago.")]
+MinOrders = Annotated[Optional[int], typer.Option("--min-orders", metavar="N", help="Only customers with N+ orders.")]
+MinMonetary = Annotated[Optional[float], typer.Option("--min-monetary", metavar="X",
+                                                      help="Only customers who spent at least X.")]
+Exclude = Annotated[Optional[list[Path]], typer.Option("--exclude", metavar="FILE",
+                                                       help="Opt-outs: phones, emails or ids in any column layout.")]
+PhoneFormat = Annotated[str, typer.Option("--phone-format", metavar="national|e164",
+                                          help="SMS/coupon phones as 11 digits or +86…")]
+Region = Annotated[str, typer.Option("--region", metavar="CC", help="Country of numbers written without one.")]
+SmsVars = Annotated[Optional[str], typer.Option("--sms-vars", metavar="name,tier,coupon",
+                                                help="Template-variable columns of the SMS list.")]
+BatchSize = Annotated[Optional[int], typer.Option("--batch-size", metavar="N",
+                                                  help="Split SMS lists into numbered files of N rows.")]
+CouponKey = Annotated[str, typer.Option("--coupon-key", metavar="customer_id|phone",
+                                        help="The key of coupon/crowd uploads.")]
+Codes = Annotated[Optional[Path], typer.Option("--codes", metavar="FILE",
+                                               help="Coupon codes, one per line; each used once.")]
+NoHash = Annotated[bool, typer.Option("--no-hash", help="google/meta lists in plain normalised text.")]
+Lang = Annotated[str, typer.Option("--lang", metavar="en|zh", help="zh: Chinese headers and tier labels.")]
+Cooldown = Annotated[Optional[int], typer.Option("--cooldown", metavar="DAYS",
+                                                 help="Leave out customers put on the same list in the "
+                                                      "last DAYS days (by as-of date).")]
+Encoding = Annotated[str, typer.Option("--encoding", metavar="utf-8|utf-8-sig",
+                                       help="utf-8-sig adds a BOM so Excel on Windows reads Chinese.")]
+
+
+def build_spec(out_dir, tiers, channels, fmt, recency_days, min_orders, min_monetary, phone_format, region, sms_vars,
+               batch_size, coupon_key, codes, no_hash, lang, encoding, cooldown=None):
+    from rfm_cli.core.channels import SMS_VARS, ChannelOptions, parse_channels
+    from rfm_cli.core.errors import UsageError
+    from rfm_cli.core.segments import ExportSpec, Selection, parse_range, read_codes
+    from rfm_cli.core.sinks import format_for
+
+    if phone_format not in ("national", "e164"):
+        raise UsageError(f"--phone-format {phone_format!r} is not a phone format; use national or e164")
+    if lang not in ("en", "zh"):
+        raise UsageError(f"--lang {lang!r} is not a language of rfm; use en or zh")
+    if encoding not in ("utf-8", "utf-8-sig"):
+        raise UsageError(f"--encoding {encoding!r} is not supported; use utf-8 or utf-8-sig")
+    if coupon_key not in ("customer_id", "phone"):
+        raise UsageError(f"--coupon-key {coupon_key!r} is not a key; use customer_id or phone")
+    if cooldown is not None and cooldown < 1:
+        raise UsageError("--cooldown is below 1 day; pass --cooldown DAYS with DAYS >= 1, or leave it out")
+    if batch_size is not None and batch_size < 1:
+        raise UsageError("--batch-size is below 1; pass --batch-size N with N >= 1 (e.g. 1000), or leave it out")
+    variables = tuple(v.strip() for v in (sms_vars or "").split(",") if v.strip())
+    unknown = [v for v in variables if v not in SMS_VARS]
+    if unknown:
+        raise UsageError(f"--sms-vars {unknown[0]!r} is not a variable; use some of {', '.join(SMS_VARS)}")
+    return ExportSpec(
+        out_dir=out_dir, fmt=format_for(None, fmt), channels=parse_channels(channels),
+        selection=Selection(tiers=tiers, recency_days=parse_range(recency_days), min_orders=min_orders,
+                            min_monetary=min_monetary),
+        options=ChannelOptions(phone_format=phone_format, default_region=region.upper(), sms_vars=variables,
+                               coupon_key=coupon_key, hashed=not no_hash, lang=lang),
+        batch_size=batch_size, codes=read_codes(codes) if codes else None, encoding=encoding,
+        cooldown_days=cooldown,
+    )
+
+
+def print_manifest(st, manifest: dict) -> None:
+    from rfm_cli.commands._common import log
+
+    log(files_written=len(manifest.get("files", [])),
+        entered={f["tier"]: f["rows"] for f in manifest.get("files", []) if f["channel"] == "entered"} or None)
+
+    for entry in manifest.get("files", []):
+        dropped = ", ".join(f"{k} {v:,}" for k, v in entry["dropped"].items())
+        st.say(f"  {entry['path']}: {entry['rows']:,} rows" + (f" (dropped: {dropped})" if dropped else ""))
+    if manifest.get("coupon_codes_left") is not None:
+        st.say(f"  coupon codes left unused: {manifest['coupon_codes_left']:,}")
+
+
+def command(
+    ctx: typer.Context,
+    out_dir: Annotated[Optional[Path], typer.Option("--out-dir", "-d", metavar="DIR", help="Folder for the lists.")]
+    = None,
+    output: Annotated[Optional[str], typer.Option("--output", "-o", metavar="-",
+                                                  help="- streams one list (one tier, one channel) to stdout.")] = None,
+    tiers: TierOption = None,
+    channels: ChannelOption = None,
+    fmt: ListFormat = "csv",
+    recency_days: RecencyDays = None,
+    min_orders: MinOrders = None,
+    min_monetary: MinMonetary = None,
+    exclude: Exclude = None,
+    phone_format: PhoneFormat = "national",
+    region: Region = "CN",
+    sms_vars: SmsVars = None,
+    batch_size: BatchSize = None,
+    coupon_key: CouponKey = "customer_id",
+    codes: Codes = None,
+    no_hash: NoHash = False,
+    lang: Lang = "en",
+    encoding: Encoding = "utf-8",
+    cooldown: Cooldown = None,
+    as_of: AsOf = None,
+    scheme: Scheme = None,
+    rules_file: RulesFile = None,
+) -> None:
+    from rfm_cli.core import api
+    from rfm_cli.core.errors import UsageError
+    from rfm_cli.core.scoring import parse_as_of
+    from rfm_cli.core.sinks import write_stdout
+
+    st = state(ctx)
+    if (out_dir is None) == (output is None) or (output is not None and output != "-"):
+        raise UsageError("no destination for the lists; give --out-dir DIR, or -o - for one list on stdout")
+    spec = build_spec(out_dir or Path("."), tiers, channels, fmt, recency_days, min_orders, min_monetary,
+                      phone_format, region, sms_vars, batch_size, coupon_key, codes, no_hash, lang, encoding,
+                      cooldown)
+    rules = load_rules(st, scheme, rules_file)
+    if output == "-":
+        frame, dropped, result = api.export_stream(st.db, spec, rules, parse_as_of(as_of), exclude=exclude or [],
+                                                   wait=st.wait)
+        print_cut_points(st, result)
+        write_stdout(frame, spec.fmt)
+        st.say(f"{frame.height:,} rows" + (" (dropped: " + ", ".join(f"{k} {v:,}" for k, v in sorted(
+            dropped.items())) + ")" if dropped else ""))
+        return
+    outcome = api.export(st.db, spec, rules, parse_as_of(as_of), exclude=exclude or [], wait=st.wait)
+    print_cut_points(st, outcome.score)
+    print_summary(st, outcome.score)
+    print_manifest(st, outcome.manifest)
+    st.say(f"wrote {len(outcome.written)} files to {spec.out_dir}")

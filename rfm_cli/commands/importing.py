@@ -1,0 +1,35 @@
+"""rfm import FILE...: load order exports into the database."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from rfm_cli.commands._common import (
+    DateFormat, MapOption, MaxRejects, Source, import_options, print_import_reports, state,
+)
+
+HELP = """Import order exports (CSV, TSV, XLSX, Parquet; a folder means the files in it) into the database.
+
+Re-importing orders already stored never counts them twice; a later export's state of an order
+(refunded, cancelled) replaces the stored one. All files land in one transaction, or none.
+
+Example: rfm import orders-2026-10.csv orders-2026-11.xlsx --db shop.duckdb"""
+
+
+def command(
+    ctx: typer.Context,
+    files: Annotated[list[Path], typer.Argument(help="Export files or folders.", show_default=False)],
+    maps: MapOption = None,
+    max_rejects: MaxRejects = None,
+    source: Source = None,
+    date_format: DateFormat = None,
+) -> None:
+    from rfm_cli.core import api
+
+    st = state(ctx)
+    reports = api.import_to_db(st.db, files, import_options(st, maps, max_rejects, source, date_format), wait=st.wait)
+    print_import_reports(st, reports)
+    st.say(f"stored in {st.db}")

@@ -1,0 +1,76 @@
+"""rfm inspect FILE: what the import would decide, without importing."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from rfm_cli.commands._common import DateFormat, MapOption, Source, console, import_options, state
+
+HELP = """Show how a file would be read, without importing it: type, encoding, sheet, header row,
+platform and why, each column's mapping with sample values, the status words and what they mean,
+the date format, and the rows that would be rejected with their reasons.
+
+Text goes to stderr; --format json writes it to stdout.
+
+Example: rfm inspect ExportOrderList2026.csv"""
+
+
+def command(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="An order export.", show_default=False)],
+    fmt: Annotated[str, typer.Option("--format", "-f", metavar="text|json", help="text (stderr) or json "
+                                                                                "(stdout).")] = "text",
+    maps: MapOption = None,
+    source: Source = None,
+    date_format: DateFormat = None,
+) -> None:
+    from rfm_cli.core.errors import UsageError
+    from rfm_cli.core.inspect import inspect_file
+
+    st = state(ctx)
+    if fmt not in ("text", "json"):
+        raise UsageError(f"--format {fmt!r} is not supported here; use text or json")
+    options = import_options(st, maps, "100%", source, date_format)
+    options.rejects_dir = None
+    report = inspect_file(file, options)
+    if fmt == "json":
+        sys.stdout.write(json.dumps(report, ensure_ascii=False, indent=2, default=str) + "\n")
+        return
+    show(report)
+
+
+def show(r: dict) -> None:
+    from rich.markup import escape
+    from rich.table import Table
+
+    out = console()
+    out.print(escape(f"{r['file']}: {r['type']}, encoding {r['encoding']}, delimiter {r['delimiter']!r}, "
+                     f"header on line {r['header_line']}" + (f", sheets {', '.join(r['sheets'])}" if r["sheets"] else "")))
+    for note in r["sniffing"]:
+        out.print(escape(f"  {note}"))
+    out.print(escape(f"platform: {r['platform_title']} ({r['platform']}): {r['why_this_platform']}"))
+    table = Table(title="Columns", title_justify="left")
+    for name in ("field", "header", "sample values"):
+        table.add_column(name)
+    for c in r["columns"]:
+        table.add_row(c["field"], c["header"], " | ".join(str(v) for v in c["samples"]))
+    out.print(table)
+    out.print(escape(f"dates: {', '.join(r['date_columns'])} as {r['date_format']}"))
+    if r["statuses"]:
+        table = Table(title="Status words", title_justify="left")
+        for name in ("column", "value", "means", "rows"):
+            table.add_column(name, justify="right" if name == "rows" else "left")
+        for s in r["statuses"]:
+            table.add_row(s["column"], str(s["value"]), s["status"], f"{s['rows']:,}")
+        out.print(table)
+    out.print(f"{r['rows']:,} rows: {r['orders']:,} orders of {r['customers']:,} customers, "
+              f"{r['refund_only_orders']:,} refund-only order ids, {r['rows_rejected']:,} rows would be rejected")
+    for rej in r["rejects"]:
+        out.print(escape(f"  line {rej['line']}: {rej['column'] or '-'}: {rej['reason']}"))
+    for w in r["warnings"]:
+        out.print(escape(f"warning: {w}"))

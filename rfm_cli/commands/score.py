@@ -1,0 +1,81 @@
+"""rfm score [FILE...]: the per-customer table."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from rfm_cli.commands._common import (
+    AsOf,
+    Format,
+    MapOption,
+    Source,
+    DateFormat,
+    MaxRejects,
+    RulesFile,
+    Scheme,
+    import_options,
+    load_rules,
+    print_cut_points,
+    print_import_reports,
+    print_summary,
+    state,
+    stdout_is_terminal,
+)
+
+HELP = """Score every customer: recency, frequency, monetary, their 1-5 scores and tier.
+
+With FILE arguments the files are scored in memory (nothing is written to disk); without, the
+database is scored. The table goes to stdout when stdout is a pipe or with -o -; on a terminal
+without -o you get the tier summary.
+
+Columns: customer_id, customer_name, phone, email, first_order_at, last_order_at, recency_days,
+frequency, monetary, r_score, f_score, m_score, rfm_code, tier.
+
+Example: rfm score orders.csv -o - | head"""
+
+
+def command(
+    ctx: typer.Context,
+    files: Annotated[
+        list[Path] | None, typer.Argument(help="Export files to score in memory.", show_default=False)
+    ] = None,
+    output: Annotated[
+        str | None,
+        typer.Option("--output", "-o", metavar="PATH|-", help="Write the table to PATH, or - for stdout."),
+    ] = None,
+    fmt: Format = None,
+    as_of: AsOf = None,
+    scheme: Scheme = None,
+    rules_file: RulesFile = None,
+    maps: MapOption = None,
+    max_rejects: MaxRejects = None,
+    source: Source = None,
+    date_format: DateFormat = None,
+) -> None:
+    from rfm_cli.core import api
+    from rfm_cli.core.scoring import parse_as_of
+    from rfm_cli.core.sinks import format_for, write_file, write_stdout
+
+    st = state(ctx)
+    to_stdout = output == "-" or (output is None and not stdout_is_terminal())
+    out_format = format_for(None if to_stdout or output is None else Path(output), fmt)  # refuse a bad one now
+    rules = load_rules(st, scheme, rules_file)
+    result, reports = api.score(
+        st.db, files, rules, parse_as_of(as_of), import_options(st, maps, max_rejects, source, date_format), wait=st.wait
+    )
+    if reports:
+        print_import_reports(st, reports)
+    print_cut_points(st, result)
+    if to_stdout:
+        write_stdout(result.customers, out_format)
+    elif output is None:
+        print_summary(st, result)
+        st.say("for the per-customer table: rfm score ... -o scores.csv (or -o - for stdout)")
+    else:
+        path = Path(output)
+        write_file(result.customers, out_format, path)
+
+        st.say(f"wrote {result.customers.height:,} customers to {path}")

@@ -1,0 +1,71 @@
+"""rfm suppress add|remove|list: the opt-out list kept in the database."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from rfm_cli.commands._common import state
+
+HELP = """The suppression list: phones, emails or customer ids that no exported list may contain.
+
+Examples:
+  rfm suppress add 13812345678 someone@example.com --note "asked by phone"
+  rfm suppress add --file optouts.xlsx
+  rfm suppress list > suppressed.csv"""
+
+app = typer.Typer(help=HELP)
+
+Values = Annotated[Optional[list[str]], typer.Argument(help="Phones, emails or customer ids.", show_default=False)]
+FromFile = Annotated[Optional[Path], typer.Option("--file", metavar="FILE", help="Read values from every cell of FILE.")]
+Kind = Annotated[str, typer.Option("--kind", metavar="auto|phone|email|customer_id",
+                                   help="What the values are (default: by their shape).")]
+
+
+def _values(values: list[str] | None, from_file: Path | None) -> list[str]:
+    from rfm_cli.core.errors import UsageError
+    from rfm_cli.core.suppression import read_exclude_file
+
+    collected = list(values or []) + (read_exclude_file(from_file) if from_file else [])
+    if not collected:
+        raise UsageError("no values given; pass phones, emails or ids, or --file FILE")
+    return collected
+
+
+@app.command("add", help="Add values to the suppression list.")
+def add(ctx: typer.Context, values: Values = None, from_file: FromFile = None, kind: Kind = "auto",
+        note: Annotated[Optional[str], typer.Option("--note", help="Why (kept with each value).")] = None) -> None:
+    from rfm_cli.core import suppression
+    from rfm_cli.core.store import open_store
+
+    st = state(ctx)
+    collected = _values(values, from_file)
+    with open_store(st.db, wait_seconds=st.wait) as store:
+        added = suppression.add(store, collected, kind, note)
+    st.say(f"{added:,} entries added to the suppression list of {st.db}")
+
+
+@app.command("remove", help="Remove values from the suppression list.")
+def remove(ctx: typer.Context, values: Values = None, from_file: FromFile = None, kind: Kind = "auto") -> None:
+    from rfm_cli.core import suppression
+    from rfm_cli.core.store import open_store
+
+    st = state(ctx)
+    collected = _values(values, from_file)
+    with open_store(st.db, create=False, wait_seconds=st.wait) as store:
+        removed = suppression.remove(store, collected, kind)
+    st.say(f"{removed:,} entries removed from the suppression list of {st.db}")
+
+
+@app.command("list", help="Write the suppression list as CSV to stdout.")
+def listing(ctx: typer.Context) -> None:
+    from rfm_cli.core import suppression
+    from rfm_cli.core.sinks import write_stdout
+    from rfm_cli.core.store import open_store
+
+    st = state(ctx)
+    with open_store(st.db, create=False, wait_seconds=st.wait) as store:
+        frame = suppression.listing(store)
+    write_stdout(frame, "csv")

@@ -1,0 +1,137 @@
+"""The library behind each command: one function per job, usable from Python without a terminal."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from rfm_cli.core.ingest.pipeline import FileReport, ImportOptions, import_files
+from rfm_cli.core.rules import RuleSet
+from rfm_cli.core.scoring import ScoreResult, score_store
+from rfm_cli.core.segments import ExportSpec, stage_segment_files
+from rfm_cli.core.sinks import StagedFiles
+from rfm_cli.core.store import Store, open_store
+
+
+@dataclass
+class RunResult:
+    reports: list[FileReport]
+    score: ScoreResult
+    written: list[Path] = field(default_factory=list)
+    manifest: dict[str, Any] = field(default_factory=dict)
+
+
+@contextlib.contextmanager
+def scoring_store(
+    db: str, files: list[Path] | None, options: ImportOptions, *, wait: float = 0.0
+) -> Iterator[tuple[Store, list[FileReport]]]:
+    """With files: a throw-away in-memory store holding just them. Without: the database."""
+    if files:
+        with open_store(None) as store:
+            yield store, import_files(store, files, options)
+    else:
+        with open_store(db, create=False, wait_seconds=wait) as store:
+            yield store, []
+
+
+def import_to_db(
+    db: str, files: list[Path], options: ImportOptions, *, wait: float = 0.0
+) -> list[FileReport]:
+    with open_store(db, wait_seconds=wait) as store:
+        return import_files(store, files, options)
+
+
+def score(
+    db: str,
+    files: list[Path] | None,
+    rules: RuleSet,
+    as_of: date | None,
+    options: ImportOptions,
+    *,
+    wait: float = 0.0,
+) -> tuple[ScoreResult, list[FileReport]]:
+    with scoring_store(db, files, options, wait=wait) as (store, reports):
+        return score_store(store, rules, as_of), reports
+
+
+def _stage_and_record(store: Store, result: ScoreResult, spec: ExportSpec, staged: StagedFiles,
+                      exclude: list[Path], *, with_entered: bool) -> dict[str, Any]:
+    """Stage the lists and record sends (and, for runs, the snapshot) inside the caller's transaction."""
+    from rfm_cli.core import history
+    from rfm_cli.core.suppression import load_suppressions
+
+    suppressions = load_suppressions(store, list(exclude), spec.options.default_region)
+    recent = history.recently_sent(store, result.as_of, spec.cooldown_days) if spec.cooldown_days else None
+    entered = history.entered(store, result) if with_entered else None
+    manifest = stage_segment_files(result, spec, staged, suppressions, recent_sends=recent, entered=entered)
+    history.record_sends(store, result.as_of, manifest.pop("sent"))
+    if with_entered:
+        history.save_snapshot(store, result)
+    return manifest
+
+
+def export(db: str, spec: ExportSpec, rules: RuleSet, as_of: date | None, *, exclude: list[Path] = (),
+           wait: float = 0.0) -> RunResult:
+    with open_store(db, create=False, wait_seconds=wait) as store, StagedFiles() as staged:
+        with store.transaction():
+            result = score_store(store, rules, as_of)
+            manifest = _stage_and_record(store, result, spec, staged, list(exclude), with_entered=False)
+            staged.preflight()
+    return RunResult(reports=[], score=result, written=staged.published, manifest=manifest)
+
+
+def export_stream(db: str, spec: ExportSpec, rules: RuleSet, as_of: date | None, *, exclude: list[Path] = (),
+                  wait: float = 0.0):
+    """The one list (one tier, one channel) that `-o -` streams: (frame, dropped, result)."""
+    from rfm_cli.core.channels import ChannelOptions, build, with_contacts
+    from rfm_cli.core.errors import UsageError
+    from rfm_cli.core.segments import assign_codes, select, suppress
+    from rfm_cli.core.suppression import load_suppressions
+
+    with open_store(db, create=False, wait_seconds=wait) as store:
+        result = score_store(store, rules, as_of)
+        suppressions = load_suppressions(store, list(exclude), spec.options.default_region)
+    tiers, chosen = select(result, spec.selection)
+    if len(tiers) != 1 or len(spec.channels) != 1:
+        raise UsageError("-o - streams one list but this selects several; name one --tier and at most one --channel, or use --out-dir")
+    kept, removed = suppress(with_contacts(chosen, spec.options.default_region), suppressions)
+    codes, _ = assign_codes(kept, spec.codes)
+    options = ChannelOptions(**{**spec.options.__dict__, "tier_labels": {t.name: t.label_zh for t in rules.tiers}})
+    rows = build(spec.channels[0], kept, options, codes)
+    rows.dropped.update(dict(removed.group_by("reason").len().iter_rows()))
+    return rows.frame, rows.dropped, result
+
+
+def run(db: str, inputs: list[Path], spec: ExportSpec, rules: RuleSet, as_of: date | None, options: ImportOptions,
+        *, exclude: list[Path] = (), wait: float = 0.0) -> RunResult:
+    """Import, score, snapshot and export as one unit: the database commits only once every list is
+    written, and the lists appear only after the database committed."""
+    with open_store(db, wait_seconds=wait) as store, StagedFiles() as staged:
+        with store.transaction():
+            reports = import_files(store, inputs, options, own_transaction=False)
+            result = score_store(store, rules, as_of)
+            manifest = _stage_and_record(store, result, spec, staged, list(exclude), with_entered=True)
+            staged.preflight()  # a list that cannot be published fails the run before the database commits
+
+    return RunResult(reports=reports, score=result, written=staged.published, manifest=manifest)
+
+
+def explain(
+    db: str,
+    files: list[Path] | None,
+    customer_id: str,
+    rules: RuleSet,
+    as_of: date | None,
+    options: ImportOptions,
+    *,
+    wait: float = 0.0,
+) -> dict[str, Any]:
+    from rfm_cli.core.explain import explain_customer
+
+    with scoring_store(db, files, options, wait=wait) as (store, _):
+        result = score_store(store, rules, as_of)
+        return explain_customer(store, result, customer_id)

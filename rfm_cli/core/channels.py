@@ -1,0 +1,211 @@
+"""Upload targets (BRIEF §5): from a tier's scored customers to the rows a platform accepts.
+
+Each builder returns the rows to write and, per reason, the customers it had to leave out
+(no usable phone, masked, landline, no email, duplicate …): nothing is dropped silently.
+Free-text cells are escaped so no cell starts a spreadsheet formula; a phone in strict E.164
+(`+` and 8-15 digits) is left as it is, because upload targets require the `+` and such a cell
+cannot carry a formula.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+import polars as pl
+
+from rfm_cli.core.contacts import escape_formula, google_hash, meta_hash, normalize_emails, normalize_phones
+from rfm_cli.core.errors import UsageError
+
+CHANNELS = ("csv", "sms", "coupon", "email", "shopify", "klaviyo", "mailchimp", "google", "meta")
+SMS_VARS = ("name", "tier", "coupon")
+
+ZH_COLUMNS = {
+    "customer_id": "客户ID", "customer_name": "客户名", "phone": "手机号码", "email": "邮箱",
+    "first_order_at": "首次下单时间", "last_order_at": "最近下单时间", "recency_days": "距今天数",
+    "frequency": "购买次数", "monetary": "消费金额", "r_score": "R分", "f_score": "F分", "m_score": "M分",
+    "rfm_code": "RFM编码", "tier": "等级", "previous_tier": "原等级", "name": "姓名", "coupon_code": "优惠码",
+}
+
+
+@dataclass(frozen=True)
+class ChannelOptions:
+    phone_format: str = "national"  # national | e164 (sms, coupon by phone)
+    default_region: str = "CN"
+    sms_vars: tuple[str, ...] = ()
+    coupon_key: str = "customer_id"  # customer_id | phone
+    hashed: bool = True  # google, meta
+    lang: str = "en"  # en | zh: headers and tier labels of csv, sms, coupon
+    tier_labels: dict[str, str] = field(default_factory=dict)  # tier -> Chinese label
+
+
+@dataclass
+class ChannelRows:
+    frame: pl.DataFrame
+    dropped: Counter[str] = field(default_factory=Counter)
+    customer_ids: list[str] = field(default_factory=list)  # who is on the list (for the send ledger)
+
+
+def parse_channels(values: list[str] | None) -> list[str]:
+    chosen: list[str] = []
+    for value in values or ["csv"]:
+        for name in value.split(","):
+            name = name.strip().lower()
+            if name not in CHANNELS:
+                raise UsageError(f"--channel {name!r} is not a channel; channels: {', '.join(CHANNELS)}")
+            if name not in chosen:
+                chosen.append(name)
+    return chosen
+
+
+def with_contacts(customers: pl.DataFrame, default_region: str) -> pl.DataFrame:
+    """Add normalised phone/email columns and a first/last name split."""
+    phones = normalize_phones(customers["phone"], default_region)
+    emails = normalize_emails(customers["email"])
+    name = pl.col("customer_name").str.strip_chars()
+    han = name.str.contains(r"^\p{Han}").fill_null(False)
+    two_words = name.str.contains(r"\S\s+\S").fill_null(False)
+    # Chinese names: family name first (one character). Others: family name last, when there are two words.
+    return pl.concat([customers, phones, emails.rename({"email": "email_norm"})], how="horizontal").with_columns(
+        first_name=pl.when(han).then(name.str.slice(1))
+        .when(two_words).then(name.str.replace(r"\s+\S+$", ""))
+        .otherwise(name),
+        last_name=pl.when(han).then(name.str.slice(0, 1))
+        .when(two_words).then(name.str.extract(r"(\S+)$", 1))
+        .otherwise(pl.lit(None, pl.String)),
+    )
+
+
+def _drop(frame: pl.DataFrame, keep: pl.Expr, reason: pl.Expr, dropped: Counter[str]) -> pl.DataFrame:
+    gone = frame.filter(~keep)
+    if gone.height:
+        dropped.update(dict(gone.select(reason.alias("r")).group_by("r").len().iter_rows()))
+    return frame.filter(keep)
+
+
+def _dedupe(frame: pl.DataFrame, key: str, label: str, dropped: Counter[str]) -> pl.DataFrame:
+    unique = frame.unique(subset=[key], keep="first", maintain_order=True)
+    if frame.height - unique.height:
+        dropped[f"duplicate {label}"] += frame.height - unique.height
+    return unique
+
+
+def _phone_ok(frame: pl.DataFrame, dropped: Counter[str]) -> pl.DataFrame:
+    return _drop(frame, pl.col("phone_drop_reason").is_null(), pl.lit("phone ") + pl.col("phone_drop_reason"),
+                 dropped)
+
+
+def _email_ok(frame: pl.DataFrame, dropped: Counter[str]) -> pl.DataFrame:
+    return _drop(frame, pl.col("email_drop_reason").is_null(), pl.lit("email ") + pl.col("email_drop_reason"),
+                 dropped)
+
+
+def _escaped(frame: pl.DataFrame, columns: list[str]) -> pl.DataFrame:
+    return frame.with_columns([escape_formula(frame[c]).alias(c) for c in columns if frame[c].dtype == pl.String])
+
+
+def _tier_label(opts: ChannelOptions) -> pl.Expr:
+    if opts.lang == "zh" and opts.tier_labels:
+        return pl.col("tier").replace(opts.tier_labels)
+    return pl.col("tier")
+
+
+def _zh(frame: pl.DataFrame, opts: ChannelOptions) -> pl.DataFrame:
+    if opts.lang != "zh":
+        return frame
+    return frame.rename({c: ZH_COLUMNS[c] for c in frame.columns if c in ZH_COLUMNS})
+
+
+def build(channel: str, customers: pl.DataFrame, opts: ChannelOptions, codes: dict[str, str] | None = None,
+          ) -> ChannelRows:
+    """Rows for one channel from `with_contacts(customers)` (already selected and suppressed)."""
+    dropped: Counter[str] = Counter()
+    f = customers
+    phone_col = "phone_e164" if opts.phone_format == "e164" else "phone_national"
+    if channel == "csv":
+        out = f.select(*[c for c in f.columns if c in ZH_COLUMNS and c not in ("name", "coupon_code")])
+        out = out.with_columns(_tier_label(opts).alias("tier"))
+        if "previous_tier" in out.columns and opts.lang == "zh" and opts.tier_labels:
+            out = out.with_columns(pl.col("previous_tier").replace(opts.tier_labels))
+        out = _escaped(out, ["customer_id", "customer_name", "phone", "email"])
+        return ChannelRows(_zh(out, opts), dropped, f["customer_id"].to_list())
+    if channel == "sms":
+        f = _dedupe(_phone_ok(f, dropped), phone_col, "phone", dropped)
+        columns = [pl.col(phone_col).alias("phone")]
+        if "name" in opts.sms_vars:
+            columns.append(pl.col("customer_name").alias("name"))
+        if "tier" in opts.sms_vars:
+            columns.append(_tier_label(opts).alias("tier"))
+        if "coupon" in opts.sms_vars:
+            f, code = _with_codes(f, codes, dropped)
+            columns.append(code)
+        out = _escaped(f.select(columns), ["name"] if "name" in opts.sms_vars else [])
+        return ChannelRows(_zh(out, opts), dropped, f["customer_id"].to_list())
+    if channel == "coupon":
+        if opts.coupon_key == "phone":
+            f = _dedupe(_phone_ok(f, dropped), phone_col, "phone", dropped)
+            columns = [pl.col(phone_col).alias("phone")]
+        else:
+            columns = [pl.col("customer_id")]
+        if codes is not None:
+            f, code = _with_codes(f, codes, dropped)
+            columns.append(code)
+        out = _escaped(f.select(columns), ["customer_id"] if opts.coupon_key != "phone" else [])
+        return ChannelRows(_zh(out, opts), dropped, f["customer_id"].to_list())
+    if channel in ("email", "klaviyo", "mailchimp", "shopify"):
+        f = _dedupe(_email_ok(f, dropped), "email_norm", "email", dropped)
+        e164 = pl.when(pl.col("phone_drop_reason").is_null()).then(pl.col("phone_e164"))
+        if channel == "email":
+            out = f.select(pl.col("email_norm").alias("Email"), pl.col("customer_name").alias("Name"),
+                           _tier_label(opts).alias("Tier"))
+            return ChannelRows(_escaped(out, ["Email", "Name"]), dropped, f["customer_id"].to_list())
+        if channel == "shopify":
+            out = f.select(pl.col("first_name").alias("First Name"), pl.col("last_name").alias("Last Name"),
+                           pl.col("email_norm").alias("Email"), e164.alias("Phone"),
+                           (pl.lit("rfm-") + pl.col("tier")).alias("Tags"))
+            return ChannelRows(_escaped(out, ["First Name", "Last Name", "Email"]), dropped, f["customer_id"].to_list())
+        out = f.select(pl.col("email_norm").alias("Email Address"), pl.col("first_name").alias("First Name"),
+                       pl.col("last_name").alias("Last Name"), e164.alias("Phone Number"),
+                       pl.col("tier").alias("Tags"))
+        return ChannelRows(_escaped(out, ["Email Address", "First Name", "Last Name"]), dropped, f["customer_id"].to_list())
+    if channel in ("google", "meta"):
+        usable_phone = pl.col("phone_drop_reason").is_null() | (pl.col("phone_drop_reason") == "landline")
+        f = _drop(f, pl.col("email_drop_reason").is_null() | usable_phone, pl.lit("no usable email or phone"),
+                  dropped)
+        f = f.with_columns(
+            email_out=pl.when(pl.col("email_drop_reason").is_null()).then(pl.col("email_norm")),
+            phone_out=pl.when(usable_phone).then(pl.col("phone_e164")),
+        )
+        f = _dedupe(f.with_columns(key=pl.concat_str([pl.col("email_out").fill_null(""),
+                                                      pl.col("phone_out").fill_null("")], separator="|")),
+                    "key", "email and phone", dropped)
+        if channel == "google":
+            if opts.hashed:
+                out = pl.DataFrame({
+                    "Email": google_hash("email", f["email_out"]), "Phone": google_hash("phone", f["phone_out"]),
+                    "First Name": google_hash("name", f["first_name"]),
+                    "Last Name": google_hash("name", f["last_name"]),
+                })
+            else:
+                out = f.select(pl.col("email_out").alias("Email"), pl.col("phone_out").alias("Phone"),
+                               pl.col("first_name").alias("First Name"), pl.col("last_name").alias("Last Name"))
+            out = out.with_columns(Country=pl.lit(None, pl.String), Zip=pl.lit(None, pl.String))
+            return ChannelRows(_escaped(out, ["Email", "First Name", "Last Name"]), dropped, f["customer_id"].to_list())
+        meta_phone = f["phone_out"].str.strip_prefix("+")
+        if opts.hashed:
+            out = pl.DataFrame({"email": meta_hash("email", f["email_out"]), "phone": meta_hash("phone", f["phone_out"]),
+                                "fn": meta_hash("fn", f["first_name"]), "ln": meta_hash("ln", f["last_name"])})
+        else:
+            out = pl.DataFrame({"email": f["email_out"], "phone": meta_phone, "fn": f["first_name"],
+                                "ln": f["last_name"]})
+        out = out.with_columns(**{c: pl.lit(None, pl.String) for c in ("ct", "st", "zip", "country")})
+        return ChannelRows(_escaped(out, ["email", "fn", "ln"]), dropped, f["customer_id"].to_list())
+    raise UsageError(f"unknown channel {channel!r}")
+
+
+def _with_codes(frame: pl.DataFrame, codes: dict[str, str] | None, dropped: Counter[str]):
+    if codes is None:
+        raise UsageError("the coupon variable needs codes; pass --codes FILE (one coupon code per line)")
+    frame = frame.with_columns(coupon_code=pl.col("customer_id").replace_strict(codes, default=None))
+    frame = _drop(frame, pl.col("coupon_code").is_not_null(), pl.lit("no coupon code left"), dropped)
+    return frame, pl.col("coupon_code")

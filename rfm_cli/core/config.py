@@ -1,0 +1,90 @@
+"""Settings with one precedence: CLI flag > RFM_* environment > ./rfm.toml > built-in default.
+
+rfm.toml (in the current folder, or the file named by RFM_CONFIG) may hold:
+
+    db = "shop.duckdb"          # like --db
+    scheme = "tiers"            # like --scheme
+    rules = "my-rules.toml"     # like --rules
+    max_rejects = "1%"          # like --max-rejects
+    [rules_inline]              # or the rules themselves, same keys as a rules file
+    ...
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from rfm_cli.core.errors import ConfigError
+
+DEFAULTS: dict[str, Any] = {"db": "rfm.duckdb", "scheme": "tiers", "rules": None, "max_rejects": "1%",
+                            "source": None, "date_format": None}
+KNOWN_KEYS = set(DEFAULTS) | {"rules_inline", "profiles"}  # [profiles.NAME]: column maps of your own
+
+
+
+@dataclass
+class Settings:
+    file_values: dict[str, Any] = field(default_factory=dict)
+    file_path: Path | None = None
+
+    def get(self, key: str, flag: Any = None) -> Any:
+        if flag is not None:
+            return flag
+        env = os.environ.get(f"RFM_{key.upper()}")
+        if env:
+            return env
+        if key in self.file_values:
+            return self.file_values[key]
+        return DEFAULTS.get(key)
+
+    def source_of(self, key: str, flag: Any = None) -> str:
+        if flag is not None:
+            return "command line"
+        if os.environ.get(f"RFM_{key.upper()}"):
+            return f"RFM_{key.upper()}"
+        if key in self.file_values:
+            return str(self.file_path)
+        return "default"
+
+    def rules_overrides(self, rules_flag: Path | None) -> list[tuple[str, dict[str, Any]]]:
+        """Rules laid over the built-in scheme, lowest precedence first."""
+        from rfm_cli.core.rules import read_rules_file
+
+        layers: list[tuple[str, dict[str, Any]]] = []
+        inline = self.file_values.get("rules_inline")
+        if inline:
+            layers.append((f"{self.file_path} [rules_inline]", inline))
+        path = self.get("rules", str(rules_flag) if rules_flag else None)
+        if path:
+            rules_path = Path(path)
+            if (
+                self.file_path
+                and not rules_path.is_absolute()
+                and self.source_of("rules", rules_flag) == str(self.file_path)
+            ):
+                rules_path = self.file_path.parent / rules_path
+            layers.append((str(rules_path), read_rules_file(rules_path)))
+        return layers
+
+
+def load_settings(cwd: Path | None = None) -> Settings:
+    explicit = os.environ.get("RFM_CONFIG")
+    path = Path(explicit) if explicit else (cwd or Path.cwd()) / "rfm.toml"
+    if not path.is_file():
+        if explicit:
+            raise ConfigError(f"RFM_CONFIG names {path}, which does not exist; fix the path or unset it")
+        return Settings()
+    try:
+        values = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path} is not valid TOML ({exc}); fix the syntax") from None
+    unknown = set(values) - KNOWN_KEYS
+    if unknown:
+        raise ConfigError(
+            f"{path}: unknown key {sorted(unknown)[0]!r}; known keys: {', '.join(sorted(KNOWN_KEYS))}"
+        )
+    return Settings(file_values=values, file_path=path)

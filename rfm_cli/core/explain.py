@@ -1,0 +1,147 @@
+"""Everything behind one customer's tier: orders, values, cut points and the deciding rule."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import polars as pl
+
+from rfm_cli.core.errors import DataError
+from rfm_cli.core.rules import render
+from rfm_cli.core.scoring import RAW_OF, SCORE_OF, ScoreResult
+from rfm_cli.core.store import Store, sql
+
+
+def _orders(store: Store, customer_id: str, as_of: date) -> pl.DataFrame:
+    facts = store.con.sql(sql("order_facts"), params={"as_of": as_of})
+    return pl.from_arrow(
+        facts.filter(f"customer_id = '{customer_id.replace(chr(39), chr(39) * 2)}'")
+        .order("ordered_at, order_id")
+        .to_arrow_table()
+    )
+
+
+def _refund_rows(store: Store, customer_id: str) -> pl.DataFrame:
+    rel = store.con.sql(
+        "SELECT f.refund_key, f.order_id, f.refunded_at, f.amount, f.source_file, "
+        "EXISTS (SELECT 1 FROM rfm_orders o WHERE o.order_id = f.order_id) AS names_stored_order "
+        "FROM rfm_refunds f WHERE (f.customer_id = $c OR f.order_id IN "
+        "(SELECT order_id FROM rfm_orders WHERE customer_id = $c)) "
+        "ORDER BY f.refunded_at, f.refund_key",
+        params={"c": customer_id},
+    )
+    return pl.from_arrow(rel.to_arrow_table())
+
+
+def explain_customer(store: Store, result: ScoreResult, customer_id: str) -> dict[str, Any]:
+    """A JSON-ready account of every number of one customer."""
+    orders = _orders(store, customer_id, result.as_of)
+    refunds = _refund_rows(store, customer_id)
+    later = store.con.execute(
+        "SELECT count(*) FROM rfm_orders WHERE customer_id = ? AND CAST(ordered_at AS DATE) > ?",
+        [customer_id, result.as_of]).fetchall()[0][0]
+    if orders.is_empty() and refunds.is_empty() and not later:
+        raise DataError(
+            f"no orders for customer {customer_id!r} in {store.label} as of {result.as_of}; "
+            "check the id (ids are exact text) or list customers with `rfm score -o -`"
+        )
+    row = result.customers.filter(pl.col("customer_id") == customer_id)
+    rules = result.rules
+    account: dict[str, Any] = {
+        "customer_id": customer_id,
+        "as_of": result.as_of.isoformat(),
+        "scheme": rules.scheme,
+        "rules_source": rules.source,
+        "orders_after_as_of": later,
+        "orders": [
+            {
+                **o,
+                "ordered_at": o["ordered_at"].strftime("%Y-%m-%d %H:%M:%S") if o["ordered_at"] else None,
+                "amount": float(o["amount"]),
+                "refund_amount": float(o["refund_amount"]),
+                "later_refunds": float(o["later_refunds"]),
+                "net_amount": float(o["net_amount"]),
+            }
+            for o in orders.select(
+                "order_id",
+                "ordered_at",
+                "raw_status",
+                "status",
+                "amount",
+                "refund_amount",
+                "later_refunds",
+                "net_amount",
+                "counted",
+                "not_counted_reason",
+                "source_file",
+            ).iter_rows(named=True)
+        ],
+        "refund_rows_without_order": [
+            {
+                "refund_key": r["refund_key"],
+                "order_id": r["order_id"],
+                "refunded_at": r["refunded_at"].strftime("%Y-%m-%d %H:%M:%S"),
+                "amount": float(r["amount"]),
+                "source_file": r["source_file"],
+            }
+            for r in refunds.iter_rows(named=True)
+            if not r["names_stored_order"]
+        ],
+    }
+    if row.is_empty():
+        account["scored"] = False
+        account["reason"] = f"no counted order on or before {result.as_of}" + (
+            f" ({later} order{'s' if later != 1 else ''} after that date left out)" if later else "")
+
+        return account
+    values = row.row(0, named=True)
+    counted = [o for o in account["orders"] if o["counted"]]
+    unmatched = sum(r["amount"] for r in account["refund_rows_without_order"])
+    account["scored"] = True
+    account["values"] = {
+        "recency_days": values["recency_days"],
+        "recency_rule": f"{result.as_of} - last counted order {values['last_order_at']:%Y-%m-%d} "
+        f"= {values['recency_days']} days",
+        "frequency": values["frequency"],
+        "frequency_rule": f"{len(counted)} counted orders",
+        "monetary": values["monetary"],
+        "monetary_rule": (
+            f"{rules.monetary.basis} of counted net amounts ({sum(o['net_amount'] for o in counted):,.2f})"
+            + (f" less refunds naming no order ({unmatched:,.2f})" if unmatched else "")
+        ),
+    }
+    scores = {}
+    for dimension in ("recency", "frequency", "monetary"):
+        score = values[SCORE_OF[dimension]]
+        band = result.cut_points.filter((pl.col("dimension") == dimension) & (pl.col("score") == score)).row(
+            0, named=True
+        )
+        scores[SCORE_OF[dimension]] = {
+            "score": score,
+            "value": values[RAW_OF[dimension]],
+            "method": band["method"],
+            "band": band["rule"],
+            "rule": rules.dimension(dimension).describe(),
+        }
+    account["scores"] = scores
+    account["rfm_code"] = values["rfm_code"]
+    checked = []
+    for tier in rules.tiers:
+        matched = tier.when.evaluate(values)
+        checked.append(
+            {
+                "tier": tier.name,
+                "when": tier.when.text,
+                "with_values": render(tier.when, values),
+                "matched": matched,
+            }
+        )
+        if matched:
+            account["tier"] = tier.name
+            account["tier_label_zh"] = tier.label_zh
+            account["tier_why"] = tier.why
+            break
+    account["rules_checked"] = checked
+    account["cut_points"] = result.cut_points.to_dicts()
+    return account

@@ -1,0 +1,192 @@
+"""Tiers over time: snapshots per as-of date, moves between them, frozen cut points, sends.
+
+A snapshot holds every customer's values, scores and tier for one as-of date and scheme, with the
+rules and cut points in force; re-running the same date replaces it. Moves compare two snapshots.
+Frozen cut points turn quantile scoring into fixed breakpoints taken from the data on the day
+they were frozen, so one customer's refund cannot move others between tiers overnight.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from datetime import date, datetime, timedelta
+
+import polars as pl
+
+from rfm_cli.core.errors import DataError
+from rfm_cli.core.rules import DIMENSIONS, DimensionRule, RuleSet
+from rfm_cli.core.scoring import RAW_OF, SCORE_OF, ScoreResult
+from rfm_cli.core.store import Store
+
+SNAPSHOT_COLUMNS = ["customer_id", "recency_days", "frequency", "monetary", "r_score", "f_score", "m_score", "tier"]
+
+
+def _frame(store: Store, query: str, params: dict | None = None) -> pl.DataFrame:
+    return pl.from_arrow(store.con.sql(query, params=params or {}).to_arrow_table())
+
+
+# ------------------------------------------------------------------ snapshots
+
+
+def save_snapshot(store: Store, result: ScoreResult) -> None:
+    """Store (or replace) the snapshot of this as-of date and scheme. The caller owns the transaction."""
+    key = {"as_of": result.as_of, "scheme": result.rules.scheme}
+    store.con.execute("DELETE FROM rfm_snapshots WHERE as_of = $as_of AND scheme = $scheme", key)
+    store.con.execute("DELETE FROM rfm_snapshot_runs WHERE as_of = $as_of AND scheme = $scheme", key)
+    rows = result.customers.select(SNAPSHOT_COLUMNS)
+    store.con.register("_snapshot_rows", rows.to_arrow())
+    store.con.execute(
+        "INSERT INTO rfm_snapshots SELECT $as_of, $scheme, customer_id, recency_days, frequency, monetary, "
+        "r_score, f_score, m_score, tier FROM _snapshot_rows", key)
+    store.con.unregister("_snapshot_rows")
+    store.con.execute(
+        "INSERT INTO rfm_snapshot_runs VALUES ($as_of, $scheme, $taken_at, $customers, $rules, $cuts)",
+        key | {"taken_at": datetime.now().replace(microsecond=0), "customers": rows.height,
+               "rules": json.dumps(result.rules.to_dict(), ensure_ascii=False),
+               "cuts": json.dumps(result.cut_points.to_dicts(), ensure_ascii=False)})
+
+
+def snapshot_dates(store: Store, scheme: str) -> list[date]:
+    return [r[0] for r in store.con.execute(
+        "SELECT as_of FROM rfm_snapshot_runs WHERE scheme = ? ORDER BY as_of", [scheme]).fetchall()]
+
+
+def previous_date(store: Store, scheme: str, as_of: date) -> date | None:
+    earlier = [d for d in snapshot_dates(store, scheme) if d < as_of]
+    return earlier[-1] if earlier else None
+
+
+def snapshot(store: Store, scheme: str, as_of: date) -> pl.DataFrame:
+    return _frame(store, "SELECT customer_id, tier FROM rfm_snapshots WHERE scheme = $s AND as_of = $d",
+                  {"s": scheme, "d": as_of})
+
+
+def resolve_pair(store: Store, scheme: str, date_from: date | None, date_to: date | None) -> tuple[date, date]:
+    dates = snapshot_dates(store, scheme)
+    if not dates:
+        raise DataError(f"no snapshots of the {scheme} scheme in {store.label}; `rfm run` stores one per night")
+    to = date_to or dates[-1]
+    if to not in dates:
+        raise DataError(f"no snapshot on {to}; snapshots: {', '.join(map(str, dates[-10:]))}")
+    earlier = [d for d in dates if d < to]
+    frm = date_from or (earlier[-1] if earlier else None)
+    if frm is None:
+        raise DataError(f"only one snapshot ({to}) in {store.label}; moves need two: run again on a later day")
+    if frm not in dates:
+        raise DataError(f"no snapshot on {frm}; snapshots: {', '.join(map(str, dates[-10:]))}")
+    return frm, to
+
+
+NEW = "(new)"
+GONE = "(gone)"
+
+
+def moves_table(store: Store, scheme: str, frm: date, to: date) -> pl.DataFrame:
+    """One row per customer in either snapshot: from_tier, to_tier ((new) / (gone) when absent)."""
+    before = snapshot(store, scheme, frm).rename({"tier": "from_tier"})
+    after = snapshot(store, scheme, to).rename({"tier": "to_tier"})
+    return (before.join(after, on="customer_id", how="full", coalesce=True)
+            .with_columns(pl.col("from_tier").fill_null(NEW), pl.col("to_tier").fill_null(GONE))
+            .sort("customer_id"))
+
+
+def moves_matrix(moves: pl.DataFrame, tier_order: list[str]) -> pl.DataFrame:
+    """from_tier x to_tier customer counts, tiers in rule order."""
+    rows = [NEW, *tier_order]
+    cols = [*tier_order, GONE]
+    counts = {(f, t): n for f, t, n in moves.group_by("from_tier", "to_tier").len().iter_rows()}
+    return pl.DataFrame([{"from_tier": f, **{t: counts.get((f, t), 0) for t in cols}} for f in rows],
+                        schema={"from_tier": pl.String, **{t: pl.Int64 for t in cols}})
+
+
+def entered(store: Store, result: ScoreResult) -> pl.DataFrame:
+    """Customers whose tier differs from the previous snapshot's (or who are new), with previous_tier."""
+    prev = previous_date(store, result.rules.scheme, result.as_of)
+    before = (snapshot(store, result.rules.scheme, prev) if prev else pl.DataFrame(
+        schema={"customer_id": pl.String, "tier": pl.String})).rename({"tier": "previous_tier"})
+    joined = result.customers.join(before, on="customer_id", how="left")
+    return joined.filter(pl.col("previous_tier").is_null() | (pl.col("previous_tier") != pl.col("tier")))
+
+
+def history(store: Store, customer_id: str, scheme: str) -> pl.DataFrame:
+    frame = _frame(store, "SELECT as_of, tier, r_score, f_score, m_score, recency_days, frequency, monetary "
+                          "FROM rfm_snapshots WHERE customer_id = $c AND scheme = $s ORDER BY as_of",
+                   {"c": customer_id, "s": scheme})
+    if frame.is_empty():
+        raise DataError(f"customer {customer_id!r} is in no {scheme} snapshot of {store.label}; "
+                        "check the id, or run `rfm run` to take snapshots")
+    return frame
+
+
+# ------------------------------------------------------------------ frozen cut points
+
+
+def freeze(store: Store, result: ScoreResult) -> dict[str, list[float]]:
+    """Freeze the quantile dimensions' cut points of this result. The caller owns the transaction."""
+    frozen: dict[str, list[float]] = {}
+    for dimension in DIMENSIONS:
+        rule = result.rules.dimension(dimension)
+        if rule.method != "quantile":
+            continue
+        raw, score = RAW_OF[dimension], SCORE_OF[dimension]
+        frame = result.customers.select(raw, score)
+        if dimension == "recency":  # score 5 - #(value > b): b_s = largest value scored >= 6 - s
+            points = [frame.filter(pl.col(score) >= s)[raw].max() for s in (5, 4, 3, 2)]
+        else:  # score 1 + #(value >= b): b_s = smallest value scored >= s
+            points = [frame.filter(pl.col(score) >= s)[raw].min() for s in (2, 3, 4, 5)]
+        fill = float("-inf") if dimension == "recency" else float("inf")
+        frozen[dimension] = [float(p) if p is not None else fill for p in points]
+    store.con.execute("DELETE FROM rfm_frozen_cuts")
+    now = datetime.now().replace(microsecond=0)
+    for dimension, points in frozen.items():
+        store.con.execute("INSERT INTO rfm_frozen_cuts VALUES (?, ?, ?, ?)",
+                          [dimension, json.dumps(points), result.as_of, now])
+    return frozen
+
+
+def unfreeze(store: Store) -> int:
+    count = store.con.execute("SELECT count(*) FROM rfm_frozen_cuts").fetchall()[0][0]
+    store.con.execute("DELETE FROM rfm_frozen_cuts")
+    return count
+
+
+def with_frozen(store: Store, rules: RuleSet) -> RuleSet:
+    """The rules with frozen cut points in place of quantile scoring, where some were frozen."""
+    rows = store.con.execute("SELECT dimension, breakpoints, as_of FROM rfm_frozen_cuts").fetchall()
+    changes = {}
+    for dimension, points, as_of in rows:
+        rule = rules.dimension(dimension)
+        if rule.method == "quantile":
+            changes[dimension] = DimensionRule(dimension=dimension, method="fixed",
+                                               breakpoints=tuple(json.loads(points)), basis=rule.basis,
+                                               frozen_on=as_of)
+    return replace(rules, **changes) if changes else rules
+
+
+# ------------------------------------------------------------------ sends (cooldown)
+
+
+def record_sends(store: Store, as_of: date, sent: list[tuple[str, str, list[str]]]) -> None:
+    """Record who was written to which list; a re-run of the same as-of date replaces its records."""
+    store.con.execute("DELETE FROM rfm_sends WHERE as_of = ?", [as_of])
+    now = datetime.now().replace(microsecond=0)
+    frames = [pl.DataFrame({"channel": channel, "tier": tier, "customer_id": ids},
+                           schema={"channel": pl.String, "tier": pl.String, "customer_id": pl.String})
+              for channel, tier, ids in sent if ids]
+    if not frames:
+        return
+    store.con.register("_sends", pl.concat(frames).to_arrow())
+    store.con.execute("INSERT INTO rfm_sends SELECT ?, channel, tier, customer_id, ? FROM _sends", [as_of, now])
+    store.con.unregister("_sends")
+
+
+def recently_sent(store: Store, as_of: date, days: int) -> dict[tuple[str, str], set[str]]:
+    """(channel, tier) -> customers written to that list by a run within `days` before this as-of date."""
+    since = as_of - timedelta(days=days)
+    out: dict[tuple[str, str], set[str]] = {}
+    for channel, tier, customer in store.con.execute(
+            "SELECT channel, tier, customer_id FROM rfm_sends WHERE as_of < ? AND as_of >= ?", [as_of, since]
+    ).fetchall():
+        out.setdefault((channel, tier), set()).add(customer)
+    return out

@@ -1,0 +1,311 @@
+"""Import order exports into the store: read → map → clean → check → group → merge.
+
+Everything row-level runs inside DuckDB (SQL in queries/import_*.sql); Python only composes the
+per-file column mapping. Every input row ends with exactly one outcome — imported, duplicate,
+excluded (with its reason) or rejected (kept in rfm_rejects with line, column and reason) — and
+the counts are stored per file in rfm_imports.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from rfm_cli.core.errors import DataError, InputError, UsageError
+from rfm_cli.core.ingest import staging as staging_sql
+from rfm_cli.core.ingest.mapping import ColumnMap, resolve
+from rfm_cli.core.ingest.profiles import known_headers, load_profiles
+from rfm_cli.core.ingest.sniff import Sniffed, sniff, to_duckdb
+from rfm_cli.core.ingest.staging import Staging
+from rfm_cli.core.store import Store, fetch_one, run_statements
+
+SUPPORTED_SUFFIXES = {".csv", ".tsv", ".txt", ".xlsx", ".xls", ".parquet"}
+
+
+@dataclass
+class ImportOptions:
+    overrides: dict[str, str] = field(default_factory=dict)  # --map field=Header
+    max_rejects: str = "1%"  # N rows or P% of the file's rows
+    source: str | None = None  # --source NAME: force a platform profile
+    date_format: str | None = None  # --date-format, e.g. %d/%m/%Y
+    user_profiles: dict | None = None  # [profiles.NAME] tables of rfm.toml
+    rejects_dir: Path | None = Path("rejects")  # where rejects/<file>-<timestamp>.csv go (None: nowhere)
+
+
+@dataclass
+class FileReport:
+    source_file: str
+    profile: str
+    rows_read: int
+    imported: int
+    duplicates: int
+    excluded: dict[str, int]
+    rejected: int
+    orders_new: int
+    orders_updated: int
+    refund_rows: int
+    first_rejects: list[dict] = field(default_factory=list)
+    skipped_as: str | None = None  # the same bytes were already imported from this file
+    rejects_file: str | None = None
+    warnings: list[str] = field(default_factory=list)
+
+    @classmethod
+    def skipped(cls, label: str, earlier: str) -> FileReport:
+        return cls(source_file=label, profile="", rows_read=0, imported=0, duplicates=0, excluded={}, rejected=0,
+                   orders_new=0, orders_updated=0, refund_rows=0, skipped_as=earlier)
+
+    @property
+    def excluded_total(self) -> int:
+        return sum(self.excluded.values())
+
+    def reconciles(self) -> bool:
+        return self.rows_read == self.imported + self.duplicates + self.excluded_total + self.rejected
+
+
+def expand_inputs(paths: list[Path]) -> list[Path]:
+    """Files as given; a folder stands for the supported files directly inside it, sorted."""
+    files: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            files.extend(
+                sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in SUPPORTED_SUFFIXES)
+            )
+        else:
+            files.append(path)
+    return files
+
+
+def _create_staged_view(con, st: Staging) -> None:
+    # Consumers name the columns they need, so the _raw_* helpers cost nothing unless a check reads them.
+    con.execute(f"""
+CREATE OR REPLACE TEMP VIEW staged AS
+SELECT *, {st.bad} AS bad
+FROM {st.rows()}
+""")
+
+
+def _collect_rejects(con, st: Staging) -> None:
+    """Second pass, only when some row is bad: line, column, reason and raw text of every rejected row
+    (the unreadable ones, the other lines of their orders, and lines that could not be split into cells)."""
+    con.execute(f"""
+CREATE OR REPLACE TEMP TABLE file_rejects AS
+WITH detail AS (
+    SELECT _line, order_id, {st.reject_column} AS reject_column, {st.reject_reason} AS reject_reason, raw
+    FROM {st.rows(detail=True)}
+
+),
+rejected AS (
+    SELECT * FROM detail
+    WHERE reject_reason IS NOT NULL
+       OR order_id IN (SELECT order_id FROM file_orders WHERE bad_lines > 0 AND order_id IS NOT NULL)
+),
+first_bad AS (
+    SELECT order_id, min(_line) AS line FROM rejected WHERE reject_reason IS NOT NULL GROUP BY order_id
+)
+SELECT r._line AS line,
+       coalesce(r.reject_column, 'order_id') AS column_name,
+       coalesce(r.reject_reason, 'line ' || f.line || ' of the same order was rejected') AS reason,
+       r.raw
+FROM rejected AS r
+LEFT JOIN first_bad AS f USING (order_id)
+UNION ALL
+SELECT _line, NULL, reason, raw FROM raw_rows_bad
+ORDER BY line
+""")
+
+
+def max_rejects_allowed(spec: str, rows: int) -> int:
+    spec = spec.strip()
+    try:
+        if spec.endswith("%"):
+            return int(rows * float(spec[:-1]) / 100)
+        return int(spec)
+    except ValueError:
+        raise UsageError(f"--max-rejects {spec!r} is not N or P%; e.g. --max-rejects 50 or --max-rejects 2%") from None
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+@dataclass
+class StagedFile:
+    sniffed: Sniffed
+    colmap: ColumnMap
+    staging: Staging
+    rows_read: int
+    rejected: int
+    unsplit: int  # lines that could not be split into cells (kept in raw_rows_bad)
+    first_rejects: list[dict]
+    warnings: list[str]
+
+
+def stage_file(con, path: Path, options: ImportOptions) -> StagedFile:
+    """Read, map and check one file into temp table file_orders (and file_rejects when rows are bad),
+    without touching the stored orders: `rfm inspect` stops here, an import goes on to merge."""
+    import tempfile
+
+    label = str(path)
+    profiles = load_profiles(options.user_profiles)
+    sniffed = sniff(path, known_headers=known_headers(profiles))
+    with tempfile.TemporaryDirectory(prefix="rfm-decode-") as workdir:
+        to_duckdb(con, sniffed, "raw_rows", Path(workdir))
+    headers = [c for c in con.table("raw_rows").columns if c not in ("_line", "_sheet")]
+    unsplit = fetch_one(con, "SELECT count(*) FROM raw_rows_bad")[0]
+    colmap = resolve(headers, overrides=options.overrides, source=options.source,
+                     user_profiles=options.user_profiles, label=label)
+    source = staging_sql.fill_source(colmap, "raw_rows", headers)
+    forced = staging_sql.normalise_date_format(options.date_format or colmap.options.get("date_format"))
+    date_format = forced or staging_sql.detect_date_format(con, colmap, source, label)
+    con.execute("CREATE OR REPLACE TEMP TABLE _status_map (col INTEGER, raw VARCHAR, status VARCHAR)")
+    status_rows = staging_sql.status_map_rows(con, colmap, source)
+    if status_rows:
+        con.executemany("INSERT INTO _status_map VALUES (?, ?, ?)", status_rows)
+    st = staging_sql.build(colmap, headers, source, date_format, forced is not None)
+    _create_staged_view(con, st)
+    run_statements(con, "import_group_orders")
+    rows_read, rejected = fetch_one(
+        con, "SELECT coalesce(sum(lines), 0), coalesce(sum(lines) FILTER (WHERE bad_lines > 0 OR order_id IS NULL), 0) "
+             "FROM file_orders")
+    rows_read += unsplit
+    rejected += unsplit
+    if rows_read == 0:
+        raise DataError(f"{label} has no order rows (only a header or nothing); export the orders again")
+    first_rejects: list[dict] = []
+    if rejected:
+        _collect_rejects(con, st)
+        first_rejects = [dict(zip(("line", "column", "reason"), row)) for row in
+                         con.execute("SELECT line, column_name, reason FROM file_rejects LIMIT 5").fetchall()]
+    warnings = []
+    lost = fetch_one(con, "SELECT count(*), any_value(order_id) FROM file_orders "
+                          "WHERE regexp_matches(order_id, '^[0-9.]+[eE][+]?[0-9]+$') "
+                          "OR regexp_matches(order_id, '^[0-9]{16,}$') AND regexp_matches(order_id, '0{3}$')")
+    if lost[0]:
+        warnings.append(f"{lost[0]} order ids like {lost[1]!r} look like long numbers a spreadsheet stored as "
+                        "floating point: their last digits may be lost; export ids as text")
+    if date_format and not forced:
+        warnings.append(f"dates read as {date_format} (the data settles the day/month order)")
+    return StagedFile(sniffed=sniffed, colmap=colmap, staging=st, rows_read=rows_read, rejected=rejected,
+                      unsplit=unsplit, first_rejects=first_rejects, warnings=warnings)
+
+
+def _write_rejects_file(con, path: Path, options: ImportOptions) -> str | None:
+    """rejects/<file>-<timestamp>.csv: every rejected row with line, column, reason and raw text."""
+    if options.rejects_dir is None:
+        return None
+    import polars as pl
+
+    from rfm_cli.core.sinks import write_file
+
+    frame = pl.from_arrow(con.sql("SELECT line, column_name, reason, raw FROM file_rejects").to_arrow_table())
+    target = options.rejects_dir / f"{path.stem}-{datetime.now():%Y%m%d-%H%M%S}.csv"
+    try:
+        write_file(frame, "csv", target)
+    except Exception:  # noqa: BLE001 - the rejects file is a convenience; the rows are kept in the database
+        return None
+    return str(target)
+
+
+def import_file(store: Store, path: Path, options: ImportOptions) -> FileReport:
+    """Import one file into the store. The caller owns the transaction.
+
+    A file whose bytes were imported before (under any name) is skipped: the ledger of content
+    hashes makes a nightly run over an inbox folder import each export once.
+    """
+    con = store.con
+    label = str(path)
+    if not path.is_file():
+        raise InputError(f"input file {path} does not exist; check the path")
+    digest = _sha256(path)
+    earlier = con.execute("SELECT source_file, imported_at FROM rfm_imports WHERE file_sha256 = ? "
+                          "ORDER BY import_id LIMIT 1", [digest]).fetchall()
+    if earlier:
+        return FileReport.skipped(label, f"{earlier[0][0]} on {earlier[0][1]:%Y-%m-%d %H:%M}")
+    staged = stage_file(con, path, options)
+    rows_read, rejected, first_rejects = staged.rows_read, staged.rejected, staged.first_rejects
+    rejects_file = _write_rejects_file(con, path, options) if rejected else None
+    if rejected > max_rejects_allowed(options.max_rejects, rows_read):
+        first = first_rejects[0]
+        where = f"; see {rejects_file}" if rejects_file else ""
+        raise DataError(
+            f"{label}: {rejected} of {rows_read} rows unreadable (first at line {first['line']}, "
+            f"{first['column'] or 'line'}: {first['reason']}){where}; fix the file, map the right column with "
+            f"--map, or raise --max-rejects (now {options.max_rejects})"
+        )
+    colmap = staged.colmap
+
+    run_statements(con, "import_outcomes")
+    import_id = fetch_one(con, "SELECT coalesce(max(import_id), 0) + 1 FROM rfm_imports")[0]
+    run_statements(con, "import_merge", {"import_id": import_id, "source_file": label})
+    if rejected:
+        con.execute("INSERT INTO rfm_rejects SELECT ?, ?, line, column_name, reason, raw FROM file_rejects",
+                    [import_id, label])
+
+    by_outcome: Counter[str] = Counter()
+    excluded: dict[str, int] = {}
+    orders_new = orders_updated = refund_rows = 0
+    for outcome, reason, orders, lines, refunds in con.execute(
+        "SELECT outcome, coalesce(reason, ''), count(*), sum(lines), count(refund_key) "
+        "FROM order_outcomes GROUP BY ALL ORDER BY ALL"
+    ).fetchall():
+        by_outcome[outcome] += lines
+        refund_rows += refunds if outcome != "rejected" else 0
+        if outcome == "excluded":
+            excluded[reason] = excluded.get(reason, 0) + lines
+        if outcome in ("imported", "excluded"):
+            orders_new += orders - refunds
+        if reason == "updated":
+            orders_updated += orders
+
+    report = FileReport(
+        source_file=label,
+        profile=colmap.name,
+        rows_read=rows_read,
+        imported=by_outcome["imported"],
+        duplicates=by_outcome["duplicate"],
+        excluded=dict(sorted(excluded.items())),
+        rejected=rejected,
+        orders_new=orders_new,
+        orders_updated=orders_updated,
+        refund_rows=refund_rows,
+        first_rejects=first_rejects,
+        rejects_file=rejects_file,
+        warnings=staged.warnings,
+    )
+    if not report.reconciles() or by_outcome["rejected"] + staged.unsplit != rejected:  # a bug, not bad data
+        raise AssertionError(f"import of {label} does not reconcile: {report}")
+    con.execute(
+        "INSERT INTO rfm_imports VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            import_id, label, digest, colmap.name, datetime.now().replace(microsecond=0),
+            report.rows_read, report.imported, report.duplicates, report.excluded_total, report.rejected,
+            json.dumps(report.excluded, ensure_ascii=False), report.orders_new, report.orders_updated,
+        ],
+    )
+    con.execute("DROP VIEW IF EXISTS staged")
+    for table in ("raw_rows", "raw_rows_bad", "file_orders", "order_outcomes", "file_rejects", "_status_map"):
+        con.execute(f"DROP TABLE IF EXISTS {table}")
+    return report
+
+
+def import_files(
+    store: Store, paths: list[Path], options: ImportOptions, *, own_transaction: bool = True
+) -> list[FileReport]:
+    """Import every file in one transaction: all of them land, or none."""
+    files = expand_inputs(paths)
+    if not files:
+        raise DataError(
+            f"no order files found in {', '.join(map(str, paths))}; pass CSV, TSV, XLSX or Parquet files"
+        )
+    if not own_transaction:
+        return [import_file(store, path, options) for path in files]
+    with store.transaction():
+        return [import_file(store, path, options) for path in files]

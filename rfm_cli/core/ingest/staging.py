@@ -1,0 +1,211 @@
+"""The SQL that turns one file's raw cells (table `raw_rows`) into typed canonical rows.
+
+Composed per file from its column map: which columns, which status words, item-level amounts,
+refund markers, order-level fields to fill down, the date format. Every check that can reject a
+row is listed once (`checks`), so the fast `bad` flag and the reject reasons never disagree.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import duckdb
+
+from rfm_cli.core.errors import DataError, UsageError
+from rfm_cli.core.ingest.mapping import ORDER_LEVEL, ColumnMap
+
+SLASHED_DATE = r"^\s*(\d{1,2})[/.-](\d{1,2})[/.-](\d{2,4})(\s.*)?$"
+
+
+def q(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def lit(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+@dataclass
+class Staging:
+    cleaned: str  # SELECT list over the source `r`: typed canonical columns and _raw_* helpers
+    bad: str  # boolean over the cleaned columns
+    reject_column: str
+    reject_reason: str
+    raw_row: str  # the row's cells joined, for rfm_rejects
+    joins: str  # status-map joins
+    source: str  # FROM expression (raw_rows, or it with order-level fields filled down)
+    date_format: str | None  # the day/month order used for slashed dates, when one was needed
+
+    def rows(self, *, detail: bool = False) -> str:
+        """The typed rows. An order that does not count (unpaid, cancelled …) may have no amount
+        yet (Amazon's pending orders): it counts as 0, not as an unreadable row."""
+        extra = f"r._line, {self.raw_row} AS raw, " if detail else ""
+        return f"""(SELECT * REPLACE (
+        CASE WHEN amount IS NULL AND NOT _amount_present AND status IS DISTINCT FROM 'counted'
+             AND status IS NOT NULL THEN 0.00 ELSE amount END AS amount)
+    FROM (SELECT {extra}{self.cleaned} FROM {self.source} AS r {self.joins}))"""
+
+
+
+def _cell(colmap: ColumnMap, name: str) -> str:
+    return "r." + q(colmap.columns[name]) if name in colmap.columns else "CAST(NULL AS VARCHAR)"
+
+
+def _date_sql(colmap: ColumnMap, date_format: str | None, forced: bool) -> tuple[str, str]:
+    """(raw date text, typed date expression): the first present date column with a value wins."""
+    cols = colmap.date_columns or ([colmap.columns["order_date"]] if "order_date" in colmap.columns else [])
+    raw = "coalesce(" + ", ".join(f"rfm_text(r.{q(c)})" for c in cols) + ")" if cols else "CAST(NULL AS VARCHAR)"
+    if date_format is None:
+        return raw, f"rfm_timestamp({raw})"
+    formats = [date_format, date_format + " %H:%M", date_format + " %H:%M:%S"]
+    fmt_list = "[" + ", ".join(lit(f) for f in formats) + "]"
+    slashed = f"try_strptime(regexp_replace({raw}, '[.-]', '/', 'g'), {fmt_list})"
+    if forced:  # the user's format first: it decides ambiguous cells
+        return raw, f"coalesce(try_strptime({raw}, {fmt_list}), {slashed}, rfm_timestamp({raw}))"
+    return raw, f"coalesce(rfm_timestamp({raw}), {slashed})"
+
+
+def detect_date_format(con: duckdb.DuckDBPyConnection, colmap: ColumnMap, source: str, label: str) -> str | None:
+    """Day/month order of dates like 03/04/2024, settled by the data when a day above 12 shows it."""
+    raw, _ = _date_sql(colmap, None, False)
+    first, second, count, example = con.execute(
+        f"SELECT max(CAST(regexp_extract(t, '{SLASHED_DATE}', 1) AS INTEGER)), "
+        f"max(CAST(regexp_extract(t, '{SLASHED_DATE}', 2) AS INTEGER)), count(*), any_value(t) "
+        f"FROM (SELECT {raw} AS t FROM {source} AS r) WHERE regexp_matches(t, '{SLASHED_DATE}') "
+        f"AND rfm_timestamp(t) IS NULL"
+    ).fetchall()[0]
+    if not count:
+        return None
+    if first > 12 and second <= 12:
+        return "%d/%m/%Y"
+    if second > 12 and first <= 12:
+        return "%m/%d/%Y"
+    if first > 12 and second > 12:
+        return None  # not dates at all: the rows are rejected as unreadable
+    raise DataError(
+        f"{label}: dates like {example!r} could be day/month or month/day and no date in the file "
+        "settles it; pass --date-format %d/%m/%Y (day first) or --date-format %m/%d/%Y"
+    )
+
+
+def normalise_date_format(value: str | None) -> str | None:
+    if value is None:
+        return None
+    if not re.search(r"%[dmY]", value):
+        raise UsageError(f"--date-format {value!r} has no %d, %m or %Y; write it like %d/%m/%Y")
+    return value
+
+
+def fill_source(colmap: ColumnMap, source_table: str, headers: list[str]) -> str:
+    """Platforms writing order-level fields only on an order's first row: the other rows take them."""
+    if not colmap.options.get("fill_order_fields") or "order_id" not in colmap.columns:
+        return source_table
+    order = q(colmap.columns["order_id"])
+    fill = {colmap.columns[f] for f in ORDER_LEVEL if f in colmap.columns}
+    fill |= set(colmap.date_columns) | set(colmap.status_columns) | set(colmap.cancelled_columns)
+    parts = []
+    for header in headers:
+        if header in fill:
+            value = f"nullif(trim({q(header)}), '')"
+            parts.append(f"coalesce({value}, first_value({value} IGNORE NULLS) OVER "
+                         f"(PARTITION BY {order} ORDER BY _line)) AS {q(header)}")
+        else:
+            parts.append(q(header))
+    return f"(SELECT _line, {', '.join(parts)} FROM {source_table})"
+
+
+def status_map_rows(con: duckdb.DuckDBPyConnection, colmap: ColumnMap, source: str) -> list[tuple[int, str, str]]:
+    """(column index, raw text, canonical status) for every distinct status value of the file."""
+    rows = []
+    for i, column in enumerate(colmap.status_columns):
+        for (raw,) in con.execute(f"SELECT DISTINCT rfm_text(r.{q(column)}) FROM {source} AS r "
+                                  f"WHERE rfm_text(r.{q(column)}) IS NOT NULL").fetchall():
+            status = colmap.profile.status_of(raw)
+            if status is not None:
+                rows.append((i, raw, status))
+    return rows
+
+
+def build(colmap: ColumnMap, headers: list[str], source: str, date_format: str | None,
+          date_forced: bool) -> Staging:
+    c = lambda name: _cell(colmap, name)  # noqa: E731
+    raw_date, date_expr = _date_sql(colmap, date_format, date_forced)
+    if colmap.amount_from:
+        a, b = (f"r.{q(h)}" for h in colmap.amount_from)
+        amount = f"CAST(rfm_amount({a}) * rfm_amount({b}) AS DECIMAL(18, 2))"
+        raw_amount = f"(coalesce({a}, '') || ' x ' || coalesce({b}, ''))"
+        amount_present = f"(rfm_text({a}) IS NOT NULL AND rfm_text({b}) IS NOT NULL)"
+    else:
+        amount, raw_amount = f"rfm_amount({c('amount')})", c("amount")
+        amount_present = f"rfm_text({c('amount')}) IS NOT NULL"
+    if colmap.options.get("fill_order_fields") and not colmap.amount_from:
+        # Order-level amounts sit on the first row only: the other rows add nothing.
+        amount = f"coalesce({amount}, CASE WHEN NOT {amount_present} THEN 0.00 END)"
+        amount_present = "true"
+
+    joins, statuses = [], []
+    for i, column in enumerate(colmap.status_columns):
+        joins.append(f"LEFT JOIN _status_map AS m{i} ON m{i}.col = {i} AND m{i}.raw = rfm_text(r.{q(column)})")
+        statuses.append(f"CASE WHEN rfm_text(r.{q(column)}) IS NULL THEN NULL ELSE coalesce(m{i}.status, '?') END")
+    cancelled = " OR ".join(f"rfm_text(r.{q(col)}) IS NOT NULL" for col in colmap.cancelled_columns) or "false"
+    if statuses:
+        any_of = lambda value: " OR ".join(f"({s}) = '{value}'" for s in statuses)  # noqa: E731
+        status = (f"CASE WHEN {cancelled} THEN 'cancelled' WHEN {any_of('?')} THEN NULL "
+                  + " ".join(f"WHEN {any_of(v)} THEN '{v}'" for v in ("cancelled", "refunded", "unpaid", "counted"))
+                  + " END")
+        raw_status = "concat_ws(' / ', " + ", ".join(f"rfm_text(r.{q(col)})" for col in colmap.status_columns) + ")"
+    else:
+        status = f"CASE WHEN {cancelled} THEN 'cancelled' ELSE 'counted' END"
+        raw_status = "CAST(NULL AS VARCHAR)"
+
+    prefix = colmap.options.get("refund_prefix")
+    is_refund = "false"
+    if prefix and prefix.get("column") in colmap.columns:
+        is_refund = f"coalesce(starts_with(rfm_id({c(prefix['column'])}), {lit(prefix['prefix'])}), false)"
+
+    cleaned = f"""
+       rfm_id({c('order_id')})                  AS order_id,
+       rfm_id({c('customer_id')})               AS customer_id,
+       {date_expr}                              AS ordered_at,
+       {amount}                                 AS amount,
+       rfm_amount({c('refund_amount')})         AS refund_amount,
+       {status}                                 AS status,
+       nullif({raw_status}, '')                 AS raw_status,
+       rfm_text({c('currency')})                AS currency,
+       rfm_text({c('customer_name')})           AS customer_name,
+       rfm_id({c('phone')})                     AS phone,
+       rfm_text({c('email')})                   AS email,
+       {is_refund}                              AS is_refund_row,
+       rfm_flag({c('accepts_marketing')})       AS accepts_marketing,
+       {raw_date}                               AS _raw_date,
+       {raw_amount}                             AS _raw_amount,
+       {amount_present}                         AS _amount_present,
+       {c('refund_amount')}                     AS _raw_refund,
+       nullif({raw_status}, '')                 AS _raw_status"""
+    checks = [
+        ("order_id IS NULL", "order_id", "'missing order id'"),
+        # An order that does not count may have no date (a cancelled order was never paid): kept undated.
+        ("ordered_at IS NULL AND _raw_date IS NULL AND (status = 'counted' OR is_refund_row)", "order_date",
+         "'missing date'"),
+        ("ordered_at IS NULL AND _raw_date IS NOT NULL", "order_date", "'unreadable date \"' || _raw_date || '\"'"),
+
+        ("amount IS NULL AND NOT _amount_present", "amount", "'missing amount'"),
+        ("amount IS NULL", "amount", "'unreadable amount \"' || _raw_amount || '\"'"),
+        ("refund_amount IS NULL AND rfm_text(_raw_refund) IS NOT NULL", "refund_amount",
+         "'unreadable refund amount \"' || _raw_refund || '\"'"),
+    ]
+    if statuses:
+        reason = "CASE WHEN _raw_status IS NULL THEN 'missing status' ELSE 'unknown status \"' || _raw_status || '\"' END"
+        checks.append(("status IS NULL", "status", reason))
+    data_headers = [h for h in headers if h not in ("_line", "_sheet")]
+    return Staging(
+        cleaned=cleaned,
+        bad=" OR ".join(f"({cond})" for cond, _, _ in checks),
+        reject_column="CASE " + " ".join(f"WHEN {cond} THEN {lit(col)}" for cond, col, _ in checks) + " END",
+        reject_reason="CASE " + " ".join(f"WHEN {cond} THEN {why}" for cond, _, why in checks) + " END",
+        raw_row="concat_ws(',', " + ", ".join(f"coalesce(r.{q(h)}, '')" for h in data_headers) + ")",
+        joins=" ".join(joins),
+        source=source,
+        date_format=date_format,
+    )

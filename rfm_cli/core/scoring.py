@@ -1,0 +1,206 @@
+"""Scores and tiers, in Polars (BRIEF §3).
+
+`score_store` reads one row per customer from `queries/customer_rfm.sql`, then scores each
+dimension 1-5 by its rule (fixed breakpoints or quantile), builds `rfm_code` and applies the
+ordered tier rules: the first match wins and coverage was proved when the rules were loaded.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+import polars as pl
+
+from rfm_cli.core.errors import DataError, UsageError
+from rfm_cli.core.rules import DimensionRule, RuleSet, describe_band
+from rfm_cli.core.store import Store, fetch_one, sql
+
+OUTPUT_COLUMNS = [
+    "customer_id",
+    "customer_name",
+    "phone",
+    "email",
+    "first_order_at",
+    "last_order_at",
+    "recency_days",
+    "frequency",
+    "monetary",
+    "r_score",
+    "f_score",
+    "m_score",
+    "rfm_code",
+    "tier",
+]
+RAW_OF = {"recency": "recency_days", "frequency": "frequency", "monetary": "monetary"}
+SCORE_OF = {"recency": "r_score", "frequency": "f_score", "monetary": "m_score"}
+
+
+@dataclass
+class ScoreResult:
+    as_of: date
+    rules: RuleSet
+    customers: pl.DataFrame  # OUTPUT_COLUMNS, one row per scored customer, sorted by customer_id
+    cut_points: pl.DataFrame  # dimension, score, rule, min_value, max_value, customers
+
+    def summary(self) -> pl.DataFrame:
+        return tier_summary(self.customers, self.rules)
+
+
+def parse_as_of(value: str | None) -> date | None:
+    if value is None:
+        return None
+    if value.strip().lower() == "today":
+        return date.today()
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        raise UsageError(f"--as-of {value!r} is not a date; use YYYY-MM-DD or today") from None
+
+
+def default_as_of(store: Store) -> date | None:
+    return fetch_one(store.con, sql("as_of_default"))[0]
+
+
+def customer_inputs(store: Store, as_of: date) -> pl.DataFrame:
+    return pl.from_arrow(store.con.sql(sql("customer_rfm"), params={"as_of": as_of}).to_arrow_table())
+
+
+def _score_expr(rule: DimensionRule, column: str, customers: int) -> pl.Expr:
+    value = pl.col(column)
+    if rule.method == "fixed":
+        if rule.dimension == "recency":  # fewer days is better: <= b1 -> 5 ... > b4 -> 1
+            return pl.lit(5) - pl.sum_horizontal([(value > b).cast(pl.Int32) for b in rule.breakpoints])
+        return pl.lit(1) + pl.sum_horizontal([(value >= b).cast(pl.Int32) for b in rule.breakpoints])
+    # quantile: 1 + floor(5 * customers strictly worse / N); equal values share a rank, so a score.
+    if rule.dimension == "recency":
+        strictly_worse = pl.lit(customers) - value.rank("max").cast(pl.Int64)
+    else:
+        strictly_worse = value.rank("min").cast(pl.Int64) - 1
+    return pl.lit(1) + (strictly_worse * 5) // customers
+
+
+def score_frame(inputs: pl.DataFrame, as_of: date, rules: RuleSet) -> ScoreResult:
+    """Score customers from their raw inputs (the columns of customer_rfm.sql)."""
+    n = inputs.height
+    frame = inputs.with_columns(
+        recency_days=(pl.lit(as_of) - pl.col("last_order_at").dt.date()).dt.total_days().cast(pl.Int64),
+        frequency=pl.col("frequency").cast(pl.Int64),
+        monetary=(
+            pl.col("spend").cast(pl.Float64)
+            if rules.monetary.basis == "total"
+            else pl.col("spend").cast(pl.Float64) / pl.col("frequency")
+        ).round(2),
+    )
+    if n:
+        frame = frame.with_columns(
+            r_score=_score_expr(rules.recency, "recency_days", n).cast(pl.Int64),
+            f_score=_score_expr(rules.frequency, "frequency", n).cast(pl.Int64),
+            m_score=_score_expr(rules.monetary, "monetary", n).cast(pl.Int64),
+        )
+    else:
+        frame = frame.with_columns(
+            r_score=pl.lit(None, pl.Int64), f_score=pl.lit(None, pl.Int64), m_score=pl.lit(None, pl.Int64)
+        )
+    tier_expr: Any = pl
+    for tier in rules.tiers:
+        tier_expr = tier_expr.when(tier.when.to_polars()).then(pl.lit(tier.name))
+    frame = frame.with_columns(
+        rfm_code=pl.concat_str([pl.col("r_score"), pl.col("f_score"), pl.col("m_score")]),
+        tier=tier_expr.otherwise(pl.lit(None, pl.String)),
+    )
+    if frame["tier"].null_count():  # impossible after the coverage check; never write an untiered row
+        raise AssertionError("a scored customer matched no tier")
+    customers = frame.select(OUTPUT_COLUMNS).sort("customer_id")
+    return ScoreResult(as_of=as_of, rules=rules, customers=customers, cut_points=cut_points(customers, rules))
+
+
+def score_store(store: Store, rules: RuleSet, as_of: date | None = None) -> ScoreResult:
+    """Score the store's customers; cut points frozen in the store replace quantile scoring."""
+    from rfm_cli.core.history import with_frozen
+
+    rules = with_frozen(store, rules)
+    if as_of is None:
+        as_of = default_as_of(store)
+        if as_of is None:
+            raise DataError(f"no counted orders in {store.label}; import an export with paid orders first")
+    return score_frame(customer_inputs(store, as_of), as_of, rules)
+
+
+def cut_points(customers: pl.DataFrame, rules: RuleSet) -> pl.DataFrame:
+    """Per dimension and score: the rule and the raw values the scored customers actually had."""
+    rows: list[dict[str, Any]] = []
+    for dimension in ("recency", "frequency", "monetary"):
+        rule = rules.dimension(dimension)
+        raw, score = RAW_OF[dimension], SCORE_OF[dimension]
+        stats = {
+            row[score]: row
+            for row in customers.group_by(score)
+            .agg(
+                pl.col(raw).min().cast(pl.Float64).alias("min_value"),
+                pl.col(raw).max().cast(pl.Float64).alias("max_value"),
+                pl.len().alias("customers"),
+            )
+            .iter_rows(named=True)
+        }
+        for s in range(5, 0, -1):
+            found = stats.get(s, {})
+            if rule.method == "fixed":
+                text = f"{'recency_days' if dimension == 'recency' else dimension} {describe_band(rule, s)}"
+            else:
+                text = "quantile band" + (
+                    f": {found['min_value']:,.2f} to {found['max_value']:,.2f}" if found else " (empty)"
+                )
+            rows.append(
+                {
+                    "dimension": dimension,
+                    "score": s,
+                    "method": "frozen" if rule.frozen_on else rule.method,
+                    "rule": text,
+                    "min_value": found.get("min_value"),
+                    "max_value": found.get("max_value"),
+                    "customers": found.get("customers", 0),
+                }
+            )
+    return pl.DataFrame(
+        rows,
+        schema={
+            "dimension": pl.String,
+            "score": pl.Int64,
+            "method": pl.String,
+            "rule": pl.String,
+            "min_value": pl.Float64,
+            "max_value": pl.Float64,
+            "customers": pl.Int64,
+        },
+    )
+
+
+def tier_summary(customers: pl.DataFrame, rules: RuleSet) -> pl.DataFrame:
+    """Customers, revenue and shares per tier, in rule order (empty tiers included)."""
+    labels = pl.DataFrame(
+        {
+            "tier": rules.tier_names(),
+            "label_zh": [t.label_zh for t in rules.tiers],
+            "rule_order": list(range(1, len(rules.tiers) + 1)),
+        }
+    )
+    per_tier = customers.group_by("tier").agg(customers=pl.len(), revenue=pl.col("monetary").sum())
+    total_customers = max(customers.height, 1)
+    total_revenue = customers["monetary"].sum() if customers.height else 0.0
+    return (
+        labels.join(per_tier, on="tier", how="left")
+        .with_columns(pl.col("customers").fill_null(0).cast(pl.Int64), pl.col("revenue").fill_null(0.0))
+        .with_columns(
+            customer_pct=(100 * pl.col("customers") / total_customers).round(2),
+            revenue_pct=(100 * pl.col("revenue") / (total_revenue or 1)).round(2),
+            revenue=pl.col("revenue").round(2),
+        )
+        .sort("rule_order")
+        .select("tier", "label_zh", "customers", "customer_pct", "revenue", "revenue_pct")
+    )
+
+
+def days_between(a: date, b: date) -> int:
+    return (b - a) // timedelta(days=1)

@@ -1,0 +1,235 @@
+"""The DuckDB store: connect, lock, schema and migrations, SQL loaded by name.
+
+One process at a time writes a database: `open_store` takes an exclusive `flock` on
+`<db>.lock` (which records who holds it) before DuckDB opens the file, so a second run
+gets a clear "busy" error naming the holder instead of DuckDB's own lock error.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from pathlib import Path
+
+import duckdb
+
+from rfm_cli.core.errors import BusyError, InputError, OutputError, StorageIOError
+
+SCHEMA_VERSION = 4
+MIGRATIONS = {2: "migrate_v2", 3: "migrate_v3", 4: "migrate_v4"}
+  # version reached -> query file that reaches it
+MEMORY = ":memory:"
+
+
+@cache
+def sql(name: str) -> str:
+    """The text of `queries/<name>.sql`, from the installed package (or the source tree)."""
+    filename = f"{name}.sql"
+    packaged = resources.files("rfm_cli").joinpath("queries", filename)
+    if packaged.is_file():
+        return packaged.read_text(encoding="utf-8")
+    # Running from a source checkout (editable install): the queries live at the top level.
+    source_tree = Path(__file__).resolve().parents[2] / "queries" / filename
+    if source_tree.is_file():
+        return source_tree.read_text(encoding="utf-8")
+    raise FileNotFoundError(f"query {filename} is not shipped with rfm_cli")
+
+
+def query_names() -> list[str]:
+    packaged = resources.files("rfm_cli").joinpath("queries")
+    if packaged.is_dir():
+        return sorted(p.name[:-4] for p in packaged.iterdir() if p.name.endswith(".sql"))
+    source_tree = Path(__file__).resolve().parents[2] / "queries"
+    return sorted(p.stem for p in source_tree.glob("*.sql"))
+
+
+def run_script(con: duckdb.DuckDBPyConnection, name: str) -> None:
+    """Run every statement of a multi-statement file (schema, macros)."""
+    con.execute(sql(name))
+
+
+def configure(con: duckdb.DuckDBPyConnection, memory_limit: str | None = None) -> None:
+    # Progress bars belong to the CLI, on a terminal only: DuckDB's own would write to stdout.
+    con.execute("SET enable_progress_bar = false")
+    if memory_limit:
+        con.execute(f"SET memory_limit = '{memory_limit}'")
+    run_script(con, "macros")
+
+
+def _migrate(con: duckdb.DuckDBPyConnection, db_label: str) -> None:
+    has_meta = fetch_one(con, "SELECT count(*) FROM information_schema.tables WHERE table_name = 'rfm_meta'")[
+        0
+    ]
+    if not has_meta:
+        run_script(con, "schema")
+        con.execute("INSERT INTO rfm_meta VALUES ('schema_version', '2')")
+    version = int(fetch_one(con, "SELECT value FROM rfm_meta WHERE key = 'schema_version'")[0])
+    if version > SCHEMA_VERSION:
+        raise InputError(
+            f"database {db_label} has schema version {version}, newer than this rfm understands "
+            f"({SCHEMA_VERSION}); upgrade rfm or use another --db"
+        )
+    if version < SCHEMA_VERSION:
+        con.execute("BEGIN TRANSACTION")
+        try:
+            for target in range(version + 1, SCHEMA_VERSION + 1):
+                run_script(con, MIGRATIONS[target])
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+
+
+@dataclass
+class Store:
+    con: duckdb.DuckDBPyConnection
+    path: str  # MEMORY for an in-memory store
+
+    @property
+    def label(self) -> str:
+        return "(in memory)" if self.path == MEMORY else self.path
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[None]:
+        """All or nothing: on any exception (KeyboardInterrupt too) the database is as it was."""
+        self.con.execute("BEGIN TRANSACTION")
+        try:
+            yield
+        except BaseException:
+            self.con.execute("ROLLBACK")
+            raise
+        try:
+            self.con.execute("COMMIT")
+        except duckdb.IOException as exc:
+            raise StorageIOError(
+                f"could not commit to {self.label}: {exc}; free disk space and rerun"
+            ) from exc
+
+
+def _lock_path(db_path: Path) -> Path:
+    return db_path.with_name(db_path.name + ".lock")
+
+
+@contextlib.contextmanager
+def _exclusive_lock(db_path: Path, wait_seconds: float) -> Iterator[None]:
+    lock_path = _lock_path(db_path)
+    try:
+        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:
+        raise OutputError(
+            f"cannot create lock file {lock_path}: {exc.strerror}; check the folder is writable"
+        ) from exc
+    try:
+        deadline = time.monotonic() + wait_seconds
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    holder = os.pread(fd, 400, 0).decode("utf-8", "replace").strip() or "another process"
+                    raise BusyError(
+                        f"database {db_path} is busy: {holder} holds its lock; "
+                        "retry later or pass --wait SECONDS"
+                    ) from None
+                time.sleep(0.1)
+        holder = f"process {os.getpid()} ({' '.join(['rfm', *sys.argv[1:]])[:300]})"
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, holder.encode("utf-8"), 0)
+        yield
+    finally:
+        # Closing the descriptor releases the lock; the file stays (removing it would race a waiter).
+        os.close(fd)
+
+
+@contextlib.contextmanager
+def open_store(
+    db: str | os.PathLike[str] | None,
+    *,
+    create: bool = True,
+    wait_seconds: float = 0.0,
+    memory_limit: str | None = None,
+) -> Iterator[Store]:
+    """Open (creating and migrating if needed) the database, holding its lock until closed.
+
+    `db=None` or ":memory:" gives a throw-away in-memory store. When the run fails and the file
+    did not exist before, it is removed again: a failed run leaves things as they were.
+    """
+    if db is None or str(db) == MEMORY:
+        con = duckdb.connect(MEMORY)
+        try:
+            configure(con, memory_limit)
+            _migrate(con, "(in memory)")
+            yield Store(con, MEMORY)
+        finally:
+            con.close()
+        return
+
+    db_path = Path(db)
+    existed = db_path.exists()
+    if not existed and not create:
+        raise InputError(f"database {db_path} does not exist; run `rfm import FILE` first or pass --db PATH")
+    if not db_path.parent.exists():
+        raise OutputError(
+            f"folder {db_path.parent} for database {db_path} does not exist; create it or pass --db PATH"
+        )
+    with _exclusive_lock(db_path, wait_seconds):
+        ok = False
+        try:
+            try:
+                con = duckdb.connect(str(db_path))
+            except duckdb.IOException as exc:
+                raise InputError(
+                    f"cannot open database {db_path}: {exc}; check the file or pass --db PATH"
+                ) from exc
+            try:
+                configure(con, memory_limit)
+                with contextlib.suppress(duckdb.Error):
+                    con.execute(f"SET temp_directory = '{db_path}.tmp'")
+                _migrate(con, str(db_path))
+                yield Store(con, str(db_path))
+                ok = True
+            finally:
+                con.close()
+        finally:
+            if not ok and not existed:
+                for leftover in (db_path, db_path.with_name(db_path.name + ".wal")):
+                    with contextlib.suppress(FileNotFoundError):
+                        leftover.unlink()
+
+
+def statements(name: str) -> list[str]:
+    """The statements of a query file, split at each `;` that ends a line."""
+    text = sql(name)
+    parts, current = [], []
+    for line in text.splitlines():
+        current.append(line)
+        if line.rstrip().endswith(";") and not line.lstrip().startswith("--"):
+            statement = "\n".join(current).strip()
+            if any(not ln.strip().startswith("--") and ln.strip() for ln in current):
+                parts.append(statement)
+            current = []
+    if any(ln.strip() and not ln.strip().startswith("--") for ln in current):
+        parts.append("\n".join(current))
+    return parts
+
+
+def run_statements(con: duckdb.DuckDBPyConnection, name: str, params: dict | None = None) -> None:
+    """Run a query file statement by statement, binding the named parameters each one uses."""
+    for statement in statements(name):
+        used = {k: v for k, v in (params or {}).items() if f"${k}" in statement}
+        con.execute(statement, used or None)
+
+
+def fetch_one(con: duckdb.DuckDBPyConnection, query: str, params: list | dict | None = None) -> tuple:
+    """The first row of a query, with the result drained (DuckDB 2 refuses new work on a
+    connection while a result is unfinished)."""
+    rows = con.execute(query, params).fetchall() if params is not None else con.execute(query).fetchall()
+    return rows[0] if rows else ()

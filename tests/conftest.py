@@ -1,0 +1,90 @@
+"""Fixtures shared by several test files. Keep this small: helpers used by one file live in it."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import pytest
+
+CANONICAL_HEADER = ("order_id", "customer_id", "order_date", "amount", "status", "refund_amount")
+
+
+def _clean_env() -> dict[str, str]:
+    """The environment without RFM_* settings, so a developer's RFM_DB never leaks into a test."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RFM_")}
+    env["PYTHONIOENCODING"] = "utf-8"
+    return env
+
+
+@pytest.fixture(autouse=True)
+def _work_in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test runs in its own folder, so default outputs (./rejects/, ./rfm.duckdb) never land in the repo."""
+    monkeypatch.chdir(tmp_path)
+
+
+@pytest.fixture
+def rfm(tmp_path: Path) -> Callable[..., subprocess.CompletedProcess]:
+    """Run the real CLI (`python -m rfm_cli ARGS`) in a subprocess, by default in tmp_path.
+
+    Returns the CompletedProcess with text stdout/stderr. Pass --db yourself when the command
+    uses a database; the working folder is tmp_path, so the default ./rfm.duckdb lands there too.
+    """
+
+    def run(
+        *args: str | os.PathLike,
+        cwd: Path | None = None,
+        timeout: float = 60,
+        env: dict[str, str] | None = None,
+    ) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "-m", "rfm_cli", *map(str, args)],
+            check=False,
+            cwd=cwd or tmp_path,
+            capture_output=True,
+            text=True,
+            encoding="utf-8",
+            timeout=timeout,
+            env={**_clean_env(), **(env or {})},
+            stdin=subprocess.DEVNULL,
+        )
+
+    return run
+
+
+@pytest.fixture
+def write_orders(tmp_path: Path) -> Callable[..., Path]:
+    """Write a canonical order CSV into tmp_path and return its path:
+    write_orders("a.csv", [("O1", "C1", "2026-01-01", "10.00", "paid", ""), ...], header=CANONICAL_HEADER).
+    Cells are joined with commas as given: quote them yourself."""
+
+    def write(name: str, rows: Sequence[Sequence[str]], header: Sequence[str] = CANONICAL_HEADER) -> Path:
+        path = tmp_path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        lines = [",".join(header), *(",".join(map(str, row)) for row in rows)]
+        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        return path
+
+    return write
+
+
+@pytest.fixture
+def assert_cli_error() -> Callable[..., str]:
+    """Check the error contract (BRIEF §6): the exit code, nothing on stdout, and exactly one stderr line
+    `rfm: error: <what went wrong>; <how to fix it>` with no traceback. Returns that line."""
+
+    def check(result: subprocess.CompletedProcess, code: int) -> str:
+        shown = f"exit {result.returncode}\nstdout: {result.stdout!r}\nstderr: {result.stderr!r}"
+        assert result.returncode == code, shown
+        assert result.stdout == "", shown
+        assert "Traceback" not in result.stderr, shown
+        lines = result.stderr.splitlines()
+        assert len(lines) == 1 and result.stderr.endswith("\n"), shown
+        assert lines[0].startswith("rfm: error: "), shown
+        assert "; " in lines[0][len("rfm: error: ") :], shown
+        return lines[0]
+
+    return check

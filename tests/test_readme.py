@@ -1,0 +1,250 @@
+"""The README is tested (STYLE practice 11): its Quick start, every `rfm` example, every command's help.
+
+Each example runs in a copy of a workspace holding `sample_data/` (plus the files the examples
+name), after the Quick start has run there.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import polars as pl
+import pytest
+import typer.main
+from typer.testing import CliRunner
+
+from rfm_cli.cli import app
+from rfm_cli.core.errors import EXIT_CODE_HELP, ExitCode
+
+ROOT = Path(__file__).resolve().parents[1]
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+TIER_FILES = {"diamond.csv", "gold.csv", "potential.csv", "dormant.csv", "summary.csv", "cut_points.csv"}
+COLUMNS = (
+    "customer_id,customer_name,phone,email,first_order_at,last_order_at,recency_days,frequency,monetary,"
+    "r_score,f_score,m_score,rfm_code,tier"
+)
+
+
+def section(title: str) -> str:
+    """The README text from the `## title` heading to the next `## ` heading."""
+    match = re.search(rf"^## {re.escape(title)}\n(.*?)(?=^## |\Z)", README, re.MULTILINE | re.DOTALL)
+    assert match, f"README has no '## {title}' section"
+    return match.group(1)
+
+
+def code_blocks(text: str, lang: str | None = None) -> list[str]:
+    return [
+        body
+        for tag, body in re.findall(r"^```(\w*)\n(.*?)^```", text, re.MULTILINE | re.DOTALL)
+        if lang in (None, tag)
+    ]
+
+
+def rfm_lines(text: str) -> list[str]:
+    """Every `rfm ...` command in the code blocks of the text (after `&&`, before a comment)."""
+    found = []
+    for block in code_blocks(text):
+        for line in block.splitlines():
+            for part in line.split("&&"):
+                part = re.sub(r"\s+#.*$", "", part).strip()
+                if part.startswith("rfm "):
+                    found.append(part)
+    return found
+
+
+COMMAND_EXAMPLES = rfm_lines(section("Commands"))
+ALL_EXAMPLES = [
+    *rfm_lines(section("Quick start")),
+    *COMMAND_EXAMPLES,
+    *rfm_lines(section("Running every night")),
+]
+
+
+# ------------------------------------------------------------------ the README's shape
+
+
+def test_quick_start_is_two_sh_blocks() -> None:
+    text = section("Quick start")
+    assert text.count("```sh") == 2
+    install, tests = code_blocks(text, "sh")
+    assert "rfm run sample_data/orders.csv --out-dir segments" in install
+    assert "pytest" in tests
+    assert len(code_blocks(text)) == 2  # nothing else fenced in the Quick start
+
+
+def test_exit_code_table_matches_the_code() -> None:
+    rows = re.findall(r"^\| (\d+) \| ([^|]+?) \|", section("Exit codes"), re.MULTILINE)
+    assert {int(code) for code, _ in rows} == {int(code) for code in ExitCode}
+    for code, meaning in rows:
+        # the README may say more, never something else: the help text's words start the README's
+        assert meaning.split("(")[0].strip() in EXIT_CODE_HELP[ExitCode(int(code))], (code, meaning)
+
+
+def test_the_commands_section_has_examples_for_every_documented_command() -> None:
+    assert len(COMMAND_EXAMPLES) >= 10
+    documented = set(re.findall(r"^### `rfm (\w+)", section("Commands"), re.MULTILINE))
+    assert documented >= {"import", "score", "export", "run", "explain", "rules"}
+    assert documented <= {line.split()[1] for line in COMMAND_EXAMPLES}
+
+
+def _parse(args: list[str]) -> None:
+    """Parse a command line with the real click objects, without running anything."""
+    group = typer.main.get_command(app)
+    ctx = group.make_context("rfm", list(args))
+    rest = [*(getattr(ctx, "_protected_args", None) or getattr(ctx, "protected_args", None) or []), *ctx.args]
+    command = group
+    while rest:
+        name, command, rest = command.resolve_command(ctx, rest)
+        ctx = command.make_context(name, rest, parent=ctx)
+        rest = (
+            [*(getattr(ctx, "_protected_args", None) or []), *ctx.args]
+            if hasattr(command, "commands")
+            else []
+        )
+
+
+def split_shell(line: str) -> tuple[list[str], str, dict[str, str]]:
+    """An example line as (rfm arguments, the command it pipes into, {stream: file it is redirected to})."""
+    command, _, pipe = line.partition(" | ")
+    redirects = {}
+    for stream, target in re.findall(r"\s(2?)>>?\s*(\S+)", command):
+        redirects["stderr" if stream else "stdout"] = target
+    command = re.sub(r"\s2?>>?\s*\S+", "", command)
+    return shlex.split(command)[1:], pipe.strip(), redirects
+
+
+@pytest.mark.parametrize("line", ALL_EXAMPLES)
+def test_every_readme_example_parses(line: str) -> None:
+    _parse(split_shell(line)[0])
+
+
+def test_the_parse_check_can_fail() -> None:
+    with pytest.raises(Exception, match="No such option"):
+        _parse(["score", "--no-such-option"])
+
+
+# ------------------------------------------------------------------ the examples, run
+
+
+def _rfm(args: list[str], cwd: Path) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RFM_")}
+    return subprocess.run(
+        [sys.executable, "-m", "rfm_cli", *args],
+        check=False,
+        cwd=cwd,
+        capture_output=True,
+        timeout=120,
+        env=env,
+        stdin=subprocess.DEVNULL,
+    )
+
+
+@pytest.fixture(scope="module")
+def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """sample_data/ and every file the examples name; then the Quick start, as a new user would run it."""
+    work = tmp_path_factory.mktemp("readme")
+    shutil.copytree(ROOT / "sample_data", work / "sample_data")
+    orders = work / "sample_data" / "orders.csv"
+    shutil.copy(orders, work / "orders.csv")
+    for folder in ("exports", "inbox"):
+        (work / folder).mkdir()
+        shutil.copy(orders, work / folder / "orders.csv")
+    frame = pl.read_csv(orders, infer_schema=False)
+    half = frame.height // 2
+    frame.head(half).write_csv(work / "orders-2026-10.csv")
+    frame.tail(frame.height - half).write_excel(work / "orders-2026-11.xlsx")
+    frame.rename({"customer_id": "buyer", "order_date": "paid_at"}).write_csv(work / "export.csv")
+    [rules] = [b for b in code_blocks(README, "toml") if b.startswith("# my-rules.toml")]
+    (work / "my-rules.toml").write_text(rules, encoding="utf-8")
+    (work / "codes.txt").write_text("".join(f"WB{i:04d}\n" for i in range(2000)), encoding="utf-8")
+    pl.DataFrame({"phone": ["13800000001", "13800000002"], "note": ["asked", "complaint"]}).write_excel(
+        work / "optouts.xlsx"
+    )
+    [quick_start] = rfm_lines(section("Quick start"))
+    done = _rfm(shlex.split(quick_start)[1:], work)
+    assert done.returncode == 0, done.stderr.decode()
+    return work
+
+
+def test_quick_start_writes_the_database_and_the_lists(workspace: Path) -> None:
+    assert (workspace / "rfm.duckdb").is_file()
+    assert TIER_FILES <= {p.name for p in (workspace / "segments").iterdir()}
+    summary = list(csv.DictReader(io.StringIO((workspace / "segments" / "summary.csv").read_text("utf-8"))))
+    assert [r["tier"] for r in summary] == ["dormant", "diamond", "gold", "potential"]
+    assert all(int(r["customers"]) > 0 for r in summary)  # the sample data fills every tier
+
+
+@pytest.mark.parametrize("line", [*COMMAND_EXAMPLES, *rfm_lines(section("Running every night"))])
+def test_every_readme_example_runs(line: str, workspace: Path, tmp_path: Path) -> None:
+    work = tmp_path / "ws"
+    shutil.copytree(workspace, work)
+    args, pipe, redirects = split_shell(line)
+    done = _rfm(args, work)
+    stdout, stderr = done.stdout.decode("utf-8"), done.stderr.decode("utf-8")
+    assert done.returncode == 0, stderr
+    assert "Traceback" not in stderr
+    json_out = "--format" in args and args[args.index("--format") + 1] == "json" and "-o" not in args
+    if pipe or "stdout" in redirects or json_out:  # data on stdout
+        first = stdout.splitlines()[0]
+        if json_out:
+            assert json.loads(stdout)  # one JSON document, nothing else
+        elif pipe == "jq .tier":
+            assert json.loads(stdout)["tier"] in {"diamond", "gold", "potential", "dormant"}
+        elif args[0] == "score":
+            assert first == COLUMNS and len(stdout.splitlines()) > 100
+        else:
+            assert "," in first and not first.startswith("rfm")
+    else:  # everything else talks on stderr only
+        assert stdout == ""
+    if "stderr" in redirects and "--log-json" in args:  # the cron line: one JSON line per run
+        [record] = stderr.splitlines()
+        assert json.loads(record)["exit_code"] == 0
+    if "--out-dir" in args:
+        out = work / args[args.index("--out-dir") + 1]
+        assert {"summary.csv", "cut_points.csv"} <= {p.name for p in out.iterdir()}
+    if "-o" in args and args[args.index("-o") + 1] != "-":
+        written = work / args[args.index("-o") + 1]
+        frame = pl.read_parquet(written) if written.suffix == ".parquet" else pl.read_csv(written)
+        assert frame.height > 100 and frame.columns == COLUMNS.split(",")
+        if "classic" in args:
+            assert "champions" in set(frame["tier"])
+
+
+def test_readme_rules_example_is_a_valid_rules_file(workspace: Path) -> None:
+    done = _rfm(["rules", "--check", "my-rules.toml"], workspace)
+    assert done.returncode == 0, done.stderr.decode()
+    assert b"valid" in done.stderr
+
+
+# ------------------------------------------------------------------ help
+
+
+def _commands(command, path=()):
+    yield path, command
+    for name, sub in sorted(getattr(command, "commands", {}).items()):
+        yield from _commands(sub, (*path, name))
+
+
+COMMANDS = list(_commands(typer.main.get_command(app)))
+
+
+@pytest.mark.parametrize(("path", "command"), COMMANDS, ids=[" ".join(p) or "rfm" for p, _ in COMMANDS])
+def test_every_command_has_help(path: tuple[str, ...], command) -> None:
+    assert (command.help or "").strip(), f"rfm {' '.join(path)} has no help text"
+    for param in command.params:
+        if getattr(param, "param_type_name", "") == "option" and not param.hidden:
+            assert (param.help or "").strip(), f"rfm {' '.join(path)} {param.opts[0]} has no help text"
+    result = CliRunner().invoke(app, [*path, "--help"])
+    assert result.exit_code == 0, result.output
+    assert "Usage:" in result.output
+    first_words = " ".join(command.help.split()[:3])
+    assert first_words in " ".join(result.output.split())
