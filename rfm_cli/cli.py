@@ -9,14 +9,13 @@ from __future__ import annotations
 import os
 import sys
 import time
-
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from rfm_cli import __version__
-from rfm_cli.commands import explain, export, importing, inspect, moves, rules, run, score, suppress
+from rfm_cli.commands import explain, export, importing, inspect, moves, report, rules, run, score, suppress
 from rfm_cli.commands._common import State
 from rfm_cli.core.errors import EXIT_CODE_HELP, ExitCode, RfmError
 
@@ -75,6 +74,7 @@ app.command("export", help=export.HELP)(export.command)
 app.command("run", help=run.HELP)(run.command)
 app.command("explain", help=explain.HELP)(explain.command)
 app.command("inspect", help=inspect.HELP)(inspect.command)
+app.command("report", help=report.HELP)(report.command)
 
 app.add_typer(rules.app, name="rules", help=rules.HELP)
 app.command("moves", help=moves.MOVES_HELP)(moves.moves)

@@ -1,0 +1,199 @@
+"""rfm report [FILE...]: the tier report on the terminal (stderr), as JSON (stdout) or as one HTML file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from rfm_cli.commands._common import (
+    AsOf,
+    DateFormat,
+    MapOption,
+    MaxRejects,
+    RulesFile,
+    Scheme,
+    Source,
+    console,
+    import_options,
+    load_rules,
+    log,
+    print_import_reports,
+    state,
+)
+
+HELP = """The tier report: per tier customers, revenue, average order value, recency and repurchase
+rate; the R x F grid; revenue concentration; cut points; data quality.
+
+On the terminal (stderr) by default; --format json puts the same numbers on stdout; --html FILE
+writes one self-contained page (opens offline) with charts: tiers, revenue, R x F heatmap, new vs
+returning customers per month, cohort retention, Pareto curve and tier moves between snapshots.
+With FILE arguments the files are reported in memory; without, the database.
+
+Examples:
+  rfm report
+  rfm report --html report.html --lang zh
+  rfm report --format json | jq .concentration"""
+
+
+def command(
+    ctx: typer.Context,
+    files: Annotated[
+        list[Path] | None, typer.Argument(help="Export files to report on in memory.", show_default=False)
+    ] = None,
+    html_file: Annotated[
+        Path | None, typer.Option("--html", metavar="FILE", help="Write the HTML report to FILE.")
+    ] = None,
+    fmt: Annotated[
+        str, typer.Option("--format", "-f", metavar="text|json", help="text: on the terminal; json: on stdout.")
+    ] = "text",
+    lang: Annotated[str, typer.Option("--lang", metavar="en|zh", help="zh: Chinese labels and tier names.")] = "en",
+    as_of: AsOf = None,
+    scheme: Scheme = None,
+    rules_file: RulesFile = None,
+    maps: MapOption = None,
+    max_rejects: MaxRejects = None,
+    source: Source = None,
+    date_format: DateFormat = None,
+) -> None:
+    from rfm_cli.core.errors import UsageError
+    from rfm_cli.core.report_labels import LANGS
+
+    if fmt not in ("text", "json"):
+        raise UsageError(f"--format {fmt!r} is not a report format; use text or json")
+    if lang not in LANGS:
+        raise UsageError(f"--lang {lang!r} is not a language of rfm; use en or zh")
+
+    if html_file is not None:
+        _check_target(html_file)
+
+    from rfm_cli.core import api, report
+    from rfm_cli.core.scoring import parse_as_of, score_store
+
+    st = state(ctx)
+    rules = load_rules(st, scheme, rules_file)
+    options = import_options(st, maps, max_rejects, source, date_format)
+    with api.scoring_store(st.db, files, options, wait=st.wait) as (store, reports):
+        result = score_store(store, rules, parse_as_of(as_of))
+        numbers = report.build(store, result, database=None if files else st.db)
+    if reports:
+        print_import_reports(st, reports)
+    log(as_of=numbers["as_of"], customers=numbers["totals"]["customers"])
+    if html_file is not None:
+        from rfm_cli.core.report_html import render
+        from rfm_cli.core.sinks import StagedFiles
+
+        page = render(numbers, lang).encode("utf-8")
+        with StagedFiles() as staged:
+            staged.add_bytes(page, html_file)
+        st.say(f"wrote {html_file} ({len(page) / 1e6:.1f} MB)")
+    if fmt == "json":
+        import json
+        import sys
+
+        sys.stdout.write(json.dumps(numbers, ensure_ascii=False, indent=2) + "\n")
+        sys.stdout.flush()
+    elif html_file is None and not st.quiet:
+        print_report(numbers, lang)
+
+
+def _check_target(path: Path) -> None:
+    """Refuse an --html path that cannot be written before any work is done."""
+    import os
+
+    from rfm_cli.core.errors import OutputError
+
+    if path.is_dir():
+        raise OutputError(f"cannot write {path}: it is a folder; give --html a file name such as report.html")
+    folder = path.parent
+    while not folder.exists():
+        folder = folder.parent
+    if not folder.is_dir():
+        raise OutputError(f"cannot write {path}: {folder} is a file, not a folder; choose another --html path")
+    if not os.access(folder, os.W_OK):
+        raise OutputError(f"cannot write {path}: {folder} is not writable; choose another --html path")
+
+
+# ------------------------------------------------------------------ the terminal report
+
+
+def _pct(x: float | None) -> str:
+    return "" if x is None else f"{100 * x:.1f}%"
+
+
+def _heat(value: float, top: float) -> str:
+    """A background from pale to deep blue for value / top, and a text colour that reads on it."""
+    share = 0.0 if not top else min(value / top, 1.0)
+    r, g, b = (int(235 - share * (235 - 30)), int(242 - share * (242 - 80)), int(250 - share * (250 - 170)))
+    fg = "white" if share > 0.45 else "black"
+    return f"{fg} on #{r:02x}{g:02x}{b:02x}"
+
+
+def print_report(numbers: dict[str, Any], lang: str = "en") -> None:
+    from rich.markup import escape
+    from rich.table import Table
+
+    from rfm_cli.core.report_labels import labels, tier_label
+
+    w = labels(lang)
+    out = console()
+    t = numbers["totals"]
+    out.print(f"[bold]{w['title']}[/bold]  {w['as_of']} {numbers['as_of']} · {w['scheme']} {numbers['scheme']} "
+              f"({escape(numbers['rules_source'])})", highlight=False)
+
+    table = Table(title=w["tiers_title"], title_justify="left")
+    for name in ("tier", "customers", "share", "revenue", "revenue_share", "aov", "avg_recency", "repurchase"):
+        table.add_column(w[name], justify="left" if name == "tier" else "right")
+    for row in numbers["tiers"]:
+        table.add_row(
+            tier_label(row["tier"], row["label_zh"], lang) + ("" if lang == "zh" else f" {row['label_zh']}"),
+            f"{row['customers']:,}", _pct(row["customer_share"]), f"{row['revenue']:,.2f}",
+            _pct(row["revenue_share"]), f"{row['avg_order_value']:,.2f}",
+            "" if row["avg_recency_days"] is None else f"{row['avg_recency_days']:,.1f}",
+            _pct(row["repurchase_rate"]),
+        )
+    table.add_section()
+    table.add_row(w["total"], f"{t['customers']:,}", _pct(1.0 if t["customers"] else 0.0), f"{t['revenue']:,.2f}",
+                  _pct(1.0 if t["revenue"] else 0.0), f"{t['avg_order_value']:,.2f}",
+                  "" if t["avg_recency_days"] is None else f"{t['avg_recency_days']:,.1f}",
+                  _pct(t["repurchase_rate"]))
+    out.print(table)
+
+    grid = Table(title=w["rf_grid"], title_justify="left", show_lines=True)
+    grid.add_column("R \\ F", justify="center")
+    for f in range(1, 6):
+        grid.add_column(f"F{f}", justify="right")
+    cells = {(c["r_score"], c["f_score"]): c for c in numbers["rf_grid"]}
+    top = max((c["customers"] for c in numbers["rf_grid"]), default=0)
+    for r in range(5, 0, -1):
+        row = []
+        for f in range(1, 6):
+            c = cells[(r, f)]
+            row.append(f"[{_heat(c['customers'], top)}]{c['customers']:>7,}\n{c['revenue']:>10,.0f}[/]")
+        grid.add_row(f"R{r}", *row)
+    out.print(grid)
+
+    c = numbers["concentration"]
+    out.print(f"[bold]{w['concentration']}[/bold]: {w['top10']} ({c['top_10pct']['customers']:,}) "
+              f"{_pct(c['top_10pct']['revenue_share'])} {w['of_revenue']}; {w['top20']} "
+              f"({c['top_20pct']['customers']:,}) {_pct(c['top_20pct']['revenue_share'])} {w['of_revenue']}",
+              highlight=False)
+
+    cuts = Table(title=w["cut_points"], title_justify="left")
+    for name in ("dimension", "score", "method", "rule", "customers"):
+        cuts.add_column(w[name], justify="right" if name in ("score", "customers") else "left")
+    for row in numbers["cut_points"]:
+        cuts.add_row(row["dimension"], str(row["score"]), row["method"], row["rule"], f"{row['customers']:,}")
+    out.print(cuts)
+
+    q = numbers["data_quality"]
+    excluded = f"{q['excluded']:,}"
+    if q["excluded_by_reason"]:
+        excluded += " (" + ", ".join(f"{k} {v:,}" for k, v in q["excluded_by_reason"].items()) + ")"
+    excluded = escape(excluded)
+    out.print(f"[bold]{w['data_quality']}[/bold]: {w['files']} {q['files']:,}; {w['rows_read']} {q['rows_read']:,} = "
+              f"{w['imported']} {q['imported']:,} + {w['duplicates']} {q['duplicates']:,} + {w['excluded']} {excluded}"
+              f" + {w['rejected']} {q['rejected']:,}", highlight=False)
+    for reject in q["top_reject_reasons"][:3]:
+        out.print(f"  {w['rejected']}: {reject['reason']} ({reject['rows']:,})", highlight=False, markup=False)
