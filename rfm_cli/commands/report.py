@@ -132,7 +132,9 @@ def _heat(value: float, top: float) -> str:
 
 def print_report(numbers: dict[str, Any], lang: str = "en") -> None:
     from rich.markup import escape
+    from rich.padding import Padding
     from rich.table import Table
+    from rich.text import Text
 
     from rfm_cli.core.report_labels import labels, tier_label
 
@@ -160,17 +162,18 @@ def print_report(numbers: dict[str, Any], lang: str = "en") -> None:
                   _pct(t["repurchase_rate"]))
     out.print(table)
 
-    grid = Table(title=w["rf_grid"], title_justify="left", show_lines=True)
-    grid.add_column("R \\ F", justify="center")
+    grid = Table(title=w["rf_grid"], title_justify="left", show_lines=True, padding=0)
+    grid.add_column(" R \\ F ", justify="center")
     for f in range(1, 6):
-        grid.add_column(f"F{f}", justify="right")
+        grid.add_column(f"F{f}", justify="center", min_width=12)
     cells = {(c["r_score"], c["f_score"]): c for c in numbers["rf_grid"]}
     top = max((c["customers"] for c in numbers["rf_grid"]), default=0)
     for r in range(5, 0, -1):
         row = []
         for f in range(1, 6):
             c = cells[(r, f)]
-            row.append(f"[{_heat(c['customers'], top)}]{c['customers']:>7,}\n{c['revenue']:>10,.0f}[/]")
+            text = Text(f"{c['customers']:,}\n{c['revenue']:,.0f}", justify="right")
+            row.append(Padding(text, (0, 1), style=_heat(c["customers"], top), expand=True))
         grid.add_row(f"R{r}", *row)
     out.print(grid)
 
