@@ -37,7 +37,8 @@ METHODS = {
     "monthly": "Per calendar month of counted orders: active customers (one counted order or more), new "
                "(their first counted order is in that month), returning (first order earlier); "
                "repurchase rate of the month = returning / active. Revenue here is the net amount of the "
-               "month's counted orders (refunds that name no stored order are not in it).",
+               "month's counted orders (refunds that name no stored order are not in it). The as-of month "
+               "holds only the days up to the as-of day.",
     "cohorts": "Cohort retention: customers grouped by the month of their first counted order; the cell "
                "at month k is the share of the cohort with a counted order k months later (month 0 is 100%).",
     "moves": "Tier moves: customers by tier in the previous snapshot (rows; (new) = not in it) and in "

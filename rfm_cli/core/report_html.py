@@ -145,11 +145,12 @@ def _monthly_chart(charts: Charts, numbers: dict[str, Any], words: dict[str, str
                          marker_color="#2e9e6a"))
     fig.add_trace(go.Scatter(x=x, y=[m["repurchase_rate"] for m in months], name=words["repurchase_rate"],
                              yaxis="y2", mode="lines+markers", line={"color": "#c2453d"}))
-    charts.layout(fig, words["monthly"], barmode="stack", xaxis={"type": "category", "title": words["month"]},
+    charts.layout(fig, words["monthly"], barmode="stack", height=460,
+                  xaxis={"type": "category", "title": words["month"], "tickangle": -45, "automargin": True},
                   yaxis={"title": words["customers"]},
                   yaxis2={"title": words["repurchase"], "overlaying": "y", "side": "right", "tickformat": ".0%",
                           "range": [0, 1], "dtick": 0.25, "showgrid": False},
-                  legend={"orientation": "h", "y": -0.2})
+                  legend={"orientation": "h", "y": 1.0, "yanchor": "bottom", "x": 1.0, "xanchor": "right"})
     return charts.div(fig, "chart-monthly")
 
 
