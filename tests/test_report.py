@@ -333,3 +333,12 @@ def test_failed_html_write_exits_73_and_leaves_nothing(rfm, tmp_path, assert_cli
     assert_cli_error(rfm("report", SAMPLE, "--html", "taken"), 73)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a_file", "taken"]
     assert list((tmp_path / "taken").iterdir()) == []
+
+
+def test_html_without_snapshots_says_how_to_get_moves(rfm, tmp_path):
+    done = rfm("report", SAMPLE, "--html", "r.html")
+    assert done.returncode == 0, done.stderr
+    page = (tmp_path / "r.html").read_text(encoding="utf-8")
+    charts = re.search(r"<main data-charts=\"([^\"]+)\"", page).group(1).split()
+    assert "chart-moves" not in charts and set(charts) == set(EXPECTED_CHARTS) - {"chart-moves"}
+    assert "Tier moves need two snapshots" in page
