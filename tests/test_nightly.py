@@ -132,6 +132,24 @@ def test_same_inputs_give_byte_identical_files(tmp_path: Path) -> None:
     assert folder_digest(tmp_path / "out-a") == digests[0]
 
 
+def test_xlsx_lists_are_byte_identical_across_runs() -> None:
+    """Excel files carry a creation time; rfm fixes it, so a rerun a second later gives the same bytes."""
+    import io
+    import time
+
+    import polars as pl
+
+    from rfm_cli.core.sinks import write_frame
+
+    frame = pl.DataFrame({"customer_id": ["C1", "C2"], "tier": ["diamond", "钻石"], "monetary": [1.5, 20.0]})
+    first, second = io.BytesIO(), io.BytesIO()
+    write_frame(frame, "xlsx", first)
+    time.sleep(1.1)  # xlsx timestamps have one-second resolution
+    write_frame(frame, "xlsx", second)
+    assert first.getvalue() == second.getvalue()
+    assert pl.read_excel(io.BytesIO(first.getvalue())).equals(frame)
+
+
 # ------------------------------------------------------------------ faults, in real processes
 
 def rfm_process(*args: str, cwd: Path) -> subprocess.Popen:

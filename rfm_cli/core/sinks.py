@@ -16,6 +16,7 @@ import os
 import sys
 import tempfile
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import BinaryIO
 
@@ -35,6 +36,9 @@ def format_for(path: Path | None, fmt: str | None) -> str:
         return fmt
     suffix = path.suffix.lower().lstrip(".") if path else ""
     return suffix if suffix in FORMATS else "csv"
+
+
+XLSX_CREATED = datetime(1980, 1, 1)
 
 
 def _prepare(frame: pl.DataFrame, fmt: str) -> pl.DataFrame:
@@ -57,8 +61,14 @@ def write_frame(frame: pl.DataFrame, fmt: str, sink: BinaryIO, *, encoding: str 
         sink.write(buffer.getvalue().encode("utf-8"))
         sink.write(b"\n")
     elif fmt == "xlsx":
+        import xlsxwriter
+
         buffer = io.BytesIO()
-        frame.write_excel(buffer, autofit=True)
+        # A fixed creation date (xlsxwriter's zip entries are already dated 1980-01-01): the same
+        # table gives the same bytes every night, so a cron job's reruns compare equal.
+        with xlsxwriter.Workbook(buffer, {"in_memory": True}) as workbook:
+            workbook.set_properties({"created": XLSX_CREATED})
+            frame.write_excel(workbook, autofit=True)
         sink.write(buffer.getvalue())
     else:  # format_for() validated it
         raise AssertionError(fmt)
