@@ -6,7 +6,7 @@
 -- Contact fields come from the customer's latest order that has them.
 -- Output columns: customer_id, customer_name, phone, email, first_order_at, last_order_at,
 --   frequency (BIGINT), spend (DECIMAL: net spend), unmatched_refunds (DECIMAL).
--- Grain: one row per customer with at least one counted order.
+-- Grain: one row per customer with at least one counted order, ordered by customer_id.
 WITH refunds_by_order AS (
     SELECT order_id, sum(amount) AS refunded
     FROM rfm_refunds
@@ -45,4 +45,5 @@ SELECT p.customer_id, p.customer_name, p.phone, p.email, p.first_order_at, p.las
        coalesce(u.refunded, 0)                   AS unmatched_refunds
 FROM per_customer AS p
 LEFT JOIN unmatched AS u USING (customer_id)
-WHERE p.frequency > 0;
+WHERE p.frequency > 0
+ORDER BY p.customer_id;

@@ -1,6 +1,7 @@
 -- import_outcomes: what happens to each order (and so to each of its rows) of a file.
 -- Input:  temp table file_orders; tables rfm_orders, rfm_refunds.
--- Output: temp table order_outcomes(order_id, lines, outcome, reason, refund_key):
+-- Output: temp table order_outcomes: every column of file_orders, and outcome, reason, refund_key
+--         (carrying the order's columns spares import_merge a join of the file's orders with this):
 --           outcome 'rejected'  the order has an unreadable row (its rows go to rfm_rejects);
 --                   'imported'  a new counted order, or a new refund;
 --                   'duplicate' an order (or refund) already stored; reason 'updated' when this
@@ -17,7 +18,7 @@ WITH keyed AS (
                                         || '#' || CAST(f.refund_amount AS VARCHAR) END AS refund_key
     FROM file_orders AS f
 )
-SELECT k.order_id, k.lines, k.refund_key,
+SELECT k.*,
        CASE WHEN k.bad_lines > 0 OR k.order_id IS NULL THEN 'rejected'
             WHEN k.refund_only THEN
                  CASE WHEN s.refund_key IS NOT NULL THEN 'duplicate'

@@ -7,14 +7,17 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rfm_cli.core.ingest.pipeline import FileReport, ImportOptions, import_files
-from rfm_cli.core.rules import RuleSet
-from rfm_cli.core.scoring import ScoreResult, score_store
-from rfm_cli.core.segments import ExportSpec, stage_segment_files
-from rfm_cli.core.sinks import StagedFiles
 from rfm_cli.core.store import Store, open_store
+
+# Polars (scoring, lists) is imported by the functions that need it: `rfm import` never loads it.
+if TYPE_CHECKING:
+    from rfm_cli.core.rules import RuleSet
+    from rfm_cli.core.scoring import ScoreResult
+    from rfm_cli.core.segments import ExportSpec
+    from rfm_cli.core.sinks import StagedFiles
 
 
 @dataclass
@@ -27,12 +30,14 @@ class RunResult:
 
 @contextlib.contextmanager
 def scoring_store(
-    db: str, files: list[Path] | None, options: ImportOptions, *, wait: float = 0.0
+    db: str, files: list[Path] | None, options: ImportOptions, *, wait: float = 0.0, read_only: bool = False
 ) -> Iterator[tuple[Store, list[FileReport]]]:
-    """With files: a throw-away in-memory store holding just them. Without: the database."""
+    """With files: a throw-away in-memory store holding just them. Without: the database.
+
+    `read_only`: the caller only reads the store, so one file's orders need not be copied into it."""
     if files:
         with open_store(None) as store:
-            yield store, import_files(store, files, options)
+            yield store, import_files(store, files, options, read_only_after=read_only)
     else:
         with open_store(db, create=False, wait_seconds=wait) as store:
             yield store, []
@@ -54,14 +59,19 @@ def score(
     *,
     wait: float = 0.0,
 ) -> tuple[ScoreResult, list[FileReport]]:
-    with scoring_store(db, files, options, wait=wait) as (store, reports):
-        return score_store(store, rules, as_of), reports
+    from rfm_cli.core.scoring import score_frame, score_inputs
+
+    with scoring_store(db, files, options, wait=wait, read_only=True) as (store, reports):
+        inputs = score_inputs(store, rules, as_of)
+    # Scored once the store is closed: DuckDB's memory is given back before Polars needs its own.
+    return score_frame(*inputs), reports
 
 
 def _stage_and_record(store: Store, result: ScoreResult, spec: ExportSpec, staged: StagedFiles,
                       exclude: list[Path], *, with_entered: bool) -> dict[str, Any]:
     """Stage the lists and record sends (and, for runs, the snapshot) inside the caller's transaction."""
     from rfm_cli.core import history
+    from rfm_cli.core.segments import stage_segment_files
     from rfm_cli.core.suppression import load_suppressions
 
     suppressions = load_suppressions(store, list(exclude), spec.options.default_region)
@@ -76,6 +86,9 @@ def _stage_and_record(store: Store, result: ScoreResult, spec: ExportSpec, stage
 
 def export(db: str, spec: ExportSpec, rules: RuleSet, as_of: date | None, *, exclude: list[Path] = (),
            wait: float = 0.0) -> RunResult:
+    from rfm_cli.core.scoring import score_store
+    from rfm_cli.core.sinks import StagedFiles
+
     with open_store(db, create=False, wait_seconds=wait) as store, StagedFiles() as staged:
         with store.transaction():
             result = score_store(store, rules, as_of)
@@ -89,6 +102,7 @@ def export_stream(db: str, spec: ExportSpec, rules: RuleSet, as_of: date | None,
     """The one list (one tier, one channel) that `-o -` streams: (frame, dropped, result)."""
     from rfm_cli.core.channels import ChannelOptions, build, with_contacts
     from rfm_cli.core.errors import UsageError
+    from rfm_cli.core.scoring import score_store
     from rfm_cli.core.segments import assign_codes, select, suppress
     from rfm_cli.core.suppression import load_suppressions
 
@@ -110,6 +124,9 @@ def run(db: str, inputs: list[Path], spec: ExportSpec, rules: RuleSet, as_of: da
         *, exclude: list[Path] = (), wait: float = 0.0) -> RunResult:
     """Import, score, snapshot and export as one unit: the database commits only once every list is
     written, and the lists appear only after the database committed."""
+    from rfm_cli.core.scoring import score_store
+    from rfm_cli.core.sinks import StagedFiles
+
     with open_store(db, wait_seconds=wait) as store, StagedFiles() as staged:
         with store.transaction():
             reports = import_files(store, inputs, options, own_transaction=False)
@@ -131,7 +148,8 @@ def explain(
     wait: float = 0.0,
 ) -> dict[str, Any]:
     from rfm_cli.core.explain import explain_customer
+    from rfm_cli.core.scoring import score_store
 
-    with scoring_store(db, files, options, wait=wait) as (store, _):
+    with scoring_store(db, files, options, wait=wait, read_only=True) as (store, _):
         result = score_store(store, rules, as_of)
         return explain_customer(store, result, customer_id)

@@ -15,7 +15,7 @@ import polars as pl
 
 from rfm_cli.core.errors import DataError, UsageError
 from rfm_cli.core.rules import DimensionRule, RuleSet, describe_band
-from rfm_cli.core.store import Store, fetch_one, sql
+from rfm_cli.core.store import Store, fetch_one, progress, sql
 
 OUTPUT_COLUMNS = [
     "customer_id",
@@ -64,7 +64,13 @@ def default_as_of(store: Store) -> date | None:
 
 
 def customer_inputs(store: Store, as_of: date) -> pl.DataFrame:
-    return pl.from_arrow(store.con.sql(sql("customer_rfm"), params={"as_of": as_of}).to_arrow_table())
+    # (pl.DataFrame(relation), through the Arrow C stream, would spare the pyarrow import, but with
+    # duckdb 2.0 it leaves objects that nanobind reports as leaked on stderr at exit.)
+    with progress(store.con, "scoring customers"):
+        frame = pl.from_arrow(store.con.sql(sql("customer_rfm"), params={"as_of": as_of}).to_arrow_table())
+    # The query orders by customer_id (binary collation, as Polars compares strings): the final
+    # sort in score_frame then has nothing to do.
+    return frame.with_columns(pl.col("customer_id").set_sorted())
 
 
 def _score_expr(rule: DimensionRule, column: str, customers: int) -> pl.Expr:
@@ -116,8 +122,9 @@ def score_frame(inputs: pl.DataFrame, as_of: date, rules: RuleSet) -> ScoreResul
     return ScoreResult(as_of=as_of, rules=rules, customers=customers, cut_points=cut_points(customers, rules))
 
 
-def score_store(store: Store, rules: RuleSet, as_of: date | None = None) -> ScoreResult:
-    """Score the store's customers; cut points frozen in the store replace quantile scoring."""
+def score_inputs(store: Store, rules: RuleSet, as_of: date | None = None) -> tuple[pl.DataFrame, date, RuleSet]:
+    """What score_frame needs from the store: the customers' raw inputs, the as-of date and the rules
+    with any cut points frozen in the store (they replace quantile scoring)."""
     from rfm_cli.core.history import with_frozen
 
     rules = with_frozen(store, rules)
@@ -125,7 +132,12 @@ def score_store(store: Store, rules: RuleSet, as_of: date | None = None) -> Scor
         as_of = default_as_of(store)
         if as_of is None:
             raise DataError(f"no counted orders in {store.label}; import an export with paid orders first")
-    return score_frame(customer_inputs(store, as_of), as_of, rules)
+    return customer_inputs(store, as_of), as_of, rules
+
+
+def score_store(store: Store, rules: RuleSet, as_of: date | None = None) -> ScoreResult:
+    """Score the store's customers; cut points frozen in the store replace quantile scoring."""
+    return score_frame(*score_inputs(store, rules, as_of))
 
 
 def cut_points(customers: pl.DataFrame, rules: RuleSet) -> pl.DataFrame:

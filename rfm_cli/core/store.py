@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
+import re
 import sys
 import time
 from collections.abc import Iterator
@@ -20,7 +21,7 @@ from pathlib import Path
 
 import duckdb
 
-from rfm_cli.core.errors import BusyError, InputError, OutputError, StorageIOError
+from rfm_cli.core.errors import BusyError, ConfigError, InputError, OutputError, StorageIOError
 
 SCHEMA_VERSION = 4
 MIGRATIONS = {2: "migrate_v2", 3: "migrate_v3", 4: "migrate_v4"}
@@ -55,11 +56,70 @@ def run_script(con: duckdb.DuckDBPyConnection, name: str) -> None:
     con.execute(sql(name))
 
 
+# The progress display for long statements (`progress`): set by a command only when stderr is a
+# terminal (`show_progress_on`), so pipes, logs and cron jobs never get any. None: no display.
+_progress_console = None
+# Seconds of quiet before a bar appears, so short work never flickers one (RFM_PROGRESS_DELAY: tests).
+_PROGRESS_DELAY = float(os.environ.get("RFM_PROGRESS_DELAY") or 0.5)
+
+
+def show_progress_on(console) -> None:
+    """Show a progress bar on `console` (a Rich console on stderr) for long work from now on."""
+    global _progress_console
+    _progress_console = console
+
+
+@contextlib.contextmanager
+def progress(con: duckdb.DuckDBPyConnection, label: str) -> Iterator[None]:
+    """While the block runs, a transient bar with DuckDB's own progress of the running statement
+    (polled from a thread: DuckDB releases the GIL while it works). Nothing at all unless a command
+    asked for it (`show_progress_on`)."""
+    if _progress_console is None:
+        yield
+        return
+    import threading
+
+    done = threading.Event()
+
+    def show() -> None:
+        if done.wait(_PROGRESS_DELAY):
+            return
+        from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
+
+        with Progress(TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(), TimeElapsedColumn(),
+                      console=_progress_console, transient=True) as bar:
+            task = bar.add_task(label, total=100)
+            while not done.wait(0.1):
+                try:
+                    value = con.query_progress()
+                except Exception:  # noqa: BLE001 - a display must never break the work it shows
+                    return
+                if value >= 0:
+                    bar.update(task, completed=value)
+
+    thread = threading.Thread(target=show, name="rfm-progress", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        done.set()
+        thread.join()
+
+
 def configure(con: duckdb.DuckDBPyConnection, memory_limit: str | None = None) -> None:
-    # Progress bars belong to the CLI, on a terminal only: DuckDB's own would write to stdout.
-    con.execute("SET enable_progress_bar = false")
-    if memory_limit:
-        con.execute(f"SET memory_limit = '{memory_limit}'")
+    # DuckDB's own bar would write to stdout; with a display asked for, it only keeps count.
+    if _progress_console is None:
+        con.execute("SET enable_progress_bar = false")
+    else:
+        con.execute("SET enable_progress_bar = true")
+        con.execute("SET enable_progress_bar_print = false")
+    limit = memory_limit or os.environ.get("RFM_MEMORY_LIMIT")
+    if limit:
+        if not re.fullmatch(r"\s*\d+(\.\d+)?\s*[KMGT]i?B\s*", limit, flags=re.IGNORECASE):
+            raise ConfigError(f"memory limit {limit!r} is not a size; write it like 4GB or 512MB")
+        # DuckDB keeps to it by spilling to its temp directory (the database's <db>.tmp, or a private
+        # folder for an in-memory store: see open_store).
+        con.execute(f"SET memory_limit = '{limit.strip()}'")
     run_script(con, "macros")
 
 
@@ -163,13 +223,22 @@ def open_store(
     did not exist before, it is removed again: a failed run leaves things as they were.
     """
     if db is None or str(db) == MEMORY:
+        import shutil
+        import tempfile
+
         con = duckdb.connect(MEMORY)
+        spill = None
         try:
             configure(con, memory_limit)
+            # Where DuckDB spills what does not fit its memory limit: a private folder, not ./.tmp.
+            spill = tempfile.mkdtemp(prefix="rfm-spill-")
+            con.execute("SET temp_directory = '" + spill.replace("'", "''") + "'")
             _migrate(con, "(in memory)")
             yield Store(con, MEMORY)
         finally:
             con.close()
+            if spill is not None:
+                shutil.rmtree(spill, ignore_errors=True)
         return
 
     db_path = Path(db)

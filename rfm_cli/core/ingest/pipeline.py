@@ -8,6 +8,7 @@ the counts are stored per file in rfm_imports.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 from collections import Counter
@@ -19,9 +20,17 @@ from rfm_cli.core.errors import DataError, InputError, UsageError
 from rfm_cli.core.ingest import staging as staging_sql
 from rfm_cli.core.ingest.mapping import ColumnMap, resolve
 from rfm_cli.core.ingest.profiles import known_headers, load_profiles
-from rfm_cli.core.ingest.sniff import Sniffed, sniff, to_duckdb
+from rfm_cli.core.ingest.sniff import (
+    Sniffed,
+    close_direct,
+    direct_rejects,
+    load_direct_sample,
+    open_direct,
+    sniff,
+    to_duckdb,
+)
 from rfm_cli.core.ingest.staging import Staging
-from rfm_cli.core.store import Store, fetch_one, run_statements
+from rfm_cli.core.store import MEMORY, Store, fetch_one, progress, run_statements
 
 SUPPORTED_SUFFIXES = {".csv", ".tsv", ".txt", ".xlsx", ".xls", ".parquet"}
 
@@ -148,15 +157,99 @@ class StagedFile:
     warnings: list[str]
 
 
-def stage_file(con, path: Path, options: ImportOptions) -> StagedFile:
+def _lost_digits_warning(con) -> list[str]:
+    lost = fetch_one(con, "SELECT count(*), any_value(order_id) FROM file_orders "
+                          "WHERE regexp_matches(order_id, '^[0-9.]+[eE][+]?[0-9]+$') "
+                          "OR regexp_matches(order_id, '^[0-9]{16,}$') AND regexp_matches(order_id, '0{3}$')")
+    if lost[0]:
+        return [(f"{lost[0]} order ids like {lost[1]!r} look like long numbers a spreadsheet stored as "
+                 "floating point: their last digits may be lost; export ids as text")]
+    return []
+
+
+def _drop_staging(con, *, keep_orders: bool = False) -> None:
+    con.execute("DROP VIEW IF EXISTS staged")
+    for table in ("raw_rows", "raw_rows_bad", "raw_sample", "file_orders", "order_outcomes", "file_rejects",
+                  "_status_map"):
+        if not (keep_orders and table == "file_orders"):
+            con.execute(f"DROP TABLE IF EXISTS {table}")
+
+
+def _stage_direct(con, path: Path, sniffed: Sniffed, options: ImportOptions, workdir: Path) -> StagedFile | None:
+    """The fast path for delimited text: one pass of `read_csv` straight into the cleaning SELECT and
+    the GROUP BY, with no staging table of raw text (which costs a copy of the file in memory and
+    line numbers for every row). Decisions that need the data (status words, day/month order) are
+    taken on a sample. Returns None, having dropped what it made, whenever the result could differ
+    from the slow path's or a row needs its line number (an unreadable row, a line DuckDB cannot
+    split, a status or date form the sample missed, order-level fields to fill down): the caller
+    then stages the file the slow way, which places and explains every such row."""
+    import duckdb
+
+    label = str(path)
+    direct = open_direct(sniffed, workdir)
+    try:
+        headers = direct.names
+        colmap = resolve(headers, overrides=options.overrides, source=options.source,
+                         user_profiles=options.user_profiles, label=label)
+        if colmap.options.get("fill_order_fields"):
+            return None
+        load_direct_sample(con, direct, sniffed, "raw_sample", workdir)
+        forced = staging_sql.normalise_date_format(options.date_format or colmap.options.get("date_format"))
+        if forced is None:
+            try:
+                if staging_sql.detect_date_format(con, colmap, "raw_sample", label) is not None:
+                    return None
+            except DataError:
+                return None
+        con.execute("CREATE OR REPLACE TEMP TABLE _status_map (col INTEGER, raw VARCHAR, status VARCHAR)")
+        status_rows = staging_sql.status_map_rows(con, colmap, "raw_sample")
+        if status_rows:
+            con.executemany("INSERT INTO _status_map VALUES (?, ?, ?)", status_rows)
+        st = staging_sql.build(colmap, headers, direct.read, forced, forced is not None)
+        _create_staged_view(con, st)
+        try:
+            with progress(con, f"reading {path.name}"):
+                run_statements(con, "import_group_orders")
+        except duckdb.InterruptException:
+            raise
+        except duckdb.Error as error:  # the transaction is aborted now: no second try, say what failed
+            raise duck_error(path, error) from None
+        rows_read, rejected = fetch_one(
+            con, "SELECT coalesce(sum(lines), 0), coalesce(sum(lines) FILTER (WHERE bad_lines > 0 OR order_id IS NULL), 0) "
+                 "FROM file_orders")
+        if rejected or rows_read == 0 or direct_rejects(con, direct):
+            return None
+        con.execute("DROP VIEW IF EXISTS staged")  # it reads a file that may be gone once we return
+        return StagedFile(sniffed=sniffed, colmap=colmap, staging=st, rows_read=rows_read, rejected=0, unsplit=0,
+                          first_rejects=[], warnings=_lost_digits_warning(con))
+    except BaseException:
+        with contextlib.suppress(duckdb.Error):  # never mask the error that got us here
+            _drop_staging(con)
+        raise
+    finally:
+        close_direct(con, direct)
+        with contextlib.suppress(duckdb.Error):
+            con.execute("DROP TABLE IF EXISTS raw_sample")
+
+
+def stage_file(con, path: Path, options: ImportOptions, *, direct: bool = False) -> StagedFile:
     """Read, map and check one file into temp table file_orders (and file_rejects when rows are bad),
-    without touching the stored orders: `rfm inspect` stops here, an import goes on to merge."""
+    without touching the stored orders: `rfm inspect` stops here, an import goes on to merge.
+
+    `direct`: try the one-pass fast path for delimited text first (no raw_rows table is left for
+    the caller to look at, so `rfm inspect` does not ask for it)."""
     import tempfile
 
     label = str(path)
     profiles = load_profiles(options.user_profiles)
     sniffed = sniff(path, known_headers=known_headers(profiles))
-    with tempfile.TemporaryDirectory(prefix="rfm-decode-") as workdir:
+    if direct and sniffed.kind == "csv":
+        with tempfile.TemporaryDirectory(prefix="rfm-direct-") as workdir:
+            fast = _stage_direct(con, path, sniffed, options, Path(workdir))
+        if fast is not None:
+            return fast
+        _drop_staging(con)
+    with tempfile.TemporaryDirectory(prefix="rfm-decode-") as workdir, progress(con, f"loading {path.name}"):
         to_duckdb(con, sniffed, "raw_rows", Path(workdir))
     headers = [c for c in con.table("raw_rows").columns if c not in ("_line", "_sheet")]
     unsplit = fetch_one(con, "SELECT count(*) FROM raw_rows_bad")[0]
@@ -171,7 +264,8 @@ def stage_file(con, path: Path, options: ImportOptions) -> StagedFile:
         con.executemany("INSERT INTO _status_map VALUES (?, ?, ?)", status_rows)
     st = staging_sql.build(colmap, headers, source, date_format, forced is not None)
     _create_staged_view(con, st)
-    run_statements(con, "import_group_orders")
+    with progress(con, f"reading {path.name}"):
+        run_statements(con, "import_group_orders")
     rows_read, rejected = fetch_one(
         con, "SELECT coalesce(sum(lines), 0), coalesce(sum(lines) FILTER (WHERE bad_lines > 0 OR order_id IS NULL), 0) "
              "FROM file_orders")
@@ -184,13 +278,7 @@ def stage_file(con, path: Path, options: ImportOptions) -> StagedFile:
         _collect_rejects(con, st)
         first_rejects = [dict(zip(("line", "column", "reason"), row)) for row in
                          con.execute("SELECT line, column_name, reason FROM file_rejects LIMIT 5").fetchall()]
-    warnings = []
-    lost = fetch_one(con, "SELECT count(*), any_value(order_id) FROM file_orders "
-                          "WHERE regexp_matches(order_id, '^[0-9.]+[eE][+]?[0-9]+$') "
-                          "OR regexp_matches(order_id, '^[0-9]{16,}$') AND regexp_matches(order_id, '0{3}$')")
-    if lost[0]:
-        warnings.append(f"{lost[0]} order ids like {lost[1]!r} look like long numbers a spreadsheet stored as "
-                        "floating point: their last digits may be lost; export ids as text")
+    warnings = _lost_digits_warning(con)
     if date_format and not forced:
         warnings.append(f"dates read as {date_format} (the data settles the day/month order)")
     return StagedFile(sniffed=sniffed, colmap=colmap, staging=st, rows_read=rows_read, rejected=rejected,
@@ -214,22 +302,42 @@ def _write_rejects_file(con, path: Path, options: ImportOptions) -> str | None:
     return str(target)
 
 
-def import_file(store: Store, path: Path, options: ImportOptions) -> FileReport:
+def import_file(store: Store, path: Path, options: ImportOptions, *, as_views: bool = False) -> FileReport:
     """Import one file into the store. The caller owns the transaction.
 
     A file whose bytes were imported before (under any name) is skipped: the ledger of content
     hashes makes a nightly run over an inbox folder import each export once.
+
+    `as_views` (only for the one file of a fresh in-memory store, see `import_files`): the orders are
+    not copied into rfm_orders/rfm_refunds, which become views over the file's grouped orders
+    (queries/import_views.sql); the report and every query over the store are the same.
     """
     con = store.con
     label = str(path)
     if not path.is_file():
         raise InputError(f"input file {path} does not exist; check the path")
-    digest = _sha256(path)
-    earlier = con.execute("SELECT source_file, imported_at FROM rfm_imports WHERE file_sha256 = ? "
-                          "ORDER BY import_id LIMIT 1", [digest]).fetchall()
-    if earlier:
-        return FileReport.skipped(label, f"{earlier[0][0]} on {earlier[0][1]:%Y-%m-%d %H:%M}")
-    staged = stage_file(con, path, options)
+    hashing = None
+    if as_views:  # a throw-away store: the hash would only go into its ledger
+        digest = None
+    elif not fetch_one(con, "SELECT count(*) FROM rfm_imports")[0]:
+        # Nothing imported before, so nothing to match: hash while DuckDB reads (hashlib releases the GIL).
+        from concurrent.futures import ThreadPoolExecutor
+
+        hashing = ThreadPoolExecutor(max_workers=1)
+        digest_future = hashing.submit(_sha256, path)
+    else:
+        digest = _sha256(path)
+        earlier = con.execute("SELECT source_file, imported_at FROM rfm_imports WHERE file_sha256 = ? "
+                              "ORDER BY import_id LIMIT 1", [digest]).fetchall()
+        if earlier:
+            return FileReport.skipped(label, f"{earlier[0][0]} on {earlier[0][1]:%Y-%m-%d %H:%M}")
+    try:
+        staged = stage_file(con, path, options, direct=True)
+    finally:
+        if hashing is not None:
+            hashing.shutdown(wait=True)
+    if hashing is not None:
+        digest = digest_future.result()
     rows_read, rejected, first_rejects = staged.rows_read, staged.rejected, staged.first_rejects
     rejects_file = _write_rejects_file(con, path, options) if rejected else None
     if rejected > max_rejects_allowed(options.max_rejects, rows_read):
@@ -243,8 +351,11 @@ def import_file(store: Store, path: Path, options: ImportOptions) -> FileReport:
     colmap = staged.colmap
 
     run_statements(con, "import_outcomes")
+    if not as_views:  # order_outcomes carries every column now: free the memory of the copy
+        con.execute("DROP TABLE file_orders")
     import_id = fetch_one(con, "SELECT coalesce(max(import_id), 0) + 1 FROM rfm_imports")[0]
-    run_statements(con, "import_merge", {"import_id": import_id, "source_file": label})
+    with progress(con, f"storing the orders of {path.name}"):
+        run_statements(con, "import_views" if as_views else "import_merge", {"import_id": import_id, "source_file": label})
     if rejected:
         con.execute("INSERT INTO rfm_rejects SELECT ?, ?, line, column_name, reason, raw FROM file_rejects",
                     [import_id, label])
@@ -290,21 +401,27 @@ def import_file(store: Store, path: Path, options: ImportOptions) -> FileReport:
             json.dumps(report.excluded, ensure_ascii=False), report.orders_new, report.orders_updated,
         ],
     )
-    con.execute("DROP VIEW IF EXISTS staged")
-    for table in ("raw_rows", "raw_rows_bad", "file_orders", "order_outcomes", "file_rejects", "_status_map"):
-        con.execute(f"DROP TABLE IF EXISTS {table}")
+    _drop_staging(con, keep_orders=as_views)
     return report
 
 
 def import_files(
-    store: Store, paths: list[Path], options: ImportOptions, *, own_transaction: bool = True
+    store: Store, paths: list[Path], options: ImportOptions, *, own_transaction: bool = True,
+    read_only_after: bool = False,
 ) -> list[FileReport]:
-    """Import every file in one transaction: all of them land, or none."""
+    """Import every file in one transaction: all of them land, or none.
+
+    `read_only_after`: the caller only reads the store afterwards and throws it away (`rfm score
+    FILE`): one file into a fresh in-memory store is then kept as views, not copied."""
     files = expand_inputs(paths)
     if not files:
         raise DataError(
             f"no order files found in {', '.join(map(str, paths))}; pass CSV, TSV, XLSX or Parquet files"
         )
+    if read_only_after and len(files) == 1 and store.path == MEMORY and not fetch_one(
+            store.con, "SELECT (SELECT count(*) FROM rfm_orders) + (SELECT count(*) FROM rfm_refunds)")[0]:
+        with store.transaction():
+            return [import_file(store, files[0], options, as_views=True)]
     if not own_transaction:
         return [import_file(store, path, options) for path in files]
     with store.transaction():

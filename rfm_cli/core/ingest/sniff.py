@@ -703,7 +703,7 @@ def _create_bad_table(con, table: str) -> None:
     con.execute(f"CREATE OR REPLACE TABLE {_table_ident(table + '_bad')} (_line BIGINT, reason VARCHAR, raw VARCHAR)")
 
 
-def _duck_error(path: Path, error: Exception) -> DataError:
+def duck_error(path: Path, error: Exception) -> DataError:
     return DataError(f"DuckDB could not read {path} ({_short(error)}); check the file or re-export it as UTF-8 CSV")
 
 
@@ -890,7 +890,7 @@ def _load_text(con, sniffed: Sniffed, table: str, workdir: Path) -> int:
             except Exception as error:
                 scan.result()
                 if _is_duckdb_error(error):
-                    raise _duck_error(sniffed.path, error) from None
+                    raise duck_error(sniffed.path, error) from None
                 raise
             total_lines, blanks = scan.result()
         rows = con.execute(f"SELECT count(*) FROM {target}").fetchall()[0][0]
@@ -935,6 +935,100 @@ def _load_text(con, sniffed: Sniffed, table: str, workdir: Path) -> int:
             con.execute("SET preserve_insertion_order = false")
         if converted is not None:
             converted.unlink(missing_ok=True)
+
+
+@dataclass
+class DirectText:
+    """A delimited text file read straight from disk by a `read_csv(...)` table expression (every
+    column VARCHAR, named like the staging table's columns), with no staging table and no line
+    numbers: the import's fast path. Lines DuckDB cannot split land in `rejects_table`; a caller
+    that finds any (`direct_rejects`) goes back to `to_duckdb`, which places them."""
+
+    read: str
+    names: list[str]
+    source: Path
+    skip: int
+    rejects_table: str
+    rejects_scan: str
+    converted: Path | None = None
+
+
+def open_direct(sniffed: Sniffed, workdir: Path) -> DirectText:
+    """The `read_csv` expression for `sniffed` (kind "csv"); a non-UTF-8 file is transcoded first."""
+    source, converted = sniffed.path, None
+    token = uuid.uuid4().hex[:12]
+    if sniffed.encoding not in ("utf-8", "utf-8-sig"):
+        workdir.mkdir(parents=True, exist_ok=True)
+        converted = workdir / f".direct-{token}.utf8.csv"
+        _transcode(sniffed, converted)
+        source = converted
+    skip, _ = _header_span(source, sniffed)
+    names = column_names(sniffed.headers)
+    rejects_table, rejects_scan = f"_rfm_rejects_{token}", f"_rfm_reject_scans_{token}"
+    return DirectText(
+        read=_read_csv_sql(source, sniffed, names, skip,
+                           f"store_rejects=true, rejects_table={_literal(rejects_table)}, "
+                           f"rejects_scan={_literal(rejects_scan)}"),
+        names=names, source=source, skip=skip, rejects_table=rejects_table, rejects_scan=rejects_scan,
+        converted=converted,
+    )
+
+
+def _read_csv_sql(source: Path, sniffed: Sniffed, names: list[str], skip: int, extra: str) -> str:
+    struct = "{" + ", ".join(f"{_literal(n)}: 'VARCHAR'" for n in names) + "}"
+    return (f"read_csv({_literal(str(source))}, auto_detect=false, header=false, skip={skip}, "
+            f"delim={_literal(sniffed.delimiter or ',')}, quote='\"', escape='\"', columns={struct}, {extra})")
+
+
+def direct_rejects(con, direct: DirectText) -> int:
+    """Lines of the file DuckDB could not split (0 when the table was never created)."""
+    import duckdb
+
+    try:
+        return con.execute(f"SELECT count(*) FROM {_ident(direct.rejects_table)}").fetchall()[0][0]
+    except duckdb.CatalogException:
+        return 0
+
+
+def close_direct(con, direct: DirectText) -> None:
+    import duckdb
+
+    for name in (direct.rejects_table, direct.rejects_scan):
+        with contextlib.suppress(duckdb.Error):
+            con.execute(f"DROP TABLE IF EXISTS {_ident(name)}")
+    if direct.converted is not None:
+        direct.converted.unlink(missing_ok=True)
+
+
+_SAMPLE_HEAD_ROWS = 50_000
+_SAMPLE_TAIL_BYTES = 1024 * 1024
+
+
+def load_direct_sample(con, direct: DirectText, sniffed: Sniffed, table: str, workdir: Path) -> None:
+    """`table`: the first rows and the complete lines of the last megabyte of the file, raw text, for
+    decisions taken before the one pass over the file (the status words, the day/month order).
+    A sample that misses something only costs time: the pass then finds rows it cannot read and
+    the caller redoes the file the slow way."""
+    target = _table_ident(table)
+    head = _read_csv_sql(direct.source, sniffed, direct.names, direct.skip, "ignore_errors=true")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {target} AS SELECT * FROM {head} LIMIT {_SAMPLE_HEAD_ROWS}")
+    size = direct.source.stat().st_size
+    if size <= _SAMPLE_TAIL_BYTES * 2:
+        return
+    with direct.source.open("rb") as handle:
+        handle.seek(size - _SAMPLE_TAIL_BYTES)
+        tail = handle.read()
+    start = tail.find(b"\n")
+    if start < 0:
+        return
+    workdir.mkdir(parents=True, exist_ok=True)
+    tail_path = workdir / f".tail-{uuid.uuid4().hex[:12]}.csv"
+    tail_path.write_bytes(tail[start + 1:])
+    try:
+        read = _read_csv_sql(tail_path, sniffed, direct.names, 0, "ignore_errors=true")
+        con.execute(f"INSERT INTO {target} SELECT * FROM {read}")
+    finally:
+        tail_path.unlink(missing_ok=True)
 
 
 def _strip_newlines(raw: str | None) -> str:
@@ -1103,7 +1197,7 @@ def _load_parquet(con, sniffed: Sniffed, table: str) -> int:
         )
     except Exception as error:
         if _is_duckdb_error(error):
-            raise _duck_error(sniffed.path, error) from None
+            raise duck_error(sniffed.path, error) from None
         raise
     return con.execute(f"SELECT count(*) FROM {target}").fetchall()[0][0]
 
