@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from rfm_cli.commands._common import (
-    DateFormat, MapOption, MaxRejects, Source, import_options, print_import_reports, state,
+    DateFormat,
+    MapOption,
+    MaxRejects,
+    Source,
+    console,
+    import_options,
+    print_import_reports,
+    state,
 )
 
 HELP = """Import order exports (CSV, TSV, XLSX, Parquet; a folder means the files in it) into the database.
@@ -30,6 +38,10 @@ def command(
     from rfm_cli.core import api
 
     st = state(ctx)
+    if not st.quiet and sys.stderr.isatty():  # a bar for long work, on a terminal only
+        from rfm_cli.core.store import show_progress_on
+
+        show_progress_on(console())
     reports = api.import_to_db(st.db, files, import_options(st, maps, max_rejects, source, date_format), wait=st.wait)
     print_import_reports(st, reports)
     st.say(f"stored in {st.db}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -9,13 +10,14 @@ import typer
 
 from rfm_cli.commands._common import (
     AsOf,
+    DateFormat,
     Format,
     MapOption,
-    Source,
-    DateFormat,
     MaxRejects,
     RulesFile,
     Scheme,
+    Source,
+    console,
     import_options,
     load_rules,
     print_cut_points,
@@ -60,6 +62,10 @@ def command(
     from rfm_cli.core.sinks import format_for, write_file, write_stdout
 
     st = state(ctx)
+    if not st.quiet and sys.stderr.isatty():  # a bar for long work, on a terminal only
+        from rfm_cli.core.store import show_progress_on
+
+        show_progress_on(console())
     to_stdout = output == "-" or (output is None and not stdout_is_terminal())
     out_format = format_for(None if to_stdout or output is None else Path(output), fmt)  # refuse a bad one now
     rules = load_rules(st, scheme, rules_file)
