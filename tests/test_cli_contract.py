@@ -705,3 +705,21 @@ def test_sigint_while_waiting_for_the_lock_exits_130(tmp_path: Path, shop, held_
     assert proc.returncode == 130, stderr
     assert stdout == b"" and b"Traceback" not in stderr
     assert not (tmp_path / "shop.duckdb").exists()
+
+
+def test_stale_temp_files_of_dead_runs_are_swept_live_ones_kept(tmp_path: Path) -> None:
+    import subprocess
+
+    from rfm_cli.core.sinks import TMP_PREFIX, StagedFiles
+
+    dead = subprocess.Popen(["true"])
+    dead.wait()  # a pid that no longer runs
+    stale = tmp_path / f"{TMP_PREFIX}{dead.pid}-abc.csv"
+    live = tmp_path / f"{TMP_PREFIX}{os.getpid()}-def.csv"
+    other = tmp_path / "keep.csv"
+    for path in (stale, live, other):
+        path.write_text("x\n")
+    with StagedFiles() as staged:
+        staged.add_bytes(b"a\n", tmp_path / "list.csv")
+    assert not stale.exists()
+    assert live.exists() and other.exists() and (tmp_path / "list.csv").read_bytes() == b"a\n"

@@ -111,7 +111,7 @@ def _io_error(path: Path, exc: OSError) -> Exception:
 @contextlib.contextmanager
 def _temp_beside(path: Path) -> Iterator[tuple[BinaryIO, Path]]:
     try:
-        fd, tmp_name = tempfile.mkstemp(prefix=TMP_PREFIX, suffix=path.suffix, dir=path.parent)
+        fd, tmp_name = tempfile.mkstemp(prefix=f"{TMP_PREFIX}{os.getpid()}-", suffix=path.suffix, dir=path.parent)
     except OSError as exc:
         raise _io_error(path, exc) from exc
     tmp = Path(tmp_name)
@@ -144,6 +144,34 @@ def ensure_dir(folder: Path) -> None:
         raise OutputError(f"output folder {folder} is not writable; choose a writable --out-dir")
 
 
+def remove_stale_temps(folder: Path) -> list[Path]:
+    """Delete the temporary files a killed run (kill -9, power cut) left in folder.
+
+    A temp file is named `.rfm-tmp-<pid>-…`; it is stale when no process has that pid any more.
+    A live process with that pid (ours or not) keeps it: never a file another run is writing.
+    """
+    removed = []
+    try:
+        candidates = list(folder.glob(f"{TMP_PREFIX}*"))
+    except OSError:
+        return removed
+    for path in candidates:
+        pid_text = path.name[len(TMP_PREFIX):].split("-", 1)[0]
+        if not pid_text.isdigit():
+            continue
+        try:
+            os.kill(int(pid_text), 0)
+            continue  # alive (or not ours to signal): leave it
+        except ProcessLookupError:
+            pass
+        except PermissionError:
+            continue
+        with contextlib.suppress(OSError):
+            path.unlink()
+            removed.append(path)
+    return removed
+
+
 class StagedFiles:
     """Write several files; publish them all (rename into place) only when every one is written.
 
@@ -154,12 +182,16 @@ class StagedFiles:
     def __init__(self) -> None:
         self._pending: list[tuple[Path, Path]] = []
         self._created_dirs: list[Path] = []
+        self._swept: set[Path] = set()  # folders already cleared of a killed run's temp files
         self.published: list[Path] = []
 
     def folder(self, folder: Path) -> None:
         """Create a destination folder; on discard it is removed again if this set created it."""
         missing = [p for p in [folder, *folder.parents] if not p.exists()]
         ensure_dir(folder)
+        if not missing and folder not in self._swept:
+            remove_stale_temps(folder)
+            self._swept.add(folder)
         self._created_dirs.extend(missing)  # deepest first
 
     def add(self, frame: pl.DataFrame, fmt: str, path: Path, *, encoding: str = "utf-8") -> str:
