@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+import duckdb
+
 from rfm_cli.core.errors import DataError, InputError, UsageError
 from rfm_cli.core.ingest import staging as staging_sql
 from rfm_cli.core.ingest.mapping import ColumnMap, resolve
@@ -24,13 +26,14 @@ from rfm_cli.core.ingest.sniff import (
     Sniffed,
     close_direct,
     direct_rejects,
+    duck_error,
     load_direct_sample,
     open_direct,
     sniff,
     to_duckdb,
 )
 from rfm_cli.core.ingest.staging import Staging
-from rfm_cli.core.store import MEMORY, Store, fetch_one, progress, run_statements
+from rfm_cli.core.store import MEMORY, Store, fetch_one, progress, run_statements, statements
 
 SUPPORTED_SUFFIXES = {".csv", ".tsv", ".txt", ".xlsx", ".xls", ".parquet"}
 
@@ -158,9 +161,12 @@ class StagedFile:
 
 
 def _lost_digits_warning(con) -> list[str]:
+    # The cheap tests first (an exponent needs an e, 16 digits a length of 16): the patterns then
+    # run on a handful of ids, not on every one.
     lost = fetch_one(con, "SELECT count(*), any_value(order_id) FROM file_orders "
-                          "WHERE regexp_matches(order_id, '^[0-9.]+[eE][+]?[0-9]+$') "
-                          "OR regexp_matches(order_id, '^[0-9]{16,}$') AND regexp_matches(order_id, '0{3}$')")
+                          "WHERE (length(order_id) >= 16 OR contains(order_id, 'e') OR contains(order_id, 'E')) "
+                          "AND (regexp_matches(order_id, '^[0-9.]+[eE][+]?[0-9]+$') "
+                          "OR regexp_matches(order_id, '^[0-9]{16,}$') AND regexp_matches(order_id, '0{3}$'))")
     if lost[0]:
         return [(f"{lost[0]} order ids like {lost[1]!r} look like long numbers a spreadsheet stored as "
                  "floating point: their last digits may be lost; export ids as text")]
@@ -172,7 +178,10 @@ def _drop_staging(con, *, keep_orders: bool = False) -> None:
     for table in ("raw_rows", "raw_rows_bad", "raw_sample", "file_orders", "order_outcomes", "file_rejects",
                   "_status_map"):
         if not (keep_orders and table == "file_orders"):
-            con.execute(f"DROP TABLE IF EXISTS {table}")
+            try:
+                con.execute(f"DROP TABLE IF EXISTS {table}")
+            except duckdb.CatalogException:  # order_outcomes is a view in an in-memory scoring store
+                con.execute(f"DROP VIEW IF EXISTS {table}")
 
 
 def _stage_direct(con, path: Path, sniffed: Sniffed, options: ImportOptions, workdir: Path) -> StagedFile | None:
@@ -350,15 +359,15 @@ def import_file(store: Store, path: Path, options: ImportOptions, *, as_views: b
         )
     colmap = staged.colmap
 
-    run_statements(con, "import_outcomes")
-    if not as_views:  # order_outcomes carries every column now: free the memory of the copy
-        con.execute("DROP TABLE file_orders")
-    import_id = fetch_one(con, "SELECT coalesce(max(import_id), 0) + 1 FROM rfm_imports")[0]
-    with progress(con, f"storing the orders of {path.name}"):
-        run_statements(con, "import_views" if as_views else "import_merge", {"import_id": import_id, "source_file": label})
-    if rejected:
-        con.execute("INSERT INTO rfm_rejects SELECT ?, ?, line, column_name, reason, raw FROM file_rejects",
-                    [import_id, label])
+    if as_views:
+        # Only counted here, never merged: a view spares a copy of every order (it must be read
+        # before import_views turns rfm_orders into the file's orders).
+        for statement in statements("import_outcomes"):
+            con.execute(statement.replace("CREATE OR REPLACE TEMP TABLE order_outcomes",
+                                          "CREATE OR REPLACE TEMP VIEW order_outcomes"))
+    else:
+        run_statements(con, "import_outcomes")
+        con.execute("DROP TABLE file_orders")  # order_outcomes carries every column: free the copy
 
     by_outcome: Counter[str] = Counter()
     excluded: dict[str, int] = {}
@@ -375,6 +384,15 @@ def import_file(store: Store, path: Path, options: ImportOptions, *, as_views: b
             orders_new += orders - refunds
         if reason == "updated":
             orders_updated += orders
+
+    import_id = fetch_one(con, "SELECT coalesce(max(import_id), 0) + 1 FROM rfm_imports")[0]
+    if as_views:
+        con.execute("DROP VIEW order_outcomes")
+    with progress(con, f"storing the orders of {path.name}"):
+        run_statements(con, "import_views" if as_views else "import_merge", {"import_id": import_id, "source_file": label})
+    if rejected:
+        con.execute("INSERT INTO rfm_rejects SELECT ?, ?, line, column_name, reason, raw FROM file_rejects",
+                    [import_id, label])
 
     report = FileReport(
         source_file=label,
