@@ -101,3 +101,16 @@ def test_quoted_newlines_and_blank_lines(tmp_path: Path) -> None:
     lines[10] = 'O777777,C1,2026-01-01 00:00:00,10.00,paid,,"two\nlines",,'
     lines.insert(50, "")
     _same(_write(tmp_path / "multiline.csv", lines))
+
+
+@pytest.mark.parametrize("cells", [
+    'O555555,C1,2026-01-01 00:00:00,"",cancelled,,,,',  # a quoted empty amount on an order that does not count
+    'O555555,C1,2026-01-01 00:00:00,10.00,paid," ",,,',  # a blank refund
+    'O555555,C1,"2026-01-01T08:00:00+02:00",10.00,paid,,,,',  # a zoned ISO date
+    'O555555,C1,2026-01-01 00:00:00," 12.5 ",paid,1e1,,,',  # padded and exponent amounts
+    'O555555,C1,2026-01-01 00:00:00,¥12.00,paid,,,,',  # a currency sign the reader cannot parse
+])
+def test_cells_typed_by_the_reader_agree_with_the_macros(tmp_path: Path, cells: str) -> None:
+    lines = _rows(300)
+    lines.insert(150, cells)
+    _same(_write(tmp_path / "typed.csv", lines))

@@ -25,6 +25,7 @@ from rfm_cli.core.ingest.profiles import known_headers, load_profiles
 from rfm_cli.core.ingest.sniff import (
     Sniffed,
     close_direct,
+    direct_read,
     direct_rejects,
     duck_error,
     load_direct_sample,
@@ -214,7 +215,15 @@ def _stage_direct(con, path: Path, sniffed: Sniffed, options: ImportOptions, wor
         status_rows = staging_sql.status_map_rows(con, colmap, "raw_sample")
         if status_rows:
             con.executemany("INSERT INTO _status_map VALUES (?, ?, ?)", status_rows)
-        st = staging_sql.build(colmap, headers, direct.read, forced, forced is not None)
+        # Columns clean on the sample are parsed by the CSV reader itself, not by the cleaning macros.
+        typed = {}
+        for header, type_ in staging_sql.typed_candidates(colmap, forced).items():
+            column = staging_sql.q(header)
+            if not fetch_one(con, f"SELECT count(*) FROM raw_sample WHERE {column} IS NOT NULL "
+                                  f"AND try_cast({column} AS {type_}) IS NULL")[0]:
+                typed[header] = type_
+        source = direct_read(direct, sniffed, typed) if typed else direct.read
+        st = staging_sql.build(colmap, headers, source, forced, forced is not None, typed)
         _create_staged_view(con, st)
         try:
             with progress(con, f"reading {path.name}"):

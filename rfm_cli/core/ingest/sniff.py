@@ -974,8 +974,18 @@ def open_direct(sniffed: Sniffed, workdir: Path) -> DirectText:
     )
 
 
-def _read_csv_sql(source: Path, sniffed: Sniffed, names: list[str], skip: int, extra: str) -> str:
-    struct = "{" + ", ".join(f"{_literal(n)}: 'VARCHAR'" for n in names) + "}"
+def direct_read(direct: DirectText, sniffed: Sniffed, types: dict[str, str]) -> str:
+    """`direct.read` with some columns typed by the reader ({name: DuckDB type}; the rest VARCHAR):
+    a cell it cannot convert makes its line a reject (see `direct_rejects`)."""
+    return _read_csv_sql(direct.source, sniffed, direct.names, direct.skip,
+                         f"store_rejects=true, rejects_table={_literal(direct.rejects_table)}, "
+                         f"rejects_scan={_literal(direct.rejects_scan)}", types)
+
+
+def _read_csv_sql(source: Path, sniffed: Sniffed, names: list[str], skip: int, extra: str,
+                  types: dict[str, str] | None = None) -> str:
+    types = types or {}
+    struct = "{" + ", ".join(f"{_literal(n)}: {_literal(types.get(n, 'VARCHAR'))}" for n in names) + "}"
     return (f"read_csv({_literal(str(source))}, auto_detect=false, header=false, skip={skip}, "
             f"delim={_literal(sniffed.delimiter or ',')}, quote='\"', escape='\"', columns={struct}, {extra})")
 

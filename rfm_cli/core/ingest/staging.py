@@ -127,10 +127,46 @@ def status_map_rows(con: duckdb.DuckDBPyConnection, colmap: ColumnMap, source: s
     return rows
 
 
+def typed_candidates(colmap: ColumnMap, date_format: str | None) -> dict[str, str]:
+    """Columns that `build` can take already typed by the CSV reader ({header: DuckDB type}): the
+    amount, the refund amount and a single date column read without a day/month format. For a
+    cell the reader accepts, its value is exactly try_cast(cell), which is what rfm_amount and
+    rfm_timestamp return for it; a cell it rejects makes the row a CSV reject, and the caller then
+    stages the file the slow way. Which candidates are worth it (clean on a sample) is the caller's call."""
+    wanted = []
+    if "amount" in colmap.columns and not colmap.amount_from:
+        wanted.append(("amount", colmap.columns["amount"], "DECIMAL(18, 2)"))
+    if "refund_amount" in colmap.columns:
+        wanted.append(("refund_amount", colmap.columns["refund_amount"], "DECIMAL(18, 2)"))
+    if date_format is None and len(colmap.date_columns) == 1:
+        wanted.append(("order_date", colmap.date_columns[0], "TIMESTAMP"))
+    candidates = {}
+    for name, header, type_ in wanted:
+        # only a column that feeds nothing else: every other use expects its text
+        other_uses = [h for f, h in colmap.columns.items() if f != name]
+        other_uses += colmap.status_columns + colmap.cancelled_columns + colmap.amount_from
+        other_uses += [h for h in colmap.date_columns if name != "order_date"]
+        prefix = colmap.options.get("refund_prefix") or {}
+        other_uses += [colmap.columns.get(prefix.get("column"), "")] if prefix else []
+        if header not in other_uses:
+            candidates[header] = type_
+    return candidates
+
+
 def build(colmap: ColumnMap, headers: list[str], source: str, date_format: str | None,
-          date_forced: bool) -> Staging:
+          date_forced: bool, typed: dict[str, str] | None = None) -> Staging:
+    """`typed`: headers the source already yields typed (see `typed_candidates`); for them the
+    cleaning macros are skipped and the raw text, used only in reject reasons, is the cast back."""
+    typed = typed or {}
     c = lambda name: _cell(colmap, name)  # noqa: E731
     raw_date, date_expr = _date_sql(colmap, date_format, date_forced)
+    if len(colmap.date_columns) == 1 and colmap.date_columns[0] in typed:
+        cell = "r." + q(colmap.date_columns[0])
+        raw_date, date_expr = f"CAST({cell} AS VARCHAR)", cell
+    refund_amount = f"rfm_amount({c('refund_amount')})"
+    raw_refund = c("refund_amount")
+    if colmap.columns.get("refund_amount") in typed:
+        refund_amount, raw_refund = c("refund_amount"), f"CAST({c('refund_amount')} AS VARCHAR)"
     if colmap.amount_from:
         a, b = (f"r.{q(h)}" for h in colmap.amount_from)
         amount = f"CAST(rfm_amount({a}) * rfm_amount({b}) AS DECIMAL(18, 2))"
@@ -139,6 +175,9 @@ def build(colmap: ColumnMap, headers: list[str], source: str, date_format: str |
     else:
         amount, raw_amount = f"rfm_amount({c('amount')})", c("amount")
         amount_present = f"rfm_text({c('amount')}) IS NOT NULL"
+        if colmap.columns.get("amount") in typed:
+            amount, raw_amount = c("amount"), f"CAST({c('amount')} AS VARCHAR)"
+            amount_present = f"{c('amount')} IS NOT NULL"
     if colmap.options.get("fill_order_fields") and not colmap.amount_from:
         # Order-level amounts sit on the first row only: the other rows add nothing.
         amount = f"coalesce({amount}, CASE WHEN NOT {amount_present} THEN 0.00 END)"
@@ -169,7 +208,7 @@ def build(colmap: ColumnMap, headers: list[str], source: str, date_format: str |
        rfm_id({c('customer_id')})               AS customer_id,
        {date_expr}                              AS ordered_at,
        {amount}                                 AS amount,
-       rfm_amount({c('refund_amount')})         AS refund_amount,
+       {refund_amount}                          AS refund_amount,
        {status}                                 AS status,
        nullif({raw_status}, '')                 AS raw_status,
        rfm_text({c('currency')})                AS currency,
@@ -181,7 +220,7 @@ def build(colmap: ColumnMap, headers: list[str], source: str, date_format: str |
        {raw_date}                               AS _raw_date,
        {raw_amount}                             AS _raw_amount,
        {amount_present}                         AS _amount_present,
-       {c('refund_amount')}                     AS _raw_refund,
+       {raw_refund}                             AS _raw_refund,
        nullif({raw_status}, '')                 AS _raw_status"""
     checks = [
         ("order_id IS NULL", "order_id", "'missing order id'"),
@@ -204,7 +243,8 @@ def build(colmap: ColumnMap, headers: list[str], source: str, date_format: str |
         bad=" OR ".join(f"({cond})" for cond, _, _ in checks),
         reject_column="CASE " + " ".join(f"WHEN {cond} THEN {lit(col)}" for cond, col, _ in checks) + " END",
         reject_reason="CASE " + " ".join(f"WHEN {cond} THEN {why}" for cond, _, why in checks) + " END",
-        raw_row="concat_ws(',', " + ", ".join(f"coalesce(r.{q(h)}, '')" for h in data_headers) + ")",
+        raw_row="concat_ws(',', " + ", ".join(f"coalesce(CAST(r.{q(h)} AS VARCHAR), '')" if h in typed
+                                             else f"coalesce(r.{q(h)}, '')" for h in data_headers) + ")",
         joins=" ".join(joins),
         source=source,
         date_format=date_format,
