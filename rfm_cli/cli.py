@@ -123,7 +123,7 @@ def main(argv: list[str] | None = None) -> None:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         code = 0
-    except Exception as exc:  # click's usage errors, then genuine bugs
+    except Exception as exc:  # noqa: BLE001 - the last resort: click's usage errors, then genuine bugs
         from typer._click.exceptions import ClickException, UsageError
 
         if type(exc).__name__ == "PipeClosed":

@@ -41,7 +41,7 @@ def sha(text: str) -> str:
 
 
 def rfm(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "rfm_cli", "--db", "shop.duckdb", *args], cwd=cwd,
+    return subprocess.run([sys.executable, "-m", "rfm_cli", "--db", "shop.duckdb", *args], check=False, cwd=cwd,
                           capture_output=True, text=True, timeout=120)
 
 

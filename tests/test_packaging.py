@@ -32,7 +32,7 @@ def installed_wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     work = tmp_path_factory.mktemp("wheel")
     build = subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", str(work / "dist"), str(ROOT)],
-        capture_output=True, text=True, timeout=600,
+        check=False, capture_output=True, text=True, timeout=600,
     )
     if build.returncode != 0:
         pytest.fail(f"building the wheel failed:\n{build.stderr[-2000:]}")
@@ -40,7 +40,7 @@ def installed_wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     site = work / "site"
     install = subprocess.run(
         [sys.executable, "-m", "pip", "install", "--no-deps", "--quiet", "--target", str(site), str(wheel)],
-        capture_output=True, text=True, timeout=600,
+        check=False, capture_output=True, text=True, timeout=600,
     )
     assert install.returncode == 0, install.stderr
     return site
@@ -48,7 +48,7 @@ def installed_wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_queries_load_by_name_from_an_installed_wheel(installed_wheel: Path, tmp_path: Path) -> None:
     env = {**os.environ, "PYTHONPATH": str(installed_wheel)}
-    done = subprocess.run([sys.executable, "-c", CHECK, str(ROOT / "queries")], cwd=tmp_path, env=env,
+    done = subprocess.run([sys.executable, "-c", CHECK, str(ROOT / "queries")], check=False, cwd=tmp_path, env=env,
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert int(done.stdout) == len(list((ROOT / "queries").glob("*.sql")))

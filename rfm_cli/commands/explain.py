@@ -11,11 +11,11 @@ import typer
 
 from rfm_cli.commands._common import (
     AsOf,
-    MapOption,
-    Source,
     DateFormat,
+    MapOption,
     RulesFile,
     Scheme,
+    Source,
     console,
     import_options,
     load_rules,

@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
-from rfm_cli.commands._common import AsOf, RulesFile, Scheme, load_rules, print_cut_points, print_summary, state
+from rfm_cli.commands._common import (
+    AsOf,
+    RulesFile,
+    Scheme,
+    load_rules,
+    print_cut_points,
+    print_summary,
+    state,
+)
 
 HELP = """Write the segment lists from the database: per tier and channel, plus summary.csv,
 cut_points.csv and manifest.json (rows written and dropped with reasons, sha256, as-of date, rules).
@@ -21,34 +29,34 @@ Examples:
   rfm export --out-dir winback --tier dormant --recency-days 60:90 --channel sms --sms-vars name,coupon --codes codes.txt
   rfm export --tier diamond --channel meta -o - > diamond-meta.csv"""
 
-TierOption = Annotated[Optional[list[str]], typer.Option("--tier", "--segment", metavar="NAME",
+TierOption = Annotated[list[str] | None, typer.Option("--tier", "--segment", metavar="NAME",
                                                          help="Only this tier (classic scheme: segment). Repeatable.")]
-ChannelOption = Annotated[Optional[list[str]], typer.Option(
+ChannelOption = Annotated[list[str] | None, typer.Option(
     "--channel", "-c", metavar="NAME", help="csv|sms|coupon|email|shopify|klaviyo|mailchimp|google|meta; "
                                            "repeatable or comma-separated (default: csv).")]
 ListFormat = Annotated[str, typer.Option("--format", "-f", metavar="csv|parquet|json|xlsx",
                                          help="Format of the lists.")]
-RecencyDays = Annotated[Optional[str], typer.Option("--recency-days", metavar="FROM:TO",
+RecencyDays = Annotated[str | None, typer.Option("--recency-days", metavar="FROM:TO",
                                                     help="Only customers whose last order was FROM..TO days ago.")]
-MinOrders = Annotated[Optional[int], typer.Option("--min-orders", metavar="N", help="Only customers with N+ orders.")]
-MinMonetary = Annotated[Optional[float], typer.Option("--min-monetary", metavar="X",
+MinOrders = Annotated[int | None, typer.Option("--min-orders", metavar="N", help="Only customers with N+ orders.")]
+MinMonetary = Annotated[float | None, typer.Option("--min-monetary", metavar="X",
                                                       help="Only customers who spent at least X.")]
-Exclude = Annotated[Optional[list[Path]], typer.Option("--exclude", metavar="FILE",
+Exclude = Annotated[list[Path] | None, typer.Option("--exclude", metavar="FILE",
                                                        help="Opt-outs: phones, emails or ids in any column layout.")]
 PhoneFormat = Annotated[str, typer.Option("--phone-format", metavar="national|e164",
                                           help="SMS/coupon phones as 11 digits or +86…")]
 Region = Annotated[str, typer.Option("--region", metavar="CC", help="Country of numbers written without one.")]
-SmsVars = Annotated[Optional[str], typer.Option("--sms-vars", metavar="name,tier,coupon",
+SmsVars = Annotated[str | None, typer.Option("--sms-vars", metavar="name,tier,coupon",
                                                 help="Template-variable columns of the SMS list.")]
-BatchSize = Annotated[Optional[int], typer.Option("--batch-size", metavar="N",
+BatchSize = Annotated[int | None, typer.Option("--batch-size", metavar="N",
                                                   help="Split SMS lists into numbered files of N rows.")]
 CouponKey = Annotated[str, typer.Option("--coupon-key", metavar="customer_id|phone",
                                         help="The key of coupon/crowd uploads.")]
-Codes = Annotated[Optional[Path], typer.Option("--codes", metavar="FILE",
+Codes = Annotated[Path | None, typer.Option("--codes", metavar="FILE",
                                                help="Coupon codes, one per line; each used once.")]
 NoHash = Annotated[bool, typer.Option("--no-hash", help="google/meta lists in plain normalised text.")]
 Lang = Annotated[str, typer.Option("--lang", metavar="en|zh", help="zh: Chinese headers and tier labels.")]
-Cooldown = Annotated[Optional[int], typer.Option("--cooldown", metavar="DAYS",
+Cooldown = Annotated[int | None, typer.Option("--cooldown", metavar="DAYS",
                                                  help="Leave out customers put on the same list in the "
                                                       "last DAYS days (by as-of date).")]
 Encoding = Annotated[str, typer.Option("--encoding", metavar="utf-8|utf-8-sig",
@@ -104,9 +112,9 @@ def print_manifest(st, manifest: dict) -> None:
 
 def command(
     ctx: typer.Context,
-    out_dir: Annotated[Optional[Path], typer.Option("--out-dir", "-d", metavar="DIR", help="Folder for the lists.")]
+    out_dir: Annotated[Path | None, typer.Option("--out-dir", "-d", metavar="DIR", help="Folder for the lists.")]
     = None,
-    output: Annotated[Optional[str], typer.Option("--output", "-o", metavar="-",
+    output: Annotated[str | None, typer.Option("--output", "-o", metavar="-",
                                                   help="- streams one list (one tier, one channel) to stdout.")] = None,
     tiers: TierOption = None,
     channels: ChannelOption = None,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -23,9 +23,9 @@ Example: rfm history C00053"""
 
 def moves(
     ctx: typer.Context,
-    date_from: Annotated[Optional[str], typer.Option("--from", metavar="YYYY-MM-DD", help="Earlier snapshot.")] = None,
-    date_to: Annotated[Optional[str], typer.Option("--to", metavar="YYYY-MM-DD", help="Later snapshot.")] = None,
-    list_move: Annotated[Optional[str], typer.Option("--list", metavar="FROM:TO",
+    date_from: Annotated[str | None, typer.Option("--from", metavar="YYYY-MM-DD", help="Earlier snapshot.")] = None,
+    date_to: Annotated[str | None, typer.Option("--to", metavar="YYYY-MM-DD", help="Later snapshot.")] = None,
+    list_move: Annotated[str | None, typer.Option("--list", metavar="FROM:TO",
                                                      help="List the customers who moved FROM:TO "
                                                           "(tier names, '(new)', '(gone)' or '*').")] = None,
     scheme: Scheme = None,

@@ -8,12 +8,40 @@ from typing import Annotated
 import typer
 
 from rfm_cli.commands._common import (
-    AsOf, DateFormat, MapOption, MaxRejects, RulesFile, Scheme, Source, import_options, load_rules, print_cut_points,
-    print_import_reports, print_summary, state,
+    AsOf,
+    DateFormat,
+    MapOption,
+    MaxRejects,
+    RulesFile,
+    Scheme,
+    Source,
+    import_options,
+    load_rules,
+    print_cut_points,
+    print_import_reports,
+    print_summary,
+    state,
 )
 from rfm_cli.commands.export import (
-    BatchSize, ChannelOption, Codes, Cooldown, CouponKey, Encoding, Exclude, Lang, ListFormat, MinMonetary, MinOrders,
-    NoHash, PhoneFormat, RecencyDays, Region, SmsVars, TierOption, build_spec, print_manifest,
+    BatchSize,
+    ChannelOption,
+    Codes,
+    Cooldown,
+    CouponKey,
+    Encoding,
+    Exclude,
+    Lang,
+    ListFormat,
+    MinMonetary,
+    MinOrders,
+    NoHash,
+    PhoneFormat,
+    RecencyDays,
+    Region,
+    SmsVars,
+    TierOption,
+    build_spec,
+    print_manifest,
 )
 
 HELP = """Import the exports, score every customer and write the segment lists, in one go.

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -18,8 +18,8 @@ Examples:
 
 app = typer.Typer(help=HELP)
 
-Values = Annotated[Optional[list[str]], typer.Argument(help="Phones, emails or customer ids.", show_default=False)]
-FromFile = Annotated[Optional[Path], typer.Option("--file", metavar="FILE", help="Read values from every cell of FILE.")]
+Values = Annotated[list[str] | None, typer.Argument(help="Phones, emails or customer ids.", show_default=False)]
+FromFile = Annotated[Path | None, typer.Option("--file", metavar="FILE", help="Read values from every cell of FILE.")]
 Kind = Annotated[str, typer.Option("--kind", metavar="auto|phone|email|customer_id",
                                    help="What the values are (default: by their shape).")]
 
@@ -36,7 +36,7 @@ def _values(values: list[str] | None, from_file: Path | None) -> list[str]:
 
 @app.command("add", help="Add values to the suppression list.")
 def add(ctx: typer.Context, values: Values = None, from_file: FromFile = None, kind: Kind = "auto",
-        note: Annotated[Optional[str], typer.Option("--note", help="Why (kept with each value).")] = None) -> None:
+        note: Annotated[str | None, typer.Option("--note", help="Why (kept with each value).")] = None) -> None:
     from rfm_cli.core import suppression
     from rfm_cli.core.store import open_store
 

@@ -85,6 +85,6 @@ def load_settings(cwd: Path | None = None) -> Settings:
     unknown = set(values) - KNOWN_KEYS
     if unknown:
         raise ConfigError(
-            f"{path}: unknown key {sorted(unknown)[0]!r}; known keys: {', '.join(sorted(KNOWN_KEYS))}"
+            f"{path}: unknown key {min(unknown)!r}; known keys: {', '.join(sorted(KNOWN_KEYS))}"
         )
     return Settings(file_values=values, file_path=path)

@@ -363,7 +363,7 @@ def _dimension(name: str, spec: Any, where: str) -> DimensionRule:
     unknown = set(spec) - {"method", "breakpoints", "basis"}
     if unknown:
         raise ConfigError(
-            f"{where}: [{name}] has unknown key {sorted(unknown)[0]!r}; keys: method, breakpoints, basis"
+            f"{where}: [{name}] has unknown key {min(unknown)!r}; keys: method, breakpoints, basis"
         )
     method = spec.get("method", "fixed")
     if method not in ("fixed", "quantile"):
@@ -392,7 +392,7 @@ def build_rules(spec: Mapping[str, Any], where: str) -> RuleSet:
     unknown = set(spec) - {"scheme", "tiers", *DIMENSIONS}
     if unknown:
         raise ConfigError(
-            f"{where}: unknown key {sorted(unknown)[0]!r}; keys: scheme, recency, frequency, monetary, tiers"
+            f"{where}: unknown key {min(unknown)!r}; keys: scheme, recency, frequency, monetary, tiers"
         )
     tiers_spec = spec.get("tiers")
     if not isinstance(tiers_spec, list) or not tiers_spec:
@@ -406,7 +406,7 @@ def build_rules(spec: Mapping[str, Any], where: str) -> RuleSet:
         extra = set(item) - {"name", "when", "label_zh", "why"}
         if extra:
             raise ConfigError(
-                f"{where}: tier {name!r} has unknown key {sorted(extra)[0]!r}; "
+                f"{where}: tier {name!r} has unknown key {min(extra)!r}; "
                 "keys: name, when, label_zh, why"
             )
         if name in seen:

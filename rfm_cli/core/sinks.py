@@ -18,7 +18,7 @@ import tempfile
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, Self
 
 import polars as pl
 
@@ -254,7 +254,7 @@ class StagedFiles:
                 folder.rmdir()  # only if still empty
         self._created_dirs = []
 
-    def __enter__(self) -> StagedFiles:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, exc_type, exc, tb) -> None:
