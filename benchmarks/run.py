@@ -25,6 +25,7 @@ import argparse
 import datetime as _dt
 import importlib.metadata
 import importlib.util
+import itertools
 import json
 import os
 import platform
@@ -554,6 +555,33 @@ def size_table(rep: SizeReport, rfm: list[str]) -> str:
     return "\n".join(lines)
 
 
+def scaling_table(reports: list[SizeReport]) -> str:
+    """Wall time, CPU time and peak memory of every command across the sizes of this run, with how
+    much each grew per step (time x10 for orders x10 is linear)."""
+    sizes = sorted(reports, key=lambda r: r.orders)
+    if len(sizes) < 2:
+        return ""
+    names = [b.name for b in BENCHES if any(b.name in r.results for r in sizes)]
+    head = "| command | " + " | ".join(f"{count_label(r.orders)} wall s / CPU s / peak MiB" for r in sizes)
+    head += " | " + " | ".join(f"{count_label(a.orders)}→{count_label(b.orders)} (×{b.orders / a.orders:g} orders): wall, peak"
+                               for a, b in itertools.pairwise(sizes)) + " |"
+    rows = [head, "|---|" + "---:|" * (2 * len(sizes) - 1)]
+    for name in names:
+        cells, growth = [], []
+        for rep in sizes:
+            res = rep.results.get(name)
+            cells.append(f"{fmt_s(res.wall)} / {fmt_s(res.cpu)} / {fmt_mib(res.peak_mib)}"
+                         if res is not None and res.wall is not None else "–")
+        for a, b in itertools.pairwise(sizes):
+            ra, rb = a.results.get(name), b.results.get(name)
+            if ra is None or rb is None or not ra.wall or not rb.wall:
+                growth.append("–")
+            else:
+                growth.append(f"×{rb.wall / ra.wall:.1f}, ×{rb.peak_mib / ra.peak_mib:.1f}")
+        rows.append(f"| `{name}` | " + " | ".join(cells + growth) + " |")
+    return "\n".join(rows)
+
+
 def commands_table(rfm: list[str]) -> str:
     lines = ["| command | what it measures | argv |", "|---|---|---|"]
     for b in BENCHES:
@@ -649,6 +677,13 @@ def write_results(
     ]
     for rep in reports:
         parts += [size_table(rep, rfm), ""]
+    scaling = scaling_table(reports)
+    if scaling:
+        parts += ["## Scaling", "",
+                  "The same commands across the sizes of this run. A wall-time factor equal to the factor in",
+                  "orders means cost grows linearly; start-up (about the `rfm --help` time) weighs on the",
+                  "small sizes, so growth from the smallest size understates the per-order cost.", "",
+                  scaling, ""]
     parts += ["## Commands", "", commands_table(rfm), ""]
     tmp = RESULTS.with_name(RESULTS.name + ".tmp")
     tmp.write_text("\n".join(parts), encoding="utf-8")

@@ -223,7 +223,7 @@ def _stage_direct(con, path: Path, sniffed: Sniffed, options: ImportOptions, wor
                                   f"AND try_cast({column} AS {type_}) IS NULL")[0]:
                 typed[header] = type_
         source = direct_read(direct, sniffed, typed) if typed else direct.read
-        st = staging_sql.build(colmap, headers, source, forced, forced is not None, typed)
+        st = staging_sql.build(colmap, headers, source, forced, forced is not None, typed, status_rows)
         _create_staged_view(con, st)
         try:
             with progress(con, f"reading {path.name}"):
@@ -280,7 +280,7 @@ def stage_file(con, path: Path, options: ImportOptions, *, direct: bool = False)
     status_rows = staging_sql.status_map_rows(con, colmap, source)
     if status_rows:
         con.executemany("INSERT INTO _status_map VALUES (?, ?, ?)", status_rows)
-    st = staging_sql.build(colmap, headers, source, date_format, forced is not None)
+    st = staging_sql.build(colmap, headers, source, date_format, forced is not None, status_map=status_rows)
     _create_staged_view(con, st)
     with progress(con, f"reading {path.name}"):
         run_statements(con, "import_group_orders")

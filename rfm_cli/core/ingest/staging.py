@@ -127,6 +127,9 @@ def status_map_rows(con: duckdb.DuckDBPyConnection, colmap: ColumnMap, source: s
     return rows
 
 
+INLINE_STATUS_WORDS = 200
+
+
 def typed_candidates(colmap: ColumnMap, date_format: str | None) -> dict[str, str]:
     """Columns that `build` can take already typed by the CSV reader ({header: DuckDB type}): the
     amount, the refund amount and a single date column read without a day/month format. For a
@@ -154,9 +157,12 @@ def typed_candidates(colmap: ColumnMap, date_format: str | None) -> dict[str, st
 
 
 def build(colmap: ColumnMap, headers: list[str], source: str, date_format: str | None,
-          date_forced: bool, typed: dict[str, str] | None = None) -> Staging:
+          date_forced: bool, typed: dict[str, str] | None = None,
+          status_map: list[tuple[int, str, str]] | None = None) -> Staging:
     """`typed`: headers the source already yields typed (see `typed_candidates`); for them the
-    cleaning macros are skipped and the raw text, used only in reject reasons, is the cast back."""
+    cleaning macros are skipped and the raw text, used only in reject reasons, is the cast back.
+    `status_map`: the rows of table _status_map (`status_map_rows`); given, and short, the words
+    are written into the SQL instead of joining that table."""
     typed = typed or {}
     c = lambda name: _cell(colmap, name)  # noqa: E731
     raw_date, date_expr = _date_sql(colmap, date_format, date_forced)
@@ -185,8 +191,16 @@ def build(colmap: ColumnMap, headers: list[str], source: str, date_format: str |
 
     joins, statuses = [], []
     for i, column in enumerate(colmap.status_columns):
-        joins.append(f"LEFT JOIN _status_map AS m{i} ON m{i}.col = {i} AND m{i}.raw = rfm_text(r.{q(column)})")
-        statuses.append(f"CASE WHEN rfm_text(r.{q(column)}) IS NULL THEN NULL ELSE coalesce(m{i}.status, '?') END")
+        words = [(raw, status) for col, raw, status in status_map or () if col == i]
+        if status_map is not None and len(words) <= INLINE_STATUS_WORDS:
+            # A handful of words: a CASE, not a join per row (the join cost more than all the cleaning).
+            mapped = ("CASE rfm_text(r." + q(column) + ") "
+                      + " ".join(f"WHEN {lit(raw)} THEN {lit(status)}" for raw, status in words) + " END"
+                      if words else "CAST(NULL AS VARCHAR)")
+        else:
+            joins.append(f"LEFT JOIN _status_map AS m{i} ON m{i}.col = {i} AND m{i}.raw = rfm_text(r.{q(column)})")
+            mapped = f"m{i}.status"
+        statuses.append(f"CASE WHEN rfm_text(r.{q(column)}) IS NULL THEN NULL ELSE coalesce({mapped}, '?') END")
     cancelled = " OR ".join(f"rfm_text(r.{q(col)}) IS NOT NULL" for col in colmap.cancelled_columns) or "false"
     if statuses:
         any_of = lambda value: " OR ".join(f"({s}) = '{value}'" for s in statuses)  # noqa: E731
