@@ -60,11 +60,18 @@ def main_options(
     log_json: Annotated[bool, typer.Option("--log-json", help="Instead of messages, one JSON line per run on "
                                                                "stderr (files, rows, tiers, moves, seconds, "
                                                                "exit code).")] = False,
+    memory_limit: Annotated[
+        str | None,
+        typer.Option("--memory-limit", metavar="SIZE", help="Cap DuckDB's memory (e.g. 4GB); the rest spills to "
+                                                            "disk (env RFM_MEMORY_LIMIT).", show_default=False),
+    ] = None,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
     ] = False,
 ) -> None:
+    if memory_limit:  # store.configure reads and checks it (a bad size exits 78)
+        os.environ["RFM_MEMORY_LIMIT"] = memory_limit
     ctx.obj = State(db_flag=db, wait=wait, quiet=quiet or log_json, debug=debug)
 
 

@@ -68,6 +68,15 @@ def state(ctx: typer.Context) -> State:
     return ctx.obj
 
 
+def progress_on_terminal(st: State) -> None:
+    """A progress bar for long work (big imports, scoring millions), on a terminal only: never in
+    pipes, logs or cron mail, never with --quiet."""
+    if not st.quiet and sys.stderr.isatty():
+        from rfm_cli.core.store import show_progress_on
+
+        show_progress_on(console())
+
+
 # ------------------------------------------------------------------ shared options
 
 AsOf = Annotated[

@@ -14,6 +14,7 @@ from rfm_cli.commands._common import (
     load_rules,
     print_cut_points,
     print_summary,
+    progress_on_terminal,
     state,
 )
 
@@ -143,6 +144,7 @@ def command(
     from rfm_cli.core.sinks import write_stdout
 
     st = state(ctx)
+    progress_on_terminal(st)
     if (out_dir is None) == (output is None) or (output is not None and output != "-"):
         raise UsageError("no destination for the lists; give --out-dir DIR, or -o - for one list on stdout")
     spec = build_spec(out_dir or Path("."), tiers, channels, fmt, recency_days, min_orders, min_monetary,

@@ -20,6 +20,7 @@ from rfm_cli.commands._common import (
     load_rules,
     log,
     print_import_reports,
+    progress_on_terminal,
     state,
 )
 
@@ -72,6 +73,7 @@ def command(
     from rfm_cli.core.scoring import parse_as_of, score_store
 
     st = state(ctx)
+    progress_on_terminal(st)
     rules = load_rules(st, scheme, rules_file)
     options = import_options(st, maps, max_rejects, source, date_format)
     with api.scoring_store(st.db, files, options, wait=st.wait) as (store, reports):

@@ -20,6 +20,7 @@ from rfm_cli.commands._common import (
     print_cut_points,
     print_import_reports,
     print_summary,
+    progress_on_terminal,
     state,
 )
 from rfm_cli.commands.export import (
@@ -90,6 +91,7 @@ def command(
     from rfm_cli.core.scoring import parse_as_of
 
     st = state(ctx)
+    progress_on_terminal(st)
     spec = build_spec(out_dir, tiers, channels, fmt, recency_days, min_orders, min_monetary, phone_format, region,
                       sms_vars, batch_size, coupon_key, codes, no_hash, lang, encoding, cooldown)
     rules = load_rules(st, scheme, rules_file)
