@@ -710,6 +710,21 @@ def duck_error(path: Path, error: Exception) -> DataError:
 # ---- delimited text
 
 
+def _as_utf8(sniffed: Sniffed, workdir: Path, stem: str) -> tuple[Path, Path | None]:
+    """The file to read as UTF-8 and the transcoded copy to delete afterwards (None: the export
+    itself is UTF-8). A failed transcode leaves no partial copy behind."""
+    if sniffed.encoding in ("utf-8", "utf-8-sig"):
+        return sniffed.path, None
+    workdir.mkdir(parents=True, exist_ok=True)
+    converted = workdir / f".{stem}.utf8.csv"
+    try:
+        _transcode(sniffed, converted)
+    except BaseException:
+        converted.unlink(missing_ok=True)
+        raise
+    return converted, converted
+
+
 def _transcode(sniffed: Sniffed, target: Path) -> None:
     """Write a UTF-8 copy, streaming: the line structure (and so every line number) is kept."""
     decoder = codecs.getincrementaldecoder(sniffed.encoding)(errors="strict")
@@ -856,7 +871,6 @@ def _reason(error_type: str, message: str, width: int) -> str:
 
 
 def _load_text(con, sniffed: Sniffed, table: str, workdir: Path) -> int:
-    source = sniffed.path
     converted: Path | None = None
     token = uuid.uuid4().hex[:12]
     rejects_table, rejects_scan = f"_rfm_rejects_{token}", f"_rfm_reject_scans_{token}"
@@ -864,11 +878,7 @@ def _load_text(con, sniffed: Sniffed, table: str, workdir: Path) -> int:
     target = _table_ident(table)
     restore_order = False
     try:
-        if sniffed.encoding not in ("utf-8", "utf-8-sig"):
-            workdir.mkdir(parents=True, exist_ok=True)
-            converted = workdir / f".{re.sub(r'[^A-Za-z0-9_.-]', '_', table)}-{token}.utf8.csv"
-            _transcode(sniffed, converted)
-            source = converted
+        source, converted = _as_utf8(sniffed, workdir, f"{re.sub(r'[^A-Za-z0-9_.-]', '_', table)}-{token}")
         skip, data_start = _header_span(source, sniffed)
         # rowid order = file order relies on DuckDB keeping insertion order
         if not con.execute("SELECT current_setting('preserve_insertion_order')").fetchall()[0][0]:
@@ -955,13 +965,8 @@ class DirectText:
 
 def open_direct(sniffed: Sniffed, workdir: Path) -> DirectText:
     """The `read_csv` expression for `sniffed` (kind "csv"); a non-UTF-8 file is transcoded first."""
-    source, converted = sniffed.path, None
     token = uuid.uuid4().hex[:12]
-    if sniffed.encoding not in ("utf-8", "utf-8-sig"):
-        workdir.mkdir(parents=True, exist_ok=True)
-        converted = workdir / f".direct-{token}.utf8.csv"
-        _transcode(sniffed, converted)
-        source = converted
+    source, converted = _as_utf8(sniffed, workdir, f"direct-{token}")
     skip, _ = _header_span(source, sniffed)
     names = column_names(sniffed.headers)
     rejects_table, rejects_scan = f"_rfm_rejects_{token}", f"_rfm_reject_scans_{token}"
