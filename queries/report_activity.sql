@@ -4,8 +4,8 @@
 -- Output columns: cohort (DATE, first day of the customer's first counted month), month (DATE),
 --   customers (customers of the cohort with a counted order that month), orders, revenue (net).
 -- Grain: one row per (cohort, month) with at least one counted order; a few hundred rows at most.
--- One pass: customers x months first, then each customer's first month by a window over those
--- rows (measured on 10M orders, 2 cores under load: 5.1 s, against 6.8 s joining a per-customer table back).
+-- Customers x months first, then each customer's first month by a window over those rows
+-- (10M orders, idle 2 cores: about 2.6 s; joining a per-customer table back is within noise of it).
 active AS (
     SELECT customer_id, CAST(date_trunc('month', ordered_at) AS DATE) AS month,
            count(*) AS orders, sum(net_amount) AS revenue

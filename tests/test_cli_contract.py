@@ -725,7 +725,7 @@ def test_stale_temp_files_of_dead_runs_are_swept_live_ones_kept(tmp_path: Path) 
     assert live.exists() and other.exists() and (tmp_path / "list.csv").read_bytes() == b"a\n"
 
 
-def test_memory_limit_option_is_checked_and_applied(rfm, write_orders, assert_cli_error) -> None:
+def test_memory_limit_option_is_checked_and_accepted(rfm, write_orders, assert_cli_error) -> None:
     orders = write_orders("o.csv", [("O1", "C1", "2026-01-01", "10.00", "paid", "")])
     line = assert_cli_error(rfm("--memory-limit", "lots", "score", orders, "-o", "-"), 78)
     assert "--memory-limit" in line and "4GB" in line

@@ -67,7 +67,9 @@ def command(
         raise UsageError(f"--lang {lang!r} is not a language of rfm; use en or zh")
 
     if html_file is not None:
-        _check_target(html_file)
+        from rfm_cli.core.sinks import check_target
+
+        check_target(html_file, "--html", "report.html")
 
     from rfm_cli.core import api, report
     from rfm_cli.core.scoring import parse_as_of, score_store
@@ -100,28 +102,7 @@ def command(
         print_report(numbers, lang)
 
 
-def _check_target(path: Path) -> None:
-    """Refuse an --html path that cannot be written before any work is done."""
-    import os
-
-    from rfm_cli.core.errors import OutputError
-
-    if path.is_dir():
-        raise OutputError(f"cannot write {path}: it is a folder; give --html a file name such as report.html")
-    folder = path.parent
-    while not folder.exists():
-        folder = folder.parent
-    if not folder.is_dir():
-        raise OutputError(f"cannot write {path}: {folder} is a file, not a folder; choose another --html path")
-    if not os.access(folder, os.W_OK):
-        raise OutputError(f"cannot write {path}: {folder} is not writable; choose another --html path")
-
-
 # ------------------------------------------------------------------ the terminal report
-
-
-def _pct(x: float | None) -> str:
-    return "" if x is None else f"{100 * x:.1f}%"
 
 
 def _heat(value: float, top: float) -> str:
@@ -138,7 +119,7 @@ def print_report(numbers: dict[str, Any], lang: str = "en") -> None:
     from rich.table import Table
     from rich.text import Text
 
-    from rfm_cli.core.report_labels import labels, tier_label
+    from rfm_cli.core.report_labels import excluded_text, labels, pct, tier_label
 
     w = labels(lang)
     out = console()
@@ -152,16 +133,16 @@ def print_report(numbers: dict[str, Any], lang: str = "en") -> None:
     for row in numbers["tiers"]:
         table.add_row(
             tier_label(row["tier"], row["label_zh"], lang) + ("" if lang == "zh" else f" {row['label_zh']}"),
-            f"{row['customers']:,}", _pct(row["customer_share"]), f"{row['revenue']:,.2f}",
-            _pct(row["revenue_share"]), f"{row['avg_order_value']:,.2f}",
+            f"{row['customers']:,}", pct(row["customer_share"]), f"{row['revenue']:,.2f}",
+            pct(row["revenue_share"]), f"{row['avg_order_value']:,.2f}",
             "" if row["avg_recency_days"] is None else f"{row['avg_recency_days']:,.1f}",
-            _pct(row["repurchase_rate"]),
+            pct(row["repurchase_rate"]),
         )
     table.add_section()
-    table.add_row(w["total"], f"{t['customers']:,}", _pct(1.0 if t["customers"] else 0.0), f"{t['revenue']:,.2f}",
-                  _pct(1.0 if t["revenue"] else 0.0), f"{t['avg_order_value']:,.2f}",
+    table.add_row(w["total"], f"{t['customers']:,}", pct(1.0 if t["customers"] else 0.0), f"{t['revenue']:,.2f}",
+                  pct(1.0 if t["revenue"] else 0.0), f"{t['avg_order_value']:,.2f}",
                   "" if t["avg_recency_days"] is None else f"{t['avg_recency_days']:,.1f}",
-                  _pct(t["repurchase_rate"]))
+                  pct(t["repurchase_rate"]))
     out.print(table)
 
     grid = Table(title=w["rf_grid"], title_justify="left", show_lines=True, padding=0)
@@ -181,8 +162,8 @@ def print_report(numbers: dict[str, Any], lang: str = "en") -> None:
 
     c = numbers["concentration"]
     out.print(f"[bold]{w['concentration']}[/bold]: {w['top10']} ({c['top_10pct']['customers']:,}) "
-              f"{_pct(c['top_10pct']['revenue_share'])} {w['of_revenue']}; {w['top20']} "
-              f"({c['top_20pct']['customers']:,}) {_pct(c['top_20pct']['revenue_share'])} {w['of_revenue']}",
+              f"{pct(c['top_10pct']['revenue_share'])} {w['of_revenue']}; {w['top20']} "
+              f"({c['top_20pct']['customers']:,}) {pct(c['top_20pct']['revenue_share'])} {w['of_revenue']}",
               highlight=False)
 
     cuts = Table(title=w["cut_points"], title_justify="left")
@@ -193,10 +174,7 @@ def print_report(numbers: dict[str, Any], lang: str = "en") -> None:
     out.print(cuts)
 
     q = numbers["data_quality"]
-    excluded = f"{q['excluded']:,}"
-    if q["excluded_by_reason"]:
-        excluded += " (" + ", ".join(f"{k} {v:,}" for k, v in q["excluded_by_reason"].items()) + ")"
-    excluded = escape(excluded)
+    excluded = escape(excluded_text(q))
     out.print(f"[bold]{w['data_quality']}[/bold]: {w['files']} {q['files']:,}; {w['rows_read']} {q['rows_read']:,} = "
               f"{w['imported']} {q['imported']:,} + {w['duplicates']} {q['duplicates']:,} + {w['excluded']} {excluded}"
               f" + {w['rejected']} {q['rejected']:,}", highlight=False)

@@ -48,18 +48,17 @@ METHODS = {
 }
 
 
-def _revenue(result: ScoreResult) -> pl.Expr:
-    if result.rules.monetary.basis == "total":
-        return pl.col("monetary")
-    return pl.col("monetary") * pl.col("frequency")
+def scored(result: ScoreResult) -> pl.DataFrame:
+    """The per-customer columns the aggregates need, with each customer's revenue; made once per report."""
+    revenue = pl.col("monetary") if result.rules.monetary.basis == "total" else pl.col("monetary") * pl.col("frequency")
+    return result.customers.select("tier", "r_score", "f_score", "frequency", "recency_days", revenue.alias("revenue"))
 
 
 def _ratio(part: float, whole: float) -> float:
     return part / whole if whole else 0.0
 
 
-def tiers(result: ScoreResult) -> list[dict[str, Any]]:
-    frame = result.customers.with_columns(revenue=_revenue(result))
+def tiers(frame: pl.DataFrame, result: ScoreResult) -> list[dict[str, Any]]:
     total_customers = frame.height
     total_revenue = float(frame["revenue"].sum()) if frame.height else 0.0
     stats = {
@@ -96,8 +95,7 @@ def tiers(result: ScoreResult) -> list[dict[str, Any]]:
     return rows
 
 
-def totals(result: ScoreResult) -> dict[str, Any]:
-    frame = result.customers.with_columns(revenue=_revenue(result))
+def totals(frame: pl.DataFrame) -> dict[str, Any]:
     customers = frame.height
     revenue = float(frame["revenue"].sum()) if customers else 0.0
     orders = int(frame["frequency"].sum()) if customers else 0
@@ -111,9 +109,8 @@ def totals(result: ScoreResult) -> dict[str, Any]:
     }
 
 
-def rf_grid(result: ScoreResult) -> list[dict[str, Any]]:
+def rf_grid(frame: pl.DataFrame) -> list[dict[str, Any]]:
     """All 25 cells, r_score 5..1 by f_score 1..5, empty cells included."""
-    frame = result.customers.with_columns(revenue=_revenue(result))
     cells = {
         (row["r_score"], row["f_score"]): row
         for row in frame.group_by("r_score", "f_score")
@@ -132,9 +129,9 @@ def rf_grid(result: ScoreResult) -> list[dict[str, Any]]:
     ]
 
 
-def pareto(result: ScoreResult) -> tuple[dict[str, Any], list[dict[str, float]]]:
+def pareto(frame: pl.DataFrame) -> tuple[dict[str, Any], list[dict[str, float]]]:
     """The revenue share of the top 10% / 20% of customers, and the curve at every 1%."""
-    revenue = result.customers.select(_revenue(result).alias("revenue"))["revenue"].sort(descending=True)
+    revenue = frame["revenue"].sort(descending=True)
     n = revenue.len()
     cumulative = revenue.cum_sum()
     total = float(cumulative[-1]) if n else 0.0
@@ -194,7 +191,7 @@ def cohorts(active: pl.DataFrame) -> list[dict[str, Any]]:
     if active.is_empty():
         return []
     out = []
-    for cohort, group in active.sort("month").group_by("cohort", maintain_order=False):
+    for cohort, group in active.group_by("cohort"):
         cohort_month = cohort[0]
         size = int(group.filter(pl.col("month") == cohort_month)["customers"].sum())
         retained = [0] * (_months_between(cohort_month, group["month"].max()) + 1)
@@ -254,16 +251,17 @@ def moves(store: Store, result: ScoreResult) -> dict[str, Any] | None:
 
 def build(store: Store, result: ScoreResult, *, database: str | None = None) -> dict[str, Any]:
     """Every number of the report, JSON-ready."""
-    concentration, curve = pareto(result)
+    frame = scored(result)
+    concentration, curve = pareto(frame)
     active = activity(store, result.as_of)
     return {
         "as_of": result.as_of.isoformat(),
         "scheme": result.rules.scheme,
         "rules_source": result.rules.source,
         "database": database,
-        "totals": totals(result),
-        "tiers": tiers(result),
-        "rf_grid": rf_grid(result),
+        "totals": totals(frame),
+        "tiers": tiers(frame, result),
+        "rf_grid": rf_grid(frame),
         "concentration": concentration,
         "pareto": curve,
         "cut_points": result.cut_points.to_dicts(),

@@ -11,7 +11,7 @@ import html
 import json
 from typing import Any
 
-from rfm_cli.core.report_labels import labels, methods, tier_label
+from rfm_cli.core.report_labels import excluded_text, labels, methods, pct, tier_label
 
 TIER_COLOURS = {"diamond": "#3b6fd6", "gold": "#d9a400", "potential": "#2e9e6a", "dormant": "#8c8c8c"}
 OTHER_COLOURS = ["#3b6fd6", "#d9a400", "#2e9e6a", "#c2453d", "#7a52c7", "#1f9bb3", "#e07b39", "#6b8e23",
@@ -44,10 +44,6 @@ dl dt { font-weight: bold; margin-top: 8px; }
 dl dd { margin: 2px 0 0 0; color: #333; }
 @media (max-width: 800px) { .grid { grid-template-columns: 1fr; } .kpis { grid-template-columns: repeat(2, 1fr); } }
 """.replace("FONT", FONT)
-
-
-def _pct(x: float | None) -> str:
-    return "" if x is None else f"{100 * x:.1f}%"
 
 
 def _num(x: float | None, digits: int = 0) -> str:
@@ -110,12 +106,12 @@ def _tier_charts(charts: Charts, numbers: dict[str, Any], words: dict[str, str])
     colours = _tier_colour([t["tier"] for t in tiers])
     dist = go.Figure(go.Bar(
         x=names, y=[t["customers"] for t in tiers], marker_color=colours,
-        text=[f"{t['customers']:,}<br>{_pct(t['customer_share'])}" for t in tiers], textposition="auto",
+        text=[f"{t['customers']:,}<br>{pct(t['customer_share'])}" for t in tiers], textposition="auto",
         hovertemplate="%{x}: %{y:,} " + words["customers"] + "<extra></extra>"))
     charts.layout(dist, words["tier_distribution"], yaxis_title=words["customers"])
     revenue = go.Figure(go.Bar(
         x=names, y=[t["revenue"] for t in tiers], marker_color=colours,
-        text=[f"{t['revenue']:,.0f}<br>{_pct(t['revenue_share'])}" for t in tiers], textposition="auto",
+        text=[f"{t['revenue']:,.0f}<br>{pct(t['revenue_share'])}" for t in tiers], textposition="auto",
         hovertemplate="%{x}: %{y:,.2f}<extra></extra>"))
     charts.layout(revenue, words["revenue_by_tier"], yaxis_title=words["revenue"])
     return charts.div(dist, "chart-tiers"), charts.div(revenue, "chart-revenue")
@@ -185,8 +181,8 @@ def _pareto_chart(charts: Charts, numbers: dict[str, Any], words: dict[str, str]
     fig.add_trace(go.Scatter(
         x=[0.1, 0.2], y=[c["top_10pct"]["revenue_share"], c["top_20pct"]["revenue_share"]],
         mode="markers+text", marker={"size": 10, "color": "#c2453d"}, showlegend=False,
-        text=[f"{words['top10']}: {_pct(c['top_10pct']['revenue_share'])}",
-              f"{words['top20']}: {_pct(c['top_20pct']['revenue_share'])}"],
+        text=[f"{words['top10']}: {pct(c['top_10pct']['revenue_share'])}",
+              f"{words['top20']}: {pct(c['top_20pct']['revenue_share'])}"],
         textposition="middle right"))
     charts.layout(fig, words["pareto"], xaxis={"title": words["customer_share_axis"], "tickformat": ".0%"},
                   yaxis={"title": words["revenue_share_axis"], "tickformat": ".0%", "range": [0, 1.02]},
@@ -220,7 +216,7 @@ def _kpis(numbers: dict[str, Any], words: dict[str, str]) -> str:
         (words["revenue"], _num(t["revenue"], 2)),
         (words["aov"], _num(t["avg_order_value"], 2)),
         (words["avg_recency"], _num(t["avg_recency_days"], 1)),
-        (words["repurchase"], _pct(t["repurchase_rate"])),
+        (words["repurchase"], pct(t["repurchase_rate"])),
     ]
     return '<div class="kpis">' + "".join(
         f'<div class="kpi"><b>{_esc(v)}</b><span>{_esc(k)}</span></div>' for k, v in items) + "</div>"
@@ -229,9 +225,9 @@ def _kpis(numbers: dict[str, Any], words: dict[str, str]) -> str:
 def _tier_table(numbers: dict[str, Any], words: dict[str, str], lang: str) -> str:
     head = [words["tier"], words["customers"], words["share"], words["revenue"], words["revenue_share"],
             words["orders"], words["aov"], words["avg_recency"], words["repurchase"], words["rule"]]
-    rows = [[tier_label(t["tier"], t["label_zh"], lang), _num(t["customers"]), _pct(t["customer_share"]),
-             _num(t["revenue"], 2), _pct(t["revenue_share"]), _num(t["orders"]), _num(t["avg_order_value"], 2),
-             _num(t["avg_recency_days"], 1), _pct(t["repurchase_rate"]), t["rule"]] for t in numbers["tiers"]]
+    rows = [[tier_label(t["tier"], t["label_zh"], lang), _num(t["customers"]), pct(t["customer_share"]),
+             _num(t["revenue"], 2), pct(t["revenue_share"]), _num(t["orders"]), _num(t["avg_order_value"], 2),
+             _num(t["avg_recency_days"], 1), pct(t["repurchase_rate"]), t["rule"]] for t in numbers["tiers"]]
     return _table(head, rows, text_cols=(9,))
 
 
@@ -243,9 +239,7 @@ def _cut_table(numbers: dict[str, Any], words: dict[str, str]) -> str:
 
 def _quality_table(numbers: dict[str, Any], words: dict[str, str]) -> str:
     q = numbers["data_quality"]
-    excluded = _num(q["excluded"])
-    if q["excluded_by_reason"]:
-        excluded += " (" + ", ".join(f"{k} {v:,}" for k, v in q["excluded_by_reason"].items()) + ")"
+    excluded = excluded_text(q)
     head = [words["files"], words["rows_read"], words["imported"], words["duplicates"], words["excluded"],
             words["rejected"]]
     return _table(head, [[_num(q["files"]), _num(q["rows_read"]), _num(q["imported"]), _num(q["duplicates"]),
@@ -255,7 +249,7 @@ def _quality_table(numbers: dict[str, Any], words: dict[str, str]) -> str:
 def _concentration(numbers: dict[str, Any], words: dict[str, str]) -> str:
     c = numbers["concentration"]
     head = ["", words["customers"], words["revenue"], words["revenue_share"]]
-    rows = [[words[key], _num(c[name]["customers"]), _num(c[name]["revenue"], 2), _pct(c[name]["revenue_share"])]
+    rows = [[words[key], _num(c[name]["customers"]), _num(c[name]["revenue"], 2), pct(c[name]["revenue_share"])]
             for key, name in (("top10", "top_10pct"), ("top20", "top_20pct"))]
     return _table(head, rows)
 

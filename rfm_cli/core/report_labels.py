@@ -161,6 +161,19 @@ METHOD_TITLES = {
 }
 
 
+def pct(x: float | None) -> str:
+    """A share as shown in every report: 0.4123 -> 41.2%."""
+    return "" if x is None else f"{100 * x:.1f}%"
+
+
+def excluded_text(quality: dict[str, Any]) -> str:
+    """Excluded rows with their reasons: `316 (cancelled 173, unpaid 71, …)`."""
+    text = f"{quality['excluded']:,}"
+    if quality["excluded_by_reason"]:
+        text += " (" + ", ".join(f"{k} {v:,}" for k, v in quality["excluded_by_reason"].items()) + ")"
+    return text
+
+
 def labels(lang: str) -> dict[str, str]:
     return LABELS[lang]
 

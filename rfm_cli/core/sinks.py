@@ -133,6 +133,20 @@ def write_file(frame: pl.DataFrame, fmt: str, path: Path, *, encoding: str = "ut
         staged.add(frame, fmt, path, encoding=encoding)
 
 
+def check_target(path: Path, option: str, example: str) -> None:
+    """Refuse an output file path that cannot be written, before any work is done (the
+    write itself stays atomic: this only saves a long run that would fail at its end)."""
+    if path.is_dir():
+        raise OutputError(f"cannot write {path}: it is a folder; give {option} a file name such as {example}")
+    folder = path.parent
+    while not folder.exists():
+        folder = folder.parent
+    if not folder.is_dir():
+        raise OutputError(f"cannot write {path}: {folder} is a file, not a folder; choose another {option} path")
+    if not os.access(folder, os.W_OK):
+        raise OutputError(f"cannot write {path}: {folder} is not writable; choose another {option} path")
+
+
 def ensure_dir(folder: Path) -> None:
     try:
         folder.mkdir(parents=True, exist_ok=True)
