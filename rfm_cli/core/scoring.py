@@ -13,9 +13,10 @@ from typing import Any
 
 import polars as pl
 
+from rfm_cli.core import customer_stats
 from rfm_cli.core.errors import DataError, UsageError
 from rfm_cli.core.rules import DimensionRule, RuleSet, describe_band
-from rfm_cli.core.store import Store, fetch_one, progress, sql
+from rfm_cli.core.store import MEMORY, Store, fetch_one, progress, sql
 
 OUTPUT_COLUMNS = [
     "customer_id",
@@ -60,14 +61,22 @@ def parse_as_of(value: str | None) -> date | None:
 
 
 def default_as_of(store: Store) -> date | None:
+    if store.path != MEMORY:  # a database file keeps each customer's latest counted order
+        return customer_stats.latest_counted_day(store.con)
     return fetch_one(store.con, sql("as_of_default"))[0]
 
 
 def customer_inputs(store: Store, as_of: date) -> pl.DataFrame:
+    """customer_rfm.sql's rows at `as_of`: from rfm_customers when it holds them (a database file,
+    no stored order after `as_of`), else computed from the orders."""
+    if store.path != MEMORY and customer_stats.usable(store.con, as_of):
+        query, params = customer_stats.read_sql(), None
+    else:
+        query, params = sql("customer_rfm"), {"as_of": as_of}
     # (pl.DataFrame(relation), through the Arrow C stream, would spare the pyarrow import, but with
     # duckdb 2.0 it leaves objects that nanobind reports as leaked on stderr at exit.)
     with progress(store.con, "scoring customers"):
-        frame = pl.from_arrow(store.con.sql(sql("customer_rfm"), params={"as_of": as_of}).to_arrow_table())
+        frame = pl.from_arrow(store.con.sql(query, params=params).to_arrow_table())
     # The query orders by customer_id (binary collation, as Polars compares strings): the final
     # sort in score_frame then has nothing to do.
     return frame.with_columns(pl.col("customer_id").set_sorted())

@@ -23,8 +23,8 @@ import duckdb
 
 from rfm_cli.core.errors import BusyError, ConfigError, InputError, OutputError, StorageIOError
 
-SCHEMA_VERSION = 4
-MIGRATIONS = {2: "migrate_v2", 3: "migrate_v3", 4: "migrate_v4"}
+SCHEMA_VERSION = 5
+MIGRATIONS = {2: "migrate_v2", 3: "migrate_v3", 4: "migrate_v4", 5: "migrate_v5"}
   # version reached -> query file that reaches it
 MEMORY = ":memory:"
 
@@ -148,6 +148,10 @@ def _migrate(con: duckdb.DuckDBPyConnection, db_label: str) -> None:
         try:
             for target in range(version + 1, SCHEMA_VERSION + 1):
                 run_script(con, MIGRATIONS[target])
+                if target == 5:  # the customers' scoring inputs, from the orders already stored
+                    from rfm_cli.core import customer_stats
+
+                    customer_stats.rebuild(con)
             con.execute("COMMIT")
         except BaseException:
             con.execute("ROLLBACK")

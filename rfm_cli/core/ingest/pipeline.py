@@ -18,6 +18,7 @@ from pathlib import Path
 
 import duckdb
 
+from rfm_cli.core import customer_stats
 from rfm_cli.core.errors import DataError, InputError, UsageError
 from rfm_cli.core.ingest import staging as staging_sql
 from rfm_cli.core.ingest.mapping import ColumnMap, resolve
@@ -398,7 +399,14 @@ def import_file(store: Store, path: Path, options: ImportOptions, *, as_views: b
     if as_views:
         con.execute("DROP VIEW order_outcomes")
     with progress(con, f"storing the orders of {path.name}"):
-        run_statements(con, "import_views" if as_views else "import_merge", {"import_id": import_id, "source_file": label})
+        if as_views:
+            run_statements(con, "import_views", {"import_id": import_id, "source_file": label})
+        else:
+            keep_stats = store.path != MEMORY  # rfm_customers lives in database files only
+            scoped = keep_stats and customer_stats.mark_scope(con)
+            run_statements(con, "import_merge", {"import_id": import_id, "source_file": label})
+            if keep_stats:
+                customer_stats.refresh(con, scoped)
     if rejected:
         con.execute("INSERT INTO rfm_rejects SELECT ?, ?, line, column_name, reason, raw FROM file_rejects",
                     [import_id, label])

@@ -1,0 +1,85 @@
+"""rfm_customers: each customer's scoring inputs, kept up to date in a database file.
+
+Rescoring a database used to group every stored order by customer (seconds at 10 million
+orders); the nightly run and `rfm export` now read one row per customer instead. The table holds
+exactly what `queries/customer_rfm.sql` returns with no as-of cut, and it is maintained with
+that same query:
+
+- `rebuild`: every customer, after the migration that creates the table or when it is empty;
+- `mark_scope` + `refresh`: on each import, the customers the file can change (see
+  `queries/customer_stats_scope.sql`) are deleted and recomputed, the query narrowed to them.
+
+`usable` says when the table answers a scoring question: its rows are customer_rfm's at any
+as-of date on or after the day of the latest stored order. An earlier --as-of (orders after it
+are left out) is scored from the orders themselves. In-memory stores (`rfm score FILE`) never keep
+the table: their orders are read once.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import duckdb
+
+from rfm_cli.core.store import fetch_one, run_statements, sql
+
+TABLE = "rfm_customers"
+SCOPE = "_rfm_scope"
+NO_CUT = date(9999, 12, 31)  # an as-of date no order reaches: every stored order counts
+# The conditions of customer_rfm.sql that pick the orders and refunds with a customer; a refresh
+# narrows each to the customers in scope (the query itself stays the one definition).
+_WITH_CUSTOMER = ("WHERE o.customer_id IS NOT NULL", "WHERE f.customer_id IS NOT NULL")
+
+
+def customer_rfm_sql(*, scoped: bool = False) -> str:
+    """customer_rfm.sql, for every customer or (scoped) only for those in _rfm_scope."""
+    text = sql("customer_rfm").rstrip().rstrip(";")
+    if not scoped:
+        return text
+    for condition in _WITH_CUSTOMER:
+        if text.count(condition) != 1:  # the query was edited: fail loudly rather than refresh wrongly
+            raise AssertionError(f"customer_rfm.sql must contain {condition!r} exactly once")
+        column = condition.removeprefix("WHERE ").removesuffix(" IS NOT NULL")
+        text = text.replace(condition, f"WHERE {column} IN (SELECT customer_id FROM {SCOPE})")
+    return text
+
+
+def rebuild(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(f"DELETE FROM {TABLE}")
+    con.execute(f"INSERT INTO {TABLE} {customer_rfm_sql()}", {"as_of": NO_CUT})
+
+
+def mark_scope(con: duckdb.DuckDBPyConnection) -> bool:
+    """Before a file's orders are merged: which customers it can change (temp table _rfm_scope).
+    False when the table is empty (a first import): `refresh` then rebuilds it whole, which is
+    cheaper than listing every customer."""
+    if not fetch_one(con, f"SELECT count(*) FROM (SELECT 1 FROM {TABLE} LIMIT 1)")[0]:
+        return False
+    run_statements(con, "customer_stats_scope")
+    return True
+
+
+def refresh(con: duckdb.DuckDBPyConnection, scoped: bool) -> None:
+    """After the merge: recompute the rows of the customers in scope, or every row (`scoped` False)."""
+    if not scoped:
+        rebuild(con)
+        return
+    con.execute(f"DELETE FROM {TABLE} WHERE customer_id IN (SELECT customer_id FROM {SCOPE})")
+    con.execute(f"INSERT INTO {TABLE} {customer_rfm_sql(scoped=True)}", {"as_of": NO_CUT})
+    con.execute(f"DROP TABLE {SCOPE}")
+
+
+def usable(con: duckdb.DuckDBPyConnection, as_of: date) -> bool:
+    """Whether rfm_customers holds customer_rfm's rows at `as_of`: no stored order is dated after it."""
+    latest = fetch_one(con, "SELECT CAST(max(ordered_at) AS DATE) FROM rfm_orders WHERE customer_id IS NOT NULL")[0]
+    return latest is None or latest <= as_of
+
+
+def latest_counted_day(con: duckdb.DuckDBPyConnection) -> date | None:
+    """The default as-of date (queries/as_of_default.sql), from the table: each row's last_order_at
+    is its customer's latest counted order."""
+    return fetch_one(con, f"SELECT CAST(max(last_order_at) AS DATE) FROM {TABLE}")[0]
+
+
+def read_sql() -> str:
+    return f"SELECT * FROM {TABLE} ORDER BY customer_id"

@@ -1,0 +1,169 @@
+"""rfm_customers, the per-customer scoring inputs a database file keeps (rfm_cli/core/customer_stats.py).
+
+The invariant: after any sequence of imports, the table holds exactly what customer_rfm.sql
+computes from every stored order. Checked on generated import sequences that revisit the same
+orders (updates, cancellations, a changed customer, refunds before and after their order,
+credit notes, contact changes), after a migration from schema 4, and on the paths that must not
+use the table (an --as-of before the latest order, a failed import).
+"""
+
+from __future__ import annotations
+
+import tempfile
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+import polars as pl
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from rfm_cli.core import api, customer_stats
+from rfm_cli.core.errors import DataError
+from rfm_cli.core.ingest.pipeline import ImportOptions
+from rfm_cli.core.rules import load_rules
+from rfm_cli.core.scoring import customer_inputs, score_store
+from rfm_cli.core.store import open_store
+
+HEADER = "order_id,customer_id,order_date,amount,status,refund_amount,customer_name,phone"
+START = datetime(2025, 1, 1, 9, 0)
+OPTIONS = ImportOptions(rejects_dir=None)
+
+
+def stored(con) -> pl.DataFrame:
+    return pl.from_arrow(con.sql(customer_stats.read_sql()).to_arrow_table())
+
+
+def recomputed(con) -> pl.DataFrame:
+    query = customer_stats.customer_rfm_sql()
+    return pl.from_arrow(con.sql(query, params={"as_of": customer_stats.NO_CUT}).to_arrow_table())
+
+
+def assert_table_matches_orders(db: Path) -> pl.DataFrame:
+    with open_store(db, create=False) as store:
+        kept, fresh = stored(store.con), recomputed(store.con)
+    assert kept.equals(fresh), f"rfm_customers differs from the orders:\n{kept}\n{fresh}"
+    return kept
+
+
+line = st.tuples(
+    st.sampled_from([f"O{i}" for i in range(1, 9)]),  # few order ids: later files revisit them
+    st.sampled_from(["C1", "C2", "C3", "C4"]),
+    st.integers(0, 40),  # days after START
+    st.sampled_from(["10.00", "25.50", "99.90", "0.00", "-5.00", "-25.50"]),
+    st.sampled_from(["paid", "paid", "cancelled", "refunded"]),
+    st.sampled_from(["", "", "3.00", "25.50"]),
+    st.sampled_from(["", "李雷", "Ann Lee"]),
+    st.sampled_from(["", "13812345678", "13900001111"]),
+)
+
+
+def write_export(path: Path, lines: list[tuple]) -> Path:
+    rows = []
+    for order_id, customer, day, amount, status, refund, name, phone in lines:
+        when = (START + timedelta(days=day)).strftime("%Y-%m-%d %H:%M:%S")
+        rows.append(f"{order_id},{customer},{when},{amount},{status},{refund},{name},{phone}")
+    path.write_text("\n".join([HEADER, *rows]) + "\n", encoding="utf-8")
+    return path
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.lists(line, min_size=1, max_size=8), min_size=1, max_size=4))
+def test_table_equals_the_orders_after_every_import(exports: list[list[tuple]]) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        db = Path(folder) / "rfm.duckdb"
+        for i, lines in enumerate(exports):
+            path = write_export(Path(folder) / f"export-{i}.csv", lines)
+            try:
+                api.import_to_db(str(db), [path], OPTIONS)
+            except DataError:  # e.g. a file of zero amounts only: nothing lands, the check still holds
+                pass
+            if db.exists():
+                assert_table_matches_orders(db)
+
+
+def test_a_changed_order_moves_between_customers_and_refunds_apply_in_either_order(tmp_path: Path) -> None:
+    db = tmp_path / "rfm.duckdb"
+    first = write_export(tmp_path / "a.csv", [
+        ("O1", "C1", 0, "100.00", "paid", "", "李雷", "13812345678"),
+        ("O2", "C2", 1, "50.00", "paid", "", "", ""),
+        ("O3", "C3", 2, "60.00", "paid", "", "", ""),
+        ("R9", "C3", 2, "-20.00", "paid", "", "", ""),  # a refund naming an order not stored yet
+    ])
+    api.import_to_db(str(db), [first], OPTIONS)
+    before = assert_table_matches_orders(db)
+    assert before.filter(pl.col("customer_id") == "C1")["spend"].to_list() == [100]
+    assert before.filter(pl.col("customer_id") == "C3")["spend"].to_list() == [40]  # a credit note so far
+    second = write_export(tmp_path / "b.csv", [
+        ("O1", "C2", 0, "100.00", "paid", "", "", ""),  # the export now names another customer
+        ("O2", "C2", 1, "50.00", "cancelled", "", "", ""),  # cancelled since
+        ("R9", "C4", 3, "40.00", "paid", "", "", "13900001111"),  # the order the refund named, C4's
+    ])
+    api.import_to_db(str(db), [second], OPTIONS)
+    after = assert_table_matches_orders(db)
+    assert after["customer_id"].to_list() == ["C2", "C3", "C4"]  # C1 has no counted order left
+    assert after.filter(pl.col("customer_id") == "C3")["spend"].to_list() == [60]  # no longer reduced
+    assert after.filter(pl.col("customer_id") == "C4")["spend"].to_list() == [20]  # 40 less the refund
+
+
+def test_migration_from_schema_4_fills_the_table(tmp_path: Path) -> None:
+    db = tmp_path / "rfm.duckdb"
+    path = write_export(tmp_path / "a.csv", [("O1", "C1", 0, "10.00", "paid", "", "", ""),
+                                            ("O2", "C2", 5, "20.00", "paid", "", "", "")])
+    api.import_to_db(str(db), [path], OPTIONS)
+    with open_store(db, create=False) as store:  # back to what a schema-4 database holds
+        store.con.execute("DROP TABLE rfm_customers")
+        store.con.execute("UPDATE rfm_meta SET value = '4' WHERE key = 'schema_version'")
+    table = assert_table_matches_orders(db)
+    assert table["customer_id"].to_list() == ["C1", "C2"]
+
+
+def test_an_earlier_as_of_is_scored_from_the_orders(tmp_path: Path) -> None:
+    db = tmp_path / "rfm.duckdb"
+    path = write_export(tmp_path / "a.csv", [("O1", "C1", 0, "10.00", "paid", "", "", ""),
+                                            ("O2", "C1", 30, "20.00", "paid", "", "", ""),
+                                            ("O3", "C2", 31, "5.00", "cancelled", "", "Late Name", "")])
+    api.import_to_db(str(db), [path], OPTIONS)
+    rules = load_rules("tiers")
+    latest_paid = (START + timedelta(days=30)).date()
+    with open_store(db, create=False) as store:
+        # The cancelled order a day after the latest counted one: the table's rows include it, so
+        # the default as-of (its day before) cannot use them.
+        assert not customer_stats.usable(store.con, latest_paid)
+        assert customer_stats.usable(store.con, latest_paid + timedelta(days=1))
+        early = score_store(store, rules, date(2025, 1, 10)).customers
+        default = score_store(store, rules).customers
+    in_memory, _ = api.score("unused", [path], rules, date(2025, 1, 10), OPTIONS)
+    assert early.equals(in_memory.customers)
+    assert early["frequency"].to_list() == [1]
+    assert default["frequency"].to_list() == [2]
+
+
+def test_stored_and_recomputed_inputs_score_the_same(tmp_path: Path) -> None:
+    db = tmp_path / "rfm.duckdb"
+    a = write_export(tmp_path / "a.csv", [("O1", "C1", 0, "10.00", "paid", "", "", ""),
+                                         ("O2", "C2", 3, "30.00", "paid", "", "", "13812345678")])
+    b = write_export(tmp_path / "b.csv", [("O3", "C1", 9, "12.00", "paid", "", "李雷", ""),
+                                         ("O2", "C2", 3, "30.00", "paid", "30.00", "", "")])
+    api.import_to_db(str(db), [a], OPTIONS)
+    api.import_to_db(str(db), [b], OPTIONS)
+    as_of = (START + timedelta(days=9)).date()
+    with open_store(db, create=False) as store:
+        assert customer_stats.usable(store.con, as_of)
+        from_table = customer_inputs(store, as_of)
+        from_orders = pl.from_arrow(store.con.sql(customer_stats.customer_rfm_sql(), params={"as_of": as_of})
+                                    .to_arrow_table())
+    assert from_table.equals(from_orders)
+    assert from_table["customer_id"].to_list() == ["C1"]  # C2's only order was refunded in full
+
+
+def test_a_failed_import_leaves_the_table_as_it_was(tmp_path: Path) -> None:
+    db = tmp_path / "rfm.duckdb"
+    good = write_export(tmp_path / "a.csv", [("O1", "C1", 0, "10.00", "paid", "", "", "")])
+    api.import_to_db(str(db), [good], OPTIONS)
+    before = assert_table_matches_orders(db)
+    bad = tmp_path / "b.csv"
+    bad.write_text(HEADER + "\nO2,C2,2025-01-02,ten,paid,,,\n", encoding="utf-8")
+    with pytest.raises(DataError):
+        api.import_to_db(str(db), [bad], OPTIONS)
+    assert assert_table_matches_orders(db).equals(before)
