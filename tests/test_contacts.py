@@ -448,3 +448,24 @@ def test_escape_formula_properties(values):
 @given(st.sampled_from(FORMULA_STARTS), st.text(max_size=10))
 def test_every_formula_prefix_is_escaped(prefix, rest):
     assert escape_formula(pl.Series([prefix + rest])).to_list() == ["'" + prefix + rest]
+
+
+# --- null cells skipped, results unchanged ------------------------------------------------------------
+
+CELLS = ["13812345678", "138****1234", "", " ", "无", "+1 212 555 0100", "0086 139 0000 1111", "1.3812345678E+10",
+         "Ann@Example.com", "a@b", "x***@qq.com", "李雷", "Ann Lee"]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.one_of(st.none(), st.sampled_from(CELLS)), min_size=1, max_size=30))
+def test_normalising_only_the_present_cells_changes_no_row(cells: list[str | None]) -> None:
+    """normalize_* skip null cells (most customers have no phone or email) and give them what a
+    null cell gets: row for row the same frame as normalising every cell."""
+    from rfm_cli.core.contacts import _normalize_emails, _normalize_phones
+
+    series = pl.Series("v", cells, dtype=pl.String)
+    assert normalize_phones(series, "CN").equals(_normalize_phones(series, "CN"))
+    assert normalize_phones(series, "US").equals(_normalize_phones(series, "US"))
+    assert normalize_emails(series).equals(_normalize_emails(series))
+    floats = pl.Series("v", [None if c is None else 13812345678.0 for c in cells], dtype=pl.Float64)
+    assert normalize_phones(floats).equals(_normalize_phones(floats, "CN"))

@@ -14,7 +14,14 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
-from rfm_cli.core.contacts import escape_formula, google_hash, meta_hash, normalize_emails, normalize_phones
+from rfm_cli.core.contacts import (
+    escape_formula,
+    google_hash,
+    meta_hash,
+    normalize_emails,
+    normalize_phones,
+    present_only,
+)
 from rfm_cli.core.errors import UsageError
 
 CHANNELS = ("csv", "sms", "coupon", "email", "shopify", "klaviyo", "mailchimp", "google", "meta")
@@ -62,11 +69,17 @@ def with_contacts(customers: pl.DataFrame, default_region: str) -> pl.DataFrame:
     """Add normalised phone/email columns and a first/last name split."""
     phones = normalize_phones(customers["phone"], default_region)
     emails = normalize_emails(customers["email"])
-    name = pl.col("customer_name").str.strip_chars()
+    names = present_only(customers["customer_name"], _split_names)
+    return pl.concat([customers, phones, emails.rename({"email": "email_norm"}), names], how="horizontal")
+
+
+def _split_names(names: pl.Series) -> pl.DataFrame:
+    """first_name, last_name. Chinese names: family name first (one character). Others: family name
+    last, when there are two words."""
+    name = pl.col("n").str.strip_chars()
     han = name.str.contains(r"^\p{Han}").fill_null(False)
     two_words = name.str.contains(r"\S\s+\S").fill_null(False)
-    # Chinese names: family name first (one character). Others: family name last, when there are two words.
-    return pl.concat([customers, phones, emails.rename({"email": "email_norm"})], how="horizontal").with_columns(
+    return names.cast(pl.String).to_frame("n").select(
         first_name=pl.when(han).then(name.str.slice(1))
         .when(two_words).then(name.str.replace(r"\s+\S+$", ""))
         .otherwise(name),

@@ -122,7 +122,8 @@ def score_frame(inputs: pl.DataFrame, as_of: date, rules: RuleSet) -> ScoreResul
     for tier in rules.tiers:
         tier_expr = tier_expr.when(tier.when.to_polars()).then(pl.lit(tier.name))
     frame = frame.with_columns(
-        rfm_code=pl.concat_str([pl.col("r_score"), pl.col("f_score"), pl.col("m_score")]),
+        # Scores are 1-5: the three digits as one number, written as text (cheaper than concat_str).
+        rfm_code=(pl.col("r_score") * 100 + pl.col("f_score") * 10 + pl.col("m_score")).cast(pl.String),
         tier=tier_expr.otherwise(pl.lit(None, pl.String)),
     )
     if frame["tier"].null_count():  # impossible after the coverage check; never write an untiered row
