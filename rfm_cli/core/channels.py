@@ -50,7 +50,7 @@ class ChannelOptions:
 class ChannelRows:
     frame: pl.DataFrame
     dropped: Counter[str] = field(default_factory=Counter)
-    customer_ids: list[str] = field(default_factory=list)  # who is on the list (for the send ledger)
+    customer_ids: pl.Series = field(default_factory=lambda: pl.Series("customer_id", [], pl.String))  # who is on the list (for the send ledger)
 
 
 def parse_channels(values: list[str] | None) -> list[str]:
@@ -141,7 +141,7 @@ def build(channel: str, customers: pl.DataFrame, opts: ChannelOptions, codes: di
         if "previous_tier" in out.columns and opts.lang == "zh" and opts.tier_labels:
             out = out.with_columns(pl.col("previous_tier").replace(opts.tier_labels))
         out = _escaped(out, ["customer_id", "customer_name", "phone", "email"])
-        return ChannelRows(_zh(out, opts), dropped, f["customer_id"].to_list())
+        return ChannelRows(_zh(out, opts), dropped, f["customer_id"])
     if channel == "sms":
         f = _dedupe(_phone_ok(f, dropped), phone_col, "phone", dropped)
         columns = [pl.col(phone_col).alias("phone")]
@@ -153,7 +153,7 @@ def build(channel: str, customers: pl.DataFrame, opts: ChannelOptions, codes: di
             f, code = _with_codes(f, codes, dropped)
             columns.append(code)
         out = _escaped(f.select(columns), ["name"] if "name" in opts.sms_vars else [])
-        return ChannelRows(_zh(out, opts), dropped, f["customer_id"].to_list())
+        return ChannelRows(_zh(out, opts), dropped, f["customer_id"])
     if channel == "coupon":
         if opts.coupon_key == "phone":
             f = _dedupe(_phone_ok(f, dropped), phone_col, "phone", dropped)
@@ -164,23 +164,23 @@ def build(channel: str, customers: pl.DataFrame, opts: ChannelOptions, codes: di
             f, code = _with_codes(f, codes, dropped)
             columns.append(code)
         out = _escaped(f.select(columns), ["customer_id"] if opts.coupon_key != "phone" else [])
-        return ChannelRows(_zh(out, opts), dropped, f["customer_id"].to_list())
+        return ChannelRows(_zh(out, opts), dropped, f["customer_id"])
     if channel in ("email", "klaviyo", "mailchimp", "shopify"):
         f = _dedupe(_email_ok(f, dropped), "email_norm", "email", dropped)
         e164 = pl.when(pl.col("phone_drop_reason").is_null()).then(pl.col("phone_e164"))
         if channel == "email":
             out = f.select(pl.col("email_norm").alias("Email"), pl.col("customer_name").alias("Name"),
                            _tier_label(opts).alias("Tier"))
-            return ChannelRows(_escaped(out, ["Email", "Name"]), dropped, f["customer_id"].to_list())
+            return ChannelRows(_escaped(out, ["Email", "Name"]), dropped, f["customer_id"])
         if channel == "shopify":
             out = f.select(pl.col("first_name").alias("First Name"), pl.col("last_name").alias("Last Name"),
                            pl.col("email_norm").alias("Email"), e164.alias("Phone"),
                            (pl.lit("rfm-") + pl.col("tier")).alias("Tags"))
-            return ChannelRows(_escaped(out, ["First Name", "Last Name", "Email"]), dropped, f["customer_id"].to_list())
+            return ChannelRows(_escaped(out, ["First Name", "Last Name", "Email"]), dropped, f["customer_id"])
         out = f.select(pl.col("email_norm").alias("Email Address"), pl.col("first_name").alias("First Name"),
                        pl.col("last_name").alias("Last Name"), e164.alias("Phone Number"),
                        pl.col("tier").alias("Tags"))
-        return ChannelRows(_escaped(out, ["Email Address", "First Name", "Last Name"]), dropped, f["customer_id"].to_list())
+        return ChannelRows(_escaped(out, ["Email Address", "First Name", "Last Name"]), dropped, f["customer_id"])
     if channel in ("google", "meta"):
         usable_phone = pl.col("phone_drop_reason").is_null() | (pl.col("phone_drop_reason") == "landline")
         f = _drop(f, pl.col("email_drop_reason").is_null() | usable_phone, pl.lit("no usable email or phone"),
@@ -203,7 +203,7 @@ def build(channel: str, customers: pl.DataFrame, opts: ChannelOptions, codes: di
                 out = f.select(pl.col("email_out").alias("Email"), pl.col("phone_out").alias("Phone"),
                                pl.col("first_name").alias("First Name"), pl.col("last_name").alias("Last Name"))
             out = out.with_columns(Country=pl.lit(None, pl.String), Zip=pl.lit(None, pl.String))
-            return ChannelRows(_escaped(out, ["Email", "First Name", "Last Name"]), dropped, f["customer_id"].to_list())
+            return ChannelRows(_escaped(out, ["Email", "First Name", "Last Name"]), dropped, f["customer_id"])
         meta_phone = f["phone_out"].str.strip_prefix("+")
         if opts.hashed:
             out = pl.DataFrame({"email": meta_hash("email", f["email_out"]), "phone": meta_hash("phone", f["phone_out"]),
@@ -212,7 +212,7 @@ def build(channel: str, customers: pl.DataFrame, opts: ChannelOptions, codes: di
             out = pl.DataFrame({"email": f["email_out"], "phone": meta_phone, "fn": f["first_name"],
                                 "ln": f["last_name"]})
         out = out.with_columns(**{c: pl.lit(None, pl.String) for c in ("ct", "st", "zip", "country")})
-        return ChannelRows(_escaped(out, ["email", "fn", "ln"]), dropped, f["customer_id"].to_list())
+        return ChannelRows(_escaped(out, ["email", "fn", "ln"]), dropped, f["customer_id"])
     raise UsageError(f"unknown channel {channel!r}")
 
 

@@ -167,13 +167,13 @@ def with_frozen(store: Store, rules: RuleSet) -> RuleSet:
 # ------------------------------------------------------------------ sends (cooldown)
 
 
-def record_sends(store: Store, as_of: date, sent: list[tuple[str, str, list[str]]]) -> None:
+def record_sends(store: Store, as_of: date, sent: list[tuple[str, str, pl.Series]]) -> None:
     """Record who was written to which list; a re-run of the same as-of date replaces its records."""
     store.con.execute("DELETE FROM rfm_sends WHERE as_of = ?", [as_of])
     now = datetime.now().replace(microsecond=0)
-    frames = [pl.DataFrame({"channel": channel, "tier": tier, "customer_id": ids},
-                           schema={"channel": pl.String, "tier": pl.String, "customer_id": pl.String})
-              for channel, tier, ids in sent if ids]
+    frames = [ids.cast(pl.String).alias("customer_id").to_frame()
+              .select(channel=pl.lit(channel, pl.String), tier=pl.lit(tier, pl.String), customer_id="customer_id")
+              for channel, tier, ids in sent if len(ids)]
     if not frames:
         return
     store.con.register("_sends", pl.concat(frames).to_arrow())

@@ -165,9 +165,12 @@ def stage_segment_files(result: ScoreResult, spec: ExportSpec, staged: StagedFil
         files.append({"path": path.relative_to(spec.out_dir).as_posix(), "channel": channel, "tier": tier,
                       "rows": frame.height, "dropped": dict(sorted(dropped.items())), "sha256": digest})
 
+    # One pass splits the lists by tier (a filter per tier would copy every column once per tier).
+    kept_by_tier = kept.partition_by("tier", as_dict=True, maintain_order=True)
+    removed_by_tier = removed.partition_by("tier", as_dict=True, maintain_order=True)
     for tier in tiers:
-        tier_kept = kept.filter(pl.col("tier") == tier)
-        tier_removed = removed.filter(pl.col("tier") == tier)
+        tier_kept = kept_by_tier.get((tier,), kept.clear())
+        tier_removed = removed_by_tier.get((tier,), removed.clear())
         suppressed = Counter(dict(tier_removed.group_by("reason").len().iter_rows()))
         for channel in spec.channels:
             candidates, cooled = tier_kept, Counter()
