@@ -76,8 +76,8 @@ def _stage_and_record(store: Store, result: ScoreResult, spec: ExportSpec, stage
 
     suppressions = load_suppressions(store, list(exclude), spec.options.default_region)
     recent = history.recently_sent(store, result.as_of, spec.cooldown_days) if spec.cooldown_days else None
-    entered = history.entered(store, result) if with_entered else None
-    manifest = stage_segment_files(result, spec, staged, suppressions, recent_sends=recent, entered=entered)
+    previous = history.previous_tiers(store, result) if with_entered else None
+    manifest = stage_segment_files(result, spec, staged, suppressions, recent_sends=recent, previous=previous)
     history.record_sends(store, result.as_of, manifest.pop("sent"))
     if with_entered:
         history.save_snapshot(store, result)

@@ -100,12 +100,18 @@ def moves_matrix(moves: pl.DataFrame, tier_order: list[str]) -> pl.DataFrame:
                         schema={"from_tier": pl.String, **{t: pl.Int64 for t in cols}})
 
 
-def entered(store: Store, result: ScoreResult) -> pl.DataFrame:
-    """Customers whose tier differs from the previous snapshot's (or who are new), with previous_tier."""
+def previous_tiers(store: Store, result: ScoreResult) -> pl.DataFrame:
+    """customer_id, previous_tier: the tiers of the previous snapshot (none before the first)."""
     prev = previous_date(store, result.rules.scheme, result.as_of)
     before = (snapshot(store, result.rules.scheme, prev) if prev else pl.DataFrame(
-        schema={"customer_id": pl.String, "tier": pl.String})).rename({"tier": "previous_tier"})
-    joined = result.customers.join(before, on="customer_id", how="left")
+        schema={"customer_id": pl.String, "tier": pl.String}))
+    return before.rename({"tier": "previous_tier"})
+
+
+def entered(customers: pl.DataFrame, previous: pl.DataFrame) -> pl.DataFrame:
+    """The customers whose tier differs from the previous snapshot's (or who are new), with
+    previous_tier, in the order they came."""
+    joined = customers.join(previous, on="customer_id", how="left", maintain_order="left")
     return joined.filter(pl.col("previous_tier").is_null() | (pl.col("previous_tier") != pl.col("tier")))
 
 

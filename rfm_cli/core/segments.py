@@ -17,6 +17,7 @@ from typing import Any
 import polars as pl
 
 from rfm_cli import __version__
+from rfm_cli.core import history
 from rfm_cli.core.channels import ChannelOptions, build, with_contacts
 from rfm_cli.core.errors import InputError, UsageError
 from rfm_cli.core.scoring import ScoreResult
@@ -145,8 +146,11 @@ def _file_path(spec: ExportSpec, channel: str, tier: str, batch: int | None = No
 def stage_segment_files(result: ScoreResult, spec: ExportSpec, staged: StagedFiles,
                         suppressions: Suppressions | None = None, *,
                         recent_sends: dict[tuple[str, str], set[str]] | None = None,
-                        entered: pl.DataFrame | None = None) -> dict[str, Any]:
+                        previous: pl.DataFrame | None = None) -> dict[str, Any]:
     """Stage every list, summary.csv, cut_points.csv, entered/ lists and manifest.json.
+
+    `previous` (customer_id, previous_tier), for runs: each tier's entered/ list holds the listed
+    customers of the tier whose previous tier was another or none.
 
     Returns the manifest; `manifest["sent"]` lists (channel, tier, customer ids) for the send ledger.
     """
@@ -189,13 +193,12 @@ def stage_segment_files(result: ScoreResult, spec: ExportSpec, staged: StagedFil
             else:
                 add(rows.frame, _file_path(spec, channel, tier), channel, tier, dropped)
 
-    if entered is not None:
-        # Customers who changed tier since the previous snapshot (suppressed ones left out, as everywhere).
-        entered_kept = entered.filter(pl.col("customer_id").is_in(kept["customer_id"].implode()))
+    if previous is not None:
+        # Customers who changed tier since the previous snapshot, from each tier's list as selected
+        # and suppressed (so in its order, best first), the output columns and previous_tier.
         for tier in tiers:
-            moved = entered_kept.filter(pl.col("tier") == tier).sort(
-                ["monetary", "recency_days", "customer_id"], descending=[True, False, False])
-            rows = build("csv", moved, options)
+            listed = kept_by_tier.get((tier,), kept.clear()).select(result.customers.columns)
+            rows = build("csv", history.entered(listed, previous), options)
             add(rows.frame, spec.out_dir / "entered" / f"{tier}.{spec.fmt}", "entered", tier, Counter())
 
     summary = result.summary().with_columns(as_of=pl.lit(result.as_of.isoformat()))
