@@ -164,15 +164,20 @@ def build(colmap: ColumnMap, headers: list[str], source: str, date_format: str |
     `status_map`: the rows of table _status_map (`status_map_rows`); given, and short, the words
     are written into the SQL instead of joining that table."""
     typed = typed or {}
-    c = lambda name: _cell(colmap, name)  # noqa: E731
+    c = lambda name: _cell(colmap, name)
     raw_date, date_expr = _date_sql(colmap, date_format, date_forced)
+    # Whether a date or refund cell was given but is unreadable. A typed cell is either read or
+    # empty (anything else is a CSV reject), so the checks need not cast every value back to
+    # text: the casts then run only for a reject reason, never in the one pass.
+    date_given, refund_unreadable = "_raw_date IS NOT NULL", "rfm_text(_raw_refund) IS NOT NULL"
     if len(colmap.date_columns) == 1 and colmap.date_columns[0] in typed:
         cell = "r." + q(colmap.date_columns[0])
-        raw_date, date_expr = f"CAST({cell} AS VARCHAR)", cell
+        raw_date, date_expr, date_given = f"CAST({cell} AS VARCHAR)", cell, "ordered_at IS NOT NULL"
     refund_amount = f"rfm_amount({c('refund_amount')})"
     raw_refund = c("refund_amount")
     if colmap.columns.get("refund_amount") in typed:
         refund_amount, raw_refund = c("refund_amount"), f"CAST({c('refund_amount')} AS VARCHAR)"
+        refund_unreadable = "false"
     if colmap.amount_from:
         a, b = (f"r.{q(h)}" for h in colmap.amount_from)
         amount = f"CAST(rfm_amount({a}) * rfm_amount({b}) AS DECIMAL(18, 2))"
@@ -203,7 +208,7 @@ def build(colmap: ColumnMap, headers: list[str], source: str, date_format: str |
         statuses.append(f"CASE WHEN rfm_text(r.{q(column)}) IS NULL THEN NULL ELSE coalesce({mapped}, '?') END")
     cancelled = " OR ".join(f"rfm_text(r.{q(col)}) IS NOT NULL" for col in colmap.cancelled_columns) or "false"
     if statuses:
-        any_of = lambda value: " OR ".join(f"({s}) = '{value}'" for s in statuses)  # noqa: E731
+        any_of = lambda value: " OR ".join(f"({s}) = '{value}'" for s in statuses)
         status = (f"CASE WHEN {cancelled} THEN 'cancelled' WHEN {any_of('?')} THEN NULL "
                   + " ".join(f"WHEN {any_of(v)} THEN '{v}'" for v in ("cancelled", "refunded", "unpaid", "counted"))
                   + " END")
@@ -239,13 +244,13 @@ def build(colmap: ColumnMap, headers: list[str], source: str, date_format: str |
     checks = [
         ("order_id IS NULL", "order_id", "'missing order id'"),
         # An order that does not count may have no date (a cancelled order was never paid): kept undated.
-        ("ordered_at IS NULL AND _raw_date IS NULL AND (status = 'counted' OR is_refund_row)", "order_date",
+        (f"ordered_at IS NULL AND NOT ({date_given}) AND (status = 'counted' OR is_refund_row)", "order_date",
          "'missing date'"),
-        ("ordered_at IS NULL AND _raw_date IS NOT NULL", "order_date", "'unreadable date \"' || _raw_date || '\"'"),
+        (f"ordered_at IS NULL AND {date_given}", "order_date", "'unreadable date \"' || _raw_date || '\"'"),
 
         ("amount IS NULL AND NOT _amount_present", "amount", "'missing amount'"),
         ("amount IS NULL", "amount", "'unreadable amount \"' || _raw_amount || '\"'"),
-        ("refund_amount IS NULL AND rfm_text(_raw_refund) IS NOT NULL", "refund_amount",
+        (f"refund_amount IS NULL AND {refund_unreadable}", "refund_amount",
          "'unreadable refund amount \"' || _raw_refund || '\"'"),
     ]
     if statuses:
