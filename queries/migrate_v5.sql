@@ -1,8 +1,8 @@
 -- migrate_v5: schema version 4 -> 5. rfm_customers keeps each customer's scoring inputs, so that
 -- rescoring a database (rfm export, rfm run, rfm score) reads one row per customer instead of
 -- every order. It holds exactly what customer_rfm.sql returns with no as-of cut (every order
--- counts): rfm_cli/core/customer_stats.py fills it here (after this script) and, on each import
--- into a database file, recomputes the rows of the customers whose orders or refunds changed.
+-- counts): rfm_cli/core/customer_stats.py fills it on the first export or run, marks it current
+-- in rfm_meta, and from then on each import recomputes the rows of the customers it changes.
 -- Grain: one row per customer with at least one counted order.
 CREATE TABLE rfm_customers (
     customer_id       VARCHAR NOT NULL,

@@ -39,8 +39,21 @@ def recomputed(con) -> pl.DataFrame:
     return pl.from_arrow(con.sql(query, params={"as_of": customer_stats.NO_CUT}).to_arrow_table())
 
 
+def build_once(db: Path) -> None:
+    """What the first `rfm export` or `rfm run` on a database does: total every customer."""
+    with open_store(db, create=False) as store, store.transaction():
+        if not customer_stats.is_current(store.con):
+            customer_stats.rebuild(store.con)
+
+
+def import_kept_current(db: Path, path: Path) -> None:
+    api.import_to_db(str(db), [path], OPTIONS)
+    build_once(db)  # a no-op after the first file: from then on each import refreshes the table
+
+
 def assert_table_matches_orders(db: Path) -> pl.DataFrame:
     with open_store(db, create=False) as store:
+        assert customer_stats.is_current(store.con)
         kept, fresh = stored(store.con), recomputed(store.con)
     assert kept.equals(fresh), f"rfm_customers differs from the orders:\n{kept}\n{fresh}"
     return kept
@@ -75,7 +88,7 @@ def test_table_equals_the_orders_after_every_import(exports: list[list[tuple]]) 
         for i, lines in enumerate(exports):
             path = write_export(Path(folder) / f"export-{i}.csv", lines)
             try:
-                api.import_to_db(str(db), [path], OPTIONS)
+                import_kept_current(db, path)
             except DataError:  # e.g. a file of zero amounts only: nothing lands, the check still holds
                 pass
             if db.exists():
@@ -90,7 +103,7 @@ def test_a_changed_order_moves_between_customers_and_refunds_apply_in_either_ord
         ("O3", "C3", 2, "60.00", "paid", "", "", ""),
         ("R9", "C3", 2, "-20.00", "paid", "", "", ""),  # a refund naming an order not stored yet
     ])
-    api.import_to_db(str(db), [first], OPTIONS)
+    import_kept_current(db, first)
     before = assert_table_matches_orders(db)
     assert before.filter(pl.col("customer_id") == "C1")["spend"].to_list() == [100]
     assert before.filter(pl.col("customer_id") == "C3")["spend"].to_list() == [40]  # a credit note so far
@@ -106,7 +119,23 @@ def test_a_changed_order_moves_between_customers_and_refunds_apply_in_either_ord
     assert after.filter(pl.col("customer_id") == "C4")["spend"].to_list() == [20]  # 40 less the refund
 
 
-def test_migration_from_schema_4_fills_the_table(tmp_path: Path) -> None:
+def test_the_first_export_builds_the_table_and_imports_keep_it(tmp_path: Path, rfm, write_orders) -> None:
+    db = tmp_path / "rfm.duckdb"
+    a = write_export(tmp_path / "a.csv", [("O1", "C1", 0, "10.00", "paid", "", "", ""),
+                                         ("O2", "C2", 5, "20.00", "paid", "", "", "")])
+    assert rfm("--db", db, "import", a).returncode == 0
+    with open_store(db, create=False) as store:  # an import alone never pays for the totals
+        assert not customer_stats.is_current(store.con)
+        assert store.con.execute("SELECT count(*) FROM rfm_customers").fetchall() == [(0,)]
+    assert rfm("--db", db, "export", "--out-dir", tmp_path / "lists").returncode == 0
+    assert assert_table_matches_orders(db)["customer_id"].to_list() == ["C1", "C2"]
+    b = write_export(tmp_path / "b.csv", [("O3", "C3", 6, "30.00", "paid", "", "", ""),
+                                         ("O1", "C1", 0, "10.00", "paid", "10.00", "", "")])
+    assert rfm("--db", db, "import", b).returncode == 0
+    assert assert_table_matches_orders(db)["customer_id"].to_list() == ["C2", "C3"]
+
+
+def test_a_schema_4_database_gets_the_table_on_its_next_export(tmp_path: Path) -> None:
     db = tmp_path / "rfm.duckdb"
     path = write_export(tmp_path / "a.csv", [("O1", "C1", 0, "10.00", "paid", "", "", ""),
                                             ("O2", "C2", 5, "20.00", "paid", "", "", "")])
@@ -114,8 +143,12 @@ def test_migration_from_schema_4_fills_the_table(tmp_path: Path) -> None:
     with open_store(db, create=False) as store:  # back to what a schema-4 database holds
         store.con.execute("DROP TABLE rfm_customers")
         store.con.execute("UPDATE rfm_meta SET value = '4' WHERE key = 'schema_version'")
-    table = assert_table_matches_orders(db)
-    assert table["customer_id"].to_list() == ["C1", "C2"]
+    with open_store(db, create=False) as store:
+        assert store.con.execute("SELECT value FROM rfm_meta WHERE key = 'schema_version'").fetchall() == [("5",)]
+        assert not customer_stats.is_current(store.con)
+        with store.transaction():
+            scored = score_store(store, load_rules("tiers"), keep_totals=True).customers
+    assert assert_table_matches_orders(db)["customer_id"].to_list() == scored["customer_id"].to_list()
 
 
 def test_an_earlier_as_of_is_scored_from_the_orders(tmp_path: Path) -> None:
@@ -123,7 +156,7 @@ def test_an_earlier_as_of_is_scored_from_the_orders(tmp_path: Path) -> None:
     path = write_export(tmp_path / "a.csv", [("O1", "C1", 0, "10.00", "paid", "", "", ""),
                                             ("O2", "C1", 30, "20.00", "paid", "", "", ""),
                                             ("O3", "C2", 31, "5.00", "cancelled", "", "Late Name", "")])
-    api.import_to_db(str(db), [path], OPTIONS)
+    import_kept_current(db, path)
     rules = load_rules("tiers")
     latest_paid = (START + timedelta(days=30)).date()
     with open_store(db, create=False) as store:
@@ -145,7 +178,7 @@ def test_stored_and_recomputed_inputs_score_the_same(tmp_path: Path) -> None:
                                          ("O2", "C2", 3, "30.00", "paid", "", "", "13812345678")])
     b = write_export(tmp_path / "b.csv", [("O3", "C1", 9, "12.00", "paid", "", "李雷", ""),
                                          ("O2", "C2", 3, "30.00", "paid", "30.00", "", "")])
-    api.import_to_db(str(db), [a], OPTIONS)
+    import_kept_current(db, a)
     api.import_to_db(str(db), [b], OPTIONS)
     as_of = (START + timedelta(days=9)).date()
     with open_store(db, create=False) as store:
@@ -160,7 +193,7 @@ def test_stored_and_recomputed_inputs_score_the_same(tmp_path: Path) -> None:
 def test_a_failed_import_leaves_the_table_as_it_was(tmp_path: Path) -> None:
     db = tmp_path / "rfm.duckdb"
     good = write_export(tmp_path / "a.csv", [("O1", "C1", 0, "10.00", "paid", "", "", "")])
-    api.import_to_db(str(db), [good], OPTIONS)
+    import_kept_current(db, good)
     before = assert_table_matches_orders(db)
     bad = tmp_path / "b.csv"
     bad.write_text(HEADER + "\nO2,C2,2025-01-02,ten,paid,,,\n", encoding="utf-8")

@@ -5,14 +5,17 @@ orders); the nightly run and `rfm export` now read one row per customer instead.
 exactly what `queries/customer_rfm.sql` returns with no as-of cut, and it is maintained with
 that same query:
 
-- `rebuild`: every customer, after the migration that creates the table or when it is empty;
-- `mark_scope` + `refresh`: on each import, the customers the file can change (see
-  `queries/customer_stats_scope.sql`) are deleted and recomputed, the query narrowed to them.
+- `rebuild`: every customer. `rfm export` and `rfm run` do it when the table is not current (a
+  database imported before it existed, or never exported yet), once; the first export after a
+  first import pays what scoring from the orders cost anyway, and an import never does.
+- `mark_scope` + `refresh`: once the table is current, each import deletes and recomputes the rows
+  of the customers the file can change (see `queries/customer_stats_scope.sql`), the query
+  narrowed to them.
 
-`usable` says when the table answers a scoring question: its rows are customer_rfm's at any
-as-of date on or after the day of the latest stored order. An earlier --as-of (orders after it
-are left out) is scored from the orders themselves. In-memory stores (`rfm score FILE`) never keep
-the table: their orders are read once.
+rfm_meta `customer_stats = current` says the table matches the orders. `usable` says when it
+answers a scoring question: its rows are customer_rfm's at any as-of date on or after the day of
+the latest stored order. An earlier --as-of (orders after it are left out) is scored from the
+orders themselves, and so is every in-memory store (`rfm score FILE`): its orders are read once.
 """
 
 from __future__ import annotations
@@ -44,26 +47,25 @@ def customer_rfm_sql(*, scoped: bool = False) -> str:
     return text
 
 
+def is_current(con: duckdb.DuckDBPyConnection) -> bool:
+    row = fetch_one(con, "SELECT value FROM rfm_meta WHERE key = 'customer_stats'")
+    return bool(row) and row[0] == "current"
+
+
 def rebuild(con: duckdb.DuckDBPyConnection) -> None:
+    """Every row from the orders, and the table marked current. The caller owns the transaction."""
     con.execute(f"DELETE FROM {TABLE}")
     con.execute(f"INSERT INTO {TABLE} {customer_rfm_sql()}", {"as_of": NO_CUT})
+    con.execute("INSERT OR REPLACE INTO rfm_meta VALUES ('customer_stats', 'current')")
 
 
-def mark_scope(con: duckdb.DuckDBPyConnection) -> bool:
-    """Before a file's orders are merged: which customers it can change (temp table _rfm_scope).
-    False when the table is empty (a first import): `refresh` then rebuilds it whole, which is
-    cheaper than listing every customer."""
-    if not fetch_one(con, f"SELECT count(*) FROM (SELECT 1 FROM {TABLE} LIMIT 1)")[0]:
-        return False
+def mark_scope(con: duckdb.DuckDBPyConnection) -> None:
+    """Before a file's orders are merged: which customers it can change (temp table _rfm_scope)."""
     run_statements(con, "customer_stats_scope")
-    return True
 
 
-def refresh(con: duckdb.DuckDBPyConnection, scoped: bool) -> None:
-    """After the merge: recompute the rows of the customers in scope, or every row (`scoped` False)."""
-    if not scoped:
-        rebuild(con)
-        return
+def refresh(con: duckdb.DuckDBPyConnection) -> None:
+    """After the merge: recompute the rows of the customers in scope."""
     con.execute(f"DELETE FROM {TABLE} WHERE customer_id IN (SELECT customer_id FROM {SCOPE})")
     con.execute(f"INSERT INTO {TABLE} {customer_rfm_sql(scoped=True)}", {"as_of": NO_CUT})
     con.execute(f"DROP TABLE {SCOPE}")

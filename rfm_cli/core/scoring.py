@@ -60,16 +60,20 @@ def parse_as_of(value: str | None) -> date | None:
         raise UsageError(f"--as-of {value!r} is not a date; use YYYY-MM-DD or today") from None
 
 
+def _stats_current(store: Store) -> bool:
+    return store.path != MEMORY and customer_stats.is_current(store.con)
+
+
 def default_as_of(store: Store) -> date | None:
-    if store.path != MEMORY:  # a database file keeps each customer's latest counted order
+    if _stats_current(store):  # the table keeps each customer's latest counted order
         return customer_stats.latest_counted_day(store.con)
     return fetch_one(store.con, sql("as_of_default"))[0]
 
 
 def customer_inputs(store: Store, as_of: date) -> pl.DataFrame:
-    """customer_rfm.sql's rows at `as_of`: from rfm_customers when it holds them (a database file,
-    no stored order after `as_of`), else computed from the orders."""
-    if store.path != MEMORY and customer_stats.usable(store.con, as_of):
+    """customer_rfm.sql's rows at `as_of`: from rfm_customers when it holds them (current, and no
+    stored order after `as_of`), else computed from the orders."""
+    if _stats_current(store) and customer_stats.usable(store.con, as_of):
         query, params = customer_stats.read_sql(), None
     else:
         query, params = sql("customer_rfm"), {"as_of": as_of}
@@ -132,11 +136,18 @@ def score_frame(inputs: pl.DataFrame, as_of: date, rules: RuleSet) -> ScoreResul
     return ScoreResult(as_of=as_of, rules=rules, customers=customers, cut_points=cut_points(customers, rules))
 
 
-def score_inputs(store: Store, rules: RuleSet, as_of: date | None = None) -> tuple[pl.DataFrame, date, RuleSet]:
+def score_inputs(store: Store, rules: RuleSet, as_of: date | None = None, *, keep_totals: bool = False,
+                 ) -> tuple[pl.DataFrame, date, RuleSet]:
     """What score_frame needs from the store: the customers' raw inputs, the as-of date and the rules
-    with any cut points frozen in the store (they replace quantile scoring)."""
+    with any cut points frozen in the store (they replace quantile scoring).
+
+    `keep_totals` (export and run, inside their transaction): build rfm_customers first when it is
+    not current, so this and every later rescoring read it."""
     from rfm_cli.core.history import with_frozen
 
+    if keep_totals and store.path != MEMORY and not customer_stats.is_current(store.con):
+        with progress(store.con, "totalling customers"):
+            customer_stats.rebuild(store.con)
     rules = with_frozen(store, rules)
     if as_of is None:
         as_of = default_as_of(store)
@@ -145,9 +156,10 @@ def score_inputs(store: Store, rules: RuleSet, as_of: date | None = None) -> tup
     return customer_inputs(store, as_of), as_of, rules
 
 
-def score_store(store: Store, rules: RuleSet, as_of: date | None = None) -> ScoreResult:
+def score_store(store: Store, rules: RuleSet, as_of: date | None = None, *, keep_totals: bool = False,
+                ) -> ScoreResult:
     """Score the store's customers; cut points frozen in the store replace quantile scoring."""
-    return score_frame(*score_inputs(store, rules, as_of))
+    return score_frame(*score_inputs(store, rules, as_of, keep_totals=keep_totals))
 
 
 def cut_points(customers: pl.DataFrame, rules: RuleSet) -> pl.DataFrame:

@@ -148,10 +148,6 @@ def _migrate(con: duckdb.DuckDBPyConnection, db_label: str) -> None:
         try:
             for target in range(version + 1, SCHEMA_VERSION + 1):
                 run_script(con, MIGRATIONS[target])
-                if target == 5:  # the customers' scoring inputs, from the orders already stored
-                    from rfm_cli.core import customer_stats
-
-                    customer_stats.rebuild(con)
             con.execute("COMMIT")
         except BaseException:
             con.execute("ROLLBACK")

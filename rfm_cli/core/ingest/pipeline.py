@@ -402,11 +402,13 @@ def import_file(store: Store, path: Path, options: ImportOptions, *, as_views: b
         if as_views:
             run_statements(con, "import_views", {"import_id": import_id, "source_file": label})
         else:
-            keep_stats = store.path != MEMORY  # rfm_customers lives in database files only
-            scoped = keep_stats and customer_stats.mark_scope(con)
+            # rfm_customers, once built (by an export or run), is kept current import by import.
+            keep_stats = store.path != MEMORY and customer_stats.is_current(con)
+            if keep_stats:
+                customer_stats.mark_scope(con)
             run_statements(con, "import_merge", {"import_id": import_id, "source_file": label})
             if keep_stats:
-                customer_stats.refresh(con, scoped)
+                customer_stats.refresh(con)
     if rejected:
         con.execute("INSERT INTO rfm_rejects SELECT ?, ?, line, column_name, reason, raw FROM file_rejects",
                     [import_id, label])
