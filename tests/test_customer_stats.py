@@ -200,3 +200,17 @@ def test_a_failed_import_leaves_the_table_as_it_was(tmp_path: Path) -> None:
     with pytest.raises(DataError):
         api.import_to_db(str(db), [bad], OPTIONS)
     assert assert_table_matches_orders(db).equals(before)
+
+
+def test_contacts_of_orders_placed_at_the_same_time_come_from_the_greatest_order_id(tmp_path: Path) -> None:
+    """Without the tie-break the pick followed the order the rows were stored in, and a refreshed
+    row could differ from a recomputed one. Each order is its own import, in both orders."""
+    rows = [("O1", "C1", 0, "10.00", "paid", "", "Ann Lee", "13812345678"),
+            ("O2", "C1", 0, "12.00", "paid", "", "李雷", "13900001111")]
+    for run, ordered in enumerate((rows, rows[::-1])):
+        db = tmp_path / f"run{run}.duckdb"
+        for i, row in enumerate(ordered):
+            api.import_to_db(str(db), [write_export(tmp_path / f"run{run}-{i}.csv", [row])], OPTIONS)
+        build_once(db)
+        table = assert_table_matches_orders(db)
+        assert table.select("customer_name", "phone").rows() == [("李雷", "13900001111")]
