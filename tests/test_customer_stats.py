@@ -42,8 +42,7 @@ def recomputed(con) -> pl.DataFrame:
 def build_once(db: Path) -> None:
     """What the first `rfm export` or `rfm run` on a database does: total every customer."""
     with open_store(db, create=False) as store, store.transaction():
-        if not customer_stats.is_current(store.con):
-            customer_stats.rebuild(store.con)
+        customer_stats.ensure_current(store)
 
 
 def import_kept_current(db: Path, path: Path) -> None:
@@ -53,7 +52,7 @@ def import_kept_current(db: Path, path: Path) -> None:
 
 def assert_table_matches_orders(db: Path) -> pl.DataFrame:
     with open_store(db, create=False) as store:
-        assert customer_stats.is_current(store.con)
+        assert customer_stats.is_current(store)
         kept, fresh = stored(store.con), recomputed(store.con)
     assert kept.equals(fresh), f"rfm_customers differs from the orders:\n{kept}\n{fresh}"
     return kept
@@ -125,7 +124,7 @@ def test_the_first_export_builds_the_table_and_imports_keep_it(tmp_path: Path, r
                                          ("O2", "C2", 5, "20.00", "paid", "", "", "")])
     assert rfm("--db", db, "import", a).returncode == 0
     with open_store(db, create=False) as store:  # an import alone never pays for the totals
-        assert not customer_stats.is_current(store.con)
+        assert not customer_stats.is_current(store)
         assert store.con.execute("SELECT count(*) FROM rfm_customers").fetchall() == [(0,)]
     assert rfm("--db", db, "export", "--out-dir", tmp_path / "lists").returncode == 0
     assert assert_table_matches_orders(db)["customer_id"].to_list() == ["C1", "C2"]
@@ -145,7 +144,7 @@ def test_a_schema_4_database_gets_the_table_on_its_next_export(tmp_path: Path) -
         store.con.execute("UPDATE rfm_meta SET value = '4' WHERE key = 'schema_version'")
     with open_store(db, create=False) as store:
         assert store.con.execute("SELECT value FROM rfm_meta WHERE key = 'schema_version'").fetchall() == [("5",)]
-        assert not customer_stats.is_current(store.con)
+        assert not customer_stats.is_current(store)
         with store.transaction():
             scored = score_store(store, load_rules("tiers"), keep_totals=True).customers
     assert assert_table_matches_orders(db)["customer_id"].to_list() == scored["customer_id"].to_list()

@@ -50,7 +50,8 @@ class ChannelOptions:
 class ChannelRows:
     frame: pl.DataFrame
     dropped: Counter[str] = field(default_factory=Counter)
-    customer_ids: pl.Series = field(default_factory=lambda: pl.Series("customer_id", [], pl.String))  # who is on the list (for the send ledger)
+    # who is on the list (for the send ledger)
+    customer_ids: pl.Series = field(default_factory=lambda: pl.Series("customer_id", [], pl.String))
 
 
 def parse_channels(values: list[str] | None) -> list[str]:

@@ -24,7 +24,7 @@ from datetime import date
 
 import duckdb
 
-from rfm_cli.core.store import fetch_one, run_statements, sql
+from rfm_cli.core.store import MEMORY, Store, fetch_one, progress, run_statements, sql
 
 TABLE = "rfm_customers"
 SCOPE = "_rfm_scope"
@@ -47,8 +47,11 @@ def customer_rfm_sql(*, scoped: bool = False) -> str:
     return text
 
 
-def is_current(con: duckdb.DuckDBPyConnection) -> bool:
-    row = fetch_one(con, "SELECT value FROM rfm_meta WHERE key = 'customer_stats'")
+def is_current(store: Store) -> bool:
+    """Whether the store's rfm_customers matches its orders (never for an in-memory store)."""
+    if store.path == MEMORY:
+        return False
+    row = fetch_one(store.con, "SELECT value FROM rfm_meta WHERE key = 'customer_stats'")
     return bool(row) and row[0] == "current"
 
 
@@ -57,6 +60,14 @@ def rebuild(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(f"DELETE FROM {TABLE}")
     con.execute(f"INSERT INTO {TABLE} {customer_rfm_sql()}", {"as_of": NO_CUT})
     con.execute("INSERT OR REPLACE INTO rfm_meta VALUES ('customer_stats', 'current')")
+
+
+def ensure_current(store: Store) -> None:
+    """Build the table of a database file that does not have it current (export and run do this
+    inside their transaction). In-memory stores never keep it."""
+    if store.path != MEMORY and not is_current(store):
+        with progress(store.con, "totalling customers"):
+            rebuild(store.con)
 
 
 def mark_scope(con: duckdb.DuckDBPyConnection) -> None:

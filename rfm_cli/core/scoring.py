@@ -16,7 +16,7 @@ import polars as pl
 from rfm_cli.core import customer_stats
 from rfm_cli.core.errors import DataError, UsageError
 from rfm_cli.core.rules import DimensionRule, RuleSet, describe_band
-from rfm_cli.core.store import MEMORY, Store, fetch_one, progress, sql
+from rfm_cli.core.store import Store, fetch_one, progress, sql
 
 OUTPUT_COLUMNS = [
     "customer_id",
@@ -60,12 +60,8 @@ def parse_as_of(value: str | None) -> date | None:
         raise UsageError(f"--as-of {value!r} is not a date; use YYYY-MM-DD or today") from None
 
 
-def _stats_current(store: Store) -> bool:
-    return store.path != MEMORY and customer_stats.is_current(store.con)
-
-
 def default_as_of(store: Store) -> date | None:
-    if _stats_current(store):  # the table keeps each customer's latest counted order
+    if customer_stats.is_current(store):  # the table keeps each customer's latest counted order
         return customer_stats.latest_counted_day(store.con)
     return fetch_one(store.con, sql("as_of_default"))[0]
 
@@ -73,7 +69,7 @@ def default_as_of(store: Store) -> date | None:
 def customer_inputs(store: Store, as_of: date) -> pl.DataFrame:
     """customer_rfm.sql's rows at `as_of`: from rfm_customers when it holds them (current, and no
     stored order after `as_of`), else computed from the orders."""
-    if _stats_current(store) and customer_stats.usable(store.con, as_of):
+    if customer_stats.is_current(store) and customer_stats.usable(store.con, as_of):
         query, params = customer_stats.read_sql(), None
     else:
         query, params = sql("customer_rfm"), {"as_of": as_of}
@@ -145,9 +141,8 @@ def score_inputs(store: Store, rules: RuleSet, as_of: date | None = None, *, kee
     not current, so this and every later rescoring read it."""
     from rfm_cli.core.history import with_frozen
 
-    if keep_totals and store.path != MEMORY and not customer_stats.is_current(store.con):
-        with progress(store.con, "totalling customers"):
-            customer_stats.rebuild(store.con)
+    if keep_totals:
+        customer_stats.ensure_current(store)
     rules = with_frozen(store, rules)
     if as_of is None:
         as_of = default_as_of(store)

@@ -403,7 +403,7 @@ def import_file(store: Store, path: Path, options: ImportOptions, *, as_views: b
             run_statements(con, "import_views", {"import_id": import_id, "source_file": label})
         else:
             # rfm_customers, once built (by an export or run), is kept current import by import.
-            keep_stats = store.path != MEMORY and customer_stats.is_current(con)
+            keep_stats = customer_stats.is_current(store)
             if keep_stats:
                 customer_stats.mark_scope(con)
             run_statements(con, "import_merge", {"import_id": import_id, "source_file": label})
