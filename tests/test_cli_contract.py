@@ -182,6 +182,7 @@ def no_temp_files(folder: Path) -> bool:
         pytest.param(["export", "--out-dir", "out", "--format", "yaml"], 2, id="export-bad-format"),
         pytest.param(["explain", "DIA", "--format", "yaml"], 2, id="explain-bad-format"),
         pytest.param(["rules", "--format", "yaml"], 2, id="rules-bad-format"),
+        pytest.param(["inspect", "shop.csv", "--format", "yaml"], 2, id="inspect-bad-format"),
         pytest.param(["score", "shop.csv", "--scheme", "fancy", "-o", "-"], 78, id="unknown-scheme"),
         pytest.param(
             ["score", "shop.csv", "--rules", "unknown_field.toml", "-o", "-"], 78, id="rules-unknown-field"

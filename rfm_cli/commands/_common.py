@@ -125,6 +125,18 @@ Format = Annotated[
     ),
 ]
 
+# --format of the commands that show a result: text on the terminal (stderr), or JSON data on stdout.
+TextOrJson = Annotated[
+    str, typer.Option("--format", "-f", metavar="text|json", help="text (stderr) or json (stdout).")
+]
+
+
+def check_text_or_json(fmt: str) -> None:
+    from rfm_cli.core.errors import UsageError
+
+    if fmt not in ("text", "json"):
+        raise UsageError(f"--format {fmt!r} is not supported here; use text or json")
+
 
 def load_rules(st: State, scheme: str | None, rules_file: Path | None) -> RuleSet:
     from rfm_cli.core.rules import load_rules as _load

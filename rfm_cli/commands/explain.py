@@ -16,6 +16,8 @@ from rfm_cli.commands._common import (
     RulesFile,
     Scheme,
     Source,
+    TextOrJson,
+    check_text_or_json,
     console,
     import_options,
     load_rules,
@@ -37,9 +39,7 @@ def command(
         list[Path] | None,
         typer.Argument(help="Explain from these exports instead of the database.", show_default=False),
     ] = None,
-    fmt: Annotated[
-        str, typer.Option("--format", "-f", metavar="text|json", help="text (stderr) or json (stdout).")
-    ] = "text",
+    fmt: TextOrJson = "text",
     as_of: AsOf = None,
     scheme: Scheme = None,
     rules_file: RulesFile = None,
@@ -48,12 +48,10 @@ def command(
     date_format: DateFormat = None,
 ) -> None:
     from rfm_cli.core import api
-    from rfm_cli.core.errors import UsageError
     from rfm_cli.core.scoring import parse_as_of
 
     st = state(ctx)
-    if fmt not in ("text", "json"):
-        raise UsageError(f"--format {fmt!r} is not supported here; use text or json")
+    check_text_or_json(fmt)
     rules = load_rules(st, scheme, rules_file)
     account = api.explain(
         st.db, files, customer_id, rules, parse_as_of(as_of), import_options(st, maps, None, source, date_format), wait=st.wait

@@ -9,7 +9,16 @@ from typing import Annotated
 
 import typer
 
-from rfm_cli.commands._common import DateFormat, MapOption, Source, console, import_options, state
+from rfm_cli.commands._common import (
+    DateFormat,
+    MapOption,
+    Source,
+    TextOrJson,
+    check_text_or_json,
+    console,
+    import_options,
+    state,
+)
 
 HELP = """Show how a file would be read, without importing it: type, encoding, sheet, header row,
 platform and why, each column's mapping with sample values, the status words and what they mean,
@@ -23,18 +32,15 @@ Example: rfm inspect ExportOrderList2026.csv"""
 def command(
     ctx: typer.Context,
     file: Annotated[Path, typer.Argument(help="An order export.", show_default=False)],
-    fmt: Annotated[str, typer.Option("--format", "-f", metavar="text|json", help="text (stderr) or json "
-                                                                                "(stdout).")] = "text",
+    fmt: TextOrJson = "text",
     maps: MapOption = None,
     source: Source = None,
     date_format: DateFormat = None,
 ) -> None:
-    from rfm_cli.core.errors import UsageError
     from rfm_cli.core.inspect import inspect_file
 
     st = state(ctx)
-    if fmt not in ("text", "json"):
-        raise UsageError(f"--format {fmt!r} is not supported here; use text or json")
+    check_text_or_json(fmt)
     options = import_options(st, maps, "100%", source, date_format)
     options.rejects_dir = None
     report = inspect_file(file, options)

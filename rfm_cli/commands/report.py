@@ -15,6 +15,8 @@ from rfm_cli.commands._common import (
     RulesFile,
     Scheme,
     Source,
+    TextOrJson,
+    check_text_or_json,
     console,
     import_options,
     load_rules,
@@ -46,9 +48,7 @@ def command(
     html_file: Annotated[
         Path | None, typer.Option("--html", metavar="FILE", help="Write the HTML report to FILE.")
     ] = None,
-    fmt: Annotated[
-        str, typer.Option("--format", "-f", metavar="text|json", help="text: on the terminal; json: on stdout.")
-    ] = "text",
+    fmt: TextOrJson = "text",
     lang: Annotated[str, typer.Option("--lang", metavar="en|zh", help="zh: Chinese labels and tier names.")] = "en",
     as_of: AsOf = None,
     scheme: Scheme = None,
@@ -61,8 +61,7 @@ def command(
     from rfm_cli.core.errors import UsageError
     from rfm_cli.core.report_labels import LANGS
 
-    if fmt not in ("text", "json"):
-        raise UsageError(f"--format {fmt!r} is not a report format; use text or json")
+    check_text_or_json(fmt)
     if lang not in LANGS:
         raise UsageError(f"--lang {lang!r} is not a language of rfm; use en or zh")
 

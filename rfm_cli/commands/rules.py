@@ -9,7 +9,16 @@ from typing import Annotated
 
 import typer
 
-from rfm_cli.commands._common import AsOf, RulesFile, Scheme, console, load_rules, state
+from rfm_cli.commands._common import (
+    AsOf,
+    RulesFile,
+    Scheme,
+    TextOrJson,
+    check_text_or_json,
+    console,
+    load_rules,
+    state,
+)
 
 HELP = """Show the scoring rules and tier rules in force, with the cut points the database gives them.
 
@@ -31,20 +40,16 @@ def command(
     check: Annotated[
         Path | None, typer.Option("--check", metavar="FILE", help="Validate this rules file.")
     ] = None,
-    fmt: Annotated[
-        str, typer.Option("--format", "-f", metavar="text|json", help="text (stderr) or json (stdout).")
-    ] = "text",
+    fmt: TextOrJson = "text",
     as_of: AsOf = None,
     scheme: Scheme = None,
     rules_file: RulesFile = None,
 ) -> None:
-    from rfm_cli.core.errors import UsageError
 
     if ctx.invoked_subcommand is not None:
         return
     st = state(ctx)
-    if fmt not in ("text", "json"):
-        raise UsageError(f"--format {fmt!r} is not supported here; use text or json")
+    check_text_or_json(fmt)
     rules = load_rules(st, scheme, check or rules_file)
     if check is not None:
         st.say(f"{check}: valid; {len(rules.tiers)} tiers, every customer falls in exactly one")
