@@ -58,3 +58,43 @@ CREATE OR REPLACE MACRO rfm_flag(s) AS CASE
     WHEN list_contains(['no', 'n', 'false', 'f', '0', '否', 'unsubscribed', 'not_subscribed', 'opted_out', 'opt-out'],
                        lower(rfm_text(s))) THEN false
     END;
+
+-- What happens to one grouped order of a file (import_outcomes.sql; score_file.sql, where nothing
+-- is stored), from its own columns and whether its order or refund is already stored:
+-- rfm_outcome(...)        'rejected' | 'imported' | 'duplicate' | 'excluded';
+-- rfm_outcome_reason(...) why it is excluded ('no customer id', its status, 'zero amount',
+--                         'fully refunded'), or 'updated' for a stored order that `changed`.
+-- bad: the order has an unreadable line (or no id). A refund-only order is never matched with a
+-- stored order (order_stored is false for it).
+CREATE OR REPLACE MACRO rfm_outcome(bad, refund_only, refund_stored, order_stored, customer_id, status, amount,
+                                    refund_amount) AS CASE
+    WHEN bad THEN 'rejected'
+    WHEN refund_only THEN
+         CASE WHEN refund_stored THEN 'duplicate'
+              WHEN customer_id IS NULL AND NOT order_stored THEN 'excluded'
+              ELSE 'imported' END
+    WHEN order_stored THEN 'duplicate'
+    WHEN customer_id IS NULL THEN 'excluded'
+    WHEN status <> 'counted' THEN 'excluded'
+    WHEN amount = 0 THEN 'excluded'
+    WHEN amount - refund_amount <= 0 THEN 'excluded'
+    ELSE 'imported' END;
+
+CREATE OR REPLACE MACRO rfm_outcome_reason(bad, refund_only, refund_stored, order_stored, customer_id, status,
+                                           amount, refund_amount, changed) AS CASE
+    WHEN bad THEN NULL
+    WHEN refund_only THEN
+         CASE WHEN NOT refund_stored AND customer_id IS NULL AND NOT order_stored THEN 'no customer id' END
+    WHEN order_stored THEN CASE WHEN changed THEN 'updated' END
+    WHEN customer_id IS NULL THEN 'no customer id'
+    WHEN status <> 'counted' THEN status
+    WHEN amount = 0 THEN 'zero amount'
+    WHEN amount - refund_amount <= 0 THEN 'fully refunded' END;
+
+-- rfm_lost_digits(id): an order id that looks like a long number a spreadsheet stored as floating
+-- point (1.23E+15, or 16+ digits ending in 000). The cheap tests first: the patterns then run on
+-- a handful of ids, not on every one.
+CREATE OR REPLACE MACRO rfm_lost_digits(id) AS
+    (length(id) >= 16 OR contains(id, 'e') OR contains(id, 'E'))
+    AND (regexp_matches(id, '^[0-9.]+[eE][+]?[0-9]+$')
+         OR regexp_matches(id, '^[0-9]{16,}$') AND regexp_matches(id, '0{3}$'));

@@ -102,6 +102,12 @@ FROM {st.rows()}
 """)
 
 
+def _group_orders(con) -> None:
+    """Temp table file_orders: the staged rows grouped into orders (queries/import_group_orders.sql)."""
+    run_statements(con, "import_group_orders")
+    con.execute("CREATE OR REPLACE TEMP TABLE file_orders AS SELECT * FROM file_order_groups")
+
+
 def _collect_rejects(con, st: Staging) -> None:
     """Second pass, only when some row is bad: line, column, reason and raw text of every rejected row
     (the unreadable ones, the other lines of their orders, and lines that could not be split into cells)."""
@@ -163,27 +169,24 @@ class StagedFile:
 
 
 def _lost_digits_warning(con) -> list[str]:
-    # The cheap tests first (an exponent needs an e, 16 digits a length of 16): the patterns then
-    # run on a handful of ids, not on every one.
-    lost = fetch_one(con, "SELECT count(*), any_value(order_id) FROM file_orders "
-                          "WHERE (length(order_id) >= 16 OR contains(order_id, 'e') OR contains(order_id, 'E')) "
-                          "AND (regexp_matches(order_id, '^[0-9.]+[eE][+]?[0-9]+$') "
-                          "OR regexp_matches(order_id, '^[0-9]{16,}$') AND regexp_matches(order_id, '0{3}$'))")
-    if lost[0]:
-        return [(f"{lost[0]} order ids like {lost[1]!r} look like long numbers a spreadsheet stored as "
+    lost = fetch_one(con, "SELECT count(*), any_value(order_id) FROM file_orders WHERE rfm_lost_digits(order_id)")
+    return _lost_digits_text(*lost)
+
+
+def _lost_digits_text(count: int, example: str | None) -> list[str]:
+    if count:
+        return [(f"{count} order ids like {example!r} look like long numbers a spreadsheet stored as "
                  "floating point: their last digits may be lost; export ids as text")]
     return []
 
 
 def _drop_staging(con, *, keep_orders: bool = False) -> None:
-    con.execute("DROP VIEW IF EXISTS staged")
-    for table in ("raw_rows", "raw_rows_bad", "raw_sample", "file_orders", "order_outcomes", "file_rejects",
-                  "_status_map"):
-        if not (keep_orders and table == "file_orders"):
-            try:
-                con.execute(f"DROP TABLE IF EXISTS {table}")
-            except duckdb.CatalogException:  # order_outcomes is a view in an in-memory scoring store
-                con.execute(f"DROP VIEW IF EXISTS {table}")
+    # order_outcomes is a view when nothing was stored before the file (see import_file).
+    views = {name for (name,) in con.execute("SELECT view_name FROM duckdb_views() WHERE temporary").fetchall()}
+    for name in ("file_order_groups", "staged", "raw_rows", "raw_rows_bad", "raw_sample", "file_orders",
+                 "order_outcomes", "file_rejects", "_status_map"):
+        if not (keep_orders and name == "file_orders"):
+            con.execute(f"DROP {'VIEW' if name in views else 'TABLE'} IF EXISTS {name}")
 
 
 def _stage_direct(con, path: Path, sniffed: Sniffed, options: ImportOptions, workdir: Path) -> StagedFile | None:
@@ -228,7 +231,7 @@ def _stage_direct(con, path: Path, sniffed: Sniffed, options: ImportOptions, wor
         _create_staged_view(con, st)
         try:
             with progress(con, f"reading {path.name}"):
-                run_statements(con, "import_group_orders")
+                _group_orders(con)
         except duckdb.InterruptException:
             raise
         except duckdb.Error as error:  # the transaction is aborted now: no second try, say what failed
@@ -238,7 +241,8 @@ def _stage_direct(con, path: Path, sniffed: Sniffed, options: ImportOptions, wor
                  "FROM file_orders")
         if rejected or rows_read == 0 or direct_rejects(con, direct):
             return None
-        con.execute("DROP VIEW IF EXISTS staged")  # it reads a file that may be gone once we return
+        for view in ("file_order_groups", "staged"):  # they read a file that may be gone once we return
+            con.execute(f"DROP VIEW IF EXISTS {view}")
         return StagedFile(sniffed=sniffed, colmap=colmap, staging=st, rows_read=rows_read, rejected=0, unsplit=0,
                           first_rejects=[], warnings=_lost_digits_warning(con))
     except BaseException:
@@ -284,7 +288,7 @@ def stage_file(con, path: Path, options: ImportOptions, *, direct: bool = False)
     st = staging_sql.build(colmap, headers, source, date_format, forced is not None, status_map=status_rows)
     _create_staged_view(con, st)
     with progress(con, f"reading {path.name}"):
-        run_statements(con, "import_group_orders")
+        _group_orders(con)
     rows_read, rejected = fetch_one(
         con, "SELECT coalesce(sum(lines), 0), coalesce(sum(lines) FILTER (WHERE bad_lines > 0 OR order_id IS NULL), 0) "
              "FROM file_orders")
@@ -369,9 +373,17 @@ def import_file(store: Store, path: Path, options: ImportOptions, *, as_views: b
         )
     colmap = staged.colmap
 
-    if as_views:
-        # Only counted here, never merged: a view spares a copy of every order (it must be read
-        # before import_views turns rfm_orders into the file's orders).
+    # Into a store with no orders (a first import, or `rfm score FILE`) the outcomes join nothing,
+    # so they are a view over file_orders, not a second copy of every order: at 10M orders the
+    # copy cost 2 s. The view is read before anything is stored (the counts below), and then by
+    # import_merge, whose statements each see the store as it was when they start: the UPDATE
+    # finds no stored order, the orders' INSERT none either, and the refunds' INSERT reads only
+    # refund-only orders, which are never matched with a stored order.
+    # (For `rfm score FILE`, as_views, they are only counted, never merged: import_views then turns
+    # rfm_orders into the file's orders.)
+    nothing_stored = as_views or not fetch_one(
+        con, "SELECT (SELECT count(*) FROM rfm_orders) + (SELECT count(*) FROM rfm_refunds)")[0]
+    if nothing_stored:
         for statement in statements("import_outcomes"):
             con.execute(statement.replace("CREATE OR REPLACE TEMP TABLE order_outcomes",
                                           "CREATE OR REPLACE TEMP VIEW order_outcomes"))
