@@ -197,8 +197,6 @@ def _stage_direct(con, path: Path, sniffed: Sniffed, options: ImportOptions, wor
     from the slow path's or a row needs its line number (an unreadable row, a line DuckDB cannot
     split, a status or date form the sample missed, order-level fields to fill down): the caller
     then stages the file the slow way, which places and explains every such row."""
-    import duckdb
-
     label = str(path)
     direct = open_direct(sniffed, workdir)
     try:
