@@ -55,7 +55,8 @@ INCREMENT_ORDERS = 10_000  # the nightly increment: new orders dated the day aft
 # Placeholders in argv: {py} this Python, {rfm} the rfm command (the `rfm` script beside this
 # Python, else `python -m rfm_cli`; override with --rfm), {bench} benchmarks/, {csv} the orders
 # file of the size being run, {inc} its 10k-order increment, {work} a scratch folder per size.
-# `clean` paths are removed and `copy` (src, dst) done before every round, untimed.
+# `clean` paths are removed and `copy` (src, dst) done before every round, untimed; then
+# `prepare` (an argv like the command's) runs, untimed: a failure there fails the row.
 # `needs`: skipped in a round where that command failed. `requires`: Python modules it imports.
 # rfm's --db is a global option: it goes before the subcommand. Commands run with {work} as cwd.
 # ---------------------------------------------------------------------------------------------
@@ -69,6 +70,7 @@ class Bench:
     what: str
     clean: tuple[str, ...] = ()
     copy: tuple[str, str] | None = None
+    prepare: tuple[str, ...] | None = None
     needs: str | None = None
     requires: tuple[str, ...] = ()
 
@@ -136,9 +138,22 @@ BENCHES: list[Bench] = [
         "rfm run",
         "rfm",
         ("{rfm}", "--db", "{work}/run.duckdb", "run", "{inc}", "--out-dir", "{work}/run_out"),
-        "nightly: 10k new orders into a copy of the imported database, rescore, write lists",
-        clean=("{work}/run.duckdb.wal", "{work}/run.duckdb.lock", "{work}/run_out"),
+        "nightly: 10k new orders into a copy of the imported database that holds last night's "
+        "snapshot, rescore, write the lists",
+        clean=("{work}/run.duckdb.wal", "{work}/run.duckdb.lock", "{work}/run_out", "{work}/run_last_night"),
         copy=("{work}/import.duckdb", "{work}/run.duckdb"),
+        # Last night's run: the main file again (already imported, so skipped), which stores the
+        # snapshot as of its last day. Tonight's `entered/` lists are then the tier changes.
+        prepare=("{rfm}", "--db", "{work}/run.duckdb", "run", "{csv}", "--out-dir", "{work}/run_last_night"),
+        needs="rfm import",
+    ),
+    Bench(
+        "rfm run first",
+        "rfm",
+        ("{rfm}", "--db", "{work}/run_first.duckdb", "run", "{inc}", "--out-dir", "{work}/run_first_out"),
+        "the first night: the same with no earlier snapshot, so every customer is in `entered/`",
+        clean=("{work}/run_first.duckdb.wal", "{work}/run_first.duckdb.lock", "{work}/run_first_out"),
+        copy=("{work}/import.duckdb", "{work}/run_first.duckdb"),
         needs="rfm import",
     ),
     Bench("rfm --help", "rfm", ("{rfm}", "--help"), "start-up: print the help"),
@@ -426,7 +441,14 @@ def run_round(
                     shutil.copyfile(wal, dst.with_name(dst.name + ".wal"))
         argv = expand(b.argv, ctx, rfm)
         log_base = logs / re.sub(r"[^A-Za-z0-9]+", "_", b.name).strip("_")
-        r = run_once(argv, work, log_base, timeout, env)
+        r = None
+        if b.prepare:
+            prep = run_once(expand(b.prepare, ctx, rfm), work, log_base.with_name(log_base.name + "_prepare"),
+                            timeout, env)
+            if not prep.ok:
+                r = Run(f"{prep.status} preparing", note=prep.note)
+        if r is None:
+            r = run_once(argv, work, log_base, timeout, env)
         res.runs.append(r)
         if tag:
             figures = f"{r.wall:7.2f} s {r.peak_kib / 1024:8.0f} MiB" if r.wall is not None else ""
