@@ -263,6 +263,25 @@ def test_cooldown_leaves_out_customers_sent_the_same_list_recently(tmp_path: Pat
     assert first.manifest["cooldown_days"] == 7 and later.written
 
 
+def test_cooldown_is_per_list_a_customer_who_changed_tier_is_listed_in_the_new_tier(tmp_path: Path) -> None:
+    export = tmp_path / "orders.csv"
+    write_export(export, month_of_orders(seed=5), START, None)
+    db = str(tmp_path / "c.duckdb")
+    spec = lambda name: ExportSpec(out_dir=tmp_path / name, channels=["csv"], cooldown_days=30)
+    api.run(db, [export], spec("d0"), load_rules(), START, ImportOptions(rejects_dir=None))
+    listed = lambda name, tier: set(pl.read_csv(tmp_path / name / f"{tier}.csv", infer_schema=False)["customer_id"])
+    tiers = ("diamond", "gold", "potential", "dormant")
+    before = {tier: listed("d0", tier) for tier in tiers}
+    later = api.export(db, spec("d20"), load_rules(), START + timedelta(days=20))
+    now = later.score.customers.select("customer_id", "tier").rows()
+    moved = [(c, t) for c, t in now if c not in before[t] and any(c in before[o] for o in tiers)]
+    assert moved  # customers whose tier changed since they were sent a list
+    for tier in tiers:
+        after = listed("d20", tier)
+        assert not after & before[tier]  # the same list within 30 days: left out
+        assert {c for c, t in moved if t == tier} <= after  # another list: not held back by the cooldown
+
+
 def test_frozen_cut_points_keep_other_customers_scores(tmp_path: Path) -> None:
     orders = month_of_orders(seed=9)
     export = tmp_path / "orders.csv"

@@ -187,12 +187,11 @@ def record_sends(store: Store, as_of: date, sent: list[tuple[str, str, pl.Series
     store.con.unregister("_sends")
 
 
-def recently_sent(store: Store, as_of: date, days: int) -> dict[tuple[str, str], set[str]]:
-    """(channel, tier) -> customers written to that list by a run within `days` before this as-of date."""
+def recently_sent(store: Store, as_of: date, days: int) -> dict[tuple[str, str], pl.Series]:
+    """(channel, tier) -> the customers written to that list by a run within `days` before this
+    as-of date. Read as columns: with a week's cooldown at 10M orders that is ~13M ledger rows."""
     since = as_of - timedelta(days=days)
-    out: dict[tuple[str, str], set[str]] = {}
-    for channel, tier, customer in store.con.execute(
-            "SELECT channel, tier, customer_id FROM rfm_sends WHERE as_of < ? AND as_of >= ?", [as_of, since]
-    ).fetchall():
-        out.setdefault((channel, tier), set()).add(customer)
-    return out
+    frame = _frame(store, "SELECT DISTINCT channel, tier, customer_id FROM rfm_sends "
+                          "WHERE as_of < $as_of AND as_of >= $since", {"as_of": as_of, "since": since})
+    return {key: part.get_column("customer_id")
+            for key, part in frame.partition_by(["channel", "tier"], as_dict=True).items()}

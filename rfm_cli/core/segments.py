@@ -145,7 +145,7 @@ def _file_path(spec: ExportSpec, channel: str, tier: str, batch: int | None = No
 
 def stage_segment_files(result: ScoreResult, spec: ExportSpec, staged: StagedFiles,
                         suppressions: Suppressions | None = None, *,
-                        recent_sends: dict[tuple[str, str], set[str]] | None = None,
+                        recent_sends: dict[tuple[str, str], pl.Series] | None = None,
                         previous: pl.DataFrame | None = None) -> dict[str, Any]:
     """Stage every list, summary.csv, cut_points.csv, entered/ lists and manifest.json.
 
@@ -162,7 +162,7 @@ def stage_segment_files(result: ScoreResult, spec: ExportSpec, staged: StagedFil
     labels = {t.name: t.label_zh for t in result.rules.tiers}
     options = ChannelOptions(**{**spec.options.__dict__, "tier_labels": labels})
     files: list[dict[str, Any]] = []
-    sent: list[tuple[str, str, list[str]]] = []
+    sent: list[tuple[str, str, pl.Series]] = []
 
     def add(frame: pl.DataFrame, path: Path, channel: str, tier: str, dropped: Counter[str]) -> None:
         digest = staged.add(frame, spec.fmt, path, encoding=spec.encoding)
@@ -179,8 +179,8 @@ def stage_segment_files(result: ScoreResult, spec: ExportSpec, staged: StagedFil
         for channel in spec.channels:
             candidates, cooled = tier_kept, Counter()
             recent = (recent_sends or {}).get((channel, tier))
-            if recent:
-                candidates = tier_kept.filter(~pl.col("customer_id").is_in(list(recent)))
+            if recent is not None and len(recent):
+                candidates = tier_kept.filter(~pl.col("customer_id").is_in(recent.implode()))
                 if tier_kept.height - candidates.height:
                     cooled[f"sent within {spec.cooldown_days} days"] = tier_kept.height - candidates.height
             rows = build(channel, candidates, options, codes)
