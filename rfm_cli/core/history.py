@@ -108,11 +108,10 @@ def previous_tiers(store: Store, result: ScoreResult) -> pl.DataFrame:
     return before.rename({"tier": "previous_tier"})
 
 
-def entered(customers: pl.DataFrame, previous: pl.DataFrame) -> pl.DataFrame:
-    """The customers whose tier differs from the previous snapshot's (or who are new), with
-    previous_tier, in the order they came."""
-    joined = customers.join(previous, on="customer_id", how="left", maintain_order="left")
-    return joined.filter(pl.col("previous_tier").is_null() | (pl.col("previous_tier") != pl.col("tier")))
+def entered(listed: pl.DataFrame) -> pl.DataFrame:
+    """The listed customers (with previous_tier from `previous_tiers`) whose tier differs from the
+    previous snapshot's, or who are new, in the order they came."""
+    return listed.filter(pl.col("previous_tier").is_null() | (pl.col("previous_tier") != pl.col("tier")))
 
 
 def history(store: Store, customer_id: str, scheme: str) -> pl.DataFrame:

@@ -169,11 +169,15 @@ def stage_segment_files(result: ScoreResult, spec: ExportSpec, staged: StagedFil
         files.append({"path": path.relative_to(spec.out_dir).as_posix(), "channel": channel, "tier": tier,
                       "rows": frame.height, "dropped": dict(sorted(dropped.items())), "sha256": digest})
 
+    if previous is not None:  # one join for every tier's entered/ list (not one per tier)
+        kept = kept.join(previous, on="customer_id", how="left", maintain_order="left")
     # One pass splits the lists by tier (a filter per tier would copy every column once per tier).
     kept_by_tier = kept.partition_by("tier", as_dict=True, maintain_order=True)
     removed_by_tier = removed.partition_by("tier", as_dict=True, maintain_order=True)
     for tier in tiers:
         tier_kept = kept_by_tier.get((tier,), kept.clear())
+        if previous is not None:
+            tier_kept = tier_kept.drop("previous_tier")
         tier_removed = removed_by_tier.get((tier,), removed.clear())
         suppressed = Counter(dict(tier_removed.group_by("reason").len().iter_rows()))
         for channel in spec.channels:
@@ -197,8 +201,8 @@ def stage_segment_files(result: ScoreResult, spec: ExportSpec, staged: StagedFil
         # Customers who changed tier since the previous snapshot, from each tier's list as selected
         # and suppressed (so in its order, best first), the output columns and previous_tier.
         for tier in tiers:
-            listed = kept_by_tier.get((tier,), kept.clear()).select(result.customers.columns)
-            rows = build("csv", history.entered(listed, previous), options)
+            listed = kept_by_tier.get((tier,), kept.clear()).select(*result.customers.columns, "previous_tier")
+            rows = build("csv", history.entered(listed), options)
             add(rows.frame, spec.out_dir / "entered" / f"{tier}.{spec.fmt}", "entered", tier, Counter())
 
     summary = result.summary().with_columns(as_of=pl.lit(result.as_of.isoformat()))
