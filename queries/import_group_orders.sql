@@ -2,9 +2,8 @@
 -- Input:  view staged (one row per input row: order_id, customer_id, ordered_at, amount,
 --         refund_amount, status, raw_status, currency, customer_name, phone, email,
 --         is_refund_row, accepts_marketing, bad). `bad` marks a row that cannot be read.
--- Output: temp view file_order_groups, one row per order_id (NULL order_id: the unreadable rows
---         with no id, all bad). An import copies it into temp table file_orders; `rfm score FILE`
---         reads it once, in queries/score_file.sql.
+-- Output: temp table file_orders, one row per order_id (NULL order_id: the unreadable rows with
+--         no id, all bad):
 --           lines, bad_lines     rows of the order, and how many were unreadable: an order with a
 --                                bad line is rejected whole, so no order is imported short;
 --           refund_only          every line is a refund (negative amount or refund marker): it
@@ -22,7 +21,7 @@
 -- each choice above is one small aggregate: status_key is one integer (0 counting line; 1-4 a
 -- non-negative line's status, 11-14 any other line's, in text order); raw_status_key is the raw
 -- status behind '0' (a counting non-negative line) or '1', so one min() orders by both.
-CREATE OR REPLACE TEMP VIEW file_order_groups AS
+CREATE OR REPLACE TEMP TABLE file_orders AS
 WITH keyed AS (
     SELECT *,
            CASE WHEN amount >= 0 AND status = 'counted' THEN 0

@@ -59,8 +59,8 @@ CREATE OR REPLACE MACRO rfm_flag(s) AS CASE
                        lower(rfm_text(s))) THEN false
     END;
 
--- What happens to one grouped order of a file (import_outcomes.sql; score_file.sql, where nothing
--- is stored), from its own columns and whether its order or refund is already stored:
+-- What happens to one grouped order of a file (import_outcomes.sql), from its own columns and
+-- whether its order or refund is already stored:
 -- rfm_outcome(...)        'rejected' | 'imported' | 'duplicate' | 'excluded';
 -- rfm_outcome_reason(...) why it is excluded ('no customer id', its status, 'zero amount',
 --                         'fully refunded'), or 'updated' for a stored order that `changed`.

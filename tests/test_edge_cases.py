@@ -316,3 +316,16 @@ def test_unreadable_date_within_max_rejects_is_kept_as_a_reject(write_orders, rf
         1,
     )
     assert report.reconciles() and report.first_rejects[0]["line"] == 4
+
+
+def test_order_ids_a_spreadsheet_turned_into_floats_are_warned_about(write_orders) -> None:
+    # Excel shows a long id as 6.91231E+15, or keeps 15 significant digits and pads with zeros.
+    lost = [("6.91231E+15", "C1"), ("1234567890123000", "C2"), ("9.8E+16", "C3")]
+    kept = [("O1", "C4"), ("1234567890123456", "C5"), ("E100", "C6"), ("100000", "C7")]
+    rows = [(oid, cid, "2026-03-01 10:00:00", "10.00", "paid", "") for oid, cid in lost + kept]
+    _, reports = score(write_orders("ids.csv", rows))
+    (warning,) = [w for w in reports[0].warnings if "floating point" in w]
+    assert warning.startswith("3 order ids like ")
+    assert any(repr(oid) in warning for oid, _ in lost)
+    _, clean = score(write_orders("clean.csv", [r for r in rows if (r[0], r[1]) in kept]))
+    assert not [w for w in clean[0].warnings if "floating point" in w]

@@ -102,12 +102,6 @@ FROM {st.rows()}
 """)
 
 
-def _group_orders(con) -> None:
-    """Temp table file_orders: the staged rows grouped into orders (queries/import_group_orders.sql)."""
-    run_statements(con, "import_group_orders")
-    con.execute("CREATE OR REPLACE TEMP TABLE file_orders AS SELECT * FROM file_order_groups")
-
-
 def _collect_rejects(con, st: Staging) -> None:
     """Second pass, only when some row is bad: line, column, reason and raw text of every rejected row
     (the unreadable ones, the other lines of their orders, and lines that could not be split into cells)."""
@@ -169,11 +163,7 @@ class StagedFile:
 
 
 def _lost_digits_warning(con) -> list[str]:
-    lost = fetch_one(con, "SELECT count(*), any_value(order_id) FROM file_orders WHERE rfm_lost_digits(order_id)")
-    return _lost_digits_text(*lost)
-
-
-def _lost_digits_text(count: int, example: str | None) -> list[str]:
+    count, example = fetch_one(con, "SELECT count(*), any_value(order_id) FROM file_orders WHERE rfm_lost_digits(order_id)")
     if count:
         return [(f"{count} order ids like {example!r} look like long numbers a spreadsheet stored as "
                  "floating point: their last digits may be lost; export ids as text")]
@@ -183,7 +173,7 @@ def _lost_digits_text(count: int, example: str | None) -> list[str]:
 def _drop_staging(con, *, keep_orders: bool = False) -> None:
     # order_outcomes is a view when nothing was stored before the file (see import_file).
     views = {name for (name,) in con.execute("SELECT view_name FROM duckdb_views() WHERE temporary").fetchall()}
-    for name in ("file_order_groups", "staged", "raw_rows", "raw_rows_bad", "raw_sample", "file_orders",
+    for name in ("staged", "raw_rows", "raw_rows_bad", "raw_sample", "file_orders",
                  "order_outcomes", "file_rejects", "_status_map"):
         if not (keep_orders and name == "file_orders"):
             con.execute(f"DROP {'VIEW' if name in views else 'TABLE'} IF EXISTS {name}")
@@ -229,7 +219,7 @@ def _stage_direct(con, path: Path, sniffed: Sniffed, options: ImportOptions, wor
         _create_staged_view(con, st)
         try:
             with progress(con, f"reading {path.name}"):
-                _group_orders(con)
+                run_statements(con, "import_group_orders")
         except duckdb.InterruptException:
             raise
         except duckdb.Error as error:  # the transaction is aborted now: no second try, say what failed
@@ -239,8 +229,7 @@ def _stage_direct(con, path: Path, sniffed: Sniffed, options: ImportOptions, wor
                  "FROM file_orders")
         if rejected or rows_read == 0 or direct_rejects(con, direct):
             return None
-        for view in ("file_order_groups", "staged"):  # they read a file that may be gone once we return
-            con.execute(f"DROP VIEW IF EXISTS {view}")
+        con.execute("DROP VIEW IF EXISTS staged")  # it reads a file that may be gone once we return
         return StagedFile(sniffed=sniffed, colmap=colmap, staging=st, rows_read=rows_read, rejected=0, unsplit=0,
                           first_rejects=[], warnings=_lost_digits_warning(con))
     except BaseException:
@@ -286,7 +275,7 @@ def stage_file(con, path: Path, options: ImportOptions, *, direct: bool = False)
     st = staging_sql.build(colmap, headers, source, date_format, forced is not None, status_map=status_rows)
     _create_staged_view(con, st)
     with progress(con, f"reading {path.name}"):
-        _group_orders(con)
+        run_statements(con, "import_group_orders")
     rows_read, rejected = fetch_one(
         con, "SELECT coalesce(sum(lines), 0), coalesce(sum(lines) FILTER (WHERE bad_lines > 0 OR order_id IS NULL), 0) "
              "FROM file_orders")
