@@ -10,7 +10,6 @@
 --                               'fully refunded', 'zero amount' or 'no customer id'.
 --         refund_key identifies a refund-only order's refund: the same refund re-exported has the
 --         same key, so re-importing never applies it twice.
---         (The rules are the macros rfm_outcome and rfm_outcome_reason, macros.sql.)
 -- Grain:  one row per order_id of the file.
 CREATE OR REPLACE TEMP TABLE order_outcomes AS
 WITH keyed AS (
@@ -20,13 +19,29 @@ WITH keyed AS (
     FROM file_orders AS f
 )
 SELECT k.*,
-       rfm_outcome(k.bad_lines > 0 OR k.order_id IS NULL, k.refund_only, s.refund_key IS NOT NULL,
-                   o.order_id IS NOT NULL, k.customer_id, k.status, k.amount, k.refund_amount) AS outcome,
-       rfm_outcome_reason(k.bad_lines > 0 OR k.order_id IS NULL, k.refund_only, s.refund_key IS NOT NULL,
-                          o.order_id IS NOT NULL, k.customer_id, k.status, k.amount, k.refund_amount,
-                          (o.status, o.amount, o.refund_amount, o.customer_id, o.ordered_at)
-                          IS DISTINCT FROM (k.status, k.amount, k.refund_amount, k.customer_id, k.ordered_at))
-           AS reason
+       CASE WHEN k.bad_lines > 0 OR k.order_id IS NULL THEN 'rejected'
+            WHEN k.refund_only THEN
+                 CASE WHEN s.refund_key IS NOT NULL THEN 'duplicate'
+                      WHEN k.customer_id IS NULL AND o.order_id IS NULL THEN 'excluded'
+                      ELSE 'imported' END
+            WHEN o.order_id IS NOT NULL THEN 'duplicate'
+            WHEN k.customer_id IS NULL THEN 'excluded'
+            WHEN k.status <> 'counted' THEN 'excluded'
+            WHEN k.amount = 0 THEN 'excluded'
+            WHEN k.amount - k.refund_amount <= 0 THEN 'excluded'
+            ELSE 'imported' END AS outcome,
+       CASE WHEN k.bad_lines > 0 OR k.order_id IS NULL THEN NULL
+            WHEN k.refund_only THEN
+                 CASE WHEN s.refund_key IS NULL AND k.customer_id IS NULL AND o.order_id IS NULL
+                      THEN 'no customer id' END
+            WHEN o.order_id IS NOT NULL THEN
+                 CASE WHEN (o.status, o.amount, o.refund_amount, o.customer_id, o.ordered_at)
+                           IS DISTINCT FROM (k.status, k.amount, k.refund_amount, k.customer_id, k.ordered_at)
+                      THEN 'updated' END
+            WHEN k.customer_id IS NULL THEN 'no customer id'
+            WHEN k.status <> 'counted' THEN k.status
+            WHEN k.amount = 0 THEN 'zero amount'
+            WHEN k.amount - k.refund_amount <= 0 THEN 'fully refunded' END AS reason
 FROM keyed AS k
 LEFT JOIN rfm_orders AS o ON o.order_id = k.order_id AND NOT k.refund_only
 LEFT JOIN rfm_refunds AS s ON s.refund_key = k.refund_key;

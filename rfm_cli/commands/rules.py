@@ -45,7 +45,6 @@ def command(
     scheme: Scheme = None,
     rules_file: RulesFile = None,
 ) -> None:
-
     if ctx.invoked_subcommand is not None:
         return
     st = state(ctx)

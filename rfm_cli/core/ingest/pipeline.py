@@ -163,7 +163,13 @@ class StagedFile:
 
 
 def _lost_digits_warning(con) -> list[str]:
-    count, example = fetch_one(con, "SELECT count(*), any_value(order_id) FROM file_orders WHERE rfm_lost_digits(order_id)")
+    # The cheap tests first (an exponent needs an e, 16 digits a length of 16): the patterns then
+    # run on a handful of ids, not on every one.
+    count, example = fetch_one(
+        con, "SELECT count(*), any_value(order_id) FROM file_orders "
+             "WHERE (length(order_id) >= 16 OR contains(order_id, 'e') OR contains(order_id, 'E')) "
+             "AND (regexp_matches(order_id, '^[0-9.]+[eE][+]?[0-9]+$') "
+             "OR regexp_matches(order_id, '^[0-9]{16,}$') AND regexp_matches(order_id, '0{3}$'))")
     if count:
         return [(f"{count} order ids like {example!r} look like long numbers a spreadsheet stored as "
                  "floating point: their last digits may be lost; export ids as text")]
