@@ -4,7 +4,8 @@
 -- monetary: net spend over counted orders, less refund rows that name no stored order
 --   (credit notes: they reduce their customer's monetary, never recency or frequency).
 -- Contact fields come from the customer's latest order that has them; of orders placed at the same
---   time, the one with the greatest order_id (so the pick never depends on the rows' storage order).
+--   time, the one with the greatest order id (macro rfm_pick_key: as a number when it is one, else by a
+--   fixed hash), so the pick never depends on the rows' storage order.
 -- Output columns: customer_id, customer_name, phone, email, first_order_at, last_order_at,
 --   frequency (BIGINT), spend (DECIMAL: net spend), unmatched_refunds (DECIMAL).
 -- Grain: one row per customer with at least one counted order, ordered by customer_id.
@@ -15,6 +16,7 @@ WITH refunds_by_order AS (
 ),
 orders_net AS (
     SELECT o.customer_id, o.order_id, o.ordered_at, o.status, o.customer_name, o.phone, o.email,
+           rfm_pick_key(o.ordered_at, o.order_id) AS pick_key,
            o.amount - o.refund_amount - coalesce(r.refunded, 0) AS net_amount
     FROM rfm_orders AS o
     LEFT JOIN refunds_by_order AS r USING (order_id)
@@ -30,9 +32,9 @@ unmatched AS (
 ),
 per_customer AS (
     SELECT customer_id,
-           arg_max(customer_name, (ordered_at, order_id)) FILTER (WHERE customer_name IS NOT NULL) AS customer_name,
-           arg_max(phone, (ordered_at, order_id)) FILTER (WHERE phone IS NOT NULL)                 AS phone,
-           arg_max(email, (ordered_at, order_id)) FILTER (WHERE email IS NOT NULL)                 AS email,
+           arg_max(customer_name, pick_key) FILTER (WHERE customer_name IS NOT NULL)     AS customer_name,
+           arg_max(phone, pick_key) FILTER (WHERE phone IS NOT NULL)                     AS phone,
+           arg_max(email, pick_key) FILTER (WHERE email IS NOT NULL)                     AS email,
            min(ordered_at) FILTER (WHERE status = 'counted' AND net_amount > 0)        AS first_order_at,
            max(ordered_at) FILTER (WHERE status = 'counted' AND net_amount > 0)        AS last_order_at,
            count(*) FILTER (WHERE status = 'counted' AND net_amount > 0)               AS frequency,

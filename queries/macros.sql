@@ -1,4 +1,4 @@
--- macros: cell-cleaning functions used by the import SQL. Created on every connection.
+-- macros: functions used by the SQL (cell cleaning for the import, and rfm_pick_key). Created on every connection.
 -- rfm_text(s)      VARCHAR -> VARCHAR: whitespace, tabs and stray quotes trimmed, `="…"` unwrapped,
 --                  a leading ' dropped; '' becomes NULL.
 -- rfm_id(s)        VARCHAR -> VARCHAR: rfm_text, and an integer that a spreadsheet turned into a
@@ -8,6 +8,11 @@
 -- rfm_timestamp(s) VARCHAR -> TIMESTAMP: ISO, slashed and Chinese dates, with or without time,
 --                  a trailing time zone dropped (the seller's wall-clock time is kept), Excel serials.
 -- rfm_flag(s)      VARCHAR -> BOOLEAN: yes/no words of consent columns (yes, true, 1, 是, subscribed …).
+-- rfm_pick_key(t, id) TIMESTAMP, VARCHAR -> HUGEINT: which of a customer's orders is the latest, for
+--                  picking contact fields: by time, and at the same moment the greater order id: as
+--                  a number when it is one (plain digits that fit 64 bits), else by a fixed hash
+--                  (md5) of the id. One fixed-size number: arg_max over it is 2-3x faster than over
+--                  the pair (t, id), whose text part DuckDB compares through a sort key per row.
 -- Each has a fast path for a clean cell (CASE and COALESCE only evaluate the slow branch for the
 -- rows that need it): most cells of most exports are already clean.
 
@@ -58,3 +63,7 @@ CREATE OR REPLACE MACRO rfm_flag(s) AS CASE
     WHEN list_contains(['no', 'n', 'false', 'f', '0', '否', 'unsubscribed', 'not_subscribed', 'opted_out', 'opt-out'],
                        lower(rfm_text(s))) THEN false
     END;
+
+CREATE OR REPLACE MACRO rfm_pick_key(t, id) AS (CAST(epoch_us(t) AS HUGEINT) << 64) + CASE
+    WHEN CAST(try_cast(id AS UBIGINT) AS VARCHAR) = id THEN CAST(id AS UBIGINT)  -- digits only, as written
+    ELSE md5_number_lower(id) END;

@@ -137,6 +137,19 @@ def test_opted_out_and_excluded_customers_are_in_no_list(exported: Path) -> None
             assert needle not in text, (path, needle)
 
 
+@pytest.mark.parametrize("answers", [("yes", "no"), ("no", "yes")])
+def test_of_two_orders_placed_at_the_same_moment_a_no_to_marketing_wins(tmp_path: Path, answers) -> None:
+    """The latest order's consent decides; a tie went to whichever row was stored first."""
+    lines = [f"T{i},K1,2026-06-01 10:00:00,50,paid,Ann,13812345678,a@example.com,{answer}"
+             for i, answer in enumerate(answers, 1)]
+    lines.append("T3,K2,2026-06-01 10:00:00,50,paid,Bo,13812345679,b@example.com,yes")
+    (tmp_path / "orders.csv").write_text(HEADER + "\n".join(lines) + "\n", encoding="utf-8")
+    done = rfm("run", "orders.csv", "--out-dir", "out", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    listed = {row["customer_id"] for row in csv.DictReader((tmp_path / "out" / "potential.csv").open(encoding="utf-8"))}
+    assert listed == {"K2"}
+
+
 def test_no_hash_gives_plain_normalised_values(exported: Path) -> None:
     work = exported.parent
     done = rfm("export", "--tier", "potential", "--channel", "meta", "--no-hash", "-o", "-", cwd=work)

@@ -70,7 +70,9 @@ def load_suppressions(store: Store | None, exclude_files: list[Path], default_re
             target[kind].setdefault(value, "suppression list")
         opted_out = store.con.execute(
             "SELECT customer_id FROM rfm_orders WHERE customer_id IS NOT NULL AND accepts_marketing IS NOT NULL "
-            "GROUP BY customer_id HAVING NOT arg_max(accepts_marketing, ordered_at)"
+            # The latest order's answer; of orders placed at the same moment, a "no" wins.
+            "GROUP BY customer_id HAVING NOT arg_max(accepts_marketing, "
+            "epoch_us(ordered_at) * 2 + CASE WHEN accepts_marketing THEN 0 ELSE 1 END)"
         ).fetchall()
         sup.opted_out_ids = {row[0] for row in opted_out}
     return sup
