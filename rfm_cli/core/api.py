@@ -89,11 +89,10 @@ def export(db: str, spec: ExportSpec, rules: RuleSet, as_of: date | None, *, exc
     from rfm_cli.core.scoring import score_store
     from rfm_cli.core.sinks import StagedFiles
 
-    with open_store(db, create=False, wait_seconds=wait) as store, StagedFiles() as staged:
-        with store.transaction():
-            result = score_store(store, rules, as_of, keep_totals=True)
-            manifest = _stage_and_record(store, result, spec, staged, list(exclude), with_entered=False)
-            staged.preflight()
+    with open_store(db, create=False, wait_seconds=wait) as store, StagedFiles() as staged, store.transaction():
+        result = score_store(store, rules, as_of, keep_totals=True)
+        manifest = _stage_and_record(store, result, spec, staged, list(exclude), with_entered=False)
+        staged.preflight()
     return RunResult(reports=[], score=result, written=staged.published, manifest=manifest)
 
 
@@ -127,12 +126,11 @@ def run(db: str, inputs: list[Path], spec: ExportSpec, rules: RuleSet, as_of: da
     from rfm_cli.core.scoring import score_store
     from rfm_cli.core.sinks import StagedFiles
 
-    with open_store(db, wait_seconds=wait) as store, StagedFiles() as staged:
-        with store.transaction():
-            reports = import_files(store, inputs, options, own_transaction=False)
-            result = score_store(store, rules, as_of, keep_totals=True)
-            manifest = _stage_and_record(store, result, spec, staged, list(exclude), with_entered=True)
-            staged.preflight()  # a list that cannot be published fails the run before the database commits
+    with open_store(db, wait_seconds=wait) as store, StagedFiles() as staged, store.transaction():
+        reports = import_files(store, inputs, options, own_transaction=False)
+        result = score_store(store, rules, as_of, keep_totals=True)
+        manifest = _stage_and_record(store, result, spec, staged, list(exclude), with_entered=True)
+        staged.preflight()  # a list that cannot be published fails the run before the database commits
 
     return RunResult(reports=reports, score=result, written=staged.published, manifest=manifest)
 

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from rfm_cli.core.errors import UsageError
 from rfm_cli.core.ingest.profiles import (
     CANONICAL_FIELDS as PROFILE_FIELDS,
+)
+from rfm_cli.core.ingest.profiles import (
     Profile,
     load_profiles,
     match_profile,
