@@ -19,7 +19,8 @@ from rfm_cli.commands import explain, export, importing, inspect, moves, report,
 from rfm_cli.commands._common import State
 from rfm_cli.core.errors import EXIT_CODE_HELP, ExitCode, RfmError
 
-EXIT_CODES_TEXT = "\n\n".join(f"{int(code):>3}  {text}" for code, text in EXIT_CODE_HELP.items())
+# \b: click keeps the lines of the next paragraph as they are (no rewrapping).
+EXIT_CODES_TEXT = "\b\n" + "\n".join(f"{int(code):>3}  {text}" for code, text in EXIT_CODE_HELP.items())
 
 app = typer.Typer(
     name="rfm",
@@ -33,6 +34,7 @@ app = typer.Typer(
     no_args_is_help=False,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,  # plain help: rich panels imported rich.markdown and co., a third of `rfm --help`
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 

@@ -582,7 +582,8 @@ for argv in (["--help"], ["--version"], ["score", "--help"], ["rules", "--help"]
         main(argv)
     except SystemExit as exc:
         seen[" ".join(argv)] = exc.code
-heavy = sorted(m for m in ("duckdb", "polars", "pyarrow") if m in sys.modules)
+# rich too: its help panels (rich.markdown, rich.traceback) took a third of `rfm --help`.
+heavy = sorted(m for m in ("duckdb", "polars", "pyarrow", "rich") if m in sys.modules)
 sys.stderr.write("RESULT " + json.dumps({"codes": seen, "heavy": heavy}) + "\\n")
 """
     done = subprocess.run(

@@ -34,10 +34,10 @@ Example: rfm explain C00042"""
 
 def command(
     ctx: typer.Context,
-    customer_id: Annotated[str, typer.Argument(help="The customer's id as stored.", show_default=False)],
+    customer_id: Annotated[str, typer.Argument(metavar="CUSTOMER_ID", help="The customer's id as stored.", show_default=False)],
     files: Annotated[
         list[Path] | None,
-        typer.Argument(help="Explain from these exports instead of the database.", show_default=False),
+        typer.Argument(metavar="FILE", help="Explain from these exports instead of the database.", show_default=False),
     ] = None,
     fmt: TextOrJson = "text",
     as_of: AsOf = None,

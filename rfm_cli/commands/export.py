@@ -25,6 +25,7 @@ Channels: csv (full rows, the default, DIR/<tier>.csv), sms, coupon, email, shop
 mailchimp, google, meta (DIR/<channel>/<tier>.csv). Opt-outs (--exclude, `rfm suppress`, an
 accepts-marketing column) are honoured and counted. Files appear whole or not at all.
 
+\b
 Examples:
   rfm export --out-dir segments
   rfm export --out-dir winback --tier dormant --recency-days 60:90 --channel sms --sms-vars name,coupon --codes codes.txt

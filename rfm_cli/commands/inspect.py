@@ -31,7 +31,7 @@ Example: rfm inspect ExportOrderList2026.csv"""
 
 def command(
     ctx: typer.Context,
-    file: Annotated[Path, typer.Argument(help="An order export.", show_default=False)],
+    file: Annotated[Path, typer.Argument(metavar="FILE", help="An order export.", show_default=False)],
     fmt: TextOrJson = "text",
     maps: MapOption = None,
     source: Source = None,

@@ -11,6 +11,7 @@ from rfm_cli.commands._common import OutputOption, Scheme, emit_table, state
 MOVES_HELP = """Who moved between tiers: the from-tier x to-tier matrix between two snapshots
 (default: the last two), or with --list FROM:TO the customers who made that move.
 
+\b
 Examples:
   rfm moves
   rfm moves --from 2026-11-01 --to 2026-11-22
@@ -62,7 +63,7 @@ def moves(
 
 def customer_history(
     ctx: typer.Context,
-    customer_id: Annotated[str, typer.Argument(help="The customer's id as stored.", show_default=False)],
+    customer_id: Annotated[str, typer.Argument(metavar="CUSTOMER_ID", help="The customer's id as stored.", show_default=False)],
     scheme: Scheme = None,
     output: OutputOption = None,
 ) -> None:

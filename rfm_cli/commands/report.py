@@ -34,6 +34,7 @@ writes one self-contained page (opens offline) with charts: tiers, revenue, R x 
 returning customers per month, cohort retention, Pareto curve and tier moves between snapshots.
 With FILE arguments the files are reported in memory; without, the database.
 
+\b
 Examples:
   rfm report
   rfm report --html report.html --lang zh
@@ -43,7 +44,7 @@ Examples:
 def command(
     ctx: typer.Context,
     files: Annotated[
-        list[Path] | None, typer.Argument(help="Export files to report on in memory.", show_default=False)
+        list[Path] | None, typer.Argument(metavar="FILE", help="Export files to report on in memory.", show_default=False)
     ] = None,
     html_file: Annotated[
         Path | None, typer.Option("--html", metavar="FILE", help="Write the HTML report to FILE.")

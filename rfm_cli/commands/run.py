@@ -58,7 +58,7 @@ Example: rfm run sample_data/orders.csv --out-dir segments"""
 
 def command(
     ctx: typer.Context,
-    inputs: Annotated[list[Path], typer.Argument(metavar="FILE_OR_DIR...", help="Exports, or folders of them.",
+    inputs: Annotated[list[Path], typer.Argument(metavar="FILE_OR_DIR", help="Exports, or folders of them.",
                                                  show_default=False)],
     out_dir: Annotated[Path, typer.Option("--out-dir", "-d", metavar="DIR", help="Folder for the lists.")] = Path(
         "segments"),

@@ -42,7 +42,7 @@ Example: rfm score orders.csv -o - | head"""
 def command(
     ctx: typer.Context,
     files: Annotated[
-        list[Path] | None, typer.Argument(help="Export files to score in memory.", show_default=False)
+        list[Path] | None, typer.Argument(metavar="FILE", help="Export files to score in memory.", show_default=False)
     ] = None,
     output: Annotated[
         str | None,

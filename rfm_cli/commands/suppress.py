@@ -11,6 +11,7 @@ from rfm_cli.commands._common import state
 
 HELP = """The suppression list: phones, emails or customer ids that no exported list may contain.
 
+\b
 Examples:
   rfm suppress add 13812345678 someone@example.com --note "asked by phone"
   rfm suppress add --file optouts.xlsx
@@ -18,7 +19,7 @@ Examples:
 
 app = typer.Typer(help=HELP)
 
-Values = Annotated[list[str] | None, typer.Argument(help="Phones, emails or customer ids.", show_default=False)]
+Values = Annotated[list[str] | None, typer.Argument(metavar="VALUE", help="Phones, emails or customer ids.", show_default=False)]
 FromFile = Annotated[Path | None, typer.Option("--file", metavar="FILE", help="Read values from every cell of FILE.")]
 Kind = Annotated[str, typer.Option("--kind", metavar="auto|phone|email|customer_id",
                                    help="What the values are (default: by their shape).")]
