@@ -143,11 +143,28 @@ def test_a_schema_4_database_gets_the_table_on_its_next_export(tmp_path: Path) -
         store.con.execute("DROP TABLE rfm_customers")
         store.con.execute("UPDATE rfm_meta SET value = '4' WHERE key = 'schema_version'")
     with open_store(db, create=False) as store:
-        assert store.con.execute("SELECT value FROM rfm_meta WHERE key = 'schema_version'").fetchall() == [("5",)]
+        assert store.con.execute("SELECT value FROM rfm_meta WHERE key = 'schema_version'").fetchall() == [("6",)]
         assert not customer_stats.is_current(store)
         with store.transaction():
             scored = score_store(store, load_rules("tiers"), keep_totals=True).customers
     assert assert_table_matches_orders(db)["customer_id"].to_list() == scored["customer_id"].to_list()
+
+
+def test_a_schema_5_database_rebuilds_totals_taken_under_the_old_contact_pick(tmp_path: Path) -> None:
+    """Schema 6 changed which of two same-moment orders gives the contact fields: totals stored
+    before may hold the other order's, so the next export rebuilds them instead of trusting them."""
+    db = tmp_path / "rfm.duckdb"
+    path = write_export(tmp_path / "a.csv", [("1001", "C1", 0, "10.00", "paid", "", "Ann Lee", "13812345678"),
+                                            ("1002", "C1", 0, "12.00", "paid", "", "李雷", "13900001111")])
+    import_kept_current(db, path)
+    with open_store(db, create=False) as store:  # what the old pick may have stored, in a schema-5 database
+        store.con.execute("UPDATE rfm_customers SET customer_name = 'Ann Lee', phone = '13812345678'")
+        store.con.execute("UPDATE rfm_meta SET value = '5' WHERE key = 'schema_version'")
+    with open_store(db, create=False) as store:
+        assert not customer_stats.is_current(store)
+        with store.transaction():
+            score_store(store, load_rules("tiers"), keep_totals=True)
+    assert assert_table_matches_orders(db).select("customer_name", "phone").rows() == [("李雷", "13900001111")]
 
 
 def test_an_earlier_as_of_is_scored_from_the_orders(tmp_path: Path) -> None:
