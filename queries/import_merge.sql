@@ -1,19 +1,9 @@
 -- import_merge: store one file's orders and refunds. Runs inside the import's transaction.
 -- Input:  temp table order_outcomes (the file's orders with their outcome); parameters $import_id,
 --         $source_file.
--- Effect: new orders inserted (rejected ones never); stored orders whose state changed are
---         updated (a later export's state of an order wins: a refund or cancellation after the
---         first import is applied); new refunds inserted, keyed by refund_key.
-UPDATE rfm_orders AS o
-SET customer_id = f.customer_id, ordered_at = f.ordered_at, amount = f.amount,
-    refund_amount = f.refund_amount, status = f.status, raw_status = f.raw_status,
-    currency = f.currency, customer_name = coalesce(f.customer_name, o.customer_name),
-    phone = coalesce(f.phone, o.phone), email = coalesce(f.email, o.email), lines = f.lines,
-    source_file = $source_file, import_id = $import_id,
-    accepts_marketing = coalesce(f.accepts_marketing, o.accepts_marketing)
-FROM (SELECT * FROM order_outcomes WHERE reason = 'updated') AS f
-WHERE o.order_id = f.order_id;
-
+-- Effect: new orders inserted (rejected ones never); new refunds inserted, keyed by refund_key.
+--         Stored orders whose state this file changes are updated by import_update.sql, run
+--         first, and only when something is stored.
 INSERT INTO rfm_orders (order_id, customer_id, ordered_at, amount, refund_amount, status, raw_status,
                         currency, customer_name, phone, email, lines, source_file, import_id, accepts_marketing)
 SELECT f.order_id, f.customer_id, f.ordered_at, f.amount, f.refund_amount, f.status, f.raw_status,

@@ -369,9 +369,9 @@ def import_file(store: Store, path: Path, options: ImportOptions, *, as_views: b
     # Into a store with no orders (a first import, or `rfm score FILE`) the outcomes join nothing,
     # so they are a view over file_orders, not a second copy of every order: at 10M orders the
     # copy cost 2 s. The view is read before anything is stored (the counts below), and then by
-    # import_merge, whose statements each see the store as it was when they start: the UPDATE
-    # finds no stored order, the orders' INSERT none either, and the refunds' INSERT reads only
-    # refund-only orders, which are never matched with a stored order.
+    # import_merge, whose statements each see the store as it was when they start: the orders'
+    # INSERT finds no stored order, and the refunds' INSERT reads only refund-only orders, which
+    # are never matched with a stored order. (No order is 'updated', so import_update is skipped.)
     # (For `rfm score FILE`, as_views, they are only counted, never merged: import_views then turns
     # rfm_orders into the file's orders.)
     nothing_stored = as_views or not fetch_one(
@@ -411,6 +411,8 @@ def import_file(store: Store, path: Path, options: ImportOptions, *, as_views: b
             keep_stats = customer_stats.is_current(store)
             if keep_stats:
                 customer_stats.mark_scope(con)
+            if orders_updated:  # else reading every order's outcome finds nothing to update (~1 s at 10M)
+                run_statements(con, "import_update", {"import_id": import_id, "source_file": label})
             run_statements(con, "import_merge", {"import_id": import_id, "source_file": label})
             if keep_stats:
                 customer_stats.refresh(con)
