@@ -50,7 +50,7 @@ def main_options(
     ctx: typer.Context,
     db: Annotated[
         Path | None,
-        typer.Option("--db", help="Database file (env RFM_DB; default ./rfm.duckdb).", show_default=False),
+        typer.Option("--db", metavar="PATH", help="Database file (env RFM_DB; default ./rfm.duckdb).", show_default=False),
     ] = None,
     wait: Annotated[
         float,

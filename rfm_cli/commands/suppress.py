@@ -37,7 +37,7 @@ def _values(values: list[str] | None, from_file: Path | None) -> list[str]:
 
 @app.command("add", help="Add values to the suppression list.")
 def add(ctx: typer.Context, values: Values = None, from_file: FromFile = None, kind: Kind = "auto",
-        note: Annotated[str | None, typer.Option("--note", help="Why (kept with each value).")] = None) -> None:
+        note: Annotated[str | None, typer.Option("--note", metavar="TEXT", help="Why (kept with each value).")] = None) -> None:
     from rfm_cli.core import suppression
     from rfm_cli.core.store import open_store
 
