@@ -99,10 +99,10 @@ def export(db: str, spec: ExportSpec, rules: RuleSet, as_of: date | None, *, exc
 def export_stream(db: str, spec: ExportSpec, rules: RuleSet, as_of: date | None, *, exclude: list[Path] = (),
                   wait: float = 0.0):
     """The one list (one tier, one channel) that `-o -` streams: (frame, dropped, result)."""
-    from rfm_cli.core.channels import ChannelOptions, build, with_contacts
+    from rfm_cli.core.channels import ChannelOptions, build
     from rfm_cli.core.errors import UsageError
     from rfm_cli.core.scoring import score_store
-    from rfm_cli.core.segments import assign_codes, select, suppress
+    from rfm_cli.core.segments import assign_codes, contacts_and_suppressed, select
     from rfm_cli.core.suppression import load_suppressions
 
     with open_store(db, create=False, wait_seconds=wait) as store:
@@ -111,7 +111,7 @@ def export_stream(db: str, spec: ExportSpec, rules: RuleSet, as_of: date | None,
     tiers, chosen = select(result, spec.selection)
     if len(tiers) != 1 or len(spec.channels) != 1:
         raise UsageError("-o - streams one list but this selects several; name one --tier and at most one --channel, or use --out-dir")
-    kept, removed = suppress(with_contacts(chosen, spec.options.default_region), suppressions)
+    kept, removed = contacts_and_suppressed(chosen, spec.channels, suppressions, spec.options.default_region)
     codes, _ = assign_codes(kept, spec.codes)
     options = ChannelOptions(**{**spec.options.__dict__, "tier_labels": {t.name: t.label_zh for t in rules.tiers}})
     rows = build(spec.channels[0], kept, options, codes)

@@ -93,32 +93,87 @@ def select(result: ScoreResult, selection: Selection) -> tuple[list[str], pl.Dat
         condition &= pl.col("frequency") >= selection.min_orders
     if selection.min_monetary is not None:
         condition &= pl.col("monetary") >= selection.min_monetary
-    chosen = (result.customers.filter(condition)
-              .sort(["monetary", "recency_days", "customer_id"], descending=[True, False, False]))
-    return tiers, chosen
+    return tiers, list_order(result.customers.filter(condition), names)
+
+
+BEST_FIRST = (["monetary", "recency_days", "customer_id"], [True, False, False])
+
+# list_order's one-number key: tier rank << 58 | (2^42 - 1 - cents) << 16 | recency days.
+_CENTS_BITS, _DAYS_BITS, _RANK_BITS = 42, 16, 5
+
+
+def list_order(customers: pl.DataFrame, tiers: list[str]) -> pl.DataFrame:
+    """Tier by tier in rule order; in a tier best first: monetary high to low, then fewer days since
+    the last order, then customer_id. `customers` comes sorted by customer_id (as scored).
+
+    Sorted on one 64-bit number (about twice as fast as the three columns, at 2M customers) with a
+    stable sort, which keeps the customer_id order of equal keys; values the number cannot hold
+    (monetary from 2^42 cents, recency beyond 2^16 days, negative ones) take the column sort."""
+    if not customers.height:
+        return customers
+    rank = pl.col("tier").replace_strict({t: i for i, t in enumerate(tiers)}, return_dtype=pl.Int64)
+    parts = customers.select(rank=rank, cents=(pl.col("monetary") * 100).round(0).cast(pl.Int64),
+                             days=pl.col("recency_days"))
+    bounds = parts.select(low=pl.min_horizontal(pl.all().min()), cents=pl.col("cents").max(),
+                          days=pl.col("days").max(), nulls=pl.sum_horizontal(pl.all().null_count())).row(0)
+    low, cents, days, nulls = bounds
+    if nulls or low < 0 or cents >= 1 << _CENTS_BITS or days >= 1 << _DAYS_BITS or len(tiers) >= 1 << _RANK_BITS:
+        by, descending = BEST_FIRST
+        return customers.with_columns(_rank=rank).sort(["_rank", *by], descending=[False, *descending]).drop("_rank")
+    key = parts.select(pl.col("rank") * (1 << (_CENTS_BITS + _DAYS_BITS))
+                       + ((1 << _CENTS_BITS) - 1 - pl.col("cents")) * (1 << _DAYS_BITS) + pl.col("days")).to_series()
+    return customers.with_columns(key.alias("_key")).sort("_key", maintain_order=True).drop("_key")
+
+
+def by_tier(frame: pl.DataFrame, tiers: list[str]) -> dict[str, pl.DataFrame]:
+    """A frame in list_order, cut into its tiers: slices, no copy (partition_by copied every column)."""
+    counts = dict(frame.group_by("tier").len().iter_rows())
+    parts, start = {}, 0
+    for tier in tiers:
+        parts[tier] = frame.slice(start, counts.get(tier, 0))
+        start += counts.get(tier, 0)
+    return parts
+
+
+def needs_contacts(channels: list[str], sup: Suppressions) -> bool:
+    """Whether the lists need with_contacts' normalised phones, emails and split names: a channel
+    other than csv (which writes the cells as stored), or phones or emails to suppress."""
+    return bool(set(channels) - {"csv"} or sup.phones or sup.emails)
 
 
 def suppress(contacts: pl.DataFrame, sup: Suppressions) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Split into (kept, removed with a `reason` column)."""
-    reason = (
-        pl.when(pl.col("customer_id").is_in(list(sup.opted_out_ids))).then(pl.lit("opted out (accepts marketing: no)"))
-        .when(pl.col("customer_id").is_in(list(sup.ids))).then(pl.col("customer_id").replace_strict(sup.ids, default=None))
-        .when(pl.col("phone_national").is_in(list(sup.phones))).then(
-            pl.col("phone_national").replace_strict(sup.phones, default=None))
-        .when(pl.col("phone_e164").is_in(list(sup.phones))).then(
-            pl.col("phone_e164").replace_strict(sup.phones, default=None))
-        .when(pl.col("email_norm").is_in(list(sup.emails))).then(
-            pl.col("email_norm").replace_strict(sup.emails, default=None))
-    )
-    marked = contacts.with_columns(reason=reason)
+    """Split into (kept, removed with a `reason` column). Phones and emails are matched on
+    with_contacts' columns, which `contacts` must hold when `sup` has any."""
+    checks = [(pl.col("customer_id"), sup.ids)]
+    if sup.phones:
+        checks += [(pl.col("phone_national"), sup.phones), (pl.col("phone_e164"), sup.phones)]
+    if sup.emails:
+        checks.append((pl.col("email_norm"), sup.emails))
+    checks = [(column, reasons) for column, reasons in checks if reasons]
+    if not sup.opted_out_ids and not checks:  # nothing to match: no pass over the rows, no copy
+        return contacts, contacts.clear().with_columns(reason=pl.lit(None, pl.String))
+    reason: Any = pl.when(pl.col("customer_id").is_in(list(sup.opted_out_ids))).then(
+        pl.lit("opted out (accepts marketing: no)"))
+    for column, reasons in checks:
+        reason = reason.when(column.is_in(list(reasons))).then(column.replace_strict(reasons, default=None))
+    marked = contacts.with_columns(reason=reason.otherwise(pl.lit(None, pl.String)))
     return marked.filter(pl.col("reason").is_null()).drop("reason"), marked.filter(pl.col("reason").is_not_null())
 
 
+def contacts_and_suppressed(chosen: pl.DataFrame, channels: list[str], sup: Suppressions | None,
+                            default_region: str) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(kept, removed): the chosen customers, with_contacts when the lists need them, split by `sup`."""
+    sup = sup or Suppressions()
+    contacts = with_contacts(chosen, default_region) if needs_contacts(channels, sup) else chosen
+    return suppress(contacts, sup)
+
+
 def assign_codes(customers: pl.DataFrame, codes: list[str] | None) -> tuple[dict[str, str] | None, int]:
-    """One code per customer, in list order (best customers first), each code used once."""
+    """One code per customer, best customers first whatever their tier, each code used once."""
     if codes is None:
         return None, 0
-    ids = customers["customer_id"].to_list()
+    by, descending = BEST_FIRST
+    ids = customers.sort(by, descending=descending)["customer_id"].to_list()
     mapping = dict(zip(ids, codes))
     return mapping, len(codes) - len(mapping)
 
@@ -156,8 +211,7 @@ def stage_segment_files(result: ScoreResult, spec: ExportSpec, staged: StagedFil
     """
     staged.folder(spec.out_dir)
     tiers, chosen = select(result, spec.selection)
-    contacts = with_contacts(chosen, spec.options.default_region)
-    kept, removed = suppress(contacts, suppressions or Suppressions())
+    kept, removed = contacts_and_suppressed(chosen, spec.channels, suppressions, spec.options.default_region)
     codes, codes_left = assign_codes(kept, spec.codes)
     labels = {t.name: t.label_zh for t in result.rules.tiers}
     options = ChannelOptions(**{**spec.options.__dict__, "tier_labels": labels})
@@ -171,14 +225,12 @@ def stage_segment_files(result: ScoreResult, spec: ExportSpec, staged: StagedFil
 
     if previous is not None:  # one join for every tier's entered/ list (not one per tier)
         kept = kept.join(previous, on="customer_id", how="left", maintain_order="left")
-    # One pass splits the lists by tier (a filter per tier would copy every column once per tier).
-    kept_by_tier = kept.partition_by("tier", as_dict=True, maintain_order=True)
-    removed_by_tier = removed.partition_by("tier", as_dict=True, maintain_order=True)
+    kept_by_tier, removed_by_tier = by_tier(kept, tiers), by_tier(removed, tiers)
     for tier in tiers:
-        tier_kept = kept_by_tier.get((tier,), kept.clear())
+        tier_kept = kept_by_tier[tier]
         if previous is not None:
             tier_kept = tier_kept.drop("previous_tier")
-        tier_removed = removed_by_tier.get((tier,), removed.clear())
+        tier_removed = removed_by_tier[tier]
         suppressed = Counter(dict(tier_removed.group_by("reason").len().iter_rows()))
         for channel in spec.channels:
             candidates, cooled = tier_kept, Counter()
@@ -201,7 +253,7 @@ def stage_segment_files(result: ScoreResult, spec: ExportSpec, staged: StagedFil
         # Customers who changed tier since the previous snapshot, from each tier's list as selected
         # and suppressed (so in its order, best first), the output columns and previous_tier.
         for tier in tiers:
-            listed = kept_by_tier.get((tier,), kept.clear()).select(*result.customers.columns, "previous_tier")
+            listed = kept_by_tier[tier].select(*result.customers.columns, "previous_tier")
             rows = build("csv", history.entered(listed), options)
             add(rows.frame, spec.out_dir / "entered" / f"{tier}.{spec.fmt}", "entered", tier, Counter())
 

@@ -1,0 +1,121 @@
+"""The order of the lists and the work skipped for csv-only exports.
+
+`list_order` sorts on one 64-bit key when the values fit and on the columns when they do not;
+both must give the order the columns define. A csv-only export skips the contact normalisation,
+so phones and emails to suppress must still be matched. Coupon codes go to the best customers
+whatever their tier.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import polars as pl
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from rfm_cli.core.segments import BEST_FIRST, by_tier, list_order
+
+TIERS = ["diamond", "gold", "potential", "dormant"]
+
+
+def reference(frame: pl.DataFrame, tiers: list[str]) -> pl.DataFrame:
+    """The order spelled out: tier in rule order, then monetary high to low, days, customer_id."""
+    by, descending = BEST_FIRST
+    rank = {t: i for i, t in enumerate(tiers)}
+    rows = sorted(frame.iter_rows(named=True),
+                  key=lambda r: (rank[r["tier"]], -r["monetary"], r["recency_days"], r["customer_id"]))
+    assert by == ["monetary", "recency_days", "customer_id"] and descending == [True, False, False]
+    return pl.DataFrame(rows, schema=frame.schema)
+
+
+customer_rows = st.lists(
+    st.tuples(
+        st.sampled_from(TIERS),
+        # Few distinct values, so ties on monetary and on days are common; some beyond the key's
+        # 2^42 cents and 2^16 days, and negative days, which must take the column sort.
+        st.one_of(st.sampled_from([0.01, 5.0, 5.01, 99.99, 100.0]),
+                  st.sampled_from([44_000_000_000.0, 1e15])),
+        st.one_of(st.integers(0, 3), st.sampled_from([65_535, 65_536, -1])),
+    ),
+    max_size=40,
+)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(customer_rows)
+def test_list_order_is_tier_then_best_first(rows: list[tuple[str, float, int]]) -> None:
+    frame = pl.DataFrame(
+        [{"customer_id": f"C{i:03d}", "tier": t, "monetary": m, "recency_days": d} for i, (t, m, d) in enumerate(rows)],
+        schema={"customer_id": pl.String, "tier": pl.String, "monetary": pl.Float64, "recency_days": pl.Int64},
+    )  # sorted by customer_id, as scored
+    ordered = list_order(frame, TIERS)
+    assert ordered.equals(reference(frame, TIERS))
+    parts = by_tier(ordered, TIERS)
+    assert list(parts) == TIERS
+    for tier, part in parts.items():
+        assert part.equals(ordered.filter(pl.col("tier") == tier))
+
+
+def test_the_key_keeps_ties_in_customer_id_order() -> None:
+    """Equal keys: a sort that is not stable would put C2 before C1 some of the time."""
+    n = 50_000
+    frame = pl.DataFrame({"customer_id": [f"C{i:06d}" for i in range(n)], "tier": ["gold"] * n,
+                          "monetary": [10.0, 20.0] * (n // 2), "recency_days": [3] * n})
+    ordered = list_order(frame, TIERS)
+    assert ordered["customer_id"].to_list() == [f"C{i:06d}" for i in range(1, n, 2)] + [
+        f"C{i:06d}" for i in range(0, n, 2)]
+
+
+def _orders(path: Path) -> Path:
+    # Two tiers on 2026-06-01: D1..D3 (six orders each: gold) and P1..P3 (one order each, potential).
+    header = "order_id,customer_id,order_date,amount,status,customer_name,phone,email\n"
+    lines = []
+    for c, amount, phone, email in [("D1", 50, "13800000001", "d1@example.com"),
+                                    ("D2", 40, "13800000002", "d2@example.com"),
+                                    ("D3", 30, "", "")]:
+        lines += [f"{c}-{k},{c},2026-06-01 10:00:00,{amount},paid,,{phone},{email}" for k in range(6)]
+    for c, amount, phone, email in [("P1", 900, "+86 138 0000 0011", "P1@Example.com"),
+                                    ("P2", 800, "", "p2@example.com"),
+                                    ("P3", 1, "", "")]:
+        lines.append(f"{c}-0,{c},2026-06-01 10:00:00,{amount},paid,,{phone},{email}")
+    path.write_text(header + "\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def _ids(path: Path) -> list[str]:
+    with path.open(encoding="utf-8", newline="") as fh:
+        return [row["customer_id"] for row in csv.DictReader(fh)]
+
+
+def test_a_csv_only_export_still_suppresses_phones_and_emails(rfm, tmp_path: Path) -> None:
+    _orders(tmp_path / "orders.csv")
+    # P1's phone written another way and D2's email in other case: matched after normalisation.
+    (tmp_path / "optouts.csv").write_text("contact\n13800000011\nD2@EXAMPLE.COM\n", encoding="utf-8")
+    done = rfm("--db", "shop.duckdb", "run", "orders.csv", "--out-dir", "out", "--exclude", "optouts.csv")
+    assert done.returncode == 0, done.stderr
+    assert _ids(tmp_path / "out" / "gold.csv") == ["D1", "D3"]
+    assert _ids(tmp_path / "out" / "potential.csv") == ["P2", "P3"]
+    manifest = json.loads((tmp_path / "out" / "manifest.json").read_text(encoding="utf-8"))
+    dropped = {f["path"]: f["dropped"] for f in manifest["files"]}
+    assert dropped["gold.csv"] == {"excluded by optouts.csv": 1}
+    assert dropped["potential.csv"] == {"excluded by optouts.csv": 1}
+
+
+def test_coupon_codes_go_to_the_best_customers_whatever_their_tier(rfm, tmp_path: Path) -> None:
+    _orders(tmp_path / "orders.csv")
+    (tmp_path / "codes.txt").write_text("A1\nA2\nA3\n", encoding="utf-8")
+    done = rfm("--db", "shop.duckdb", "run", "orders.csv", "--out-dir", "out", "--channel", "coupon",
+               "--codes", "codes.txt")
+    assert done.returncode == 0, done.stderr
+
+    def codes(tier: str) -> dict[str, str]:
+        with (tmp_path / "out" / "coupon" / f"{tier}.csv").open(encoding="utf-8", newline="") as fh:
+            return {row["customer_id"]: row["coupon_code"] for row in csv.DictReader(fh)}
+
+    # By monetary: P1 900, P2 800, D1 300 (6 x 50), D2 240, D3 180, P3 1. Gold comes before potential in
+    # the rules, but the codes follow spend.
+    assert codes("potential") == {"P1": "A1", "P2": "A2"}
+    assert codes("gold") == {"D1": "A3"}
