@@ -1,13 +1,17 @@
 -- customer_rfm: raw recency / frequency / monetary inputs per customer (BRIEF §3).
 -- Parameters: $as_of (DATE): orders after this day are left out; refund rows apply whatever their date.
--- Counted order: status counted and amount net of every refund > 0, on or before $as_of.
+-- Counted order (macro rfm_counts): status counted and amount net of every refund > 0, on or before
+--   $as_of.
 -- monetary: net spend over counted orders, less refund rows that name no stored order
 --   (credit notes: they reduce their customer's monetary, never recency or frequency).
 -- Contact fields come from the customer's latest order that has them; of orders placed at the same
 --   time, the one with the greatest order id (macro rfm_pick_key: as a number when it is one, else by a
 --   fixed hash), so the pick never depends on the rows' storage order.
 -- Output columns: customer_id, customer_name, phone, email, first_order_at, last_order_at,
---   frequency (BIGINT), spend (DECIMAL: net spend), unmatched_refunds (DECIMAL).
+--   frequency (BIGINT), spend (DECIMAL: net spend), unmatched_refunds (DECIMAL),
+--   latest_key (HUGEINT: the greatest rfm_pick_key of all the customer's orders, counted or not;
+--   rfm_customers keeps it so an import of later orders can update a row without reading the
+--   customer's stored orders, see customer_stats_delta.sql; scoring leaves it out).
 -- Grain: one row per customer with at least one counted order, ordered by customer_id.
 WITH refunds_by_order AS (
     SELECT order_id, sum(amount) AS refunded
@@ -35,17 +39,19 @@ per_customer AS (
            arg_max(customer_name, pick_key) FILTER (WHERE customer_name IS NOT NULL)     AS customer_name,
            arg_max(phone, pick_key) FILTER (WHERE phone IS NOT NULL)                     AS phone,
            arg_max(email, pick_key) FILTER (WHERE email IS NOT NULL)                     AS email,
-           min(ordered_at) FILTER (WHERE status = 'counted' AND net_amount > 0)        AS first_order_at,
-           max(ordered_at) FILTER (WHERE status = 'counted' AND net_amount > 0)        AS last_order_at,
-           count(*) FILTER (WHERE status = 'counted' AND net_amount > 0)               AS frequency,
-           coalesce(sum(net_amount) FILTER (WHERE status = 'counted' AND net_amount > 0), 0) AS counted_spend
+           min(ordered_at) FILTER (WHERE rfm_counts(status, net_amount))                AS first_order_at,
+           max(ordered_at) FILTER (WHERE rfm_counts(status, net_amount))                AS last_order_at,
+           count(*) FILTER (WHERE rfm_counts(status, net_amount))                       AS frequency,
+           coalesce(sum(net_amount) FILTER (WHERE rfm_counts(status, net_amount)), 0) AS counted_spend,
+           max(pick_key)                                                                AS latest_key
     FROM orders_net
     GROUP BY customer_id
 )
 SELECT p.customer_id, p.customer_name, p.phone, p.email, p.first_order_at, p.last_order_at,
        p.frequency,
        p.counted_spend - coalesce(u.refunded, 0) AS spend,
-       coalesce(u.refunded, 0)                   AS unmatched_refunds
+       coalesce(u.refunded, 0)                   AS unmatched_refunds,
+       p.latest_key
 FROM per_customer AS p
 LEFT JOIN unmatched AS u USING (customer_id)
 WHERE p.frequency > 0

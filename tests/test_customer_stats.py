@@ -23,7 +23,7 @@ from rfm_cli.core.errors import DataError
 from rfm_cli.core.ingest.pipeline import ImportOptions
 from rfm_cli.core.rules import load_rules
 from rfm_cli.core.scoring import customer_inputs, score_store
-from rfm_cli.core.store import open_store
+from rfm_cli.core.store import SCHEMA_VERSION, open_store
 
 HEADER = "order_id,customer_id,order_date,amount,status,refund_amount,customer_name,phone"
 START = datetime(2025, 1, 1, 9, 0)
@@ -143,7 +143,8 @@ def test_a_schema_4_database_gets_the_table_on_its_next_export(tmp_path: Path) -
         store.con.execute("DROP TABLE rfm_customers")
         store.con.execute("UPDATE rfm_meta SET value = '4' WHERE key = 'schema_version'")
     with open_store(db, create=False) as store:
-        assert store.con.execute("SELECT value FROM rfm_meta WHERE key = 'schema_version'").fetchall() == [("6",)]
+        assert store.con.execute("SELECT value FROM rfm_meta WHERE key = 'schema_version'").fetchall() == [
+            (str(SCHEMA_VERSION),)]
         assert not customer_stats.is_current(store)
         with store.transaction():
             scored = score_store(store, load_rules("tiers"), keep_totals=True).customers
@@ -159,6 +160,7 @@ def test_a_schema_5_database_rebuilds_totals_taken_under_the_old_contact_pick(tm
     import_kept_current(db, path)
     with open_store(db, create=False) as store:  # what the old pick may have stored, in a schema-5 database
         store.con.execute("UPDATE rfm_customers SET customer_name = 'Ann Lee', phone = '13812345678'")
+        store.con.execute("ALTER TABLE rfm_customers DROP COLUMN latest_key")  # schema 7's
         store.con.execute("UPDATE rfm_meta SET value = '5' WHERE key = 'schema_version'")
     with open_store(db, create=False) as store:
         assert not customer_stats.is_current(store)
@@ -201,7 +203,7 @@ def test_stored_and_recomputed_inputs_score_the_same(tmp_path: Path) -> None:
         assert customer_stats.usable(store.con, as_of)
         from_table = customer_inputs(store, as_of)
         from_orders = pl.from_arrow(store.con.sql(customer_stats.customer_rfm_sql(), params={"as_of": as_of})
-                                    .to_arrow_table())
+                                    .to_arrow_table()).drop("latest_key")
     assert from_table.equals(from_orders)
     assert from_table["customer_id"].to_list() == ["C1"]  # C2's only order was refunded in full
 
@@ -241,3 +243,82 @@ def test_contacts_of_orders_placed_at_the_same_time_come_from_the_greatest_order
     assert picked[0][0] in {("Ann Lee", "13812345678"), ("李雷", "13900001111")}  # one order's fields, not mixed
     if winner is not None:
         assert picked[0][0][0] == winner
+
+
+def test_later_orders_update_rows_from_the_file_and_the_rest_is_recomputed(tmp_path: Path, monkeypatch) -> None:
+    """Which customers the nightly file alone updates (by_delta) and which are recomputed from their
+    orders, and that both give the rows customer_rfm.sql computes."""
+    db = tmp_path / "rfm.duckdb"
+    import_kept_current(db, write_export(tmp_path / "a.csv", [
+        ("O1", "C1", 0, "10.00", "paid", "", "Ann Lee", "13812345678"),
+        ("O2", "C2", 5, "20.00", "paid", "", "", ""),
+        ("O3", "C3", 5, "30.00", "paid", "", "", ""),
+        ("O5", "C5", 5, "50.00", "paid", "", "", ""),
+        ("O6", "C6", 1, "60.00", "paid", "", "", ""),
+        ("O7", "C6", 9, "70.00", "cancelled", "", "", ""),  # not counted, but the latest order
+    ]))
+    scopes: list[dict[str, bool]] = []
+    refresh = customer_stats.refresh
+
+    def spy(con) -> None:
+        scopes.append(dict(con.execute("SELECT customer_id, by_delta FROM _rfm_scope").fetchall()))
+        refresh(con)
+
+    monkeypatch.setattr(customer_stats, "refresh", spy)
+    api.import_to_db(str(db), [write_export(tmp_path / "b.csv", [
+        ("N1", "C1", 10, "15.00", "paid", "", "", "13900001111"),  # later: from the file
+        ("N1b", "C1", 11, "8.00", "cancelled", "", "", ""),
+        ("N2", "C2", 2, "25.00", "paid", "", "", ""),  # earlier than C2's stored order: recomputed
+        ("O3", "C3", 6, "-5.00", "paid", "", "", ""),  # a refund of a stored order: recomputed
+        ("N4", "C4", 7, "40.00", "paid", "", "", ""),  # a customer with no row: recomputed
+        ("R7", "C5", 8, "-3.00", "paid", "", "", ""),  # a credit note naming no order: from the file
+        ("N6", "C6", 8, "65.00", "paid", "", "", ""),  # before C6's cancelled order: recomputed
+    ])], OPTIONS)
+    assert scopes == [{"C1": True, "C2": False, "C3": False, "C4": False, "C5": True, "C6": False}]
+    rows = {r["customer_id"]: r for r in assert_table_matches_orders(db).iter_rows(named=True)}
+    assert (rows["C1"]["frequency"], rows["C1"]["spend"], rows["C1"]["customer_name"], rows["C1"]["phone"]) == (
+        2, 25, "Ann Lee", "13900001111")
+    assert (rows["C5"]["spend"], rows["C5"]["unmatched_refunds"]) == (47, 3)
+
+
+nightly_line = st.tuples(
+    st.sampled_from(["new", "new", "new", "old", "refund-old", "refund-none"]),
+    st.sampled_from(["C1", "C2", "C3", "C4", "C5"]),
+    st.integers(0, 3),  # days after the file's start
+    st.sampled_from(["10.00", "25.50", "0.00"]),
+    st.sampled_from(["paid", "paid", "cancelled"]),
+    st.sampled_from(["", "", "3.00", "25.50"]),
+    st.sampled_from(["", "李雷", "Ann Lee"]),
+    st.sampled_from(["", "13812345678", "13900001111"]),
+)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.lists(nightly_line, min_size=1, max_size=8), min_size=2, max_size=4))
+def test_nightly_files_of_mostly_later_orders_keep_the_table_equal_to_the_orders(nights: list[list[tuple]]) -> None:
+    """Each night's file is mostly new orders after the last night's (the case the file alone
+    updates), with some revisits of stored orders, refunds of them and credit notes."""
+    with tempfile.TemporaryDirectory() as folder:
+        db = Path(folder) / "rfm.duckdb"
+        stored_ids: list[str] = []
+        for night, lines in enumerate(nights):
+            rows, seen = [], set()
+            for k, (kind, customer, day, amount, status, refund, name, phone) in enumerate(lines):
+                when = night * 5 + day
+                if kind == "new" or not stored_ids:
+                    rows.append((f"N{night}-{k}", customer, when, amount, status, refund, name, phone))
+                elif kind == "old":  # the same order again, maybe in another state
+                    rows.append((stored_ids[k % len(stored_ids)], customer, when, amount, status, refund, name, phone))
+                elif kind == "refund-old":
+                    rows.append((stored_ids[k % len(stored_ids)], customer, when, "-3.00", "paid", "", "", ""))
+                else:
+                    rows.append((f"CN{night}-{k}", customer, when, "-2.00", "paid", "", "", ""))
+            rows = [r for r in rows if not (r[0] in seen or seen.add(r[0]))]  # one order per id and file
+            path = write_export(Path(folder) / f"night-{night}.csv", rows)
+            try:
+                import_kept_current(db, path)
+            except DataError:
+                pass
+            stored_ids += [r[0] for r in rows if r[0].startswith("N")]
+            if db.exists():
+                assert_table_matches_orders(db)

@@ -8,9 +8,12 @@ that same query:
 - `rebuild`: every customer. `rfm export` and `rfm run` do it when the table is not current (a
   database imported before it existed, or never exported yet), once; the first export after a
   first import pays what scoring from the orders cost anyway, and an import never does.
-- `mark_scope` + `refresh`: once the table is current, each import deletes and recomputes the rows
-  of the customers the file can change (see `queries/customer_stats_scope.sql`), the query
-  narrowed to them.
+- `mark_scope` + `refresh`: once the table is current, each import replaces the rows of the
+  customers the file can change (see `queries/customer_stats_scope.sql`). A customer whose change
+  is only later orders (and refunds) of the file gets the old row plus the file's part
+  (`queries/customer_stats_delta.sql`): a nightly file of repeat buyers then costs what the file
+  holds, not what the buyers bought over the years. The others are recomputed from every order
+  they have, with the query narrowed to them.
 
 rfm_meta `customer_stats = current` says the table matches the orders. `usable` says when it
 answers a scoring question: its rows are customer_rfm's at any as-of date on or after the day of
@@ -35,7 +38,8 @@ _WITH_CUSTOMER = ("WHERE o.customer_id IS NOT NULL", "WHERE f.customer_id IS NOT
 
 
 def customer_rfm_sql(*, scoped: bool = False) -> str:
-    """customer_rfm.sql, for every customer or (scoped) only for those in _rfm_scope."""
+    """customer_rfm.sql, for every customer or (scoped) only for those of _rfm_scope that the file
+    alone cannot update (not by_delta)."""
     text = sql("customer_rfm").rstrip().rstrip(";")
     if not scoped:
         return text
@@ -43,7 +47,7 @@ def customer_rfm_sql(*, scoped: bool = False) -> str:
         if text.count(condition) != 1:  # the query was edited: fail loudly rather than refresh wrongly
             raise AssertionError(f"customer_rfm.sql must contain {condition!r} exactly once")
         column = condition.removeprefix("WHERE ").removesuffix(" IS NOT NULL")
-        text = text.replace(condition, f"WHERE {column} IN (SELECT customer_id FROM {SCOPE})")
+        text = text.replace(condition, f"WHERE {column} IN (SELECT customer_id FROM {SCOPE} WHERE NOT by_delta)")
     return text
 
 
@@ -76,10 +80,14 @@ def mark_scope(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def refresh(con: duckdb.DuckDBPyConnection) -> None:
-    """After the merge: recompute the rows of the customers in scope."""
+    """After the merge: replace the rows of the customers in scope, updated from the file where it
+    is enough (by_delta), else recomputed from their orders."""
+    run_statements(con, "customer_stats_delta")  # reads the old rows: before they are deleted
     con.execute(f"DELETE FROM {TABLE} WHERE customer_id IN (SELECT customer_id FROM {SCOPE})")
+    con.execute(f"INSERT INTO {TABLE} SELECT * FROM _rfm_delta")
     con.execute(f"INSERT INTO {TABLE} {customer_rfm_sql(scoped=True)}", {"as_of": NO_CUT})
     con.execute(f"DROP TABLE {SCOPE}")
+    con.execute("DROP TABLE _rfm_delta")
 
 
 def usable(con: duckdb.DuckDBPyConnection, as_of: date) -> bool:

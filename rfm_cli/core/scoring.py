@@ -75,6 +75,9 @@ def customer_inputs(store: Store, as_of: date) -> pl.DataFrame:
         query, params = sql("customer_rfm"), {"as_of": as_of}
     # (pl.DataFrame(relation), through the Arrow C stream, would spare the pyarrow import, but with
     # duckdb 2.0 it leaves objects that nanobind reports as leaked on stderr at exit.)
+    # latest_key (kept for the import's updates of rfm_customers) is no scoring input; from the orders,
+    # DuckDB then drops its aggregate.
+    query = f"SELECT * EXCLUDE (latest_key) FROM ({query.rstrip().rstrip(';')})"
     with progress(store.con, "scoring customers"):
         frame = pl.from_arrow(store.con.sql(query, params=params).to_arrow_table())
     # The query orders by customer_id (binary collation, as Polars compares strings): the final
