@@ -16,6 +16,7 @@ import polars as pl
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from rfm_cli.core import segments
 from rfm_cli.core.segments import BEST_FIRST, by_tier, list_order
 
 TIERS = ["diamond", "gold", "potential", "dormant"]
@@ -119,3 +120,25 @@ def test_coupon_codes_go_to_the_best_customers_whatever_their_tier(rfm, tmp_path
     # the rules, but the codes follow spend.
     assert codes("potential") == {"P1": "A1", "P2": "A2"}
     assert codes("gold") == {"D1": "A3"}
+
+
+ids = st.lists(st.sampled_from([f"C{i}" for i in range(30)]), unique=True, max_size=20)
+
+
+@settings(max_examples=100, deadline=None)
+@given(ids, ids, st.booleans())
+def test_previous_tiers_join_as_the_plain_join_does(now: list[str], before: list[str], collide: bool) -> None:
+    """with_previous joins on a hash of the id and checks it; ids sharing a hash (forced here by a
+    hash of the id's length) must fall back to the join on the text, with the same result."""
+    customers = pl.DataFrame({"customer_id": sorted(now), "tier": ["gold"] * len(now)},
+                             schema={"customer_id": pl.String, "tier": pl.String})
+    previous = pl.DataFrame({"customer_id": sorted(before), "previous_tier": [f"t{c}" for c in sorted(before)]},
+                            schema={"customer_id": pl.String, "previous_tier": pl.String})
+    expected = customers.join(previous, on="customer_id", how="left", maintain_order="left")
+    original = segments._id_hash
+    if collide:
+        segments._id_hash = lambda s: s.str.len_bytes().cast(pl.UInt64).alias("_h")
+    try:
+        assert segments.with_previous(customers, previous).equals(expected)
+    finally:
+        segments._id_hash = original
