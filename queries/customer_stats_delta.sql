@@ -42,7 +42,7 @@ unmatched AS (
       AND NOT EXISTS (SELECT 1 FROM new_orders AS o WHERE o.order_id = f.order_id)
     GROUP BY f.customer_id
 ),
-per_customer AS (
+per_customer AS (  -- customer_rfm.sql's aggregates: change both
     SELECT customer_id,
            arg_max(customer_name, pick_key) FILTER (WHERE customer_name IS NOT NULL)     AS customer_name,
            arg_max(phone, pick_key) FILTER (WHERE phone IS NOT NULL)                     AS phone,
