@@ -22,10 +22,11 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from rfm_cli.core import api
+from rfm_cli.core import api, history
 from rfm_cli.core.ingest.pipeline import ImportOptions
 from rfm_cli.core.rules import load_rules
 from rfm_cli.core.segments import ExportSpec
+from rfm_cli.core.store import open_store
 
 HEADER = ["order_id", "customer_id", "order_date", "amount", "status", "refund_amount"]
 START = date(2026, 10, 1)
@@ -280,6 +281,46 @@ def test_cooldown_is_per_list_a_customer_who_changed_tier_is_listed_in_the_new_t
         after = listed("d20", tier)
         assert not after & before[tier]  # the same list within 30 days: left out
         assert {c for c, t in moved if t == tier} <= after  # another list: not held back by the cooldown
+
+
+def test_the_send_ledger_holds_each_list_once_and_a_rerun_replaces_it(tmp_path: Path) -> None:
+    export = tmp_path / "orders.csv"
+    write_export(export, month_of_orders(seed=5), START, None)
+    db = str(tmp_path / "c.duckdb")
+    spec = lambda name: ExportSpec(out_dir=tmp_path / name, channels=["csv", "email"])
+    api.run(db, [export], spec("d0"), load_rules(), START, ImportOptions(rejects_dir=None))
+    api.export(db, spec("d0-again"), load_rules(), START)  # the same as-of date: replaces the records
+    with open_store(db, create=False) as store:
+        rows = store.con.execute("SELECT channel, tier, customers, customer_ids FROM rfm_send_lists").fetchall()
+    assert sorted((c, t) for c, t, _, _ in rows) == sorted(
+        (c, t) for c in ("csv", "email") for t in ("diamond", "gold", "potential", "dormant")
+        if (tmp_path / "d0-again" / ("" if c == "csv" else c) / f"{t}.csv").exists()
+        and len(pl.read_csv(tmp_path / "d0-again" / ("" if c == "csv" else c) / f"{t}.csv", infer_schema=False)))
+    for channel, tier, count, blob in rows:
+        listed = pl.read_csv(tmp_path / "d0-again" / ("" if channel == "csv" else channel) / f"{tier}.csv",
+                             infer_schema=False)
+        ids = history._blob_ids(blob)
+        assert count == len(ids) == listed.height
+        if channel == "csv":
+            assert ids.to_list() == listed["customer_id"].to_list()
+
+
+def test_cooldown_still_reads_sends_recorded_one_row_per_customer(tmp_path: Path) -> None:
+    """Databases from before schema 8 hold their sends in rfm_sends: they still count."""
+    export = tmp_path / "orders.csv"
+    write_export(export, month_of_orders(seed=5), START, None)
+    db = str(tmp_path / "c.duckdb")
+    spec = lambda name: ExportSpec(out_dir=tmp_path / name, channels=["csv"], cooldown_days=7)
+    api.run(db, [export], spec("d0"), load_rules(), START, ImportOptions(rejects_dir=None))
+    sent = pl.read_csv(tmp_path / "d0" / "dormant.csv", infer_schema=False)["customer_id"].to_list()
+    assert sent
+    with open_store(db, create=False) as store:  # what an older rfm recorded instead
+        store.con.execute("DELETE FROM rfm_send_lists")
+        store.con.executemany("INSERT INTO rfm_sends VALUES (?, 'csv', 'dormant', ?, now())",
+                              [[START, c] for c in sent])
+    api.export(db, spec("d1"), load_rules(), START + timedelta(days=1))
+    again = set(pl.read_csv(tmp_path / "d1" / "dormant.csv", infer_schema=False)["customer_id"])
+    assert not again & set(sent)
 
 
 def test_frozen_cut_points_keep_other_customers_scores(tmp_path: Path) -> None:

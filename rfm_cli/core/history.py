@@ -8,6 +8,7 @@ they were frozen, so one customer's refund cannot move others between tiers over
 
 from __future__ import annotations
 
+import io
 import json
 from dataclasses import replace
 from datetime import date, datetime, timedelta
@@ -180,25 +181,45 @@ def with_frozen(store: Store, rules: RuleSet) -> RuleSet:
 # ------------------------------------------------------------------ sends (cooldown)
 
 
+def _ids_blob(ids: pl.Series) -> bytes:
+    buffer = io.BytesIO()
+    ids.cast(pl.String).alias("customer_id").to_frame().write_ipc(buffer, compression="zstd")
+    return buffer.getvalue()
+
+
+def _blob_ids(blob: bytes) -> pl.Series:
+    return pl.read_ipc(io.BytesIO(blob)).get_column("customer_id")
+
+
 def record_sends(store: Store, as_of: date, sent: list[tuple[str, str, pl.Series]]) -> None:
-    """Record who was written to which list; a re-run of the same as-of date replaces its records."""
+    """Record who was written to which list, one row per list (rfm_send_lists); a re-run of the same
+    as-of date replaces its records, those of the older one-row-per-customer ledger too."""
+    store.con.execute("DELETE FROM rfm_send_lists WHERE as_of = ?", [as_of])
     store.con.execute("DELETE FROM rfm_sends WHERE as_of = ?", [as_of])
     now = datetime.now().replace(microsecond=0)
-    frames = [ids.cast(pl.String).alias("customer_id").to_frame()
-              .select(channel=pl.lit(channel, pl.String), tier=pl.lit(tier, pl.String), customer_id="customer_id")
-              for channel, tier, ids in sent if len(ids)]
-    if not frames:
-        return
-    store.con.register("_sends", pl.concat(frames).to_arrow(compat_level=ARROW_AS_IS))
-    store.con.execute("INSERT INTO rfm_sends SELECT ?, channel, tier, customer_id, ? FROM _sends", [as_of, now])
-    store.con.unregister("_sends")
+    for channel, tier, ids in sent:
+        if len(ids):
+            store.con.execute("INSERT INTO rfm_send_lists VALUES (?, ?, ?, ?, ?, ?)",
+                              [as_of, channel, tier, len(ids), _ids_blob(ids), now])
 
 
 def recently_sent(store: Store, as_of: date, days: int) -> dict[tuple[str, str], pl.Series]:
     """(channel, tier) -> the customers written to that list by a run within `days` before this
-    as-of date. Read as columns: with a week's cooldown at 10M orders that is ~13M ledger rows."""
+    as-of date (distinct). With a week's cooldown at 10M orders that is ~13M ids: read list by list
+    and made distinct as they come, so at most a list and the running set are held at once."""
     since = as_of - timedelta(days=days)
-    frame = _frame(store, "SELECT DISTINCT channel, tier, customer_id FROM rfm_sends "
-                          "WHERE as_of < $as_of AND as_of >= $since", {"as_of": as_of, "since": since})
-    return {key: part.get_column("customer_id")
-            for key, part in frame.partition_by(["channel", "tier"], as_dict=True).items()}
+    window = {"as_of": as_of, "since": since}
+    found: dict[tuple[str, str], pl.Series] = {}
+
+    def add(key: tuple[str, str], ids: pl.Series) -> None:
+        found[key] = (pl.concat([found[key], ids]) if key in found else ids).unique(maintain_order=True)
+
+    for channel, tier, blob in store.con.execute(
+            "SELECT channel, tier, customer_ids FROM rfm_send_lists WHERE as_of < $as_of AND as_of >= $since "
+            "ORDER BY as_of, channel, tier", window).fetchall():
+        add((channel, tier), _blob_ids(blob))
+    legacy = _frame(store, "SELECT DISTINCT channel, tier, customer_id FROM rfm_sends "
+                           "WHERE as_of < $as_of AND as_of >= $since", window)  # written before schema 8
+    for (channel, tier), part in legacy.partition_by(["channel", "tier"], as_dict=True).items():
+        add((channel, tier), part.get_column("customer_id"))
+    return found
