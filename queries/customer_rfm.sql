@@ -1,7 +1,6 @@
 -- customer_rfm: raw recency / frequency / monetary inputs per customer (BRIEF §3).
 -- Parameters: $as_of (DATE): orders after this day are left out; refund rows apply whatever their date.
--- Counted order (macro rfm_counts): status counted and amount net of every refund > 0, on or before
---   $as_of.
+-- Counted order: status counted and amount net of every refund > 0, on or before $as_of.
 -- monetary: net spend over counted orders, less refund rows that name no stored order
 --   (credit notes: they reduce their customer's monetary, never recency or frequency).
 -- Contact fields come from the customer's latest order that has them; of orders placed at the same
@@ -34,16 +33,16 @@ unmatched AS (
       AND NOT EXISTS (SELECT 1 FROM rfm_orders AS o WHERE o.order_id = f.order_id)
     GROUP BY f.customer_id
 ),
-per_customer AS (  -- customer_stats_delta.sql repeats these aggregates over a file's orders: change both
+per_customer AS (  -- customer_stats_delta.sql runs this CTE over a file's orders (customer_stats.delta_sql)
     SELECT customer_id,
            arg_max(customer_name, pick_key) FILTER (WHERE customer_name IS NOT NULL)     AS customer_name,
            arg_max(phone, pick_key) FILTER (WHERE phone IS NOT NULL)                     AS phone,
            arg_max(email, pick_key) FILTER (WHERE email IS NOT NULL)                     AS email,
-           min(ordered_at) FILTER (WHERE rfm_counts(status, net_amount))                AS first_order_at,
-           max(ordered_at) FILTER (WHERE rfm_counts(status, net_amount))                AS last_order_at,
-           count(*) FILTER (WHERE rfm_counts(status, net_amount))                       AS frequency,
-           coalesce(sum(net_amount) FILTER (WHERE rfm_counts(status, net_amount)), 0) AS counted_spend,
-           max(pick_key)                                                                AS latest_key
+           min(ordered_at) FILTER (WHERE status = 'counted' AND net_amount > 0)        AS first_order_at,
+           max(ordered_at) FILTER (WHERE status = 'counted' AND net_amount > 0)        AS last_order_at,
+           count(*) FILTER (WHERE status = 'counted' AND net_amount > 0)               AS frequency,
+           coalesce(sum(net_amount) FILTER (WHERE status = 'counted' AND net_amount > 0), 0) AS counted_spend,
+           max(pick_key)                                                               AS latest_key
     FROM orders_net
     GROUP BY customer_id
 )

@@ -2,7 +2,7 @@
 -- written: the list's customer ids as one compressed Arrow IPC blob (a single column
 -- customer_id, zstd), written and read by rfm_cli/core/history.py. One row per customer and list
 -- (rfm_sends) cost about 1 s of every export at 2M customers (inserting and checkpointing 2M ids)
--- and ~9 MB of database a night; a blob costs ~0.1 s and ~3 MB.
+-- and ~9 MB of database a night; a blob costs ~0.15 s and ~3 MB.
 -- rfm_sends stays: the rows written before this version are still read for the cooldown, and a
 -- rerun of their as-of date replaces them.
 CREATE TABLE IF NOT EXISTS rfm_send_lists (

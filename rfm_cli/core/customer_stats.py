@@ -51,6 +51,20 @@ def customer_rfm_sql(*, scoped: bool = False) -> str:
     return text
 
 
+_PER_CUSTOMER = "per_customer AS ("
+_PER_CUSTOMER_SLOT = "PER_CUSTOMER_OF_CUSTOMER_RFM"
+
+
+def delta_sql() -> str:
+    """customer_stats_delta.sql with customer_rfm.sql's per_customer CTE in its slot."""
+    rfm, delta = sql("customer_rfm"), sql("customer_stats_delta")
+    if rfm.count(_PER_CUSTOMER) != 1 or delta.count(_PER_CUSTOMER_SLOT) != 1:
+        raise AssertionError("customer_rfm.sql needs one per_customer CTE, customer_stats_delta.sql one slot for it")
+    start = rfm.index(_PER_CUSTOMER)
+    cte = rfm[start:rfm.index("\n)\n", start) + 2]  # up to the CTE's closing parenthesis
+    return delta.replace(_PER_CUSTOMER_SLOT, cte)
+
+
 def is_current(store: Store) -> bool:
     """Whether the store's rfm_customers matches its orders (never for an in-memory store)."""
     if store.path == MEMORY:
@@ -82,7 +96,7 @@ def mark_scope(con: duckdb.DuckDBPyConnection) -> None:
 def refresh(con: duckdb.DuckDBPyConnection) -> None:
     """After the merge: replace the rows of the customers in scope, updated from the file where it
     is enough (by_delta), else recomputed from their orders."""
-    run_statements(con, "customer_stats_delta")  # reads the old rows: before they are deleted
+    con.execute(delta_sql())  # reads the old rows: before they are deleted
     con.execute(f"DELETE FROM {TABLE} WHERE customer_id IN (SELECT customer_id FROM {SCOPE})")
     con.execute(f"INSERT INTO {TABLE} SELECT * FROM _rfm_delta")
     con.execute(f"INSERT INTO {TABLE} {customer_rfm_sql(scoped=True)}", {"as_of": NO_CUT})

@@ -109,8 +109,8 @@ def list_order(customers: pl.DataFrame, tiers: list[str]) -> pl.DataFrame:
     """Tier by tier in rule order; in a tier best first: monetary high to low, then fewer days since
     the last order, then customer_id. `customers` comes sorted by customer_id (as scored).
 
-    Sorted on one 64-bit number (about twice as fast as the three columns, at 2M customers) with a
-    stable sort, which keeps the customer_id order of equal keys; values the number cannot hold
+    Sorted on one 64-bit number (0.36 s against 0.52-0.62 s on the three columns, at 2M customers,
+    the reordered frame included) with a stable sort, which keeps the customer_id order of equal keys; values the number cannot hold
     (monetary from 2^42 cents, recency beyond 2^16 days, negative ones) take the column sort."""
     if not customers.height:
         return customers
@@ -143,8 +143,8 @@ def _id_hash(ids: pl.Series) -> pl.Series:
 
 
 def with_previous(customers: pl.DataFrame, previous: pl.DataFrame) -> pl.DataFrame:
-    """`customers` (scored, in customer_id order) with `previous_tier` from `previous` (customer_id,
-    previous_tier): one join for every tier's entered/ list, before the lists are sorted.
+    """`customers` (scored) with `previous_tier` from `previous` (customer_id, previous_tier): one
+    join for every tier's entered/ list, before the lists are sorted.
 
     Joined on a 64-bit hash of the id, then checked: at 2M customers the join on the text took
     0.58 s, on the hash 0.24 s. Two ids with one hash (a chance of about 1 in 10^7 at 2M) fail the
@@ -153,7 +153,7 @@ def with_previous(customers: pl.DataFrame, previous: pl.DataFrame) -> pl.DataFra
     keyed = pl.DataFrame({"_h": _id_hash(previous.get_column("customer_id")),
                           "_id": previous.get_column("customer_id"),
                           "previous_tier": previous.get_column("previous_tier")})
-    joined = _id_hash(ids).alias("_h").to_frame().join(keyed, on="_h", how="left", maintain_order="left")
+    joined = _id_hash(ids).to_frame().join(keyed, on="_h", how="left", maintain_order="left")
     matched = joined.height == customers.height and not (
         joined.get_column("_id").is_not_null() & (joined.get_column("_id") != ids)).any()
     if not matched:
