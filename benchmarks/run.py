@@ -57,7 +57,7 @@ INCREMENT_ORDERS = 10_000  # the nightly increment: new orders dated the day aft
 # file of the size being run, {inc} its 10k-order increment, {work} a scratch folder per size.
 # `clean` paths are removed and `copy` (src, dst) done before every round, untimed; then
 # `prepare` (an argv like the command's) runs, untimed: a failure there fails the row.
-# `needs`: skipped in a round where that command failed. `requires`: Python modules it imports.
+# `needs`: skipped in a round where that command failed, or when it is not selected. `requires`: Python modules it imports.
 # rfm's --db is a global option: it goes before the subcommand. Commands run with {work} as cwd.
 # ---------------------------------------------------------------------------------------------
 
@@ -135,6 +135,15 @@ BENCHES: list[Bench] = [
         needs="rfm export",
     ),
     Bench(
+        "export_floor",
+        "baseline",
+        ("{py}", "{bench}/baselines/export_floor.py", "{work}/import.duckdb", "{work}/floor_tiers"),
+        "(e) the least an export can do in rfm's stack: read the stored totals, quintile scores, "
+        "four tiers, one CSV each (the floor under `rfm export again`)",
+        clean=("{work}/floor_tiers",),
+        needs="rfm export",
+    ),
+    Bench(
         "rfm run",
         "rfm",
         ("{rfm}", "--db", "{work}/run.duckdb", "run", "{inc}", "--out-dir", "{work}/run_out"),
@@ -179,6 +188,7 @@ TARGETS: list[Target] = [
     Target("rfm import", "duckdb_ctas", "wall", "<=", 1.5),
     Target("rfm export", None, "wall", "<", 2.0, at=TEN_M),
     Target("rfm export again", None, "wall", "<", 2.0, at=TEN_M),
+    Target("rfm export again", "export_floor", "wall"),
     Target("rfm run", None, "wall", "<", 3.0, at=TEN_M),
     Target("rfm --help", None, "wall", "<", 0.3),
 ]
@@ -427,7 +437,10 @@ def run_round(
         if missing:
             res.runs.append(Run(f"skipped ({', '.join(missing)} not installed)"))
             continue
-        if b.needs and b.needs in results and results[b.needs].runs and not results[b.needs].runs[-1].ok:
+        if b.needs and b.needs not in results:  # left out by --only/--skip: its input would be stale
+            res.runs.append(Run(f"skipped (needs {b.needs}, not selected)"))
+            continue
+        if b.needs and results[b.needs].runs and not results[b.needs].runs[-1].ok:
             res.runs.append(Run(f"skipped (needs {b.needs})"))
             continue
         for p in b.clean:
