@@ -31,7 +31,8 @@ OPTIONS = ImportOptions(rejects_dir=None)
 
 
 def stored(con) -> pl.DataFrame:
-    return pl.from_arrow(con.sql(customer_stats.read_sql()).to_arrow_table())
+    """The table's rows, in customer_id order (it is read in storage order)."""
+    return pl.from_arrow(con.sql(customer_stats.read_sql()).to_arrow_table()).sort("customer_id")
 
 
 def recomputed(con) -> pl.DataFrame:
@@ -206,6 +207,26 @@ def test_stored_and_recomputed_inputs_score_the_same(tmp_path: Path) -> None:
                                     .to_arrow_table()).drop("latest_key")
     assert from_table.equals(from_orders)
     assert from_table["customer_id"].to_list() == ["C1"]  # C2's only order was refunded in full
+
+
+def test_rows_a_nightly_import_replaced_are_read_back_in_customer_order(tmp_path: Path) -> None:
+    """The table is read in storage order, where the refreshed rows (C1, C3) follow the untouched
+    ones (C2, C4): scoring gets them in customer_id order all the same, as from the orders."""
+    db = tmp_path / "rfm.duckdb"
+    import_kept_current(db, write_export(tmp_path / "a.csv", [
+        ("O1", "C1", 0, "10.00", "paid", "", "", ""), ("O2", "C2", 1, "20.00", "paid", "", "", ""),
+        ("O3", "C3", 2, "30.00", "paid", "", "", ""), ("O4", "C4", 3, "40.00", "paid", "", "", "")]))
+    api.import_to_db(str(db), [write_export(tmp_path / "b.csv", [
+        ("N1", "C1", 5, "11.00", "paid", "", "", ""), ("N3", "C3", 6, "33.00", "paid", "", "", "")])], OPTIONS)
+    as_of = (START + timedelta(days=6)).date()
+    with open_store(db, create=False) as store:
+        storage_order = [r[0] for r in store.con.execute(customer_stats.read_sql()).fetchall()]
+        from_table = customer_inputs(store, as_of)
+        from_orders = pl.from_arrow(store.con.sql(customer_stats.customer_rfm_sql(), params={"as_of": as_of})
+                                    .to_arrow_table()).drop("latest_key")
+    assert storage_order != sorted(storage_order)  # the case this is about
+    assert from_table["customer_id"].to_list() == ["C1", "C2", "C3", "C4"]
+    assert from_table.equals(from_orders)
 
 
 def test_a_failed_import_leaves_the_table_as_it_was(tmp_path: Path) -> None:

@@ -117,4 +117,6 @@ def latest_counted_day(con: duckdb.DuckDBPyConnection) -> date | None:
 
 
 def read_sql() -> str:
-    return f"SELECT * FROM {TABLE} ORDER BY customer_id"
+    """The table's rows in storage order: customer_id order as rebuilt, with the rows a nightly
+    import replaced at the end (scoring.customer_inputs sorts them only then)."""
+    return f"SELECT * FROM {TABLE}"
