@@ -245,12 +245,21 @@ def test_two_runs_at_once_one_waits_and_data_equals_one_run(tmp_path: Path, big_
         assert third.stdout == "" and "busy" in third.stderr
 
 
-def test_cooldown_leaves_out_customers_sent_the_same_list_recently(tmp_path: Path) -> None:
+def export_spec(tmp_path: Path, channels: list[str], cooldown_days: int | None = None):
+    """ExportSpec into tmp_path/<name>, by name."""
+    return lambda name: ExportSpec(out_dir=tmp_path / name, channels=channels, cooldown_days=cooldown_days)
+
+
+def first_night(tmp_path: Path, db: str, spec):
+    """`rfm run` of a month of orders as of START, its lists in tmp_path/d0."""
     export = tmp_path / "orders.csv"
     write_export(export, month_of_orders(seed=5), START, None)
-    db = str(tmp_path / "c.duckdb")
-    spec = lambda name: ExportSpec(out_dir=tmp_path / name, channels=["csv"], cooldown_days=7)
-    first = api.run(db, [export], spec("d0"), load_rules(), START, ImportOptions(rejects_dir=None))
+    return api.run(db, [export], spec("d0"), load_rules(), START, ImportOptions(rejects_dir=None))
+
+
+def test_cooldown_leaves_out_customers_sent_the_same_list_recently(tmp_path: Path) -> None:
+    db, spec = str(tmp_path / "c.duckdb"), export_spec(tmp_path, ["csv"], cooldown_days=7)
+    first = first_night(tmp_path, db, spec)
     sent_dormant = set(pl.read_csv(tmp_path / "d0" / "dormant.csv", infer_schema=False)["customer_id"])
     assert sent_dormant
     nextday = api.export(db, spec("d1"), load_rules(), START + timedelta(days=1))
@@ -265,11 +274,8 @@ def test_cooldown_leaves_out_customers_sent_the_same_list_recently(tmp_path: Pat
 
 
 def test_cooldown_is_per_list_a_customer_who_changed_tier_is_listed_in_the_new_tier(tmp_path: Path) -> None:
-    export = tmp_path / "orders.csv"
-    write_export(export, month_of_orders(seed=5), START, None)
-    db = str(tmp_path / "c.duckdb")
-    spec = lambda name: ExportSpec(out_dir=tmp_path / name, channels=["csv"], cooldown_days=30)
-    api.run(db, [export], spec("d0"), load_rules(), START, ImportOptions(rejects_dir=None))
+    db, spec = str(tmp_path / "c.duckdb"), export_spec(tmp_path, ["csv"], cooldown_days=30)
+    first_night(tmp_path, db, spec)
     listed = lambda name, tier: set(pl.read_csv(tmp_path / name / f"{tier}.csv", infer_schema=False)["customer_id"])
     tiers = ("diamond", "gold", "potential", "dormant")
     before = {tier: listed("d0", tier) for tier in tiers}
@@ -284,21 +290,17 @@ def test_cooldown_is_per_list_a_customer_who_changed_tier_is_listed_in_the_new_t
 
 
 def test_the_send_ledger_holds_each_list_once_and_a_rerun_replaces_it(tmp_path: Path) -> None:
-    export = tmp_path / "orders.csv"
-    write_export(export, month_of_orders(seed=5), START, None)
-    db = str(tmp_path / "c.duckdb")
-    spec = lambda name: ExportSpec(out_dir=tmp_path / name, channels=["csv", "email"])
-    api.run(db, [export], spec("d0"), load_rules(), START, ImportOptions(rejects_dir=None))
+    db, spec = str(tmp_path / "c.duckdb"), export_spec(tmp_path, ["csv", "email"])
+    first_night(tmp_path, db, spec)
     api.export(db, spec("d0-again"), load_rules(), START)  # the same as-of date: replaces the records
     with open_store(db, create=False) as store:
         rows = store.con.execute("SELECT channel, tier, customers, customer_ids FROM rfm_send_lists").fetchall()
+    list_path = lambda channel, tier: tmp_path / "d0-again" / ("" if channel == "csv" else channel) / f"{tier}.csv"
     assert sorted((c, t) for c, t, _, _ in rows) == sorted(
         (c, t) for c in ("csv", "email") for t in ("diamond", "gold", "potential", "dormant")
-        if (tmp_path / "d0-again" / ("" if c == "csv" else c) / f"{t}.csv").exists()
-        and len(pl.read_csv(tmp_path / "d0-again" / ("" if c == "csv" else c) / f"{t}.csv", infer_schema=False)))
+        if list_path(c, t).exists() and len(pl.read_csv(list_path(c, t), infer_schema=False)))
     for channel, tier, count, blob in rows:
-        listed = pl.read_csv(tmp_path / "d0-again" / ("" if channel == "csv" else channel) / f"{tier}.csv",
-                             infer_schema=False)
+        listed = pl.read_csv(list_path(channel, tier), infer_schema=False)
         ids = history._blob_ids(blob)
         assert count == len(ids) == listed.height
         if channel == "csv":
@@ -307,11 +309,8 @@ def test_the_send_ledger_holds_each_list_once_and_a_rerun_replaces_it(tmp_path: 
 
 def test_cooldown_still_reads_sends_recorded_one_row_per_customer(tmp_path: Path) -> None:
     """Databases from before schema 8 hold their sends in rfm_sends: they still count."""
-    export = tmp_path / "orders.csv"
-    write_export(export, month_of_orders(seed=5), START, None)
-    db = str(tmp_path / "c.duckdb")
-    spec = lambda name: ExportSpec(out_dir=tmp_path / name, channels=["csv"], cooldown_days=7)
-    api.run(db, [export], spec("d0"), load_rules(), START, ImportOptions(rejects_dir=None))
+    db, spec = str(tmp_path / "c.duckdb"), export_spec(tmp_path, ["csv"], cooldown_days=7)
+    first_night(tmp_path, db, spec)
     sent = pl.read_csv(tmp_path / "d0" / "dormant.csv", infer_schema=False)["customer_id"].to_list()
     assert sent
     with open_store(db, create=False) as store:  # what an older rfm recorded instead
