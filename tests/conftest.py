@@ -9,15 +9,9 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pytest
+from cli_runner import CliResult, clean_env, invoke
 
 CANONICAL_HEADER = ("order_id", "customer_id", "order_date", "amount", "status", "refund_amount")
-
-
-def _clean_env() -> dict[str, str]:
-    """The environment without RFM_* settings, so a developer's RFM_DB never leaks into a test."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("RFM_")}
-    env["PYTHONIOENCODING"] = "utf-8"
-    return env
 
 
 @pytest.fixture(autouse=True)
@@ -27,12 +21,23 @@ def _work_in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def rfm(tmp_path: Path) -> Callable[..., subprocess.CompletedProcess]:
-    """Run the real CLI (`python -m rfm_cli ARGS`) in a subprocess, by default in tmp_path.
+def rfm(tmp_path: Path) -> Callable[..., CliResult]:
+    """Run the CLI (`rfm ARGS`) in this process, by default in tmp_path; see `invoke`.
 
-    Returns the CompletedProcess with text stdout/stderr. Pass --db yourself when the command
-    uses a database; the working folder is tmp_path, so the default ./rfm.duckdb lands there too.
-    """
+    Pass --db yourself when the command uses a database; the working folder is tmp_path, so the
+    default ./rfm.duckdb lands there too. `timeout` is accepted for the subprocess fixture's sake."""
+
+    def run(*args: str | os.PathLike, cwd: Path | None = None, timeout: float = 60,
+            env: dict[str, str] | None = None) -> CliResult:
+        return invoke(args, cwd=cwd or tmp_path, env=env)
+
+    return run
+
+
+@pytest.fixture
+def rfm_process(tmp_path: Path) -> Callable[..., subprocess.CompletedProcess]:
+    """Run the real CLI (`python -m rfm_cli ARGS`) in a subprocess, by default in tmp_path: for what
+    needs a process of its own (signals, pipes, kills, locks, start-up time, the import hygiene)."""
 
     def run(
         *args: str | os.PathLike,
@@ -48,7 +53,7 @@ def rfm(tmp_path: Path) -> Callable[..., subprocess.CompletedProcess]:
             text=True,
             encoding="utf-8",
             timeout=timeout,
-            env={**_clean_env(), **(env or {})},
+            env={**clean_env(), **(env or {})},
             stdin=subprocess.DEVNULL,
         )
 
@@ -76,7 +81,7 @@ def assert_cli_error() -> Callable[..., str]:
     """Check the error contract (BRIEF §6): the exit code, nothing on stdout, and exactly one stderr line
     `rfm: error: <what went wrong>; <how to fix it>` with no traceback. Returns that line."""
 
-    def check(result: subprocess.CompletedProcess, code: int) -> str:
+    def check(result: CliResult | subprocess.CompletedProcess, code: int) -> str:
         shown = f"exit {result.returncode}\nstdout: {result.stdout!r}\nstderr: {result.stderr!r}"
         assert result.returncode == code, shown
         assert result.stdout == "", shown

@@ -11,11 +11,10 @@ import csv
 import hashlib
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from cli_runner import CliResult, invoke
 
 GOLDEN = Path(__file__).parent / "golden" / "channels"
 HEADER = "order_id,customer_id,order_date,amount,status,customer_name,phone,email,accepts_marketing\n"
@@ -40,9 +39,8 @@ def sha(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def rfm(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "rfm_cli", "--db", "shop.duckdb", *args], check=False, cwd=cwd,
-                          capture_output=True, text=True, timeout=120)
+def rfm(*args: str, cwd: Path) -> CliResult:
+    return invoke(["--db", "shop.duckdb", *args], cwd=cwd)
 
 
 @pytest.fixture(scope="module")

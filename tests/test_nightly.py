@@ -21,6 +21,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from cli_runner import CliResult, invoke
 
 from rfm_cli.core import api, history
 from rfm_cli.core.ingest.pipeline import ImportOptions
@@ -157,9 +158,8 @@ def rfm_process(*args: str, cwd: Path) -> subprocess.Popen:
                             stderr=subprocess.PIPE, text=True)
 
 
-def rfm(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "rfm_cli", *args], check=False, cwd=cwd, capture_output=True, text=True,
-                          timeout=300)
+def rfm(*args: str, cwd: Path) -> CliResult:
+    return invoke(args, cwd=cwd)
 
 
 @pytest.fixture(scope="module")

@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import platform_fixtures as pf
 import pytest
+from cli_runner import invoke
 
 from rfm_cli.core.ingest.pipeline import ImportOptions, import_files
 from rfm_cli.core.store import open_store
@@ -78,14 +77,13 @@ def test_reimporting_a_platform_export_changes_nothing(tmp_path: Path) -> None:
 def test_rejects_file_and_inspect_show_the_bad_rows(tmp_path: Path) -> None:
     path = pf.WRITERS["ragged"](tmp_path)
     bad = pf.EXPECTED["ragged"].bad_lines
-    done = subprocess.run([sys.executable, "-m", "rfm_cli", "--db", "x.duckdb", "import", str(path),
-                           "--max-rejects", "50%"], check=False, cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    done = invoke(["--db", "x.duckdb", "import", str(path),
+                           "--max-rejects", "50%"], cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     [rejects_file] = (tmp_path / "rejects").glob("*.csv")
     lines = [int(row.split(",")[0]) for row in rejects_file.read_text(encoding="utf-8").splitlines()[1:]]
     assert sorted(lines) == sorted(bad)
-    shown = subprocess.run([sys.executable, "-m", "rfm_cli", "inspect", str(path), "--format", "json"],
-                           check=False, cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    shown = invoke(["inspect", str(path), "--format", "json"], cwd=tmp_path)
     assert shown.returncode == 0, shown.stderr
     report = json.loads(shown.stdout)
     assert report["rows_rejected"] == len(bad) and sorted(r["line"] for r in report["rejects"]) == sorted(bad)
@@ -95,9 +93,7 @@ def test_rejects_file_and_inspect_show_the_bad_rows(tmp_path: Path) -> None:
 def test_ambiguous_day_month_needs_date_format(tmp_path: Path) -> None:
     path = tmp_path / "dm.csv"
     path.write_text("order_id,customer_id,order_date,amount\nA,c1,03/04/2024,10\nB,c2,05/06/2024,20\n", encoding="utf-8")
-    run = lambda *extra: subprocess.run(
-        [sys.executable, "-m", "rfm_cli", "score", str(path), "-o", "-", *extra], check=False, cwd=tmp_path,
-        capture_output=True, text=True, timeout=120)
+    run = lambda *extra: invoke(["score", str(path), "-o", "-", *extra], cwd=tmp_path)
     refused = run()
     assert refused.returncode == 65 and "--date-format" in refused.stderr and refused.stdout == ""
     day_first = run("--date-format", "%d/%m/%Y")
@@ -106,15 +102,13 @@ def test_ambiguous_day_month_needs_date_format(tmp_path: Path) -> None:
     settled = tmp_path / "settled.csv"
     settled.write_text("order_id,customer_id,order_date,amount\nA,c1,03/04/2024,10\nB,c2,25/06/2024,20\n",
                        encoding="utf-8")
-    done = subprocess.run([sys.executable, "-m", "rfm_cli", "score", str(settled), "-o", "-"], check=False, cwd=tmp_path,
-                          capture_output=True, text=True, timeout=120)
+    done = invoke(["score", str(settled), "-o", "-"], cwd=tmp_path)
     assert done.returncode == 0 and "2024-04-03" in done.stdout
 
 
 def test_no_known_layout_lists_headers_and_missing_fields(tmp_path: Path) -> None:
     path = tmp_path / "odd.csv"
     path.write_text("foo,bar,baz\n1,2,3\n", encoding="utf-8")
-    done = subprocess.run([sys.executable, "-m", "rfm_cli", "score", str(path), "-o", "-"], check=False, cwd=tmp_path,
-                          capture_output=True, text=True, timeout=120)
+    done = invoke(["score", str(path), "-o", "-"], cwd=tmp_path)
     assert done.returncode == 65 and done.stdout == ""
     assert "foo" in done.stderr and "order_id" in done.stderr and "--map" in done.stderr

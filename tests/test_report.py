@@ -16,6 +16,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from cli_runner import invoke
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "sample_data" / "orders.csv"
@@ -98,16 +99,12 @@ def test_hand_worked_data_quality_reconciles(hand_report):
 @pytest.fixture(scope="module")
 def sample_db(tmp_path_factory):
     """The sample data run twice (two snapshots), the report as JSON and the scores as CSV."""
-    import subprocess
-    import sys
 
     work = tmp_path_factory.mktemp("report")
     db = work / "rfm.duckdb"
 
     def rfm(*args):
-        done = subprocess.run([sys.executable, "-m", "rfm_cli", "--db", str(db), *map(str, args)], check=False, cwd=work,
-                              capture_output=True, text=True, encoding="utf-8", timeout=120,
-                              stdin=subprocess.DEVNULL)
+        done = invoke(["--db", db, *args], cwd=work)
         assert done.returncode == 0, done.stderr
         return done
 

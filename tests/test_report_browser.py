@@ -12,11 +12,10 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from cli_runner import invoke
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "sample_data" / "orders.csv"
@@ -69,9 +68,7 @@ def reports(tmp_path_factory) -> dict[str, Path]:
     db = work / "rfm.duckdb"
 
     def rfm(*args) -> None:
-        done = subprocess.run([sys.executable, "-m", "rfm_cli", "--db", str(db), *map(str, args)], check=False, cwd=work,
-                              capture_output=True, text=True, encoding="utf-8", timeout=120,
-                              stdin=subprocess.DEVNULL)
+        done = invoke(["--db", db, *args], cwd=work)
         assert done.returncode == 0, done.stderr
 
     rfm("run", SAMPLE, "--out-dir", work / "early", "--as-of", "2026-09-30")
