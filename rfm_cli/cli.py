@@ -15,7 +15,19 @@ from typing import Annotated
 import typer
 
 from rfm_cli import __version__
-from rfm_cli.commands import explain, export, importing, inspect, moves, report, rules, run, score, suppress
+from rfm_cli.commands import (
+    explain,
+    export,
+    importing,
+    inspect,
+    moves,
+    report,
+    rules,
+    run,
+    score,
+    sms,
+    suppress,
+)
 from rfm_cli.commands._common import State
 from rfm_cli.core.errors import EXIT_CODE_HELP, ExitCode, RfmError
 
@@ -89,6 +101,7 @@ app.add_typer(rules.app, name="rules", help=rules.HELP)
 app.command("moves", help=moves.MOVES_HELP)(moves.moves)
 app.command("history", help=moves.HISTORY_HELP)(moves.customer_history)
 app.add_typer(suppress.app, name="suppress", help=suppress.HELP)
+app.add_typer(sms.app, name="sms", help="Check SMS templates against the provider's rules (rfm sms check).")
 
 
 def _error(message: str) -> None:
@@ -184,5 +197,5 @@ def _log_json(args: list[str], code: int, seconds: float) -> None:
 
 
 def app_commands() -> set[str]:
-    return {"import", "score", "export", "run", "explain", "inspect", "rules", "suppress", "moves", "history"}
+    return {"import", "score", "export", "run", "explain", "inspect", "rules", "suppress", "moves", "history", "sms"}
 
