@@ -58,3 +58,21 @@ def test_every_query_file_has_a_header() -> None:
     for path in (ROOT / "queries").glob("*.sql"):
         first = path.read_text(encoding="utf-8").splitlines()[0]
         assert first.startswith(f"-- {path.stem}:"), path.name
+
+
+LIBRARY = """
+import sys
+import rfm
+assert 'site' in rfm.__file__, rfm.__file__
+result = rfm.score(sys.argv[1])
+print(result.customers.height)
+"""
+
+
+def test_the_library_works_from_an_installed_wheel(installed_wheel: Path, tmp_path: Path) -> None:
+    env = {**os.environ, "PYTHONPATH": str(installed_wheel)}
+    done = subprocess.run([sys.executable, "-c", LIBRARY, str(ROOT / "sample_data" / "orders.csv")], check=False,
+                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert int(done.stdout) == 992
+    assert list(tmp_path.iterdir()) == []  # scoring in memory wrote nothing

@@ -1,0 +1,115 @@
+"""The options of the lists, declared once and checked where they are made.
+
+`ListOptions` is what `rfm export` and `rfm run` take after the folder: the CLI builds one from its
+flags, a notebook from keyword arguments (`shop.export("out", tier="dormant", channel="sms")`), and
+both get the same checks, with the same messages, before any work is done.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from rfm_cli.core.errors import UsageError
+
+if TYPE_CHECKING:
+    from rfm_cli.core.segments import ExportSpec
+
+PHONE_FORMATS = ("national", "e164")
+LANGS = ("en", "zh")
+ENCODINGS = ("utf-8", "utf-8-sig")
+COUPON_KEYS = ("customer_id", "phone")
+
+
+def _names(value: str | Sequence[str] | None) -> tuple[str, ...]:
+    """'a,b', ['a', 'b,c'] or None as a tuple of names (comma-separated values split)."""
+    if value is None:
+        return ()
+    items = [value] if isinstance(value, str) else list(value)
+    return tuple(part.strip() for item in items for part in str(item).split(",") if part.strip())
+
+
+def _one_of(option: str, value: str, allowed: tuple[str, ...], what: str) -> None:
+    if value not in allowed:
+        raise UsageError(f"{option} {value!r} is not {what}; use {' or '.join(allowed)}")
+
+
+@dataclass(frozen=True)
+class ListOptions:
+    """Which customers go on the lists and how each list is written (every field has a default)."""
+
+    tier: str | Sequence[str] | None = None  # tiers (classic scheme: segments); None: all
+    channel: str | Sequence[str] = "csv"
+    format: str = "csv"
+    recency_days: str | tuple[int | None, int | None] | None = None  # "60:90" or (60, 90), inclusive
+    min_orders: int | None = None
+    min_monetary: float | None = None
+    exclude: Sequence[str | Path] = ()  # opt-out files
+    phone_format: str = "national"
+    region: str = "CN"
+    sms_vars: str | Sequence[str] | None = None
+    batch_size: int | None = None
+    coupon_key: str = "customer_id"
+    codes: str | Path | None = None  # a file of coupon codes, one per line
+    hashed: bool = True
+    lang: str = "en"
+    encoding: str = "utf-8"
+    cooldown: int | None = None  # days
+
+    def __post_init__(self) -> None:
+        from rfm_cli.core.channels import SMS_VARS
+        from rfm_cli.core.sinks import format_for
+
+        format_for(None, self.format)
+        _one_of("--phone-format", self.phone_format, PHONE_FORMATS, "a phone format")
+        _one_of("--lang", self.lang, LANGS, "a language of rfm")
+        _one_of("--encoding", self.encoding, ENCODINGS, "supported")
+        _one_of("--coupon-key", self.coupon_key, COUPON_KEYS, "a key")
+        if self.cooldown is not None and self.cooldown < 1:
+            raise UsageError("--cooldown is below 1 day; pass --cooldown DAYS with DAYS >= 1, or leave it out")
+        if self.batch_size is not None and self.batch_size < 1:
+            raise UsageError("--batch-size is below 1; pass --batch-size N with N >= 1 (e.g. 1000), "
+                             "or leave it out")
+        unknown = [v for v in _names(self.sms_vars) if v not in SMS_VARS]
+        if unknown:
+            raise UsageError(f"--sms-vars {unknown[0]!r} is not a variable; use some of {', '.join(SMS_VARS)}")
+        self.channels()  # an unknown channel is refused now, not after the import
+        self.recency_range()
+
+    def tiers(self) -> list[str] | None:
+        return list(_names(self.tier)) or None
+
+    def channels(self) -> list[str]:
+        from rfm_cli.core.channels import parse_channels
+
+        return parse_channels(list(_names(self.channel)) or None)
+
+    def recency_range(self) -> tuple[int | None, int | None] | None:
+        from rfm_cli.core.segments import parse_range
+
+        if self.recency_days is None or isinstance(self.recency_days, str):
+            return parse_range(self.recency_days)
+        low, high = self.recency_days
+        return parse_range(f"{'' if low is None else low}:{'' if high is None else high}")
+
+    def spec(self, out_dir: str | Path) -> ExportSpec:
+        """The list builder's spec for `out_dir` (reads the codes file, if any)."""
+        from rfm_cli.core.channels import ChannelOptions
+        from rfm_cli.core.segments import ExportSpec, Selection, read_codes
+        from rfm_cli.core.sinks import format_for
+
+        return ExportSpec(
+            out_dir=Path(out_dir), fmt=format_for(None, self.format), channels=self.channels(),
+            selection=Selection(tiers=self.tiers(), recency_days=self.recency_range(),
+                                min_orders=self.min_orders, min_monetary=self.min_monetary),
+            options=ChannelOptions(phone_format=self.phone_format, default_region=self.region.upper(),
+                                   sms_vars=_names(self.sms_vars), coupon_key=self.coupon_key,
+                                   hashed=self.hashed, lang=self.lang),
+            batch_size=self.batch_size, codes=read_codes(Path(self.codes)) if self.codes else None,
+            encoding=self.encoding, cooldown_days=self.cooldown,
+        )
+
+    def exclude_files(self) -> list[Path]:
+        return [Path(p) for p in self.exclude]
