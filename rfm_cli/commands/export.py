@@ -153,12 +153,14 @@ def command(
                       cooldown)
     rules = load_rules(st, scheme, rules_file)
     if output == "-":
-        frame, dropped, result = api.export_stream(st.db, spec, rules, parse_as_of(as_of), exclude=exclude or [],
-                                                   wait=st.wait)
+        def to_stdout(frame) -> None:
+            write_stdout(frame, spec.fmt, encoding=spec.encoding)
+
+        streamed, result = api.export_stream(st.db, spec, rules, parse_as_of(as_of), to_stdout,
+                                             exclude=exclude or [], wait=st.wait)
         print_cut_points(st, result)
-        write_stdout(frame, spec.fmt)
-        st.say(f"{frame.height:,} rows" + (" (dropped: " + ", ".join(f"{k} {v:,}" for k, v in sorted(
-            dropped.items())) + ")" if dropped else ""))
+        st.say(f"{streamed.rows:,} rows" + (" (dropped: " + ", ".join(f"{k} {v:,}" for k, v in sorted(
+            streamed.dropped.items())) + ")" if streamed.dropped else ""))
         return
     outcome = api.export(st.db, spec, rules, parse_as_of(as_of), exclude=exclude or [], wait=st.wait)
     print_cut_points(st, outcome.score)

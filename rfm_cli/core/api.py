@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -14,10 +14,11 @@ from rfm_cli.core.store import Store, open_store
 
 # Polars (scoring, lists) is imported by the functions that need it: `rfm import` never loads it.
 if TYPE_CHECKING:
+    import polars as pl
+
     from rfm_cli.core.rules import RuleSet
     from rfm_cli.core.scoring import ScoreResult
-    from rfm_cli.core.segments import ExportSpec
-    from rfm_cli.core.sinks import StagedFiles
+    from rfm_cli.core.segments import ExportSpec, Lists, SegmentList
 
 
 @dataclass
@@ -67,56 +68,55 @@ def score(
     return score_frame(*inputs), reports
 
 
-def _stage_and_record(store: Store, result: ScoreResult, spec: ExportSpec, staged: StagedFiles,
-                      exclude: list[Path], *, with_entered: bool) -> dict[str, Any]:
-    """Stage the lists and record sends (and, for runs, the snapshot) inside the caller's transaction."""
+def _lists_and_record(store: Store, result: ScoreResult, spec: ExportSpec, exclude: list[Path], *,
+                      with_entered: bool) -> Lists:
+    """Build every list (segments.build_lists) and record the sends (and, for runs, the snapshot) inside
+    the caller's transaction: files and stdout get the same lists, cooldown included."""
     from rfm_cli.core import history
-    from rfm_cli.core.segments import stage_segment_files
+    from rfm_cli.core.segments import build_lists
     from rfm_cli.core.suppression import load_suppressions
 
     suppressions = load_suppressions(store, list(exclude), spec.options.default_region)
     recent = history.recently_sent(store, result.as_of, spec.cooldown_days) if spec.cooldown_days else None
     previous = history.previous_tiers(store, result) if with_entered else None
-    manifest = stage_segment_files(result, spec, staged, suppressions, recent_sends=recent, previous=previous)
-    history.record_sends(store, result.as_of, manifest.pop("sent"))
+    lists = build_lists(result, spec, suppressions, recent_sends=recent, previous=previous)
+    history.record_sends(store, result.as_of, lists.sent())
     if with_entered:
         history.save_snapshot(store, result)
-    return manifest
+    return lists
 
 
 def export(db: str, spec: ExportSpec, rules: RuleSet, as_of: date | None, *, exclude: list[Path] = (),
            wait: float = 0.0) -> RunResult:
     from rfm_cli.core.scoring import score_store
+    from rfm_cli.core.segments import stage_lists
     from rfm_cli.core.sinks import StagedFiles
 
     with open_store(db, create=False, wait_seconds=wait) as store, StagedFiles() as staged, store.transaction():
         result = score_store(store, rules, as_of, keep_totals=True)
-        manifest = _stage_and_record(store, result, spec, staged, list(exclude), with_entered=False)
+        lists = _lists_and_record(store, result, spec, list(exclude), with_entered=False)
+        manifest = stage_lists(result, spec, staged, lists)
         staged.preflight()
     return RunResult(reports=[], score=result, written=staged.published, manifest=manifest)
 
 
-def export_stream(db: str, spec: ExportSpec, rules: RuleSet, as_of: date | None, *, exclude: list[Path] = (),
-                  wait: float = 0.0):
-    """The one list (one tier, one channel) that `-o -` streams: (frame, dropped, result)."""
-    from rfm_cli.core.channels import ChannelOptions, build
+def export_stream(db: str, spec: ExportSpec, rules: RuleSet, as_of: date | None,
+                  write: Callable[[pl.DataFrame], None], *, exclude: list[Path] = (), wait: float = 0.0,
+                  ) -> tuple[SegmentList, ScoreResult]:
+    """The one list (one tier, one channel) that `-o -` streams, built as `export` builds its files and
+    handed to `write`. Its send is recorded (for --cooldown) only once `write` returned: a reader that
+    went away mid-list leaves the database as it was."""
     from rfm_cli.core.errors import UsageError
     from rfm_cli.core.scoring import score_store
-    from rfm_cli.core.segments import assign_codes, contacts_and_suppressed, select
-    from rfm_cli.core.suppression import load_suppressions
 
-    with open_store(db, create=False, wait_seconds=wait) as store:
-        result = score_store(store, rules, as_of)
-        suppressions = load_suppressions(store, list(exclude), spec.options.default_region)
-    tiers, chosen = select(result, spec.selection)
-    if len(tiers) != 1 or len(spec.channels) != 1:
-        raise UsageError("-o - streams one list but this selects several; name one --tier and at most one --channel, or use --out-dir")
-    kept, removed = contacts_and_suppressed(chosen, spec.channels, suppressions, spec.options.default_region)
-    codes, _ = assign_codes(kept, spec.codes)
-    options = ChannelOptions(**{**spec.options.__dict__, "tier_labels": {t.name: t.label_zh for t in rules.tiers}})
-    rows = build(spec.channels[0], kept, options, codes)
-    rows.dropped.update(dict(removed.group_by("reason").len().iter_rows()))
-    return rows.frame, rows.dropped, result
+    if len(spec.channels) != 1 or len(set(spec.selection.tiers or [])) != 1:
+        raise UsageError("-o - streams one list but this selects several; name one --tier and at most one "
+                         "--channel, or use --out-dir")
+    with open_store(db, create=False, wait_seconds=wait) as store, store.transaction():
+        result = score_store(store, rules, as_of, keep_totals=True)
+        (only,) = _lists_and_record(store, result, spec, list(exclude), with_entered=False).lists
+        write(only.frame)
+    return only, result
 
 
 def run(db: str, inputs: list[Path], spec: ExportSpec, rules: RuleSet, as_of: date | None, options: ImportOptions,
@@ -124,12 +124,14 @@ def run(db: str, inputs: list[Path], spec: ExportSpec, rules: RuleSet, as_of: da
     """Import, score, snapshot and export as one unit: the database commits only once every list is
     written, and the lists appear only after the database committed."""
     from rfm_cli.core.scoring import score_store
+    from rfm_cli.core.segments import stage_lists
     from rfm_cli.core.sinks import StagedFiles
 
     with open_store(db, wait_seconds=wait) as store, StagedFiles() as staged, store.transaction():
         reports = import_files(store, inputs, options, own_transaction=False)
         result = score_store(store, rules, as_of, keep_totals=True)
-        manifest = _stage_and_record(store, result, spec, staged, list(exclude), with_entered=True)
+        lists = _lists_and_record(store, result, spec, list(exclude), with_entered=True)
+        manifest = stage_lists(result, spec, staged, lists)
         staged.preflight()  # a list that cannot be published fails the run before the database commits
 
     return RunResult(reports=reports, score=result, written=staged.published, manifest=manifest)

@@ -1,21 +1,23 @@
 """Upload targets (BRIEF §5): from a tier's scored customers to the rows a platform accepts.
 
 Each builder returns the rows to write and, per reason, the customers it had to leave out
-(no usable phone, masked, landline, no email, duplicate …): nothing is dropped silently.
-Free-text cells are escaped so no cell starts a spreadsheet formula; a phone in strict E.164
-(`+` and 8-15 digits) is left as it is, because upload targets require the `+` and such a cell
-cannot carry a formula.
+(no usable phone, masked, landline, no email, duplicate …): nothing is dropped silently. Coupon
+codes are joined afterwards (`with_codes`), once every filter of every list has run, and
+`safe_cells` escapes every text cell of the finished list so none starts a spreadsheet formula; a
+phone in strict E.164 (`+` and 7-15 digits) is left as it is, because upload targets require the
+`+` and such a cell cannot carry a formula.
 """
 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import polars as pl
 
 from rfm_cli.core.contacts import (
-    escape_formula,
+    escape_formula_except_e164,
     google_hash,
     meta_hash,
     normalize_emails,
@@ -50,7 +52,7 @@ class ChannelOptions:
 class ChannelRows:
     frame: pl.DataFrame
     dropped: Counter[str] = field(default_factory=Counter)
-    # who is on the list (for the send ledger)
+    # who is on the list, row for row (coupon codes, the send ledger)
     customer_ids: pl.Series = field(default_factory=lambda: pl.Series("customer_id", [], pl.String))
 
 
@@ -93,7 +95,8 @@ def _split_names(names: pl.Series) -> pl.DataFrame:
 def _drop(frame: pl.DataFrame, keep: pl.Expr, reason: pl.Expr, dropped: Counter[str]) -> pl.DataFrame:
     gone = frame.filter(~keep)
     if gone.height:
-        dropped.update(dict(gone.select(reason.alias("r")).group_by("r").len().iter_rows()))
+        # with_columns, not select: a literal reason must be counted once per row, not once.
+        dropped.update(dict(gone.with_columns(_reason=reason).group_by("_reason").len().iter_rows()))
     return frame.filter(keep)
 
 
@@ -114,8 +117,11 @@ def _email_ok(frame: pl.DataFrame, dropped: Counter[str]) -> pl.DataFrame:
                  dropped)
 
 
-def _escaped(frame: pl.DataFrame, columns: list[str]) -> pl.DataFrame:
-    return frame.with_columns([escape_formula(frame[c]).alias(c) for c in columns if frame[c].dtype == pl.String])
+def safe_cells(frame: pl.DataFrame) -> pl.DataFrame:
+    """Every text cell escaped so none starts a spreadsheet formula (= + - @ tab CR), whatever the
+    column: names, tier labels, coupon codes, ids. A strict E.164 phone keeps its `+`."""
+    return frame.with_columns([escape_formula_except_e164(frame[c]) for c in frame.columns
+                               if frame[c].dtype == pl.String])
 
 
 def _tier_label(opts: ChannelOptions) -> pl.Expr:
@@ -130,9 +136,9 @@ def _zh(frame: pl.DataFrame, opts: ChannelOptions) -> pl.DataFrame:
     return frame.rename({c: ZH_COLUMNS[c] for c in frame.columns if c in ZH_COLUMNS})
 
 
-def build(channel: str, customers: pl.DataFrame, opts: ChannelOptions, codes: dict[str, str] | None = None,
-          ) -> ChannelRows:
-    """Rows for one channel from `with_contacts(customers)` (already selected and suppressed)."""
+def build(channel: str, customers: pl.DataFrame, opts: ChannelOptions) -> ChannelRows:
+    """Rows for one channel from `with_contacts(customers)` (already selected and suppressed), before
+    coupon codes (`with_codes`) and escaping (`safe_cells`)."""
     dropped: Counter[str] = Counter()
     f = customers
     phone_col = "phone_e164" if opts.phone_format == "e164" else "phone_national"
@@ -141,7 +147,6 @@ def build(channel: str, customers: pl.DataFrame, opts: ChannelOptions, codes: di
         out = out.with_columns(_tier_label(opts).alias("tier"))
         if "previous_tier" in out.columns and opts.lang == "zh" and opts.tier_labels:
             out = out.with_columns(pl.col("previous_tier").replace(opts.tier_labels))
-        out = _escaped(out, ["customer_id", "customer_name", "phone", "email"])
         return ChannelRows(_zh(out, opts), dropped, f["customer_id"])
     if channel == "sms":
         f = _dedupe(_phone_ok(f, dropped), phone_col, "phone", dropped)
@@ -150,38 +155,30 @@ def build(channel: str, customers: pl.DataFrame, opts: ChannelOptions, codes: di
             columns.append(pl.col("customer_name").alias("name"))
         if "tier" in opts.sms_vars:
             columns.append(_tier_label(opts).alias("tier"))
-        if "coupon" in opts.sms_vars:
-            f, code = _with_codes(f, codes, dropped)
-            columns.append(code)
-        out = _escaped(f.select(columns), ["name"] if "name" in opts.sms_vars else [])
-        return ChannelRows(_zh(out, opts), dropped, f["customer_id"])
+        return ChannelRows(_zh(f.select(columns), opts), dropped, f["customer_id"])
     if channel == "coupon":
         if opts.coupon_key == "phone":
             f = _dedupe(_phone_ok(f, dropped), phone_col, "phone", dropped)
             columns = [pl.col(phone_col).alias("phone")]
         else:
             columns = [pl.col("customer_id")]
-        if codes is not None:
-            f, code = _with_codes(f, codes, dropped)
-            columns.append(code)
-        out = _escaped(f.select(columns), ["customer_id"] if opts.coupon_key != "phone" else [])
-        return ChannelRows(_zh(out, opts), dropped, f["customer_id"])
+        return ChannelRows(_zh(f.select(columns), opts), dropped, f["customer_id"])
     if channel in ("email", "klaviyo", "mailchimp", "shopify"):
         f = _dedupe(_email_ok(f, dropped), "email_norm", "email", dropped)
         e164 = pl.when(pl.col("phone_drop_reason").is_null()).then(pl.col("phone_e164"))
         if channel == "email":
             out = f.select(pl.col("email_norm").alias("Email"), pl.col("customer_name").alias("Name"),
                            _tier_label(opts).alias("Tier"))
-            return ChannelRows(_escaped(out, ["Email", "Name"]), dropped, f["customer_id"])
+            return ChannelRows(out, dropped, f["customer_id"])
         if channel == "shopify":
             out = f.select(pl.col("first_name").alias("First Name"), pl.col("last_name").alias("Last Name"),
                            pl.col("email_norm").alias("Email"), e164.alias("Phone"),
                            (pl.lit("rfm-") + pl.col("tier")).alias("Tags"))
-            return ChannelRows(_escaped(out, ["First Name", "Last Name", "Email"]), dropped, f["customer_id"])
+            return ChannelRows(out, dropped, f["customer_id"])
         out = f.select(pl.col("email_norm").alias("Email Address"), pl.col("first_name").alias("First Name"),
                        pl.col("last_name").alias("Last Name"), e164.alias("Phone Number"),
                        pl.col("tier").alias("Tags"))
-        return ChannelRows(_escaped(out, ["Email Address", "First Name", "Last Name"]), dropped, f["customer_id"])
+        return ChannelRows(out, dropped, f["customer_id"])
     if channel in ("google", "meta"):
         usable_phone = pl.col("phone_drop_reason").is_null() | (pl.col("phone_drop_reason") == "landline")
         f = _drop(f, pl.col("email_drop_reason").is_null() | usable_phone, pl.lit("no usable email or phone"),
@@ -204,7 +201,7 @@ def build(channel: str, customers: pl.DataFrame, opts: ChannelOptions, codes: di
                 out = f.select(pl.col("email_out").alias("Email"), pl.col("phone_out").alias("Phone"),
                                pl.col("first_name").alias("First Name"), pl.col("last_name").alias("Last Name"))
             out = out.with_columns(Country=pl.lit(None, pl.String), Zip=pl.lit(None, pl.String))
-            return ChannelRows(_escaped(out, ["Email", "First Name", "Last Name"]), dropped, f["customer_id"])
+            return ChannelRows(out, dropped, f["customer_id"])
         meta_phone = f["phone_out"].str.strip_prefix("+")
         if opts.hashed:
             out = pl.DataFrame({"email": meta_hash("email", f["email_out"]), "phone": meta_hash("phone", f["phone_out"]),
@@ -213,13 +210,23 @@ def build(channel: str, customers: pl.DataFrame, opts: ChannelOptions, codes: di
             out = pl.DataFrame({"email": f["email_out"], "phone": meta_phone, "fn": f["first_name"],
                                 "ln": f["last_name"]})
         out = out.with_columns(**{c: pl.lit(None, pl.String) for c in ("ct", "st", "zip", "country")})
-        return ChannelRows(_escaped(out, ["email", "fn", "ln"]), dropped, f["customer_id"])
+        return ChannelRows(out, dropped, f["customer_id"])
     raise UsageError(f"unknown channel {channel!r}")
 
 
-def _with_codes(frame: pl.DataFrame, codes: dict[str, str] | None, dropped: Counter[str]):
-    if codes is None:
-        raise UsageError("the coupon variable needs codes; pass --codes FILE (one coupon code per line)")
-    frame = frame.with_columns(coupon_code=pl.col("customer_id").replace_strict(codes, default=None))
-    frame = _drop(frame, pl.col("coupon_code").is_not_null(), pl.lit("no coupon code left"), dropped)
-    return frame, pl.col("coupon_code")
+def takes_codes(channel: str, opts: ChannelOptions, codes_given: bool) -> bool:
+    """Whether the channel's list carries a coupon code per row."""
+    return (channel == "coupon" and codes_given) or (channel == "sms" and "coupon" in opts.sms_vars)
+
+
+def with_codes(rows: ChannelRows, codes: Mapping[str, str], opts: ChannelOptions) -> ChannelRows:
+    """The list with each row's code as its last column; a row whose customer has none is dropped."""
+    code = (rows.customer_ids.replace_strict(codes, default=None, return_dtype=pl.String) if codes
+            else pl.repeat(None, len(rows.customer_ids), dtype=pl.String, eager=True))
+    has_code = code.is_not_null()
+    dropped = rows.dropped.copy()
+    if missing := len(code) - int(has_code.sum()):
+        dropped["no coupon code left"] += missing
+    column = ZH_COLUMNS["coupon_code"] if opts.lang == "zh" else "coupon_code"
+    frame = rows.frame.with_columns(code.alias(column)).filter(has_code)
+    return ChannelRows(frame, dropped, rows.customer_ids.filter(has_code))

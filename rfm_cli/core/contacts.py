@@ -33,6 +33,7 @@ __all__ = [
     "META_HASH_KINDS",
     "PHONE_DROP_REASONS",
     "escape_formula",
+    "escape_formula_except_e164",
     "google_hash",
     "is_formula_like",
     "meta_hash",
@@ -414,6 +415,22 @@ def escape_formula(series: pl.Series) -> pl.Series:
         series.cast(pl.String)
         .to_frame("v")
         .select(pl.when(_formula_like(text)).then(pl.concat_str([pl.lit("'"), text])).otherwise(text))
+        .to_series()
+        .rename(series.name)
+    )
+
+
+def escape_formula_except_e164(series: pl.Series) -> pl.Series:
+    """`escape_formula`, except that a strict E.164 phone (`+` and 7-15 digits, nothing else) keeps its
+    `+`: upload targets require it, and a cell of only a plus and digits is a number, never a formula."""
+    _require_text(series, "escape_formula_except_e164")
+    frame = series.cast(pl.String).to_frame("v")
+    text = pl.col("v")
+    if not frame.select(_formula_like(text).any()).item():
+        return series  # the usual column (ids, codes, tiers): one scan, no copy
+    formula = _formula_like(text) & ~text.str.contains(_E164).fill_null(False)
+    return (
+        frame.select(pl.when(formula).then(pl.concat_str([pl.lit("'"), text])).otherwise(text))
         .to_series()
         .rename(series.name)
     )

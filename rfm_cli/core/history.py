@@ -188,10 +188,14 @@ def _blob_ids(blob: bytes) -> pl.Series:
 
 
 def record_sends(store: Store, as_of: date, sent: list[tuple[str, str, pl.Series]]) -> None:
-    """Record who was written to which list, one row per list (rfm_send_lists); a re-run of the same
-    as-of date replaces its records, those of the older one-row-per-customer ledger too."""
-    store.con.execute("DELETE FROM rfm_send_lists WHERE as_of = ?", [as_of])
-    store.con.execute("DELETE FROM rfm_sends WHERE as_of = ?", [as_of])
+    """Record who was written to which list, one row per list (rfm_send_lists). Writing a list again
+    for the same as-of date replaces its record (and those of the older one-row-per-customer ledger);
+    the date's other lists keep theirs, so `export --tier gold -o -` leaves the night's lists counted."""
+    keys = sorted({(channel, tier) for channel, tier, _ in sent})
+    if keys:
+        for table in ("rfm_send_lists", "rfm_sends"):
+            store.con.execute(f"DELETE FROM {table} WHERE as_of = ? AND list_contains(?, [channel, tier])",
+                              [as_of, [list(key) for key in keys]])
     now = datetime.now().replace(microsecond=0)
     for channel, tier, ids in sent:
         if len(ids):

@@ -1,9 +1,10 @@
 """Scoring rules and tier rules: parse, validate (fields, coverage), evaluate, explain.
 
 A rule's `when` is a small boolean language — comparisons of a field with numbers, joined by
-and / or / not, `in [..]` lists — parsed with Python's `ast` and a whitelist of node types, so a
-rules file can never run code. The same parse tree becomes a Polars expression (scoring) and a
-Python predicate (coverage check and `rfm explain`).
+and / or / not, `in [..]` lists — parsed with Python's `ast` and checked by `rule_checks` (size,
+depth, types, a whitelist of node types), so a rules file can never run code nor fail later than
+`rfm rules --check`. The same parse tree becomes a Polars expression (scoring), a Python predicate
+(`rfm explain`) and bit masks over the coverage grid (rule_checks.find_uncovered).
 """
 
 from __future__ import annotations
@@ -11,33 +12,24 @@ from __future__ import annotations
 import ast
 import itertools
 import math
-import operator
 import tomllib
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from rfm_cli.core import rule_checks
 from rfm_cli.core.errors import ConfigError
+from rfm_cli.core.rule_checks import COMPARE as _COMPARE
 
-SCORE_FIELDS = ("r_score", "f_score", "m_score")
-RAW_FIELDS = ("recency_days", "frequency", "monetary")
-FIELDS = SCORE_FIELDS + RAW_FIELDS
+# FIELDS, RAW_FIELDS and SCORE_FIELDS were defined here once: still importable from here.
+from rfm_cli.core.rule_checks import FIELDS, RAW_FIELDS, SCORE_FIELDS, number_value  # noqa: F401
+
 SCHEMES = ("tiers", "classic")
 DIMENSIONS = ("recency", "frequency", "monetary")
 
-_COMPARE: dict[type, Callable[[Any, Any], bool]] = {
-    ast.Lt: operator.lt,
-    ast.LtE: operator.le,
-    ast.Gt: operator.gt,
-    ast.GtE: operator.ge,
-    ast.Eq: operator.eq,
-    ast.NotEq: operator.ne,
-    ast.In: lambda a, b: a in b,
-    ast.NotIn: lambda a, b: a not in b,
-}
 _SYMBOL = {
     ast.Lt: "<",
     ast.LtE: "<=",
@@ -96,20 +88,8 @@ class Condition:
 
     def constants(self) -> dict[str, set[float]]:
         """Numbers each field is compared with: the points where the condition can change."""
-        found: dict[str, set[float]] = {}
-        for node in ast.walk(self.tree):
-            if isinstance(node, ast.Compare):
-                operands = [node.left, *node.comparators]
-                names = [o.id for o in operands if isinstance(o, ast.Name)]
-                numbers: list[float] = []
-                for o in operands:
-                    if isinstance(o, ast.Constant) and not isinstance(o.value, bool):
-                        numbers.append(o.value)
-                    elif isinstance(o, ast.List | ast.Tuple):
-                        numbers.extend(e.value for e in o.elts)
-                for name in names:
-                    found.setdefault(name, set()).update(numbers)
-        return found
+        found = rule_checks.numbers_by_field(self.tree)
+        return {name: numbers for name, numbers in found.items() if numbers}
 
 
 @dataclass(frozen=True)
@@ -169,51 +149,21 @@ class RuleSet:
 
 
 def parse_condition(text: str, where: str) -> Condition:
+    """Parse and check one rule; `where` names it in errors ("rules.toml: rule of tier 'vip'")."""
     source = text.strip() or "true"
-    normalised = {"true": "True", "false": "False"}.get(source.lower(), source)
+    rule_checks.check_size(source, where)
     try:
-        tree = ast.parse(normalised, mode="eval").body
-    except SyntaxError as exc:
+        tree = ast.parse(source, mode="eval").body
+    except (SyntaxError, RecursionError, MemoryError) as exc:
+        # RecursionError / MemoryError: the parser's own stack ran out on deep nesting.
+        reason = exc.msg if isinstance(exc, SyntaxError) else "nested too deeply"
         raise ConfigError(
-            f"{where}: cannot read condition {text!r} ({exc.msg}); "
+            f"{where}: cannot read condition {rule_checks.shown(text)} ({reason}); "
             'write comparisons like "f_score >= 4 and m_score >= 4"'
         ) from None
-    _check(tree, text, where)
-    return Condition(text=source, tree=tree)
-
-
-def _check(node: ast.AST, text: str, where: str) -> None:
-    if isinstance(node, ast.BoolOp) and isinstance(node.op, ast.And | ast.Or):
-        for value in node.values:
-            _check(value, text, where)
-    elif isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
-        _check(node.operand, text, where)
-    elif isinstance(node, ast.Compare):
-        if not all(type(op) in _COMPARE for op in node.ops):
-            raise ConfigError(
-                f"{where}: condition {text!r} uses an unsupported comparison; use < <= > >= == != in"
-            )
-        for operand in (node.left, *node.comparators):
-            _check(operand, text, where)
-    elif isinstance(node, ast.Name):
-        if node.id not in FIELDS:
-            raise ConfigError(
-                f"{where}: condition {text!r} names unknown field {node.id!r}; "
-                f"known fields: {', '.join(FIELDS)}"
-            )
-    elif isinstance(node, ast.Constant) and isinstance(node.value, bool | int | float) or isinstance(node, ast.List | ast.Tuple) and all(
-        isinstance(e, ast.Constant) and isinstance(e.value, int | float) for e in node.elts
-    ) or (
-        isinstance(node, ast.UnaryOp)
-        and isinstance(node.op, ast.USub)
-        and isinstance(node.operand, ast.Constant)
-    ):
-        pass
-    else:
-        raise ConfigError(
-            f"{where}: condition {text!r} is not a comparison of fields with numbers; "
-            'e.g. "r_score <= 2" or "f_score >= 3 and monetary > 1000"'
-        )
+    rule_checks.check_shape(tree, where)
+    rule_checks.check_test(tree, text, where)
+    return Condition(text=source, tree=rule_checks.with_truth_words(tree))
 
 
 def _eval(node: ast.AST, values: Mapping[str, float]) -> Any:
@@ -226,6 +176,8 @@ def _eval(node: ast.AST, values: Mapping[str, float]) -> Any:
             return not _eval(inner, values)
         case ast.UnaryOp(op=ast.USub(), operand=inner):
             return -_eval(inner, values)
+        case ast.List(elts=elts) | ast.Tuple(elts=elts):
+            return frozenset(number_value(e) for e in elts)
         case ast.Compare(left=left, ops=ops, comparators=rights):
             current = _eval(left, values)
             for op, right in zip(ops, rights):
@@ -238,8 +190,6 @@ def _eval(node: ast.AST, values: Mapping[str, float]) -> Any:
             return values[name]
         case ast.Constant(value=value):
             return value
-        case ast.List(elts=elts) | ast.Tuple(elts=elts):
-            return [_eval(e, values) for e in elts]
     raise AssertionError(f"unchecked node {ast.dump(node)}")
 
 
@@ -248,44 +198,29 @@ def _to_polars(node: ast.AST):
 
     match node:
         case ast.BoolOp(op=ast.And(), values=items):
-            expr = _to_polars(items[0])
-            for item in items[1:]:
-                expr = expr & _to_polars(item)
-            return expr
+            # One n-ary node, not a chain of n binary ones: a rule of 1,000 terms stays one level deep.
+            return pl.all_horizontal([_to_polars(item) for item in items])
         case ast.BoolOp(op=ast.Or(), values=items):
-            expr = _to_polars(items[0])
-            for item in items[1:]:
-                expr = expr | _to_polars(item)
-            return expr
+            return pl.any_horizontal([_to_polars(item) for item in items])
         case ast.UnaryOp(op=ast.Not(), operand=inner):
             return ~_to_polars(inner)
         case ast.Compare(left=left, ops=ops, comparators=rights):
             parts = []
-            current = left
-            for op, right in zip(ops, rights):
-                a, b = _to_polars(current), _to_polars(right)
+            for current, op, right in zip([left, *rights], ops, rights):
+                a = _to_polars(current)
                 if isinstance(op, ast.In | ast.NotIn):
-                    member = (
-                        pl.lit(None)
-                        if not isinstance(right, ast.List | ast.Tuple)
-                        else a.is_in([e.value for e in right.elts])
-                    )
+                    # Listed as floats: an integer score column takes a list like [4, 5.5] too.
+                    member = a.cast(pl.Float64).is_in([float(number_value(e)) for e in right.elts])
                     parts.append(member if isinstance(op, ast.In) else ~member)
                 else:
-                    parts.append(_COMPARE[type(op)](a, b))
-                current = right
-            expr = parts[0]
-            for part in parts[1:]:
-                expr = expr & part
-            return expr
+                    parts.append(_COMPARE[type(op)](a, _to_polars(right)))
+            return pl.all_horizontal(parts) if len(parts) > 1 else parts[0]
         case ast.Name(id=name):
             return pl.col(name)
         case ast.Constant(value=value):
             return pl.lit(value)
         case ast.UnaryOp(op=ast.USub(), operand=ast.Constant(value=value)):
             return pl.lit(-value)
-        case ast.List(elts=elts) | ast.Tuple(elts=elts):
-            return pl.lit([e.value for e in elts])
     raise AssertionError(f"unchecked node {ast.dump(node)}")
 
 
@@ -315,38 +250,10 @@ def render(node_or_condition: Condition | ast.AST, values: Mapping[str, float]) 
 # ---------------------------------------------------------------- coverage
 
 
-def _representatives(constants: set[float], field_name: str) -> list[float]:
-    """One value from every interval the constants cut the line into, and the constants themselves."""
-    if field_name in SCORE_FIELDS:
-        return [1, 2, 3, 4, 5]
-    points = sorted(constants)
-    if not points:
-        return [0.0]
-    reps = [points[0] - 1, points[-1] + 1, *points]
-    reps += [(a + b) / 2 for a, b in itertools.pairwise(points)]
-    return sorted(set(reps))
-
-
 def find_uncovered(tiers: tuple[Tier, ...]) -> dict[str, float] | None:
-    """A combination of values no tier matches, or None when every customer gets a tier.
-
-    Each condition compares single fields with constants, so its truth only changes at those
-    constants: checking one representative of each interval (for every field used) is exhaustive.
-    Scores are checked over 1..5 independently of the raw values, which can only over-report.
-    """
-    used: dict[str, set[float]] = {}
-    for tier in tiers:
-        for name in tier.when.fields():
-            used.setdefault(name, set())
-        for name, numbers in tier.when.constants().items():
-            used[name].update(numbers)
-    names = sorted(used)
-    grids = [_representatives(used[n], n) for n in names]
-    for combo in itertools.product(*grids):
-        values = dict(zip(names, combo))
-        if not any(t.when.evaluate(values) for t in tiers):
-            return values
-    return None
+    """A combination of values no tier matches, or None when every customer gets a tier (exhaustive:
+    see rule_checks.find_uncovered)."""
+    return rule_checks.find_uncovered([t.when.tree for t in tiers])
 
 
 # ---------------------------------------------------------------- loading
@@ -397,25 +304,36 @@ def build_rules(spec: Mapping[str, Any], where: str) -> RuleSet:
     tiers_spec = spec.get("tiers")
     if not isinstance(tiers_spec, list) or not tiers_spec:
         raise ConfigError(f'{where}: no [[tiers]] rules; add at least one, the last with when = "true"')
+    if len(tiers_spec) > rule_checks.MAX_TIERS:
+        raise ConfigError(f"{where}: {len(tiers_spec):,} tiers; at most {rule_checks.MAX_TIERS} are allowed; "
+                          "merge some of them")
     tiers: list[Tier] = []
     seen: set[str] = set()
     for i, item in enumerate(tiers_spec, 1):
-        if not isinstance(item, dict) or not isinstance(item.get("name"), str) or not item["name"].strip():
+        if not isinstance(item, dict):
             raise ConfigError(f'{where}: tier #{i} has no name; give each [[tiers]] a name = "..."')
-        name = item["name"].strip()
+        raw_name = item.get("name")
+        name = rule_checks.check_tier_name(raw_name.strip() if isinstance(raw_name, str) else raw_name, i,
+                                           where)
         extra = set(item) - {"name", "when", "label_zh", "why"}
         if extra:
             raise ConfigError(
                 f"{where}: tier {name!r} has unknown key {min(extra)!r}; "
                 "keys: name, when, label_zh, why"
             )
-        if name in seen:
-            raise ConfigError(f"{where}: tier {name!r} appears twice; give each tier its own name")
-        seen.add(name)
-        condition = parse_condition(str(item.get("when", "true")), f"{where}: tier {name!r}")
-        tiers.append(
-            Tier(name=name, when=condition, label_zh=item.get("label_zh", ""), why=item.get("why", ""))
-        )
+        if name.lower() in seen:  # gold.csv and Gold.csv are one file on macOS and Windows
+            raise ConfigError(f"{where}: tier {name!r} appears twice (names are compared without case); "
+                              "give each tier its own name")
+        seen.add(name.lower())
+        when = item.get("when", "true")
+        if isinstance(when, bool):  # when = true, unquoted
+            when = str(when)
+        when = rule_checks.check_text(when, "when", name, where)
+        condition = parse_condition(when, f"{where}: rule of tier {name!r}")
+        tiers.append(Tier(name=name, when=condition, label_zh=rule_checks.check_text(
+            item.get("label_zh", ""), "label_zh", name, where), why=rule_checks.check_text(
+            item.get("why", ""), "why", name, where)))
+    rule_checks.check_coverage_size([(t.name, t.when.tree) for t in tiers], where)
     rules = RuleSet(
         scheme=str(spec.get("scheme", "tiers")),
         recency=_dimension("recency", spec.get("recency"), where),

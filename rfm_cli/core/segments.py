@@ -1,9 +1,11 @@
-"""Segment lists: per tier and channel, with selection, suppression, coupon codes and a manifest.
+"""Segment lists: per tier and channel, with selection, suppression, cooldown, coupon codes and a manifest.
 
-Everything is staged (`StagedFiles`) and published as one set by the caller: a failed export
-leaves the output folder as it was. `manifest.json` lists every file with its rows, the rows it
-dropped and why, its sha256, the as-of date and the rules in force. It holds no clock time, so
-the same inputs give byte-identical folders.
+One builder (`build_lists`) makes every list, whether it goes to files or to stdout, so the two
+cannot drift. Files are staged (`StagedFiles`) and published as one set by the caller: a failed
+export leaves the output folder as it was. `manifest.json` lists every file and every list with
+its rows, the rows it dropped and why (rows + dropped = the tier's selected customers), its
+sha256, the as-of date and the rules in force. It holds no clock time, so the same inputs give
+byte-identical folders.
 """
 
 from __future__ import annotations
@@ -18,7 +20,15 @@ import polars as pl
 
 from rfm_cli import __version__
 from rfm_cli.core import history
-from rfm_cli.core.channels import ChannelOptions, build, with_contacts
+from rfm_cli.core.channels import (
+    ChannelOptions,
+    ChannelRows,
+    build,
+    safe_cells,
+    takes_codes,
+    with_codes,
+    with_contacts,
+)
 from rfm_cli.core.errors import InputError, UsageError
 from rfm_cli.core.scoring import ScoreResult
 from rfm_cli.core.sinks import StagedFiles
@@ -99,6 +109,7 @@ def select(result: ScoreResult, selection: Selection, customers: pl.DataFrame | 
     return tiers, list_order((result.customers if customers is None else customers).filter(condition), names)
 
 
+STAYED = "in the tier at the previous snapshot"  # why a listed customer is not on the entered list
 BEST_FIRST = (["monetary", "recency_days", "customer_id"], [True, False, False])
 
 # list_order's one-number key: tier rank << 58 | (2^42 - 1 - cents) << 16 | recency days.
@@ -195,11 +206,12 @@ def contacts_and_suppressed(chosen: pl.DataFrame, channels: list[str], sup: Supp
 
 
 def assign_codes(customers: pl.DataFrame, codes: list[str] | None) -> tuple[dict[str, str] | None, int]:
-    """One code per customer, best customers first whatever their tier, each code used once."""
+    """One code per customer (distinct ids), best customers first whatever their tier, each code used once.
+    Returns the codes by customer and how many were left unused."""
     if codes is None:
         return None, 0
     by, descending = BEST_FIRST
-    ids = customers.sort(by, descending=descending)["customer_id"].to_list()
+    ids = customers.sort(by, descending=descending)["customer_id"].head(len(codes)).to_list()
     mapping = dict(zip(ids, codes))
     return mapping, len(codes) - len(mapping)
 
@@ -224,82 +236,180 @@ def _file_path(spec: ExportSpec, channel: str, tier: str, batch: int | None = No
     return folder / f"{name}.{spec.fmt}"
 
 
-def stage_segment_files(result: ScoreResult, spec: ExportSpec, staged: StagedFiles,
-                        suppressions: Suppressions | None = None, *,
-                        recent_sends: dict[tuple[str, str], pl.Series] | None = None,
-                        previous: pl.DataFrame | None = None) -> dict[str, Any]:
-    """Stage every list, summary.csv, cut_points.csv, entered/ lists and manifest.json.
+@dataclass
+class SegmentList:
+    """One list: a tier's selected customers for one channel (or `entered`), the rows to write, and
+    per reason the customers left off it. rows + sum(dropped) == selected, checked on every list."""
 
-    `previous` (customer_id, previous_tier), for runs: each tier's entered/ list holds the listed
-    customers of the tier whose previous tier was another or none.
+    channel: str
+    tier: str
+    selected: int
+    frame: pl.DataFrame
+    dropped: Counter[str]
+    customer_ids: pl.Series  # row for row
 
-    Returns the manifest; `manifest["sent"]` lists (channel, tier, customer ids) for the send ledger.
-    """
-    staged.folder(spec.out_dir)
+    @property
+    def rows(self) -> int:
+        return self.frame.height
+
+
+@dataclass
+class Lists:
+    tiers: list[str]
+    customers_selected: int
+    lists: list[SegmentList]  # tier by tier, channel by channel
+    entered: list[SegmentList]
+    codes_left: int | None
+
+    def sent(self) -> list[tuple[str, str, pl.Series]]:
+        """(channel, tier, customer ids) of every channel list, for the send ledger."""
+        return [(each.channel, each.tier, each.customer_ids) for each in self.lists]
+
+
+def check_accounting(each: SegmentList) -> None:
+    """Nothing lost: a list whose rows and drops do not add up to its tier's selected customers is a
+    bug, and stops the export before any file is published."""
+    dropped = sum(each.dropped.values())
+    if each.rows + dropped != each.selected:
+        raise AssertionError(f"list {each.channel}/{each.tier} does not add up: {each.rows:,} rows + "
+                             f"{dropped:,} dropped != {each.selected:,} selected")
+
+
+def _cooled(tier_kept: pl.DataFrame, recent: pl.Series | None, days: int | None,
+            ) -> tuple[pl.DataFrame, Counter]:
+    """The tier's customers less those put on the same list within the cooldown."""
+    if recent is None or not len(recent):
+        return tier_kept, Counter()
+    candidates = tier_kept.filter(~pl.col("customer_id").is_in(recent.implode()))
+    gone = tier_kept.height - candidates.height
+    return candidates, Counter({f"sent within {days} days": gone} if gone else {})
+
+
+def _attach_codes(built: list[tuple[str, str, int, ChannelRows]], kept: pl.DataFrame, spec: ExportSpec,
+                  options: ChannelOptions) -> tuple[list[tuple[str, str, int, ChannelRows]], int | None]:
+    """Codes go to the customers of the lists that carry one, after every other filter of those lists:
+    best first, one per customer (the same code on each of their lists), each used once."""
+    given = spec.codes is not None
+    carrying = [i for i, (channel, *_) in enumerate(built) if takes_codes(channel, options, given)]
+    if not carrying:
+        return built, len(spec.codes) if given else None
+    listed = pl.concat([built[i][3].customer_ids for i in carrying]).unique()
+    codes, left = assign_codes(kept.filter(pl.col("customer_id").is_in(listed.implode())), spec.codes or [])
+    for i in carrying:
+        channel, tier, selected, rows = built[i]
+        built[i] = (channel, tier, selected, with_codes(rows, codes, options))
+    return built, left
+
+
+def build_lists(result: ScoreResult, spec: ExportSpec, suppressions: Suppressions | None = None, *,
+                recent_sends: dict[tuple[str, str], pl.Series] | None = None,
+                previous: pl.DataFrame | None = None) -> Lists:
+    """Every list of the export, whatever it is written to (files or stdout): selection, suppression,
+    cooldown, each channel's filters, then coupon codes, then escaping; every list checked to add up.
+
+    `previous` (customer_id, previous_tier), for runs: each tier's entered list holds the listed
+    customers of the tier whose previous tier was another or none."""
+    if "sms" in spec.channels and "coupon" in spec.options.sms_vars and spec.codes is None:
+        raise UsageError("the coupon variable needs codes; pass --codes FILE (one coupon code per line)")
     customers = None if previous is None else with_previous(result.customers, previous)
     tiers, chosen = select(result, spec.selection, customers)
     kept, removed = contacts_and_suppressed(chosen, spec.channels, suppressions, spec.options.default_region)
-    codes, codes_left = assign_codes(kept, spec.codes)
-    labels = {t.name: t.label_zh for t in result.rules.tiers}
-    options = ChannelOptions(**{**spec.options.__dict__, "tier_labels": labels})
-    files: list[dict[str, Any]] = []
-    sent: list[tuple[str, str, pl.Series]] = []
-
-    def add(frame: pl.DataFrame, path: Path, channel: str, tier: str, dropped: Counter[str]) -> None:
-        digest = staged.add(frame, spec.fmt, path, encoding=spec.encoding)
-        files.append({"path": path.relative_to(spec.out_dir).as_posix(), "channel": channel, "tier": tier,
-                      "rows": frame.height, "dropped": dict(sorted(dropped.items())), "sha256": digest})
-
+    options = ChannelOptions(**{**spec.options.__dict__,
+                                "tier_labels": {t.name: t.label_zh for t in result.rules.tiers}})
+    selected = dict(chosen.group_by("tier").len().iter_rows())
     kept_by_tier, removed_by_tier = by_tier(kept, tiers), by_tier(removed, tiers)
+    suppressed = {tier: Counter(dict(removed_by_tier[tier].group_by("reason").len().iter_rows()))
+                  for tier in tiers}
+
+    built: list[tuple[str, str, int, ChannelRows]] = []
     for tier in tiers:
         tier_kept = kept_by_tier[tier]
         if previous is not None:
             tier_kept = tier_kept.drop("previous_tier")
-        tier_removed = removed_by_tier[tier]
-        suppressed = Counter(dict(tier_removed.group_by("reason").len().iter_rows()))
         for channel in spec.channels:
-            candidates, cooled = tier_kept, Counter()
             recent = (recent_sends or {}).get((channel, tier))
-            if recent is not None and len(recent):
-                candidates = tier_kept.filter(~pl.col("customer_id").is_in(recent.implode()))
-                if tier_kept.height - candidates.height:
-                    cooled[f"sent within {spec.cooldown_days} days"] = tier_kept.height - candidates.height
-            rows = build(channel, candidates, options, codes)
-            sent.append((channel, tier, rows.customer_ids))
-            dropped = suppressed + cooled + rows.dropped
-            if channel == "sms" and spec.batch_size:
-                for i, start in enumerate(range(0, max(rows.frame.height, 1), spec.batch_size), 1):
-                    part = rows.frame.slice(start, spec.batch_size)
-                    add(part, _file_path(spec, channel, tier, i), channel, tier, dropped if i == 1 else Counter())
-            else:
-                add(rows.frame, _file_path(spec, channel, tier), channel, tier, dropped)
+            candidates, cooled = _cooled(tier_kept, recent, spec.cooldown_days)
+            rows = build(channel, candidates, options)
+            rows.dropped = suppressed[tier] + cooled + rows.dropped
+            built.append((channel, tier, selected.get(tier, 0), rows))
+    built, codes_left = _attach_codes(built, kept, spec, options)
+    lists = [SegmentList(channel, tier, count, safe_cells(rows.frame), rows.dropped, rows.customer_ids)
+             for channel, tier, count, rows in built]
 
+    entered: list[SegmentList] = []
     if previous is not None:
         # Customers who changed tier since the previous snapshot, from each tier's list as selected
         # and suppressed (so in its order, best first), the output columns and previous_tier.
         for tier in tiers:
             listed = kept_by_tier[tier].select(*result.customers.columns, "previous_tier")
             rows = build("csv", history.entered(listed), options)
-            add(rows.frame, spec.out_dir / "entered" / f"{tier}.{spec.fmt}", "entered", tier, Counter())
+            stayed = listed.height - rows.frame.height
+            dropped = suppressed[tier] + Counter({STAYED: stayed} if stayed else {})
+            entered.append(SegmentList("entered", tier, selected.get(tier, 0), safe_cells(rows.frame),
+                                       dropped, rows.customer_ids))
+    for each in lists + entered:
+        check_accounting(each)
+    return Lists(tiers, chosen.height, lists, entered, codes_left)
 
-    summary = result.summary().with_columns(as_of=pl.lit(result.as_of.isoformat()))
-    staged.add(summary, "csv", spec.out_dir / "summary.csv")
-    staged.add(result.cut_points.with_columns(as_of=pl.lit(result.as_of.isoformat())), "csv",
+
+def stage_segment_files(result: ScoreResult, spec: ExportSpec, staged: StagedFiles,
+                        suppressions: Suppressions | None = None, *,
+                        recent_sends: dict[tuple[str, str], pl.Series] | None = None,
+                        previous: pl.DataFrame | None = None) -> dict[str, Any]:
+    """Stage every list (build_lists), summary.csv, cut_points.csv and manifest.json.
+
+    Returns the manifest; `manifest["sent"]` lists (channel, tier, customer ids) for the send ledger.
+    """
+    built = build_lists(result, spec, suppressions, recent_sends=recent_sends, previous=previous)
+    return stage_lists(result, spec, staged, built) | {"sent": built.sent()}
+
+
+def stage_lists(result: ScoreResult, spec: ExportSpec, staged: StagedFiles, built: Lists) -> dict[str, Any]:
+    """Stage the files of lists built by build_lists, summary.csv, cut_points.csv and manifest.json;
+    returns the manifest."""
+    staged.folder(spec.out_dir)
+    files: list[dict[str, Any]] = []
+    lists: list[dict[str, Any]] = []
+
+    def add(frame: pl.DataFrame, path: Path, each: SegmentList, dropped: Counter[str]) -> str:
+        digest = staged.add(frame, spec.fmt, path, encoding=spec.encoding)
+        relative = path.relative_to(spec.out_dir).as_posix()
+        files.append({"path": relative, "channel": each.channel, "tier": each.tier, "rows": frame.height,
+                      "dropped": dict(sorted(dropped.items())), "sha256": digest})
+        return relative
+
+    for each in built.lists + built.entered:
+        if each.channel == "sms" and spec.batch_size:
+            starts = range(0, max(each.rows, 1), spec.batch_size)
+            paths = [add(each.frame.slice(start, spec.batch_size), _file_path(spec, "sms", each.tier, i),
+                         each, each.dropped if i == 1 else Counter()) for i, start in enumerate(starts, 1)]
+        elif each.channel == "entered":
+            path = spec.out_dir / "entered" / f"{each.tier}.{spec.fmt}"
+            paths = [add(each.frame, path, each, each.dropped)]
+        else:
+            paths = [add(each.frame, _file_path(spec, each.channel, each.tier), each, each.dropped)]
+        lists.append({"channel": each.channel, "tier": each.tier, "selected": each.selected,
+                      "rows": each.rows, "dropped": dict(sorted(each.dropped.items())), "files": paths})
+
+    as_of = pl.lit(result.as_of.isoformat())
+    staged.add(safe_cells(result.summary().with_columns(as_of=as_of)), "csv", spec.out_dir / "summary.csv")
+    staged.add(safe_cells(result.cut_points.with_columns(as_of=as_of)), "csv",
                spec.out_dir / "cut_points.csv")
     manifest = {
         "rfm_version": __version__,
         "as_of": result.as_of.isoformat(),
         "customers_scored": result.customers.height,
-        "customers_selected": chosen.height,
+        "customers_selected": built.customers_selected,
         "selection": spec.selection.describe(),
         "channels": spec.channels,
         "format": spec.fmt,
-        "coupon_codes_left": codes_left if codes is not None else None,
+        "coupon_codes_left": built.codes_left,
         "rules": result.rules.to_dict(),
         "files": files,
+        "lists": lists,
     }
     if spec.cooldown_days is not None:
         manifest["cooldown_days"] = spec.cooldown_days
     staged.add_bytes((json.dumps(manifest, ensure_ascii=False, indent=2) + "\n").encode("utf-8"),
                      spec.out_dir / "manifest.json")
-    return manifest | {"sent": sent}
+    return manifest

@@ -81,10 +81,10 @@ class PipeClosed(Exception):
     """
 
 
-def write_stdout(frame: pl.DataFrame, fmt: str) -> None:
+def write_stdout(frame: pl.DataFrame, fmt: str, *, encoding: str = "utf-8") -> None:
     sink = sys.stdout.buffer
     try:
-        write_frame(frame, fmt, sink)
+        write_frame(frame, fmt, sink, encoding=encoding)
         sink.flush()
     except BrokenPipeError as exc:
         raise PipeClosed() from exc
