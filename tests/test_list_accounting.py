@@ -381,7 +381,8 @@ def test_labels_and_codes_cannot_start_a_formula_in_any_spreadsheet_format(tmp_p
         encoding="utf-8",
     )
     (tmp_path / "codes.txt").write_text(
-        "=cmd|' /C calc'!A0\n+SUM(1)\n@x\n-1\n\tTAB\nPLAIN1\n", encoding="utf-8"
+        "=cmd|' /C calc'!A0\n+SUM(1)\n@x\n-1\n\tTAB\n{=1+1}\nhttp://evil.example/x\nPLAIN1\n",
+        encoding="utf-8",
     )
     done = rfm(
         "run",
@@ -413,9 +414,9 @@ def test_labels_and_codes_cannot_start_a_formula_in_any_spreadsheet_format(tmp_p
             cells += [cell for row in csv.reader(path.open(encoding="utf-8", newline="")) for cell in row]
         else:
             with zipfile.ZipFile(path) as book:
-                assert not any(
-                    b"<f>" in book.read(n) for n in book.namelist() if n.startswith("xl/worksheets/")
-                )
+                # No formula (<f>, <f t="array">) and no hyperlink in any sheet.
+                sheets = [book.read(n) for n in book.namelist() if n.startswith("xl/worksheets/sheet")]
+                assert not any(re.search(rb"<f[ >]|<hyperlink", sheet) for sheet in sheets)
                 strings = book.read("xl/sharedStrings.xml").decode("utf-8")
                 cells += [
                     s.replace("&amp;", "&").replace("&quot;", '"')
@@ -524,7 +525,8 @@ def test_streaming_one_list_keeps_the_record_of_the_nights_other_lists(tmp_path:
     night = rfm("run", "orders.csv", "--out-dir", "night1", "--as-of", "2026-06-30", "--channel", "csv,sms",
                 cwd=tmp_path)
     assert night.returncode == 0, night.stderr
-    again = rfm("export", "--tier", "dormant", "--channel", "csv", "--as-of", "2026-06-30", "-o", "-", cwd=tmp_path)
+    again = rfm("export", "--tier", "dormant", "--channel", "csv", "--as-of", "2026-06-30", "-o", "-",
+                cwd=tmp_path)
     assert again.returncode == 0, again.stderr
     later = rfm("export", "--channel", "sms", "--as-of", "2026-07-01", "--cooldown", "7", "--out-dir", "out",
                 cwd=tmp_path)

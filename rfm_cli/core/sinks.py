@@ -65,8 +65,10 @@ def write_frame(frame: pl.DataFrame, fmt: str, sink: BinaryIO, *, encoding: str 
 
         buffer = io.BytesIO()
         # A fixed creation date (xlsxwriter's zip entries are already dated 1980-01-01): the same
-        # table gives the same bytes every night, so a cron job's reruns compare equal.
-        with xlsxwriter.Workbook(buffer, {"in_memory": True}) as workbook:
+        # table gives the same bytes every night, so a cron job's reruns compare equal. Text stays
+        # text: by default xlsxwriter makes "{=...}" an array formula and "http://..." a hyperlink.
+        options = {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False}
+        with xlsxwriter.Workbook(buffer, options) as workbook:
             workbook.set_properties({"created": XLSX_CREATED})
             frame.write_excel(workbook, autofit=True)
         sink.write(buffer.getvalue())
