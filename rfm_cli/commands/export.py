@@ -67,36 +67,13 @@ Encoding = Annotated[str, typer.Option("--encoding", metavar="utf-8|utf-8-sig",
 
 def build_spec(out_dir, tiers, channels, fmt, recency_days, min_orders, min_monetary, phone_format, region, sms_vars,
                batch_size, coupon_key, codes, no_hash, lang, encoding, cooldown=None):
-    from rfm_cli.core.channels import SMS_VARS, ChannelOptions, parse_channels
-    from rfm_cli.core.errors import UsageError
-    from rfm_cli.core.segments import ExportSpec, Selection, parse_range, read_codes
-    from rfm_cli.core.sinks import format_for
+    """The flags as the library's ListOptions (which checks them) and the list builder's spec."""
+    from rfm_cli.core.options import ListOptions
 
-    if phone_format not in ("national", "e164"):
-        raise UsageError(f"--phone-format {phone_format!r} is not a phone format; use national or e164")
-    if lang not in ("en", "zh"):
-        raise UsageError(f"--lang {lang!r} is not a language of rfm; use en or zh")
-    if encoding not in ("utf-8", "utf-8-sig"):
-        raise UsageError(f"--encoding {encoding!r} is not supported; use utf-8 or utf-8-sig")
-    if coupon_key not in ("customer_id", "phone"):
-        raise UsageError(f"--coupon-key {coupon_key!r} is not a key; use customer_id or phone")
-    if cooldown is not None and cooldown < 1:
-        raise UsageError("--cooldown is below 1 day; pass --cooldown DAYS with DAYS >= 1, or leave it out")
-    if batch_size is not None and batch_size < 1:
-        raise UsageError("--batch-size is below 1; pass --batch-size N with N >= 1 (e.g. 1000), or leave it out")
-    variables = tuple(v.strip() for v in (sms_vars or "").split(",") if v.strip())
-    unknown = [v for v in variables if v not in SMS_VARS]
-    if unknown:
-        raise UsageError(f"--sms-vars {unknown[0]!r} is not a variable; use some of {', '.join(SMS_VARS)}")
-    return ExportSpec(
-        out_dir=out_dir, fmt=format_for(None, fmt), channels=parse_channels(channels),
-        selection=Selection(tiers=tiers, recency_days=parse_range(recency_days), min_orders=min_orders,
-                            min_monetary=min_monetary),
-        options=ChannelOptions(phone_format=phone_format, default_region=region.upper(), sms_vars=variables,
-                               coupon_key=coupon_key, hashed=not no_hash, lang=lang),
-        batch_size=batch_size, codes=read_codes(codes) if codes else None, encoding=encoding,
-        cooldown_days=cooldown,
-    )
+    return ListOptions(tier=tiers, channel=channels or "csv", format=fmt, recency_days=recency_days,
+                       min_orders=min_orders, min_monetary=min_monetary, phone_format=phone_format, region=region,
+                       sms_vars=sms_vars, batch_size=batch_size, coupon_key=coupon_key, codes=codes,
+                       hashed=not no_hash, lang=lang, encoding=encoding, cooldown=cooldown).spec(out_dir)
 
 
 def print_manifest(st, manifest: dict) -> None:
