@@ -99,7 +99,7 @@ def freeze(
     scheme: Scheme = None,
     rules_file: RulesFile = None,
 ) -> None:
-    from rfm_cli.core import history
+    from rfm_cli.core import frozen_cuts
     from rfm_cli.core.scoring import parse_as_of, score_store
     from rfm_cli.core.store import open_store
 
@@ -107,11 +107,11 @@ def freeze(
     rules = load_rules(st, scheme, rules_file)
     with open_store(st.db, create=False, wait_seconds=st.wait) as store, store.transaction():
         if clear:
-            st.say(f"{history.unfreeze(store)} frozen dimensions cleared; quantile scoring is back")
+            st.say(f"{frozen_cuts.unfreeze(store)} frozen dimensions cleared; quantile scoring is back")
             return
-        history.unfreeze(store)  # recalibrate from the quantiles, not from the previous freeze
+        frozen_cuts.unfreeze(store)  # recalibrate from the quantiles, not from the previous freeze
         result = score_store(store, rules, parse_as_of(as_of))
-        frozen = history.freeze(store, result)
+        frozen = frozen_cuts.freeze(store, result)
     if not frozen:
         st.say("no dimension is scored by quantile; nothing to freeze")
     for dimension, points in frozen.items():

@@ -29,6 +29,9 @@ from rfm_cli.core.rule_checks import FIELDS, RAW_FIELDS, SCORE_FIELDS, number_va
 
 SCHEMES = ("tiers", "classic")
 DIMENSIONS = ("recency", "frequency", "monetary")
+# Each dimension's raw value and its score, as columns of the scored table.
+RAW_OF = {"recency": "recency_days", "frequency": "frequency", "monetary": "monetary"}
+SCORE_OF = {"recency": "r_score", "frequency": "f_score", "monetary": "m_score"}
 
 _SYMBOL = {
     ast.Lt: "<",

@@ -15,7 +15,8 @@ import polars as pl
 
 from rfm_cli.core import customer_stats
 from rfm_cli.core.errors import DataError, UsageError
-from rfm_cli.core.rules import DimensionRule, RuleSet, describe_band
+from rfm_cli.core.frozen_cuts import with_frozen
+from rfm_cli.core.rules import RAW_OF, SCORE_OF, DimensionRule, RuleSet, describe_band
 from rfm_cli.core.store import Store, fetch_one, progress, sql
 
 OUTPUT_COLUMNS = [
@@ -34,8 +35,6 @@ OUTPUT_COLUMNS = [
     "rfm_code",
     "tier",
 ]
-RAW_OF = {"recency": "recency_days", "frequency": "frequency", "monetary": "monetary"}
-SCORE_OF = {"recency": "r_score", "frequency": "f_score", "monetary": "m_score"}
 
 
 @dataclass
@@ -150,8 +149,6 @@ def score_inputs(store: Store, rules: RuleSet, as_of: date | None = None, *, kee
 
     `keep_totals` (export and run, inside their transaction): build rfm_customers first when it is
     not current, so this and every later rescoring read it."""
-    from rfm_cli.core.history import with_frozen
-
     if keep_totals:
         customer_stats.ensure_current(store)
     rules = with_frozen(store, rules)
