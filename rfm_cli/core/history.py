@@ -139,25 +139,29 @@ def _blob_ids(blob: bytes) -> pl.Series:
     return pl.read_ipc(io.BytesIO(blob)).get_column("customer_id")
 
 
-def record_sends(store: Store, as_of: date, sent: list[tuple[str, str, pl.Series]]) -> None:
+def record_sends(store: Store, as_of: date, sent: list[tuple[str, str, pl.Series]], *, list_name: str = "",
+                 ) -> None:
     """Record who was written to which list, one row per list (rfm_send_lists). Writing a list again
-    for the same as-of date replaces its record (and those of the older one-row-per-customer ledger);
-    the date's other lists keep theirs, so `export --tier gold -o -` leaves the night's lists counted."""
+    for the same as-of date and name replaces its record (and those of the older one-row-per-customer
+    ledger); the date's other lists keep theirs, so `export --tier gold -o -` leaves the night's lists
+    counted. `list_name`: '' for export and run, 'campaign NAME' for a campaign's lists."""
     keys = sorted({(channel, tier) for channel, tier, _ in sent})
     if keys:
-        for table in ("rfm_send_lists", "rfm_sends"):
-            store.con.execute(f"DELETE FROM {table} WHERE as_of = ? AND list_contains(?, [channel, tier])",
+        store.con.execute("DELETE FROM rfm_send_lists WHERE as_of = ? AND list_name = ? "
+                          "AND list_contains(?, [channel, tier])", [as_of, list_name, [list(k) for k in keys]])
+        if not list_name:
+            store.con.execute("DELETE FROM rfm_sends WHERE as_of = ? AND list_contains(?, [channel, tier])",
                               [as_of, [list(key) for key in keys]])
     now = datetime.now().replace(microsecond=0)
     for channel, tier, ids in sent:
         if len(ids):
-            store.con.execute("INSERT INTO rfm_send_lists VALUES (?, ?, ?, ?, ?, ?)",
-                              [as_of, channel, tier, len(ids), _ids_blob(ids), now])
+            store.con.execute("INSERT INTO rfm_send_lists VALUES (?, ?, ?, ?, ?, ?, ?)",
+                              [as_of, channel, tier, list_name, len(ids), _ids_blob(ids), now])
 
 
 def recently_sent(store: Store, as_of: date, days: int) -> dict[tuple[str, str], pl.Series]:
-    """(channel, tier) -> the customers written to that list by a run within `days` before this
-    as-of date (distinct). With a week's cooldown at 10M orders that is ~13M ids: read list by list
+    """(channel, tier) -> the customers written to that list (by a run, an export or a campaign)
+    within `days` before this as-of date (distinct). With a week's cooldown at 10M orders that is ~13M ids: read list by list
     and made distinct as they come, so at most a list and the running set are held at once."""
     since = as_of - timedelta(days=days)
     window = {"as_of": as_of, "since": since}

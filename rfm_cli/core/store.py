@@ -23,9 +23,9 @@ import duckdb
 
 from rfm_cli.core.errors import BusyError, ConfigError, InputError, OutputError, StorageIOError
 
-SCHEMA_VERSION = 8
+SCHEMA_VERSION = 9
 MIGRATIONS = {2: "migrate_v2", 3: "migrate_v3", 4: "migrate_v4", 5: "migrate_v5", 6: "migrate_v6",
-              7: "migrate_v7", 8: "migrate_v8"}
+              7: "migrate_v7", 8: "migrate_v8", 9: "migrate_v9"}
   # version reached -> query file that reaches it
 MEMORY = ":memory:"
 
