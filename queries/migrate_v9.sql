@@ -1,4 +1,4 @@
--- migrate_v9: schema version 8 -> 9. Campaigns with a hold-out (rfm campaign), one send history.
+-- migrate_v9: schema version 8 -> 9 (safe to run again). Campaigns with a hold-out (rfm campaign), one send history.
 --   rfm_campaigns: one row per campaign: when its lists were written, what it selected, its arms,
 --     hold-out share and seed, the attribution window and the costs the report weighs.
 --   rfm_campaign_members: one row per customer drawn into a campaign: the arm (an arm name, or
@@ -9,7 +9,7 @@
 --     --cooldown reads every name: one send history for the nightly lists and the campaigns.
 --   rfm_order_net: every stored order with a customer, its net amount (refund column and refund rows
 --     naming it taken off) and whether it counts (BRIEF §3); no date filter (callers add theirs).
-CREATE TABLE rfm_campaigns (
+CREATE TABLE IF NOT EXISTS rfm_campaigns (
     name             VARCHAR PRIMARY KEY,
     created_at       TIMESTAMP NOT NULL,
     sent_on          DATE NOT NULL,      -- the attribution window starts this day
@@ -27,7 +27,7 @@ CREATE TABLE rfm_campaigns (
     out_dir          VARCHAR
 );
 
-CREATE TABLE rfm_campaign_members (
+CREATE TABLE IF NOT EXISTS rfm_campaign_members (
     campaign    VARCHAR NOT NULL,
     customer_id VARCHAR NOT NULL,
     arm         VARCHAR NOT NULL,        -- an arm name, or 'control'
@@ -39,22 +39,23 @@ CREATE TABLE rfm_campaign_members (
     PRIMARY KEY (campaign, customer_id)
 );
 
-CREATE TABLE rfm_send_lists_v11 (
+-- Rebuilt (a primary key cannot be altered); BY NAME with a default, so running it on a table that
+-- has list_name already keeps it.
+CREATE TABLE rfm_send_lists_v9 (
     as_of        DATE NOT NULL,
     channel      VARCHAR NOT NULL,
     tier         VARCHAR NOT NULL,
-    list_name    VARCHAR NOT NULL,
+    list_name    VARCHAR NOT NULL DEFAULT '',
     customers    BIGINT NOT NULL,
     customer_ids BLOB NOT NULL,
     sent_at      TIMESTAMP NOT NULL,
     PRIMARY KEY (as_of, channel, tier, list_name)
 );
-INSERT INTO rfm_send_lists_v11
-SELECT as_of, channel, tier, '', customers, customer_ids, sent_at FROM rfm_send_lists;
+INSERT INTO rfm_send_lists_v9 BY NAME SELECT * FROM rfm_send_lists;
 DROP TABLE rfm_send_lists;
-ALTER TABLE rfm_send_lists_v11 RENAME TO rfm_send_lists;
+ALTER TABLE rfm_send_lists_v9 RENAME TO rfm_send_lists;
 
-CREATE VIEW rfm_order_net AS
+CREATE OR REPLACE VIEW rfm_order_net AS
 WITH refunds_by_order AS (
     SELECT order_id, sum(amount) AS refunded
     FROM rfm_refunds
