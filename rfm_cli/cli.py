@@ -9,13 +9,35 @@ from __future__ import annotations
 import os
 import sys
 import time
-from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from rfm_cli import __version__
-from rfm_cli.commands import explain, export, importing, inspect, moves, report, rules, run, score, suppress
+from rfm_cli.commands import (
+    explain,
+    export,
+    importing,
+    inspect,
+    moves,
+    report,
+    rules,
+    run,
+    score,
+    suppress,
+)
+from rfm_cli.commands._base import (
+    DbOption,
+    DebugOption,
+    LogJsonOption,
+    MemoryLimitOption,
+    QuietOption,
+    RfmCommand,
+    RfmGroup,
+    RootGroup,
+    WaitOption,
+    apply_globals,
+)
 from rfm_cli.commands._common import State
 from rfm_cli.core.errors import EXIT_CODE_HELP, ExitCode, RfmError
 
@@ -45,50 +67,48 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
-@app.callback()
+@app.callback(cls=RootGroup)
 def main_options(
     ctx: typer.Context,
-    db: Annotated[
-        Path | None,
-        typer.Option("--db", metavar="PATH", help="Database file (env RFM_DB; default ./rfm.duckdb).", show_default=False),
-    ] = None,
-    wait: Annotated[
-        float,
-        typer.Option(
-            "--wait", metavar="SECONDS", help="Wait this long for another run's lock instead of exiting 75."
-        ),
-    ] = 0.0,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only errors on stderr.")] = False,
-    log_json: Annotated[bool, typer.Option("--log-json", help="Instead of messages, one JSON line per run on "
-                                                               "stderr (files, rows, tiers, moves, seconds, "
-                                                               "exit code).")] = False,
-    memory_limit: Annotated[
-        str | None,
-        typer.Option("--memory-limit", metavar="SIZE", help="Cap DuckDB's memory (e.g. 4GB); the rest spills to "
-                                                            "disk (env RFM_MEMORY_LIMIT).", show_default=False),
-    ] = None,
-    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
+    db: DbOption = None,
+    wait: WaitOption = None,
+    quiet: QuietOption = False,
+    log_json: LogJsonOption = False,
+    memory_limit: MemoryLimitOption = None,
+    debug: DebugOption = False,
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
     ] = False,
 ) -> None:
-    if memory_limit:  # store.configure reads and checks it (a bad size exits 78)
-        os.environ["RFM_MEMORY_LIMIT"] = memory_limit
-    ctx.obj = State(db_flag=db, wait=wait, quiet=quiet or log_json, debug=debug)
+    ctx.obj = State(db_flag=None, wait=0.0, quiet=False, debug=False)
+    apply_globals(ctx, {"db": db, "wait": wait, "quiet": quiet, "log_json": log_json,
+                        "memory_limit": memory_limit, "debug": debug})
 
 
-app.command("import", help=importing.HELP)(importing.command)
-app.command("score", help=score.HELP)(score.command)
-app.command("export", help=export.HELP)(export.command)
-app.command("run", help=run.HELP)(run.command)
-app.command("explain", help=explain.HELP)(explain.command)
-app.command("inspect", help=inspect.HELP)(inspect.command)
-app.command("report", help=report.HELP)(report.command)
+# The one-line summaries of `rfm --help`, written to fit 80 columns whole (click would cut the first
+# sentence of each command's help with "...").
+SUMMARIES = {
+    "import": "Load order exports (CSV, Excel, Parquet) into the database.",
+    "score": "The per-customer table: R, F, M, their scores and tier.",
+    "export": "Write the segment lists (per tier, per channel) from the database.",
+    "run": "Import, score and export in one go: the command to run every day.",
+    "explain": "Every number behind one customer's tier.",
+    "inspect": "How a file would be read (platform, columns, dates); no import.",
+    "report": "The tier report on the terminal, as JSON, or as one HTML page.",
+    "moves": "Who moved between tiers from one snapshot to the next.",
+    "history": "One customer's tier and scores in every snapshot.",
+    "rules": "The scoring and tier rules in force; check or freeze them.",
+    "suppress": "The opt-out list no exported list may contain.",
+}
+for _name, _module in (("import", importing), ("score", score), ("export", export), ("run", run),
+                       ("explain", explain), ("inspect", inspect), ("report", report)):
+    app.command(_name, help=_module.HELP, short_help=SUMMARIES[_name], cls=RfmCommand)(_module.command)
+app.command("moves", help=moves.MOVES_HELP, short_help=SUMMARIES["moves"], cls=RfmCommand)(moves.moves)
+app.command("history", help=moves.HISTORY_HELP, short_help=SUMMARIES["history"], cls=RfmCommand)(
+    moves.customer_history)
+for _name, _module in (("rules", rules), ("suppress", suppress)):
+    app.add_typer(_module.app, name=_name, help=_module.HELP, short_help=SUMMARIES[_name], cls=RfmGroup)
 
-app.add_typer(rules.app, name="rules", help=rules.HELP)
-app.command("moves", help=moves.MOVES_HELP)(moves.moves)
-app.command("history", help=moves.HISTORY_HELP)(moves.customer_history)
-app.add_typer(suppress.app, name="suppress", help=suppress.HELP)
 
 
 def _error(message: str) -> None:
@@ -101,11 +121,7 @@ def main(argv: list[str] | None = None) -> None:
     args = argv if argv is not None else sys.argv[1:]
     debug = "--debug" in args
     started = time.monotonic()
-    if not [a for a in args if not a.startswith("-")] and not {"--help", "-h", "--version"} & set(args):
-        _error("no command given; see rfm --help for the commands (e.g. rfm run orders.csv --out-dir segments)")
-        sys.exit(int(ExitCode.USAGE))
     try:
-
         code = app(args=argv, prog_name="rfm", standalone_mode=False)
         code = code if isinstance(code, int) else 0
     except RfmError as exc:
@@ -146,11 +162,7 @@ def main(argv: list[str] | None = None) -> None:
             _error("interrupted; nothing was changed")
             code = int(ExitCode.INTERRUPTED)
         elif isinstance(exc, UsageError):
-
-            hint = (
-                f"see rfm {exc.ctx.command.name if exc.ctx and exc.ctx.command.name != 'rfm' else ''} --help"
-            )
-            _error(f"{exc.format_message()}; {' '.join(hint.split())}")
+            _error(usage_error_line(exc))
             code = int(ExitCode.USAGE)
         elif isinstance(exc, ClickException):
             _error(exc.format_message())
@@ -172,6 +184,26 @@ def main(argv: list[str] | None = None) -> None:
     sys.exit(code)
 
 
+def usage_error_line(exc) -> str:
+    """Click's usage error as rfm's one line: `<what went wrong>; <how to fix it>`. Click's sentences
+    ("Missing argument 'FILE'." / "No such command 'scor'. Did you mean 'score'?") lose the full stop
+    before the `;`, and a suggestion becomes part of the fix."""
+    path = exc.ctx.command_path if exc.ctx else "rfm"
+    text = " ".join(exc.format_message().split())
+    if text == "Missing command." and path == "rfm":
+        return ("no command given; see rfm --help for the commands "
+                "(e.g. rfm run orders.csv --out-dir segments)")
+    if text == "Missing command.":
+        names = ", ".join(exc.ctx.command.commands)
+        return f"no command given after {path}; use one of {names} (see {path} --help)"
+    what, _, suggestion = text.partition(". ")
+    what = what.rstrip(".")
+    fix = f"see {path} --help"
+    if suggestion:
+        fix = f"{suggestion[0].lower()}{suggestion[1:]} See {path} --help"
+    return f"{what[0].lower()}{what[1:]}; {fix}"
+
+
 def _log_json(args: list[str], code: int, seconds: float) -> None:
     import json
 
@@ -184,5 +216,5 @@ def _log_json(args: list[str], code: int, seconds: float) -> None:
 
 
 def app_commands() -> set[str]:
-    return {"import", "score", "export", "run", "explain", "inspect", "rules", "suppress", "moves", "history"}
+    return set(SUMMARIES)
 

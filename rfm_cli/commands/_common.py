@@ -64,6 +64,11 @@ def console():
     return _console
 
 
+def plural(count: int, one: str, many: str | None = None) -> str:
+    """`1 entry`, `2 entries`, `1,024 files`."""
+    return f"{count:,} {one if count == 1 else (many or one + 's')}"
+
+
 def state(ctx: typer.Context) -> State:
     return ctx.obj
 

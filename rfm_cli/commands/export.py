@@ -28,14 +28,15 @@ accepts-marketing column) are honoured and counted. Files appear whole or not at
 \b
 Examples:
   rfm export --out-dir segments
-  rfm export --out-dir winback --tier dormant --recency-days 60:90 --channel sms --sms-vars name,coupon --codes codes.txt
+  rfm export --out-dir winback --recency-days 60:90 --channel sms \\
+      --sms-vars name,coupon --codes codes.txt
   rfm export --tier diamond --channel meta -o - > diamond-meta.csv"""
 
 TierOption = Annotated[list[str] | None, typer.Option("--tier", "--segment", metavar="NAME",
                                                          help="Only this tier (classic scheme: segment). Repeatable.")]
 ChannelOption = Annotated[list[str] | None, typer.Option(
-    "--channel", "-c", metavar="NAME", help="csv|sms|coupon|email|shopify|klaviyo|mailchimp|google|meta; "
-                                           "repeatable or comma-separated (default: csv).")]
+    "--channel", "-c", metavar="NAME", help="csv, sms, coupon, email, shopify, klaviyo, mailchimp, google or "
+                                           "meta; repeatable or comma-separated (default: csv).")]
 ListFormat = Annotated[str, typer.Option("--format", "-f", metavar="csv|parquet|json|xlsx",
                                          help="Format of the lists.")]
 RecencyDays = Annotated[str | None, typer.Option("--recency-days", metavar="FROM:TO",

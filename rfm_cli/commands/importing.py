@@ -19,7 +19,8 @@ from rfm_cli.commands._common import (
     state,
 )
 
-HELP = """Import order exports (CSV, TSV, XLSX, Parquet; a folder means the files in it) into the database.
+HELP = """Import order exports into the database: CSV, TSV, Excel (XLSX, XLS, and the "XLS" files
+that are really HTML or TSV), Parquet; a folder means the files in it.
 
 Re-importing orders already stored never counts them twice; a later export's state of an order
 (refunded, cancelled) replaces the stored one. All files land in one transaction, or none.
