@@ -168,3 +168,42 @@ def test_counts_are_spelt_in_the_singular_for_one(rfm) -> None:
     done = rfm("suppress", "add", "someone@example.com", "--db", "s.duckdb")
     assert done.returncode == 0, done.stderr
     assert "1 entry added" in done.stderr
+
+
+# ------------------------------------------------------------------ nothing written unless asked
+
+
+@pytest.fixture
+def one_bad_row(write_orders) -> Path:
+    rows = [(f"O{i}", f"C{i}", "2026-01-01", "10.00", "paid", "") for i in range(20)]
+    return write_orders("bad.csv", [*rows, ("X1", "C9", "not a date", "10.00", "paid", "")])
+
+
+def test_score_in_memory_writes_nothing_unless_asked(tmp_path: Path, rfm, one_bad_row) -> None:
+    before = sorted(p.name for p in tmp_path.iterdir())
+    done = rfm("score", one_bad_row, "-o", "-", "--max-rejects", "10%")
+    assert done.returncode == 0, done.stderr
+    assert len(done.stdout.splitlines()) == 21
+    assert sorted(p.name for p in tmp_path.iterdir()) == before  # no rejects/, no database
+    asked = rfm("score", one_bad_row, "-o", "-", "--max-rejects", "10%", "--rejects", "kept")
+    [kept] = (tmp_path / "kept").iterdir()
+    assert asked.returncode == 0 and "not a date" in kept.read_text(encoding="utf-8")
+
+
+def test_the_library_default_writes_no_rejects_file(tmp_path: Path, one_bad_row) -> None:
+    from rfm_cli.core import api
+    from rfm_cli.core.ingest.pipeline import ImportOptions
+    from rfm_cli.core.rules import load_rules
+
+    result, [report] = api.score("unused.duckdb", [one_bad_row], load_rules(), None,
+                                 ImportOptions(max_rejects="10%"))
+    assert report.rejected == 1 and report.rejects_file is None
+    assert result.customers.height == 20
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.csv"]
+
+
+def test_import_still_keeps_rejects_in_a_file(tmp_path: Path, rfm, one_bad_row) -> None:
+    done = rfm("import", one_bad_row, "--db", "s.duckdb", "--max-rejects", "10%")
+    assert done.returncode == 0, done.stderr
+    [kept] = (tmp_path / "rejects").iterdir()
+    assert kept.name.startswith("bad-")

@@ -158,8 +158,15 @@ DateFormat = Annotated[str | None, typer.Option("--date-format", metavar="FORMAT
                                                      "(default: settled by the data, else an error).")]
 
 
+RejectsDir = Annotated[Path | None, typer.Option(
+    "--rejects", metavar="DIR", help="Write the unreadable rows to DIR/<file>-<time>.csv.")]
+# `rfm score FILE` and the other in-memory readers write nothing unless asked.
+RejectsDirIfAsked = Annotated[Path | None, typer.Option(
+    "--rejects", metavar="DIR", help="Write the unreadable rows to DIR/<file>-<time>.csv (default: not written).")]
+
+
 def import_options(st: State, maps: list[str] | None, max_rejects: str | None, source: str | None = None,
-                   date_format: str | None = None) -> ImportOptions:
+                   date_format: str | None = None, rejects_dir: Path | None = None) -> ImportOptions:
     from rfm_cli.core.ingest.mapping import parse_map_options
     from rfm_cli.core.ingest.pipeline import ImportOptions, max_rejects_allowed
     from rfm_cli.core.ingest.staging import normalise_date_format
@@ -169,7 +176,7 @@ def import_options(st: State, maps: list[str] | None, max_rejects: str | None, s
     return ImportOptions(overrides=parse_map_options(maps or []), max_rejects=limit,
                          source=st.settings.get("source", source),
                          date_format=normalise_date_format(st.settings.get("date_format", date_format)),
-                         user_profiles=st.settings.file_values.get("profiles"))
+                         user_profiles=st.settings.file_values.get("profiles"), rejects_dir=rejects_dir)
 
 
 

@@ -41,8 +41,7 @@ def command(
 
     st = state(ctx)
     check_text_or_json(fmt)
-    options = import_options(st, maps, "100%", source, date_format)
-    options.rejects_dir = None
+    options = import_options(st, maps, "100%", source, date_format)  # rejects: shown, never written
     report = inspect_file(file, options)
     if fmt == "json":
         sys.stdout.write(json.dumps(report, ensure_ascii=False, indent=2, default=str) + "\n")

@@ -47,7 +47,9 @@ class ImportOptions:
     source: str | None = None  # --source NAME: force a platform profile
     date_format: str | None = None  # --date-format, e.g. %d/%m/%Y
     user_profiles: dict | None = None  # [profiles.NAME] tables of rfm.toml
-    rejects_dir: Path | None = Path("rejects")  # where rejects/<file>-<timestamp>.csv go (None: nowhere)
+    # Where <file>-<timestamp>.csv of the rejected rows goes; None (the default): nowhere, so scoring
+    # in memory or from a notebook writes nothing unless asked. `rfm import` and `rfm run` set rejects/.
+    rejects_dir: Path | None = None
 
 
 @dataclass
