@@ -207,3 +207,30 @@ def test_import_still_keeps_rejects_in_a_file(tmp_path: Path, rfm, one_bad_row) 
     assert done.returncode == 0, done.stderr
     [kept] = (tmp_path / "rejects").iterdir()
     assert kept.name.startswith("bad-")
+
+
+# ------------------------------------------------------------------ options checked before any work
+
+
+@pytest.mark.parametrize(("args", "suggestion"), [
+    (["--tier", "diamnd"], "did you mean 'diamond'?"),
+    (["--tier", "gold", "--tier", "golden"], "did you mean 'gold'?"),
+    (["--scheme", "classic", "--segment", "champion"], "did you mean 'champions'?"),
+    (["--channel", "sms,smss"], "did you mean 'sms'?"),
+    (["--channel", "mailchip"], "did you mean 'mailchimp'?"),
+])
+def test_run_refuses_a_bad_tier_or_channel_before_importing(args: list[str], suggestion: str, tmp_path: Path,
+                                                            rfm, orders, assert_cli_error) -> None:
+    before = sorted(p.name for p in tmp_path.iterdir())
+    line = assert_cli_error(rfm("run", orders, "--out-dir", "lists", *args), 2)
+    assert suggestion in line
+    assert sorted(p.name for p in tmp_path.iterdir()) == before  # no database, no lock, no lists
+
+
+def test_export_refuses_a_bad_tier_before_opening_the_database(tmp_path: Path, rfm, orders,
+                                                               assert_cli_error) -> None:
+    assert rfm("import", orders, "--db", "shop.duckdb").returncode == 0
+    (tmp_path / "shop.duckdb.lock").unlink()
+    line = assert_cli_error(rfm("export", "--db", "shop.duckdb", "--out-dir", "x", "--tier", "dormnt"), 2)
+    assert "did you mean 'dormant'?" in line
+    assert not (tmp_path / "shop.duckdb.lock").exists()  # the store was never opened

@@ -143,6 +143,29 @@ def check_text_or_json(fmt: str) -> None:
         raise UsageError(f"--format {fmt!r} is not supported here; use text or json")
 
 
+def check_names(option: str, given: list[str], known: list[str] | tuple[str, ...], what: str) -> None:
+    """Refuse an unknown name now, before any import or scoring, with the closest known one."""
+    import difflib
+
+    from rfm_cli.core.errors import UsageError
+
+    for name in given:
+        if name not in known:
+            close = difflib.get_close_matches(name, known, n=1, cutoff=0.5)
+            hint = f"did you mean {close[0]!r}? " if close else ""
+            raise UsageError(f"{option} {name!r} is not {what}; {hint}use one of {', '.join(known)}")
+
+
+def check_list_options(tiers: list[str] | None, channels: list[str] | None, rules: RuleSet) -> None:
+    """--tier/--segment against the rules' tiers, --channel against the channels: before any work."""
+    from rfm_cli.core.channels import CHANNELS
+
+    names = [n.strip().lower() for value in channels or [] for n in value.split(",")]
+    check_names("--channel", names, CHANNELS, "a channel")
+    check_names("--segment" if rules.scheme == "classic" else "--tier", tiers or [], rules.tier_names(),
+                f"a tier of the {rules.scheme} scheme")
+
+
 def load_rules(st: State, scheme: str | None, rules_file: Path | None) -> RuleSet:
     from rfm_cli.core.rules import load_rules as _load
 

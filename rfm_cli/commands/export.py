@@ -11,6 +11,7 @@ from rfm_cli.commands._common import (
     AsOf,
     RulesFile,
     Scheme,
+    check_list_options,
     load_rules,
     print_cut_points,
     print_summary,
@@ -149,10 +150,11 @@ def command(
     progress_on_terminal(st)
     if (out_dir is None) == (output is None) or (output is not None and output != "-"):
         raise UsageError("no destination for the lists; give --out-dir DIR, or -o - for one list on stdout")
+    rules = load_rules(st, scheme, rules_file)
+    check_list_options(tiers, channels, rules)
     spec = build_spec(out_dir or Path("."), tiers, channels, fmt, recency_days, min_orders, min_monetary,
                       phone_format, region, sms_vars, batch_size, coupon_key, codes, no_hash, lang, encoding,
                       cooldown)
-    rules = load_rules(st, scheme, rules_file)
     if output == "-":
         frame, dropped, result = api.export_stream(st.db, spec, rules, parse_as_of(as_of), exclude=exclude or [],
                                                    wait=st.wait)

@@ -16,6 +16,7 @@ from rfm_cli.commands._common import (
     RulesFile,
     Scheme,
     Source,
+    check_list_options,
     import_options,
     load_rules,
     print_cut_points,
@@ -94,9 +95,10 @@ def command(
 
     st = state(ctx)
     progress_on_terminal(st)
+    rules = load_rules(st, scheme, rules_file)
+    check_list_options(tiers, channels, rules)
     spec = build_spec(out_dir, tiers, channels, fmt, recency_days, min_orders, min_monetary, phone_format, region,
                       sms_vars, batch_size, coupon_key, codes, no_hash, lang, encoding, cooldown)
-    rules = load_rules(st, scheme, rules_file)
     options = import_options(st, maps, max_rejects, source, date_format, rejects_dir)
     outcome = api.run(st.db, inputs, spec, rules, parse_as_of(as_of), options, exclude=exclude or [], wait=st.wait)
     print_import_reports(st, outcome.reports)
