@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,7 +48,7 @@ class State:
     def say(self, message: str) -> None:
         """A message for a person, on stderr; silenced by --quiet."""
         if not self.quiet:
-            console().print(message, highlight=False, soft_wrap=True, markup=False)
+            console().print(message, highlight=False, markup=False, overflow="fold")  # wraps between words
 
 
 _console = None
@@ -58,9 +59,11 @@ def console():
     if _console is None:
         from rich.console import Console
 
-        # Not a terminal (a log, a pipe): wide enough that tables are not cut to 80 columns.
-        wide = None if sys.stderr.isatty() else 200
-        _console = Console(stderr=True, highlight=False, width=wide)
+        # Not a terminal (a log, a pipe): wide, so tables in logs keep one line per row; COLUMNS
+        # (as on a terminal) says otherwise.
+        columns = os.environ.get("COLUMNS", "")
+        width = int(columns) if columns.isdigit() else None if sys.stderr.isatty() else 200
+        _console = Console(stderr=True, highlight=False, width=width)
     return _console
 
 
@@ -212,27 +215,21 @@ def print_import_reports(st: State, reports: list[FileReport]) -> None:
         for r in reports])
     if st.quiet:
         return
-    from rich.table import Table
+    from rfm_cli.commands._tables import Col
 
-    table = Table(title="Import", title_justify="left")
-    for name in ("file", "rows read", "imported", "duplicates", "excluded", "rejected"):
-        table.add_column(name, justify="left" if name == "file" else "right")
+    rows = []
     for r in reports:
         if r.skipped_as:
-            table.add_row(r.source_file, "skipped: same bytes already imported from " + r.skipped_as, "", "", "", "")
+            st.say(f"{r.source_file}: skipped, the same bytes were imported from {r.skipped_as}")
             continue
         excluded = f"{r.excluded_total:,}"
         if r.excluded:
             excluded += " (" + ", ".join(f"{k} {v:,}" for k, v in r.excluded.items()) + ")"
-        table.add_row(
-            r.source_file,
-            f"{r.rows_read:,}",
-            f"{r.imported:,}",
-            f"{r.duplicates:,}",
-            excluded,
-            f"{r.rejected:,}",
-        )
-    console().print(table)
+        rows.append([r.source_file, f"{r.rows_read:,}", f"{r.imported:,}", f"{r.duplicates:,}", excluded,
+                     f"{r.rejected:,}"])
+    if rows:
+        print_table("Import", [Col("file", min_text=16), Col("rows read", True), Col("imported", True),
+                               Col("duplicates", True, drop=1), Col("excluded", min_text=12), Col("rejected", True)], rows)
     for r in reports:
         if r.orders_updated:
             st.say(f"{r.source_file}: {r.orders_updated:,} stored orders updated to this file's state")
@@ -276,21 +273,21 @@ def print_summary(st: State, result: ScoreResult) -> None:
     if st.quiet:
         return
 
-    from rich.table import Table
+    from rfm_cli.commands._tables import Col
 
-    table = Table(title=f"Tiers as of {result.as_of}", title_justify="left")
-    for name in ("tier", "", "customers", "share", "revenue", "revenue share"):
-        table.add_column(name, justify="left" if name in ("tier", "") else "right")
-    for row in result.summary().iter_rows(named=True):
-        table.add_row(
-            row["tier"],
-            row["label_zh"],
-            f"{row['customers']:,}",
-            f"{row['customer_pct']:.1f}%",
-            f"{row['revenue']:,.2f}",
-            f"{row['revenue_pct']:.1f}%",
-        )
-    console().print(table)
+    rows = [[row["tier"], row["label_zh"], f"{row['customers']:,}", f"{row['customer_pct']:.1f}%",
+             f"{row['revenue']:,.2f}", f"{row['revenue_pct']:.1f}%"] for row in result.summary().iter_rows(named=True)]
+    print_table(f"Tiers as of {result.as_of}", [Col("tier", min_text=9), Col("", min_text=4, drop=1),
+                                                Col("customers", True), Col("share", True), Col("revenue", True),
+                                                Col("revenue share", True)], rows)
+
+
+def print_table(title: str | None, columns: list, rows: list, **table_options: Any) -> None:
+    """A table on the stderr console, fitted to its width (see _tables.fitted)."""
+    from rfm_cli.commands._tables import fitted
+
+    out = console()
+    out.print(fitted(title, columns, rows, out.width, **table_options))
 
 
 def stdout_is_terminal() -> bool:
@@ -317,11 +314,9 @@ def emit_table(st: State, frame: Any, title: str, output: str | None) -> None:
         return
     if st.quiet:
         return
-    from rich.table import Table
+    from rfm_cli.commands._tables import Col
 
-    table = Table(title=title, title_justify="left")
-    for column in frame.columns:
-        table.add_column(column, justify="right" if frame[column].dtype.is_numeric() else "left")
-    for row in frame.iter_rows():
-        table.add_row(*["" if v is None else (f"{v:,}" if isinstance(v, int) else str(v)) for v in row])
-    console().print(table)
+    columns = [Col(name, numeric=frame[name].dtype.is_numeric()) for name in frame.columns]
+    rows = [["" if v is None else (f"{v:,}" if isinstance(v, int) else str(v)) for v in row]
+            for row in frame.iter_rows()]
+    print_table(title, columns, rows)

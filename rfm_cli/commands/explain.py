@@ -98,28 +98,22 @@ def _show_matches(st, matches, fmt: str) -> None:
 
 def show(account: dict) -> None:
     from rich.markup import escape
-    from rich.table import Table
+
+    from rfm_cli.commands._tables import Col, fitted
 
     out = console()
     out.print(
         f"[bold]customer {escape(account['customer_id'])}[/bold] as of {account['as_of']} "
         f"({account['scheme']} scheme, rules: {escape(account['rules_source'])})"
     )
-    table = Table(title="Orders", title_justify="left")
     # net: what the order adds to monetary; an order that does not count adds nothing, and says why.
-    for name in ("order", "date", "status", "amount", "refunded", "net"):
-        table.add_column(name, justify="right" if name in ("amount", "refunded", "net") else "left")
-    for o in account["orders"]:
-        refunded = o["refund_amount"] + o["later_refunds"]
-        table.add_row(
-            o["order_id"],
-            o["ordered_at"] or "(no date)",
-            o["raw_status"] or o["status"],
-            f"{o['amount']:,.2f}",
-            f"{refunded:,.2f}",
-            f"{o['net_amount']:,.2f}" if o["counted"] else f"not counted: {o['not_counted_reason']}",
-        )
-    out.print(table)
+    rows = [[o["order_id"], o["ordered_at"] or "(no date)", o["raw_status"] or o["status"], f"{o['amount']:,.2f}",
+             f"{o['refund_amount'] + o['later_refunds']:,.2f}",
+             f"{o['net_amount']:,.2f}" if o["counted"] else f"not counted: {o['not_counted_reason']}"]
+            for o in account["orders"]]
+    columns = [Col("order", min_text=12), Col("date", min_text=10), Col("status", min_text=8), Col("amount", True),
+               Col("refunded", True), Col("net", min_text=max([11, *(len(r[3]) for r in rows)]))]
+    out.print(fitted("Orders", columns, rows, out.width))
     for r in account["refund_rows_without_order"]:
         out.print(
             f"refund {r['refund_key']} on {r['refunded_at']}: -{r['amount']:,.2f} names no stored order, "
