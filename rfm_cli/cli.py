@@ -18,12 +18,14 @@ from rfm_cli.commands import (
     explain,
     export,
     importing,
+    imports,
     inspect,
     moves,
     report,
     rules,
     run,
     score,
+    status,
     suppress,
 )
 from rfm_cli.commands._base import (
@@ -92,21 +94,23 @@ SUMMARIES = {
     "score": "The per-customer table: R, F, M, their scores and tier.",
     "export": "Write the segment lists (per tier, per channel) from the database.",
     "run": "Import, score and export in one go: the command to run every day.",
-    "explain": "Every number behind one customer's tier.",
+    "status": "What the database holds: files imported, dates, customers, runs.",
+    "explain": "Every number behind one customer's tier; --find by phone or name.",
     "inspect": "How a file would be read (platform, columns, dates); no import.",
     "report": "The tier report on the terminal, as JSON, or as one HTML page.",
     "moves": "Who moved between tiers from one snapshot to the next.",
     "history": "One customer's tier and scores in every snapshot.",
+    "imports": "List imported files, or remove one file's import (totals rebuilt).",
     "rules": "The scoring and tier rules in force; check or freeze them.",
     "suppress": "The opt-out list no exported list may contain.",
 }
 for _name, _module in (("import", importing), ("score", score), ("export", export), ("run", run),
-                       ("explain", explain), ("inspect", inspect), ("report", report)):
+                       ("status", status), ("explain", explain), ("inspect", inspect), ("report", report)):
     app.command(_name, help=_module.HELP, short_help=SUMMARIES[_name], cls=RfmCommand)(_module.command)
 app.command("moves", help=moves.MOVES_HELP, short_help=SUMMARIES["moves"], cls=RfmCommand)(moves.moves)
 app.command("history", help=moves.HISTORY_HELP, short_help=SUMMARIES["history"], cls=RfmCommand)(
     moves.customer_history)
-for _name, _module in (("rules", rules), ("suppress", suppress)):
+for _name, _module in (("imports", imports), ("rules", rules), ("suppress", suppress)):
     app.add_typer(_module.app, name=_name, help=_module.HELP, short_help=SUMMARIES[_name], cls=RfmGroup)
 
 

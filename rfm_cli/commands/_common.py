@@ -48,7 +48,10 @@ class State:
     def say(self, message: str) -> None:
         """A message for a person, on stderr; silenced by --quiet."""
         if not self.quiet:
-            console().print(message, highlight=False, markup=False, overflow="fold")  # wraps between words
+            # On a terminal (or with COLUMNS) a message wraps between words; in a log it stays one line.
+            one_line = not sys.stderr.isatty() and not os.environ.get("COLUMNS", "").isdigit()
+            console().print(message, highlight=False, markup=False, soft_wrap=one_line,
+                            overflow=None if one_line else "fold")
 
 
 _console = None
@@ -188,7 +191,8 @@ RejectsDir = Annotated[Path | None, typer.Option(
     "--rejects", metavar="DIR", help="Write the unreadable rows to DIR/<file>-<time>.csv.")]
 # `rfm score FILE` and the other in-memory readers write nothing unless asked.
 RejectsDirIfAsked = Annotated[Path | None, typer.Option(
-    "--rejects", metavar="DIR", help="Write the unreadable rows to DIR/<file>-<time>.csv (default: not written).")]
+    "--rejects", metavar="DIR",
+    help="Write the unreadable rows to DIR/<file>-<time>.csv (default: not written).")]
 
 
 def import_options(st: State, maps: list[str] | None, max_rejects: str | None, source: str | None = None,
@@ -228,8 +232,9 @@ def print_import_reports(st: State, reports: list[FileReport]) -> None:
         rows.append([r.source_file, f"{r.rows_read:,}", f"{r.imported:,}", f"{r.duplicates:,}", excluded,
                      f"{r.rejected:,}"])
     if rows:
-        print_table("Import", [Col("file", min_text=16), Col("rows read", True), Col("imported", True),
-                               Col("duplicates", True, drop=1), Col("excluded", min_text=12), Col("rejected", True)], rows)
+        columns = [Col("file", min_text=16), Col("rows read", True), Col("imported", True),
+                   Col("duplicates", True, drop=1), Col("excluded", min_text=12), Col("rejected", True)]
+        print_table("Import", columns, rows)
     for r in reports:
         if r.orders_updated:
             st.say(f"{r.source_file}: {r.orders_updated:,} stored orders updated to this file's state")
@@ -276,10 +281,11 @@ def print_summary(st: State, result: ScoreResult) -> None:
     from rfm_cli.commands._tables import Col
 
     rows = [[row["tier"], row["label_zh"], f"{row['customers']:,}", f"{row['customer_pct']:.1f}%",
-             f"{row['revenue']:,.2f}", f"{row['revenue_pct']:.1f}%"] for row in result.summary().iter_rows(named=True)]
-    print_table(f"Tiers as of {result.as_of}", [Col("tier", min_text=9), Col("", min_text=4, drop=1),
-                                                Col("customers", True), Col("share", True), Col("revenue", True),
-                                                Col("revenue share", True)], rows)
+             f"{row['revenue']:,.2f}", f"{row['revenue_pct']:.1f}%"]
+            for row in result.summary().iter_rows(named=True)]
+    columns = [Col("tier", min_text=9), Col("", min_text=4, drop=1), Col("customers", True), Col("share", True),
+               Col("revenue", True), Col("revenue share", True)]
+    print_table(f"Tiers as of {result.as_of}", columns, rows)
 
 
 def print_table(title: str | None, columns: list, rows: list, **table_options: Any) -> None:

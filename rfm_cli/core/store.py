@@ -23,9 +23,9 @@ import duckdb
 
 from rfm_cli.core.errors import BusyError, ConfigError, InputError, OutputError, StorageIOError
 
-SCHEMA_VERSION = 8
+SCHEMA_VERSION = 10
 MIGRATIONS = {2: "migrate_v2", 3: "migrate_v3", 4: "migrate_v4", 5: "migrate_v5", 6: "migrate_v6",
-              7: "migrate_v7", 8: "migrate_v8"}
+              7: "migrate_v7", 8: "migrate_v8", 10: "migrate_v10"}  # 9: reserved for another change
   # version reached -> query file that reaches it
 MEMORY = ":memory:"
 
@@ -147,7 +147,7 @@ def _migrate(con: duckdb.DuckDBPyConnection, db_label: str) -> None:
     if version < SCHEMA_VERSION:
         con.execute("BEGIN TRANSACTION")
         try:
-            for target in range(version + 1, SCHEMA_VERSION + 1):
+            for target in sorted(t for t in MIGRATIONS if version < t <= SCHEMA_VERSION):
                 run_script(con, MIGRATIONS[target])
             con.execute("COMMIT")
         except BaseException:
@@ -301,7 +301,8 @@ def statements(name: str) -> list[str]:
 def run_statements(con: duckdb.DuckDBPyConnection, name: str, params: dict | None = None) -> None:
     """Run a query file statement by statement, binding the named parameters each one uses."""
     for statement in statements(name):
-        used = {k: v for k, v in (params or {}).items() if f"${k}" in statement}
+        code = "\n".join(ln for ln in statement.splitlines() if not ln.lstrip().startswith("--"))
+        used = {k: v for k, v in (params or {}).items() if f"${k}" in code}  # not those a comment names
         con.execute(statement, used or None)
 
 

@@ -416,6 +416,8 @@ def import_file(store: Store, path: Path, options: ImportOptions, *, as_views: b
             if orders_updated:  # else reading every order's outcome finds nothing to update (~1 s at 10M)
                 run_statements(con, "import_update", {"import_id": import_id, "source_file": label})
             run_statements(con, "import_merge", {"import_id": import_id, "source_file": label})
+            if by_outcome["duplicate"]:  # which files carry which orders, for `rfm imports rm`
+                run_statements(con, "import_carriers", {"import_id": import_id, "source_file": label})
             if keep_stats:
                 customer_stats.refresh(con)
     if rejected:
