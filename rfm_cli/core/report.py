@@ -258,6 +258,7 @@ def build(store: Store, result: ScoreResult, *, database: str | None = None) -> 
         "as_of": result.as_of.isoformat(),
         "scheme": result.rules.scheme,
         "rules_source": result.rules.source,
+        "rules": result.rules.to_dict(),  # the HTML report says the tier rules and cut points in words
         "database": database,
         "totals": totals(frame),
         "tiers": tiers(frame, result),
