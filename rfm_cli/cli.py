@@ -41,26 +41,8 @@ from rfm_cli.commands._base import (
     apply_globals,
 )
 from rfm_cli.commands._common import State
-from rfm_cli.core.errors import EXIT_CODE_HELP, ExitCode, RfmError
-
-# \b: click keeps the lines of the next paragraph as they are (no rewrapping).
-EXIT_CODES_TEXT = "\b\n" + "\n".join(f"{int(code):>3}  {text}" for code, text in EXIT_CODE_HELP.items())
-
-app = typer.Typer(
-    name="rfm",
-    help=(
-        "Score every customer of an e-commerce order export on Recency, Frequency and Monetary value, "
-        "put each in one tier (diamond, gold, potential, dormant) and write upload-ready lists.\n\n"
-        "Quick start: rfm run orders.csv --out-dir segments\n\n"
-        "stdout carries data only; messages go to stderr.\n\n"
-        f"Exit codes:\n\n{EXIT_CODES_TEXT}"
-    ),
-    no_args_is_help=False,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-    rich_markup_mode=None,  # plain help: rich's panels (rich.markdown, rich.traceback, rendering) were over half of `rfm --help`
-    context_settings={"help_option_names": ["-h", "--help"]},
-)
+from rfm_cli.core.errors import ExitCode, RfmError
+from rfm_cli.help_text import APP_HELP, GLOBAL_OPTIONS, SUMMARIES, VERSION_HELP
 
 
 def _version(value: bool) -> None:
@@ -69,7 +51,6 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
-@app.callback(cls=RootGroup)
 def main_options(
     ctx: typer.Context,
     db: DbOption = None,
@@ -79,7 +60,7 @@ def main_options(
     memory_limit: MemoryLimitOption = None,
     debug: DebugOption = False,
     version: Annotated[
-        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+        bool, typer.Option("--version", callback=_version, is_eager=True, help=VERSION_HELP)
     ] = False,
 ) -> None:
     ctx.obj = State(db_flag=None, wait=0.0, quiet=False, debug=False)
@@ -87,32 +68,60 @@ def main_options(
                         "memory_limit": memory_limit, "debug": debug})
 
 
-# The one-line summaries of `rfm --help`, written to fit 80 columns whole (click would cut the first
-# sentence of each command's help with "...").
-SUMMARIES = {
-    "import": "Load order exports (CSV, Excel, Parquet) into the database.",
-    "score": "The per-customer table: R, F, M, their scores and tier.",
-    "export": "Write the segment lists (per tier, per channel) from the database.",
-    "run": "Import, score and export in one go: the command to run every day.",
-    "status": "What the database holds: files imported, dates, customers, runs.",
-    "explain": "Every number behind one customer's tier; --find by phone or name.",
-    "inspect": "How a file would be read (platform, columns, dates); no import.",
-    "report": "The tier report on the terminal, as JSON, or as one HTML page.",
-    "moves": "Who moved between tiers from one snapshot to the next.",
-    "history": "One customer's tier and scores in every snapshot.",
-    "imports": "List imported files, or remove one file's import (totals rebuilt).",
-    "rules": "The scoring and tier rules in force; check or freeze them.",
-    "suppress": "The opt-out list no exported list may contain.",
+# name -> (command function, help): the commands; then the groups of sub-commands.
+COMMANDS = {
+    **{name: (module.command, module.HELP) for name, module in (
+        ("import", importing), ("score", score), ("export", export), ("run", run), ("status", status),
+        ("explain", explain), ("inspect", inspect), ("report", report))},
+    "moves": (moves.moves, moves.MOVES_HELP),
+    "history": (moves.customer_history, moves.HISTORY_HELP),
 }
-for _name, _module in (("import", importing), ("score", score), ("export", export), ("run", run),
-                       ("status", status), ("explain", explain), ("inspect", inspect), ("report", report)):
-    app.command(_name, help=_module.HELP, short_help=SUMMARIES[_name], cls=RfmCommand)(_module.command)
-app.command("moves", help=moves.MOVES_HELP, short_help=SUMMARIES["moves"], cls=RfmCommand)(moves.moves)
-app.command("history", help=moves.HISTORY_HELP, short_help=SUMMARIES["history"], cls=RfmCommand)(
-    moves.customer_history)
-for _name, _module in (("imports", imports), ("rules", rules), ("suppress", suppress)):
-    app.add_typer(_module.app, name=_name, help=_module.HELP, short_help=SUMMARIES[_name], cls=RfmGroup)
+GROUPS = {"imports": imports, "rules": rules, "suppress": suppress}
 
+
+def build_app(names: tuple[str, ...] = tuple(SUMMARIES)) -> typer.Typer:
+    """The Typer app with these commands (all of them by default, in the order of `rfm --help`)."""
+    built = typer.Typer(
+        name="rfm",
+        help=APP_HELP,
+        no_args_is_help=False,
+        add_completion=False,
+        pretty_exceptions_enable=False,
+        rich_markup_mode=None,  # plain help: rich's panels were over half of `rfm --help`
+        context_settings={"help_option_names": ["-h", "--help"]},
+    )
+    built.callback(cls=RootGroup)(main_options)
+    for name in names:
+        if name in COMMANDS:
+            function, text = COMMANDS[name]
+            built.command(name, help=text, short_help=SUMMARIES[name], cls=RfmCommand)(function)
+        else:
+            module = GROUPS[name]
+            built.add_typer(module.app, name=name, help=module.HELP, short_help=SUMMARIES[name], cls=RfmGroup)
+    return built
+
+
+app = build_app()
+
+
+def _command_name(args: list[str]) -> str | None:
+    """The command a command line names: its first word that is not a global option or its value."""
+    takes_value = {names[0] for names, metavar, _ in GLOBAL_OPTIONS.values() if metavar}
+    words = iter(args)
+    for word in words:
+        if word in takes_value:
+            next(words, None)
+        elif not word.startswith("-"):
+            return word
+    return None
+
+
+def app_for(args: list[str]) -> typer.Typer:
+    """Only the command the line names: Typer reads the signature of every command it registers
+    (0.05-0.1 s of CPU for all of them); an unknown or missing command gets them all, for the
+    did-you-mean and the help."""
+    name = _command_name(args)
+    return build_app((name,)) if name in SUMMARIES else app
 
 
 def _error(message: str) -> None:
@@ -126,7 +135,7 @@ def main(argv: list[str] | None = None) -> None:
     debug = "--debug" in args
     started = time.monotonic()
     try:
-        code = app(args=argv, prog_name="rfm", standalone_mode=False)
+        code = app_for(args)(args=argv, prog_name="rfm", standalone_mode=False)
         code = code if isinstance(code, int) else 0
     except RfmError as exc:
         if debug:

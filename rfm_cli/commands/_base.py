@@ -19,19 +19,20 @@ from typing import Annotated, Any
 import typer
 from typer.core import TyperArgument, TyperCommand, TyperGroup
 
-DbOption = Annotated[Path | None, typer.Option(
-    "--db", metavar="PATH", help="Database file (env RFM_DB; default ./rfm.duckdb).", show_default=False)]
-WaitOption = Annotated[float | None, typer.Option(
-    "--wait", metavar="SECONDS", show_default=False,
-    help="Wait this long for another run's lock instead of exiting 75 (default: 0).")]
-QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="Only errors on stderr.")]
-LogJsonOption = Annotated[bool, typer.Option(
-    "--log-json", help="Instead of messages, one JSON line per run on stderr (files, rows, tiers, moves, "
-                       "seconds, exit code).")]
-MemoryLimitOption = Annotated[str | None, typer.Option(
-    "--memory-limit", metavar="SIZE", help="Cap DuckDB's memory (e.g. 4GB); the rest spills to disk "
-                                           "(env RFM_MEMORY_LIMIT).", show_default=False)]
-DebugOption = Annotated[bool, typer.Option("--debug", help="Show tracebacks.")]
+from rfm_cli.help_text import GLOBAL_OPTIONS
+
+
+def _option(name: str, **extra: Any) -> Any:
+    names, metavar, text = GLOBAL_OPTIONS[name]
+    return typer.Option(*names, metavar=metavar, help=text, show_default=False, **extra)
+
+
+DbOption = Annotated[Path | None, _option("db")]
+WaitOption = Annotated[float | None, _option("wait")]
+QuietOption = Annotated[bool, _option("quiet")]
+LogJsonOption = Annotated[bool, _option("log_json")]
+MemoryLimitOption = Annotated[str | None, _option("memory_limit")]
+DebugOption = Annotated[bool, _option("debug")]
 
 
 def global_options(db: DbOption = None, wait: WaitOption = None, quiet: QuietOption = False,
@@ -80,7 +81,69 @@ def _global_params() -> tuple[Any, ...]:
     for param in params:
         param.expose_value = False
         param.callback = _given_after_command
-    return tuple(params)
+    return tuple(_convert_simply(params))
+
+
+# How a command-line value becomes the parameter's type. Typer (0.2x) builds a Pydantic TypeAdapter
+# for every parameter it parses, even one left out: importing pydantic and building the adapters cost
+# about 0.3 s of CPU on every command. rfm's parameters are all plain (text, numbers, paths, lists
+# of them), so they are converted here instead.
+def _flag(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    if str(value).lower() in ("1", "true", "yes", "on"):
+        return True
+    if str(value).lower() in ("0", "false", "no", "off", ""):
+        return False
+    raise ValueError(value)
+
+
+_CONVERT: dict[Any, tuple[Any, str]] = {str: (str, "text"), int: (int, "a whole number"),
+                                        float: (float, "a number"), Path: (Path, "a path"),
+                                        bool: (_flag, "true or false")}
+
+
+@cache
+def _simple_runtime_param() -> Any:
+    from dataclasses import dataclass
+
+    from typer._click.exceptions import BadParameter
+    from typer._coercion import RuntimeParam
+
+    @dataclass(frozen=True)
+    class SimpleRuntimeParam(RuntimeParam):
+        convert: Any = str
+        kind: str = "text"
+
+        def _coerce_value(self, value: Any, param: Any, ctx: Any) -> Any:
+            try:
+                if isinstance(value, list | tuple):
+                    return [self.convert(item) for item in value]
+                return self.convert(value)
+            except (TypeError, ValueError):
+                raise BadParameter(f"{value!r} is not {self.kind}", ctx=ctx, param=param) from None
+
+    return SimpleRuntimeParam
+
+
+def _convert_simply(params: list) -> list:
+    """Give each plain parameter the converter above (a Typer without `_runtime_param` keeps its own)."""
+    from typing import get_args, get_origin
+
+    for param in params:
+        descriptor = getattr(param, "type_descriptor", None)
+        typer_converts = hasattr(param, "_runtime_param")  # Typer 0.2x; older ones convert with click types
+        if descriptor is None or descriptor.file_annotation is not None or not typer_converts:
+            continue
+        annotation = descriptor.annotation
+        if get_origin(annotation) is list:
+            annotation = get_args(annotation)[0]
+        if annotation in _CONVERT and param._runtime_param is None:
+            convert, kind = _CONVERT[annotation]
+            param._runtime_param = _simple_runtime_param()(
+                parameter_info=descriptor.parameter_info, annotation=descriptor.annotation, convert=convert,
+                kind=kind)
+    return params
 
 
 def _argument_name(param: TyperArgument) -> str:
@@ -95,6 +158,7 @@ class _Help:
     def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
         from typer._click.exceptions import UsageError
 
+        _convert_simply(self.get_params(ctx))  # the help option, made by click on first use
         try:
             return super().parse_args(ctx, args)
         except UsageError as exc:  # the option parser raises some without their context
@@ -131,11 +195,14 @@ class RfmCommand(_Help, TyperCommand):
     """A command that also takes the global options."""
 
     def __init__(self, *args: Any, params: list | None = None, **kwargs: Any) -> None:
-        super().__init__(*args, params=[*(params or []), *_global_params()], **kwargs)
+        super().__init__(*args, params=[*_convert_simply(params or []), *_global_params()], **kwargs)
 
 
 class RootGroup(_Help, TyperGroup):
     """`rfm` itself: its own options are the global ones."""
+
+    def __init__(self, *args: Any, params: list | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, params=_convert_simply(params or []), **kwargs)
 
     def collect_usage_pieces(self, ctx: Any) -> list[str]:
         return [*_Help.collect_usage_pieces(self, ctx), self.subcommand_metavar]

@@ -9,6 +9,7 @@ from typing import Any
 import polars as pl
 
 from rfm_cli.core.errors import UsageError
+from rfm_cli.core.frames import frame as as_frame
 from rfm_cli.core.rules import render
 from rfm_cli.core.scoring import RAW_OF, SCORE_OF, ScoreResult
 from rfm_cli.core.store import Store, sql
@@ -16,11 +17,8 @@ from rfm_cli.core.store import Store, sql
 
 def _orders(store: Store, customer_id: str, as_of: date) -> pl.DataFrame:
     facts = store.con.sql(sql("order_facts"), params={"as_of": as_of})
-    return pl.from_arrow(
-        facts.filter(f"customer_id = '{customer_id.replace(chr(39), chr(39) * 2)}'")
-        .order("ordered_at, order_id")
-        .to_arrow_table()
-    )
+    return as_frame(facts.filter(f"customer_id = '{customer_id.replace(chr(39), chr(39) * 2)}'")
+                    .order("ordered_at, order_id"))
 
 
 def _refund_rows(store: Store, customer_id: str) -> pl.DataFrame:
@@ -32,7 +30,7 @@ def _refund_rows(store: Store, customer_id: str) -> pl.DataFrame:
         "ORDER BY f.refunded_at, f.refund_key",
         params={"c": customer_id},
     )
-    return pl.from_arrow(rel.to_arrow_table())
+    return as_frame(rel)
 
 
 def explain_customer(store: Store, result: ScoreResult, customer_id: str) -> dict[str, Any]:

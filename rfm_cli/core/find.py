@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from rfm_cli.core.frames import frame as as_frame
 from rfm_cli.core.store import Store, sql
 
 _PHONE_LIKE = re.compile(r"[\d\s()+*.\-]+")
@@ -50,4 +51,4 @@ def find_customers(store: Store, text: str) -> pl.DataFrame:
     """The customers matching `text`, latest order first (see queries/find_customers.sql)."""
     search = read_search(text)
     relation = store.con.sql(sql("find_customers"), params=dict(search.__dict__))
-    return pl.from_arrow(relation.to_arrow_table())
+    return as_frame(relation)

@@ -20,9 +20,9 @@ from rfm_cli.core.store import Store, fetch_one, run_statements, sql
 
 def list_imports(store: Store):
     """queries/imports_list.sql as a Polars DataFrame, oldest import first."""
-    import polars as pl
+    from rfm_cli.core.frames import frame
 
-    return pl.from_arrow(store.con.sql(sql("imports_list")).to_arrow_table())
+    return frame(store.con.sql(sql("imports_list")))
 
 
 def _sha256(path: Path) -> str:
