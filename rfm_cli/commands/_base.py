@@ -50,6 +50,8 @@ def apply_globals(ctx: typer.Context, values: dict[str, Any]) -> None:
     from rfm_cli.commands._common import State
 
     st = ctx.find_object(State)
+    if st is None:  # parsed without running the root (a parse-only check): nothing to hand over
+        return
     for name, value in values.items():
         if name == "memory_limit" and value:  # store.configure reads and checks it (a bad size exits 78)
             os.environ["RFM_MEMORY_LIMIT"] = value

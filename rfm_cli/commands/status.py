@@ -15,7 +15,7 @@ last lists written, the suppression list and frozen cut points.
 
 Text goes to stderr; --format json writes it to stdout.
 
-Example: rfm status --db shop.duckdb"""
+Example: rfm status"""
 
 
 def command(ctx: typer.Context, fmt: TextOrJson = "text") -> None:
