@@ -30,7 +30,8 @@ accepts-marketing column) are honoured and counted. Files appear whole or not at
 Examples:
   rfm export --out-dir segments
   rfm export --out-dir winback --tier gold --tier potential \\
-      --recency-days 60:90 --channel sms --sms-vars name,coupon --codes codes.txt
+    --recency-days 60:90 --channel sms --sms-vars name,coupon \\
+    --codes codes.txt
   rfm export --tier diamond --channel meta -o - > diamond-meta.csv"""
 
 TierOption = Annotated[list[str] | None, typer.Option("--tier", "--segment", metavar="NAME",
