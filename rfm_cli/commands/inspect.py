@@ -61,7 +61,8 @@ def show(r: dict) -> None:
         out.print(escape(f"  {note}"))
     out.print(escape(f"platform: {r['platform_title']} ({r['platform']}): {r['why_this_platform']}"))
     rows = [[c["field"], c["header"], " | ".join(str(v) for v in c["samples"])] for c in r["columns"]]
-    out.print(fitted("Columns", [Col("field"), Col("header"), Col("sample values", min_text=20)], rows, out.width))
+    columns = [Col("field"), Col("header"), Col("sample values", min_text=20)]
+    out.print(fitted("Columns", columns, rows, out.width))
     out.print(escape(f"dates: {', '.join(r['date_columns'])} as {r['date_format']}"))
     if r["statuses"]:
         rows = [[s["column"], str(s["value"]), s["status"], f"{s['rows']:,}"] for s in r["statuses"]]

@@ -125,7 +125,7 @@ class ProfileMatch:
 
 @functools.cache
 def _builtin_profiles() -> tuple[Profile, ...]:
-    """The shipped profiles, parsed once per process (sniffing and mapping each file both ask: 0.04 s each)."""
+    """The shipped profiles, parsed once per process (sniffing and mapping a file both ask: 0.04 s each)."""
     builtins = {}
     folder = resources.files("rfm_cli") / "profiles"
     for entry in folder.iterdir():
