@@ -5,7 +5,16 @@
 -- Input:  temp table order_outcomes (the file's orders with their outcome); parameters $import_id,
 --         $source_file.
 -- Effect: the stored orders of outcome reason 'updated' take the file's state; contact fields and
---         consent the file leaves empty keep their stored values.
+--         consent the file leaves empty keep their stored values; their previous state is kept in
+--         rfm_order_versions.
+-- The state being replaced is kept first (rfm_order_versions, migrate_v10.sql): it is the earlier
+-- file's, and `rfm imports rm` of this file gives it back.
+INSERT INTO rfm_order_versions
+SELECT o.order_id, o.customer_id, o.ordered_at, o.amount, o.refund_amount, o.status, o.raw_status, o.currency,
+       o.customer_name, o.phone, o.email, o.lines, o.source_file, o.import_id, o.accepts_marketing
+FROM rfm_orders AS o
+WHERE o.order_id IN (SELECT order_id FROM order_outcomes WHERE reason = 'updated');
+
 UPDATE rfm_orders AS o
 SET customer_id = f.customer_id, ordered_at = f.ordered_at, amount = f.amount,
     refund_amount = f.refund_amount, status = f.status, raw_status = f.raw_status,

@@ -1,3 +1,3 @@
-from rfm_cli.cli import main
+from rfm_cli.launch import main
 
 main()

@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import sys
 import time
-from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -19,6 +18,7 @@ from rfm_cli.commands import (
     explain,
     export,
     importing,
+    imports,
     inspect,
     moves,
     report,
@@ -26,29 +26,24 @@ from rfm_cli.commands import (
     run,
     score,
     sms,
+    status,
     suppress,
 )
-from rfm_cli.commands._common import State
-from rfm_cli.core.errors import EXIT_CODE_HELP, ExitCode, RfmError
-
-# \b: click keeps the lines of the next paragraph as they are (no rewrapping).
-EXIT_CODES_TEXT = "\b\n" + "\n".join(f"{int(code):>3}  {text}" for code, text in EXIT_CODE_HELP.items())
-
-app = typer.Typer(
-    name="rfm",
-    help=(
-        "Score every customer of an e-commerce order export on Recency, Frequency and Monetary value, "
-        "put each in one tier (diamond, gold, potential, dormant) and write upload-ready lists.\n\n"
-        "Quick start: rfm run orders.csv --out-dir segments\n\n"
-        "stdout carries data only; messages go to stderr.\n\n"
-        f"Exit codes:\n\n{EXIT_CODES_TEXT}"
-    ),
-    no_args_is_help=False,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-    rich_markup_mode=None,  # plain help: rich's panels (rich.markdown, rich.traceback, rendering) were over half of `rfm --help`
-    context_settings={"help_option_names": ["-h", "--help"]},
+from rfm_cli.commands._base import (
+    DbOption,
+    DebugOption,
+    LogJsonOption,
+    MemoryLimitOption,
+    QuietOption,
+    RfmCommand,
+    RfmGroup,
+    RootGroup,
+    WaitOption,
+    apply_globals,
 )
+from rfm_cli.commands._common import State
+from rfm_cli.core.errors import ExitCode, RfmError
+from rfm_cli.help_text import APP_HELP, GLOBAL_OPTIONS, SUMMARIES, VERSION_HELP
 
 
 def _version(value: bool) -> None:
@@ -57,51 +52,77 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
-@app.callback()
 def main_options(
     ctx: typer.Context,
-    db: Annotated[
-        Path | None,
-        typer.Option("--db", metavar="PATH", help="Database file (env RFM_DB; default ./rfm.duckdb).", show_default=False),
-    ] = None,
-    wait: Annotated[
-        float,
-        typer.Option(
-            "--wait", metavar="SECONDS", help="Wait this long for another run's lock instead of exiting 75."
-        ),
-    ] = 0.0,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only errors on stderr.")] = False,
-    log_json: Annotated[bool, typer.Option("--log-json", help="Instead of messages, one JSON line per run on "
-                                                               "stderr (files, rows, tiers, moves, seconds, "
-                                                               "exit code).")] = False,
-    memory_limit: Annotated[
-        str | None,
-        typer.Option("--memory-limit", metavar="SIZE", help="Cap DuckDB's memory (e.g. 4GB); the rest spills to "
-                                                            "disk (env RFM_MEMORY_LIMIT).", show_default=False),
-    ] = None,
-    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
+    db: DbOption = None,
+    wait: WaitOption = None,
+    quiet: QuietOption = False,
+    log_json: LogJsonOption = False,
+    memory_limit: MemoryLimitOption = None,
+    debug: DebugOption = False,
     version: Annotated[
-        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+        bool, typer.Option("--version", callback=_version, is_eager=True, help=VERSION_HELP)
     ] = False,
 ) -> None:
-    if memory_limit:  # store.configure reads and checks it (a bad size exits 78)
-        os.environ["RFM_MEMORY_LIMIT"] = memory_limit
-    ctx.obj = State(db_flag=db, wait=wait, quiet=quiet or log_json, debug=debug)
+    ctx.obj = State(db_flag=None, wait=0.0, quiet=False, debug=False)
+    apply_globals(ctx, {"db": db, "wait": wait, "quiet": quiet, "log_json": log_json,
+                        "memory_limit": memory_limit, "debug": debug})
 
 
-app.command("import", help=importing.HELP)(importing.command)
-app.command("score", help=score.HELP)(score.command)
-app.command("export", help=export.HELP)(export.command)
-app.command("run", help=run.HELP)(run.command)
-app.command("explain", help=explain.HELP)(explain.command)
-app.command("inspect", help=inspect.HELP)(inspect.command)
-app.command("report", help=report.HELP)(report.command)
+# name -> (command function, help): the commands; then the groups of sub-commands.
+COMMANDS = {
+    **{name: (module.command, module.HELP) for name, module in (
+        ("import", importing), ("score", score), ("export", export), ("run", run), ("status", status),
+        ("explain", explain), ("inspect", inspect), ("report", report))},
+    "moves": (moves.moves, moves.MOVES_HELP),
+    "history": (moves.customer_history, moves.HISTORY_HELP),
+}
+GROUPS = {"imports": imports, "rules": rules, "suppress": suppress, "sms": sms}
 
-app.add_typer(rules.app, name="rules", help=rules.HELP)
-app.command("moves", help=moves.MOVES_HELP)(moves.moves)
-app.command("history", help=moves.HISTORY_HELP)(moves.customer_history)
-app.add_typer(suppress.app, name="suppress", help=suppress.HELP)
-app.add_typer(sms.app, name="sms", help="Check SMS templates against the provider's rules (rfm sms check).")
+
+def build_app(names: tuple[str, ...] = tuple(SUMMARIES)) -> typer.Typer:
+    """The Typer app with these commands (all of them by default, in the order of `rfm --help`)."""
+    built = typer.Typer(
+        name="rfm",
+        help=APP_HELP,
+        no_args_is_help=False,
+        add_completion=False,
+        pretty_exceptions_enable=False,
+        rich_markup_mode=None,  # plain help: rich's panels were over half of `rfm --help`
+        context_settings={"help_option_names": ["-h", "--help"]},
+    )
+    built.callback(cls=RootGroup)(main_options)
+    for name in names:
+        if name in COMMANDS:
+            function, text = COMMANDS[name]
+            built.command(name, help=text, short_help=SUMMARIES[name], cls=RfmCommand)(function)
+        else:
+            module = GROUPS[name]
+            built.add_typer(module.app, name=name, help=module.HELP, short_help=SUMMARIES[name], cls=RfmGroup)
+    return built
+
+
+app = build_app()
+
+
+def _command_name(args: list[str]) -> str | None:
+    """The command a command line names: its first word that is not a global option or its value."""
+    takes_value = {names[0] for names, metavar, _ in GLOBAL_OPTIONS.values() if metavar}
+    words = iter(args)
+    for word in words:
+        if word in takes_value:
+            next(words, None)
+        elif not word.startswith("-"):
+            return word
+    return None
+
+
+def app_for(args: list[str]) -> typer.Typer:
+    """Only the command the line names: Typer reads the signature of every command it registers
+    (0.05-0.1 s of CPU for all of them); an unknown or missing command gets them all, for the
+    did-you-mean and the help."""
+    name = _command_name(args)
+    return build_app((name,)) if name in SUMMARIES else app
 
 
 def _error(message: str) -> None:
@@ -114,12 +135,8 @@ def main(argv: list[str] | None = None) -> None:
     args = argv if argv is not None else sys.argv[1:]
     debug = "--debug" in args
     started = time.monotonic()
-    if not [a for a in args if not a.startswith("-")] and not {"--help", "-h", "--version"} & set(args):
-        _error("no command given; see rfm --help for the commands (e.g. rfm run orders.csv --out-dir segments)")
-        sys.exit(int(ExitCode.USAGE))
     try:
-
-        code = app(args=argv, prog_name="rfm", standalone_mode=False)
+        code = app_for(args)(args=argv, prog_name="rfm", standalone_mode=False)
         code = code if isinstance(code, int) else 0
     except RfmError as exc:
         if debug:
@@ -159,11 +176,7 @@ def main(argv: list[str] | None = None) -> None:
             _error("interrupted; nothing was changed")
             code = int(ExitCode.INTERRUPTED)
         elif isinstance(exc, UsageError):
-
-            hint = (
-                f"see rfm {exc.ctx.command.name if exc.ctx and exc.ctx.command.name != 'rfm' else ''} --help"
-            )
-            _error(f"{exc.format_message()}; {' '.join(hint.split())}")
+            _error(usage_error_line(exc))
             code = int(ExitCode.USAGE)
         elif isinstance(exc, ClickException):
             _error(exc.format_message())
@@ -185,6 +198,26 @@ def main(argv: list[str] | None = None) -> None:
     sys.exit(code)
 
 
+def usage_error_line(exc) -> str:
+    """Click's usage error as rfm's one line: `<what went wrong>; <how to fix it>`. Click's sentences
+    ("Missing argument 'FILE'." / "No such command 'scor'. Did you mean 'score'?") lose the full stop
+    before the `;`, and a suggestion becomes part of the fix."""
+    path = exc.ctx.command_path if exc.ctx else "rfm"
+    text = " ".join(exc.format_message().split())
+    if text == "Missing command." and path == "rfm":
+        return ("no command given; see rfm --help for the commands "
+                "(e.g. rfm run orders.csv --out-dir segments)")
+    if text == "Missing command.":
+        names = ", ".join(exc.ctx.command.commands)
+        return f"no command given after {path}; use one of {names} (see {path} --help)"
+    what, _, suggestion = text.partition(". ")
+    what = what.rstrip(".")
+    fix = f"see {path} --help"
+    if suggestion:
+        fix = f"{suggestion[0].lower()}{suggestion[1:]} See {path} --help"
+    return f"{what[0].lower()}{what[1:]}; {fix}"
+
+
 def _log_json(args: list[str], code: int, seconds: float) -> None:
     import json
 
@@ -197,5 +230,5 @@ def _log_json(args: list[str], code: int, seconds: float) -> None:
 
 
 def app_commands() -> set[str]:
-    return {"import", "score", "export", "run", "explain", "inspect", "rules", "suppress", "moves", "history", "sms"}
+    return set(SUMMARIES)
 

@@ -203,7 +203,7 @@ def no_temp_files(folder: Path) -> bool:
         pytest.param(["export", "--out-dir", "out"], 66, id="export-missing-database"),
         pytest.param(["explain", "DIA"], 66, id="explain-missing-database"),
         pytest.param(["score", "missing.csv", "-o", "-"], 66, id="missing-input"),
-        pytest.param(["explain", "NOBODY", "shop.csv"], 65, id="explain-unknown-customer"),
+        pytest.param(["explain", "NOBODY", "shop.csv"], 2, id="explain-unknown-customer"),
         pytest.param(["import", "bad.csv"], 65, id="too-many-rejects"),
         pytest.param(
             ["--quiet", "score", "shop.csv", "-o", "a_file/scores.csv"], 73, id="output-under-a-file"
@@ -228,7 +228,7 @@ def test_error_is_one_line_with_a_fix(
 @pytest.mark.parametrize(
     ("args", "code"),
     [
-        pytest.param(["explain", "NOBODY"], 65, id="explain-unknown-customer"),
+        pytest.param(["explain", "NOBODY"], 2, id="explain-unknown-customer"),
         pytest.param(["export", "--out-dir", "out", "--tier", "platinum"], 2, id="export-unknown-tier"),
         pytest.param(["score", "--as-of", "someday", "-o", "-"], 2, id="score-bad-as-of"),
         pytest.param(["--quiet", "score", "--format", "yaml", "-o", "-"], 2, id="score-bad-format"),

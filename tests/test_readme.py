@@ -64,6 +64,7 @@ def rfm_lines(text: str) -> list[str]:
 COMMAND_EXAMPLES = rfm_lines(section("Commands"))
 ALL_EXAMPLES = [
     *rfm_lines(section("Quick start")),
+    *rfm_lines(section("Your first five minutes")),
     *COMMAND_EXAMPLES,
     *rfm_lines(section("Running every night")),
 ]
@@ -165,6 +166,14 @@ def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
     done = subprocess.run([sys.executable, "-m", "rfm_cli", *shlex.split(quick_start)[1:]], check=False,
                           cwd=work, capture_output=True, timeout=120, env=clean_env(), stdin=subprocess.DEVNULL)
     assert done.returncode == 0, done.stderr.decode()
+    # A month of history, as a seller has after a few weeks of nightly runs: a snapshot as of
+    # October (so `rfm moves` has two), November's export imported (so `rfm imports rm` has it),
+    # two opt-outs (so `rfm suppress list` lists something).
+    for args in (["run", "sample_data/orders.csv", "--out-dir", "october", "--as-of", "2026-10-01", "-q"],
+                 ["import", "orders-2026-11.xlsx", "-q"],
+                 ["suppress", "add", "--file", "optouts.xlsx", "-q"]):
+        assert _rfm(args, work).returncode == 0
+    shutil.copy(orders, work / "ExportOrderList2026.csv")  # the file `rfm inspect --help` names
     return work
 
 
@@ -176,8 +185,19 @@ def test_quick_start_writes_the_database_and_the_lists(workspace: Path) -> None:
     assert all(int(r["customers"]) > 0 for r in summary)  # the sample data fills every tier
 
 
-@pytest.mark.parametrize("line", [*COMMAND_EXAMPLES, *rfm_lines(section("Running every night"))])
-def test_every_readme_example_runs(line: str, workspace: Path, tmp_path: Path) -> None:
+# Commands whose table goes to stdout as CSV when stdout is not a terminal (as in these runs).
+TABLE_COMMANDS = (("moves",), ("history",), ("imports", "list"), ("suppress", "list"))
+
+
+def _lists_written(out: Path) -> dict[str, int]:
+    """Every list the folder's manifest names, with its rows."""
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    return {entry["path"]: entry["rows"] for entry in manifest["files"]}
+
+
+def check_example(line: str, workspace: Path, tmp_path: Path) -> None:
+    """Run one example in a copy of the workspace: it succeeds, says or writes something, and every
+    output it makes (stdout, each list of an --out-dir, an -o file) holds at least one row."""
     work = tmp_path / "ws"
     shutil.copytree(workspace, work)
     args, pipe, redirects = split_shell(line)
@@ -186,30 +206,47 @@ def test_every_readme_example_runs(line: str, workspace: Path, tmp_path: Path) -
     assert done.returncode == 0, stderr
     assert "Traceback" not in stderr
     json_out = "--format" in args and args[args.index("--format") + 1] == "json" and "-o" not in args
-    if pipe or "stdout" in redirects or json_out:  # data on stdout
+    table_out = "-o" not in args and any(tuple(args[:len(c)]) == c for c in TABLE_COMMANDS)
+    if pipe or "stdout" in redirects or json_out or table_out:  # data on stdout
         first = stdout.splitlines()[0]
         if json_out:
-            assert json.loads(stdout)  # one JSON document, nothing else
+            assert json.loads(stdout)  # one JSON document, nothing else, not empty
         elif pipe == "jq .tier":
             assert json.loads(stdout)["tier"] in {"diamond", "gold", "potential", "dormant"}
         elif args[0] == "score":
             assert first == COLUMNS and len(stdout.splitlines()) > 100
         else:
             assert "," in first and not first.startswith("rfm")
-    else:  # everything else talks on stderr only
-        assert stdout == ""
+            assert len(stdout.splitlines()) >= 2, stdout  # a header and at least one row
+    else:  # everything else talks on stderr only, and says something
+        assert stdout == "" and (stderr.strip() or "--quiet" in args or "-q" in args)
     if "stderr" in redirects and "--log-json" in args:  # the cron line: one JSON line per run
         [record] = stderr.splitlines()
         assert json.loads(record)["exit_code"] == 0
     if "--out-dir" in args:
         out = work / args[args.index("--out-dir") + 1]
         assert {"summary.csv", "cut_points.csv"} <= {p.name for p in out.iterdir()}
+        empty = [path for path, rows in _lists_written(out).items() if rows == 0]
+        assert not empty, f"{line}: empty lists {empty}"
+    if "--html" in args:
+        assert (work / args[args.index("--html") + 1]).stat().st_size > 100_000
     if "-o" in args and args[args.index("-o") + 1] != "-":
         written = work / args[args.index("-o") + 1]
         frame = pl.read_parquet(written) if written.suffix == ".parquet" else pl.read_csv(written)
-        assert frame.height > 100 and frame.columns == COLUMNS.split(",")
+        assert frame.height > 0, line
+        if args[0] == "score":
+            assert frame.height > 100 and frame.columns == COLUMNS.split(",")
         if "classic" in args:
             assert "champions" in set(frame["tier"])
+
+
+README_EXAMPLES = [*rfm_lines(section("Your first five minutes")), *COMMAND_EXAMPLES,
+                   *rfm_lines(section("Running every night"))]
+
+
+@pytest.mark.parametrize("line", README_EXAMPLES)
+def test_every_readme_example_runs_and_writes_something(line: str, workspace: Path, tmp_path: Path) -> None:
+    check_example(line, workspace, tmp_path)
 
 
 def test_readme_rules_example_is_a_valid_rules_file(workspace: Path) -> None:
@@ -241,3 +278,20 @@ def test_every_command_has_help(path: tuple[str, ...], command) -> None:
     assert "Usage:" in result.output
     first_words = " ".join(command.help.split()[:3])
     assert first_words in " ".join(result.output.split())
+
+
+def _help_examples() -> list[str]:
+    """Every `rfm ...` line of every command's --help (a trailing backslash continues a line)."""
+    found = []
+    for _, command in COMMANDS:
+        text = (command.help or "").replace("\\\n", " ")
+        for line in text.splitlines():
+            match = re.search(r"(?:^|Example: )\s*(rfm .*)$", line.strip())
+            if match:
+                found.append(" ".join(match.group(1).split()))
+    return found
+
+
+@pytest.mark.parametrize("line", _help_examples())
+def test_every_help_example_runs_and_writes_something(line: str, workspace: Path, tmp_path: Path) -> None:
+    check_example(line, workspace, tmp_path)

@@ -289,6 +289,63 @@ def test_html_numbers_are_the_json_numbers(sample_db, pages):
         assert f"{t['customers']:,}" in pages["en"] and f"{t['revenue']:,.2f}" in pages["en"]
 
 
+def _visible_text(page: str) -> str:
+    """What a reader sees: no scripts, styles or tags, entities decoded."""
+    import html as html_lib
+
+    body = re.sub(r"<(script|style)\b.*?</\1>", " ", page, flags=re.DOTALL)
+    return html_lib.unescape(re.sub(r"<[^>]+>", " ", body))
+
+
+# ASCII a Chinese reader is expected to see: the score letters, the method's name, the tool's own
+# name in "由 rfm 生成" and the command "rfm run".
+ZH_ALLOWED_ASCII = {"R", "F", "M", "RFM", "CSV", "rfm", "run"}
+
+
+def test_zh_html_has_no_english_words(pages):
+    text = _visible_text(pages["zh"])
+    words = set(re.findall(r"[A-Za-z_][A-Za-z_-]*", text))
+    assert words <= ZH_ALLOWED_ASCII, sorted(words - ZH_ALLOWED_ASCII)
+    assert "`" not in text
+    for said in ("最近购买分不高于 2", "其余所有客户", "距上次购买 31 至 60 天", "按排名五等分", "内置规则"):
+        assert said in text, said
+
+
+def test_html_rules_read_as_words(pages):
+    # The rules and cut points (the method notes below them may name the fields, for analysts)
+    sections = re.findall(r'<section id="(?:tiers|cuts)">.*?</section>', pages["en"], flags=re.DOTALL)
+    text = _visible_text(" ".join(sections))
+    for field in ("r_score", "f_score", "m_score", "recency_days", "quantile band", "`"):
+        assert field not in text, field
+    for said in ("recency score at most 2", "frequency score at least 4 and monetary score at least 4",
+                 "everyone else", "31 to 60 days since the last order", "4 to 5 orders"):
+        assert said in text, said
+    assert not re.search(r"\btrue\b", text)
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_html_charts_have_no_toolbar_but_keep_hover(pages, lang):
+    page = pages[lang]
+    assert page.count('"displayModeBar": false') == len(EXPECTED_CHARTS)
+    assert page.count("hovertemplate") >= len(EXPECTED_CHARTS)
+
+
+@pytest.mark.parametrize("scheme", ["tiers", "classic"])
+def test_every_built_in_rule_reads_in_words(scheme):
+    from rfm_cli.core.rules import load_rules
+    from rfm_cli.core.rules_words import band_words, condition_words
+
+    rules = load_rules(scheme)
+    for tier in rules.tiers:
+        assert not re.search(r"[A-Za-z]", condition_words(tier.when.text, "zh")), tier.name
+        assert "_" not in condition_words(tier.when.text, "en"), tier.name
+    spec = rules.to_dict()
+    for dimension in ("recency", "frequency"):
+        for score in range(1, 6):
+            cut = {"dimension": dimension, "score": score, "min_value": None, "max_value": None}
+            assert not re.search(r"[A-Za-z]", band_words(cut, spec, "zh")), (dimension, score)
+
+
 def test_methods_cover_every_number_in_both_languages():
     from rfm_cli.core.report import METHODS
     from rfm_cli.core.report_labels import LABELS, METHOD_TITLES, METHODS_ZH

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,7 +48,10 @@ class State:
     def say(self, message: str) -> None:
         """A message for a person, on stderr; silenced by --quiet."""
         if not self.quiet:
-            console().print(message, highlight=False, soft_wrap=True, markup=False)
+            # On a terminal (or with COLUMNS) a message wraps between words; in a log it stays one line.
+            one_line = not sys.stderr.isatty() and not os.environ.get("COLUMNS", "").isdigit()
+            console().print(message, highlight=False, markup=False, soft_wrap=one_line,
+                            overflow=None if one_line else "fold")
 
 
 _console = None
@@ -58,10 +62,17 @@ def console():
     if _console is None:
         from rich.console import Console
 
-        # Not a terminal (a log, a pipe): wide enough that tables are not cut to 80 columns.
-        wide = None if sys.stderr.isatty() else 200
-        _console = Console(stderr=True, highlight=False, width=wide)
+        # Not a terminal (a log, a pipe): wide, so tables in logs keep one line per row; COLUMNS
+        # (as on a terminal) says otherwise.
+        columns = os.environ.get("COLUMNS", "")
+        width = int(columns) if columns.isdigit() else None if sys.stderr.isatty() else 200
+        _console = Console(stderr=True, highlight=False, width=width)
     return _console
+
+
+def plural(count: int, one: str, many: str | None = None) -> str:
+    """`1 entry`, `2 entries`, `1,024 files`."""
+    return f"{count:,} {one if count == 1 else (many or one + 's')}"
 
 
 def state(ctx: typer.Context) -> State:
@@ -138,6 +149,29 @@ def check_text_or_json(fmt: str) -> None:
         raise UsageError(f"--format {fmt!r} is not supported here; use text or json")
 
 
+def check_names(option: str, given: list[str], known: list[str] | tuple[str, ...], what: str) -> None:
+    """Refuse an unknown name now, before any import or scoring, with the closest known one."""
+    import difflib
+
+    from rfm_cli.core.errors import UsageError
+
+    for name in given:
+        if name not in known:
+            close = difflib.get_close_matches(name, known, n=1, cutoff=0.5)
+            hint = f"did you mean {close[0]!r}? " if close else ""
+            raise UsageError(f"{option} {name!r} is not {what}; {hint}use one of {', '.join(known)}")
+
+
+def check_list_options(tiers: list[str] | None, channels: list[str] | None, rules: RuleSet) -> None:
+    """--tier/--segment against the rules' tiers, --channel against the channels: before any work."""
+    from rfm_cli.core.channels import CHANNELS
+
+    names = [n.strip().lower() for value in channels or [] for n in value.split(",")]
+    check_names("--channel", names, CHANNELS, "a channel")
+    check_names("--segment" if rules.scheme == "classic" else "--tier", tiers or [], rules.tier_names(),
+                f"a tier of the {rules.scheme} scheme")
+
+
 def load_rules(st: State, scheme: str | None, rules_file: Path | None) -> RuleSet:
     from rfm_cli.core.rules import load_rules as _load
 
@@ -153,8 +187,16 @@ DateFormat = Annotated[str | None, typer.Option("--date-format", metavar="FORMAT
                                                      "(default: settled by the data, else an error).")]
 
 
+RejectsDir = Annotated[Path | None, typer.Option(
+    "--rejects", metavar="DIR", help="Write the unreadable rows to DIR/<file>-<time>.csv.")]
+# `rfm score FILE` and the other in-memory readers write nothing unless asked.
+RejectsDirIfAsked = Annotated[Path | None, typer.Option(
+    "--rejects", metavar="DIR",
+    help="Write the unreadable rows to DIR/<file>-<time>.csv (default: not written).")]
+
+
 def import_options(st: State, maps: list[str] | None, max_rejects: str | None, source: str | None = None,
-                   date_format: str | None = None) -> ImportOptions:
+                   date_format: str | None = None, rejects_dir: Path | None = None) -> ImportOptions:
     from rfm_cli.core.ingest.mapping import parse_map_options
     from rfm_cli.core.ingest.pipeline import ImportOptions, max_rejects_allowed
     from rfm_cli.core.ingest.staging import normalise_date_format
@@ -164,7 +206,7 @@ def import_options(st: State, maps: list[str] | None, max_rejects: str | None, s
     return ImportOptions(overrides=parse_map_options(maps or []), max_rejects=limit,
                          source=st.settings.get("source", source),
                          date_format=normalise_date_format(st.settings.get("date_format", date_format)),
-                         user_profiles=st.settings.file_values.get("profiles"))
+                         user_profiles=st.settings.file_values.get("profiles"), rejects_dir=rejects_dir)
 
 
 
@@ -177,27 +219,22 @@ def print_import_reports(st: State, reports: list[FileReport]) -> None:
         for r in reports])
     if st.quiet:
         return
-    from rich.table import Table
+    from rfm_cli.commands._tables import Col
 
-    table = Table(title="Import", title_justify="left")
-    for name in ("file", "rows read", "imported", "duplicates", "excluded", "rejected"):
-        table.add_column(name, justify="left" if name == "file" else "right")
+    rows = []
     for r in reports:
         if r.skipped_as:
-            table.add_row(r.source_file, "skipped: same bytes already imported from " + r.skipped_as, "", "", "", "")
+            st.say(f"{r.source_file}: skipped, the same bytes were imported from {r.skipped_as}")
             continue
         excluded = f"{r.excluded_total:,}"
         if r.excluded:
             excluded += " (" + ", ".join(f"{k} {v:,}" for k, v in r.excluded.items()) + ")"
-        table.add_row(
-            r.source_file,
-            f"{r.rows_read:,}",
-            f"{r.imported:,}",
-            f"{r.duplicates:,}",
-            excluded,
-            f"{r.rejected:,}",
-        )
-    console().print(table)
+        rows.append([r.source_file, f"{r.rows_read:,}", f"{r.imported:,}", f"{r.duplicates:,}", excluded,
+                     f"{r.rejected:,}"])
+    if rows:
+        columns = [Col("file", min_text=16), Col("rows read", True), Col("imported", True),
+                   Col("duplicates", True, drop=1), Col("excluded", min_text=12), Col("rejected", True)]
+        print_table("Import", columns, rows)
     for r in reports:
         if r.orders_updated:
             st.say(f"{r.source_file}: {r.orders_updated:,} stored orders updated to this file's state")
@@ -241,21 +278,22 @@ def print_summary(st: State, result: ScoreResult) -> None:
     if st.quiet:
         return
 
-    from rich.table import Table
+    from rfm_cli.commands._tables import Col
 
-    table = Table(title=f"Tiers as of {result.as_of}", title_justify="left")
-    for name in ("tier", "", "customers", "share", "revenue", "revenue share"):
-        table.add_column(name, justify="left" if name in ("tier", "") else "right")
-    for row in result.summary().iter_rows(named=True):
-        table.add_row(
-            row["tier"],
-            row["label_zh"],
-            f"{row['customers']:,}",
-            f"{row['customer_pct']:.1f}%",
-            f"{row['revenue']:,.2f}",
-            f"{row['revenue_pct']:.1f}%",
-        )
-    console().print(table)
+    rows = [[row["tier"], row["label_zh"], f"{row['customers']:,}", f"{row['customer_pct']:.1f}%",
+             f"{row['revenue']:,.2f}", f"{row['revenue_pct']:.1f}%"]
+            for row in result.summary().iter_rows(named=True)]
+    columns = [Col("tier", min_text=9), Col("", min_text=4, drop=1), Col("customers", True), Col("share", True),
+               Col("revenue", True), Col("revenue share", True)]
+    print_table(f"Tiers as of {result.as_of}", columns, rows)
+
+
+def print_table(title: str | None, columns: list, rows: list, **table_options: Any) -> None:
+    """A table on the stderr console, fitted to its width (see _tables.fitted)."""
+    from rfm_cli.commands._tables import fitted
+
+    out = console()
+    out.print(fitted(title, columns, rows, out.width, **table_options))
 
 
 def stdout_is_terminal() -> bool:
@@ -282,11 +320,9 @@ def emit_table(st: State, frame: Any, title: str, output: str | None) -> None:
         return
     if st.quiet:
         return
-    from rich.table import Table
+    from rfm_cli.commands._tables import Col
 
-    table = Table(title=title, title_justify="left")
-    for column in frame.columns:
-        table.add_column(column, justify="right" if frame[column].dtype.is_numeric() else "left")
-    for row in frame.iter_rows():
-        table.add_row(*["" if v is None else (f"{v:,}" if isinstance(v, int) else str(v)) for v in row])
-    console().print(table)
+    columns = [Col(name, numeric=frame[name].dtype.is_numeric()) for name in frame.columns]
+    rows = [["" if v is None else (f"{v:,}" if isinstance(v, int) else str(v)) for v in row]
+            for row in frame.iter_rows()]
+    print_table(title, columns, rows)

@@ -19,6 +19,7 @@ from rfm_cli.commands._common import (
     TextOrJson,
     check_text_or_json,
     console,
+    emit_table,
     import_options,
     load_rules,
     state,
@@ -27,18 +28,26 @@ from rfm_cli.commands._common import (
 HELP = """Show one customer's orders (counted or not, and why), raw values, scores, the cut points in
 force and the rule that put them in their tier.
 
-The account is shown on stderr; --format json writes it to stdout for scripts.
+--find TEXT finds customers by phone (any written form, its last digits, or masked like
+138****5678), email, or part of a name or id: one match is explained at once; several are listed
+(a table here, CSV when piped). The account is shown on stderr; --format json writes it to stdout.
 
-Example: rfm explain C00042"""
+\b
+Examples:
+  rfm explain C00042
+  rfm explain --find '138 4214 5006'"""
 
 
 def command(
     ctx: typer.Context,
-    customer_id: Annotated[str, typer.Argument(metavar="CUSTOMER_ID", help="The customer's id as stored.", show_default=False)],
-    files: Annotated[
-        list[Path] | None,
-        typer.Argument(metavar="FILE", help="Explain from these exports instead of the database.", show_default=False),
-    ] = None,
+    customer_id: Annotated[str | None, typer.Argument(
+        metavar="CUSTOMER_ID", help="The customer's id as stored.", show_default=False)] = None,
+    files: Annotated[list[Path] | None, typer.Argument(
+        metavar="FILE", help="Explain from these exports instead of the database.",
+        show_default=False)] = None,
+    find: Annotated[str | None, typer.Option(
+        "--find", metavar="TEXT", help="Find the customer by phone, email, or part of a name or id.",
+        show_default=False)] = None,
     fmt: TextOrJson = "text",
     as_of: AsOf = None,
     scheme: Scheme = None,
@@ -48,45 +57,63 @@ def command(
     date_format: DateFormat = None,
 ) -> None:
     from rfm_cli.core import api
+    from rfm_cli.core.errors import UsageError
     from rfm_cli.core.scoring import parse_as_of
 
     st = state(ctx)
     check_text_or_json(fmt)
+    if find is not None and customer_id is not None:  # with --find every argument is an export
+        files, customer_id = [Path(customer_id), *(files or [])], None
+    if (find is None) == (customer_id is None):
+        raise UsageError("say whose account to show; give a CUSTOMER_ID, or --find PHONE|EMAIL|NAME")
     rules = load_rules(st, scheme, rules_file)
-    account = api.explain(
-        st.db, files, customer_id, rules, parse_as_of(as_of), import_options(st, maps, None, source, date_format), wait=st.wait
-    )
+    options = import_options(st, maps, None, source, date_format)
+    if customer_id is not None:
+        account = api.explain(st.db, files, customer_id, rules, parse_as_of(as_of), options, wait=st.wait)
+    else:
+        found = api.find_and_explain(st.db, files, find, rules, parse_as_of(as_of), options, wait=st.wait)
+        if found.account is None:
+            _show_matches(st, found.matches, fmt)
+            return
+        account = found.account
+        st.say(f"found customer {account['customer_id']} by {found.matches['matched_on'][0]}")
     if fmt == "json":
         sys.stdout.write(json.dumps(account, ensure_ascii=False, indent=2, default=str) + "\n")
     else:
         show(account)
 
 
+def _show_matches(st, matches, fmt: str) -> None:
+    from rfm_cli.core.errors import UsageError
+
+    if matches.is_empty():
+        raise UsageError("no customer has a phone, email, name or id matching that; check it, or list "
+                         "customers with rfm score -o customers.csv")
+    if fmt == "json":
+        sys.stdout.write(json.dumps(matches.to_dicts(), ensure_ascii=False, indent=2, default=str) + "\n")
+        return
+    title = f"{matches.height:,} customers match; explain one with rfm explain CUSTOMER_ID"
+    emit_table(st, matches, title, None)
+
+
 def show(account: dict) -> None:
     from rich.markup import escape
-    from rich.table import Table
+
+    from rfm_cli.commands._tables import Col, fitted
 
     out = console()
     out.print(
         f"[bold]customer {escape(account['customer_id'])}[/bold] as of {account['as_of']} "
         f"({account['scheme']} scheme, rules: {escape(account['rules_source'])})"
     )
-    table = Table(title="Orders", title_justify="left")
-    for name in ("order", "date", "status", "amount", "refunded", "net", "counted", "why not"):
-        table.add_column(name, justify="right" if name in ("amount", "refunded", "net") else "left")
-    for o in account["orders"]:
-        refunded = o["refund_amount"] + o["later_refunds"]
-        table.add_row(
-            o["order_id"],
-            o["ordered_at"] or "(no date)",
-            o["raw_status"] or o["status"],
-            f"{o['amount']:,.2f}",
-            f"{refunded:,.2f}",
-            f"{o['net_amount']:,.2f}",
-            "yes" if o["counted"] else "no",
-            o["not_counted_reason"] or "",
-        )
-    out.print(table)
+    # net: what the order adds to monetary; an order that does not count adds nothing, and says why.
+    rows = [[o["order_id"], o["ordered_at"] or "(no date)", o["raw_status"] or o["status"], f"{o['amount']:,.2f}",
+             f"{o['refund_amount'] + o['later_refunds']:,.2f}",
+             f"{o['net_amount']:,.2f}" if o["counted"] else f"not counted: {o['not_counted_reason']}"]
+            for o in account["orders"]]
+    columns = [Col("order", min_text=12), Col("date", min_text=10), Col("status", min_text=8), Col("amount", True),
+               Col("refunded", True), Col("net", min_text=max([11, *(len(r[3]) for r in rows)]))]
+    out.print(fitted("Orders", columns, rows, out.width))
     for r in account["refund_rows_without_order"]:
         out.print(
             f"refund {r['refund_key']} on {r['refunded_at']}: -{r['amount']:,.2f} names no stored order, "

@@ -11,6 +11,7 @@ from rfm_cli.commands._common import (
     AsOf,
     RulesFile,
     Scheme,
+    check_list_options,
     load_rules,
     print_cut_points,
     print_summary,
@@ -28,14 +29,16 @@ accepts-marketing column) are honoured and counted. Files appear whole or not at
 \b
 Examples:
   rfm export --out-dir segments
-  rfm export --out-dir winback --tier dormant --recency-days 60:90 --channel sms --sms-vars name,coupon --codes codes.txt
+  rfm export --out-dir winback --tier gold --tier potential \\
+    --recency-days 60:90 --channel sms --sms-vars name,coupon \\
+    --codes codes.txt
   rfm export --tier diamond --channel meta -o - > diamond-meta.csv"""
 
 TierOption = Annotated[list[str] | None, typer.Option("--tier", "--segment", metavar="NAME",
                                                          help="Only this tier (classic scheme: segment). Repeatable.")]
 ChannelOption = Annotated[list[str] | None, typer.Option(
-    "--channel", "-c", metavar="NAME", help="csv|sms|coupon|email|shopify|klaviyo|mailchimp|google|meta; "
-                                           "repeatable or comma-separated (default: csv).")]
+    "--channel", "-c", metavar="NAME", help="csv, sms, coupon, email, shopify, klaviyo, mailchimp, google or "
+                                           "meta; repeatable or comma-separated (default: csv).")]
 ListFormat = Annotated[str, typer.Option("--format", "-f", metavar="csv|parquet|json|xlsx",
                                          help="Format of the lists.")]
 RecencyDays = Annotated[str | None, typer.Option("--recency-days", metavar="FROM:TO",
@@ -125,10 +128,11 @@ def command(
     progress_on_terminal(st)
     if (out_dir is None) == (output is None) or (output is not None and output != "-"):
         raise UsageError("no destination for the lists; give --out-dir DIR, or -o - for one list on stdout")
+    rules = load_rules(st, scheme, rules_file)
+    check_list_options(tiers, channels, rules)
     spec = build_spec(out_dir or Path("."), tiers, channels, fmt, recency_days, min_orders, min_monetary,
                       phone_format, region, sms_vars, batch_size, coupon_key, codes, no_hash, lang, encoding,
                       cooldown)
-    rules = load_rules(st, scheme, rules_file)
     if output == "-":
         def to_stdout(frame) -> None:
             write_stdout(frame, spec.fmt, encoding=spec.encoding)

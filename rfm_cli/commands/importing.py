@@ -12,6 +12,7 @@ from rfm_cli.commands._common import (
     DateFormat,
     MapOption,
     MaxRejects,
+    RejectsDir,
     Source,
     console,
     import_options,
@@ -19,7 +20,8 @@ from rfm_cli.commands._common import (
     state,
 )
 
-HELP = """Import order exports (CSV, TSV, XLSX, Parquet; a folder means the files in it) into the database.
+HELP = """Import order exports into the database: CSV, TSV, Excel (XLSX, XLS, and the "XLS" files
+that are really HTML or TSV), Parquet; a folder means the files in it.
 
 Re-importing orders already stored never counts them twice; a later export's state of an order
 (refunded, cancelled) replaces the stored one. All files land in one transaction, or none.
@@ -34,6 +36,7 @@ def command(
     max_rejects: MaxRejects = None,
     source: Source = None,
     date_format: DateFormat = None,
+    rejects_dir: RejectsDir = Path("rejects"),
 ) -> None:
     from rfm_cli.core import api
 
@@ -42,6 +45,7 @@ def command(
         from rfm_cli.core.store import show_progress_on
 
         show_progress_on(console())
-    reports = api.import_to_db(st.db, files, import_options(st, maps, max_rejects, source, date_format), wait=st.wait)
+    options = import_options(st, maps, max_rejects, source, date_format, rejects_dir)
+    reports = api.import_to_db(st.db, files, options, wait=st.wait)
     print_import_reports(st, reports)
     st.say(f"stored in {st.db}")

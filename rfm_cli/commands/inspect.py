@@ -41,8 +41,7 @@ def command(
 
     st = state(ctx)
     check_text_or_json(fmt)
-    options = import_options(st, maps, "100%", source, date_format)
-    options.rejects_dir = None
+    options = import_options(st, maps, "100%", source, date_format)  # rejects: shown, never written
     report = inspect_file(file, options)
     if fmt == "json":
         sys.stdout.write(json.dumps(report, ensure_ascii=False, indent=2, default=str) + "\n")
@@ -52,7 +51,8 @@ def command(
 
 def show(r: dict) -> None:
     from rich.markup import escape
-    from rich.table import Table
+
+    from rfm_cli.commands._tables import Col, fitted
 
     out = console()
     out.print(escape(f"{r['file']}: {r['type']}, encoding {r['encoding']}, delimiter {r['delimiter']!r}, "
@@ -60,20 +60,14 @@ def show(r: dict) -> None:
     for note in r["sniffing"]:
         out.print(escape(f"  {note}"))
     out.print(escape(f"platform: {r['platform_title']} ({r['platform']}): {r['why_this_platform']}"))
-    table = Table(title="Columns", title_justify="left")
-    for name in ("field", "header", "sample values"):
-        table.add_column(name)
-    for c in r["columns"]:
-        table.add_row(c["field"], c["header"], " | ".join(str(v) for v in c["samples"]))
-    out.print(table)
+    rows = [[c["field"], c["header"], " | ".join(str(v) for v in c["samples"])] for c in r["columns"]]
+    columns = [Col("field"), Col("header"), Col("sample values", min_text=20)]
+    out.print(fitted("Columns", columns, rows, out.width))
     out.print(escape(f"dates: {', '.join(r['date_columns'])} as {r['date_format']}"))
     if r["statuses"]:
-        table = Table(title="Status words", title_justify="left")
-        for name in ("column", "value", "means", "rows"):
-            table.add_column(name, justify="right" if name == "rows" else "left")
-        for s in r["statuses"]:
-            table.add_row(s["column"], str(s["value"]), s["status"], f"{s['rows']:,}")
-        out.print(table)
+        rows = [[s["column"], str(s["value"]), s["status"], f"{s['rows']:,}"] for s in r["statuses"]]
+        columns = [Col("column"), Col("value"), Col("means"), Col("rows", True)]
+        out.print(fitted("Status words", columns, rows, out.width))
     out.print(f"{r['rows']:,} rows: {r['orders']:,} orders of {r['customers']:,} customers, "
               f"{r['refund_only_orders']:,} refund-only order ids, {r['rows_rejected']:,} rows would be rejected")
     for rej in r["rejects"]:

@@ -14,8 +14,8 @@ MOVES_HELP = """Who moved between tiers: the from-tier x to-tier matrix between 
 \b
 Examples:
   rfm moves
-  rfm moves --from 2026-11-01 --to 2026-11-22
-  rfm moves --list gold:dormant -o slipping.csv"""
+  rfm moves --from 2026-10-01 --to 2026-11-20
+  rfm moves --list potential:dormant -o slipping.csv"""
 
 HISTORY_HELP = """One customer's tier and scores in every snapshot.
 

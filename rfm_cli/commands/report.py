@@ -119,31 +119,35 @@ def print_report(numbers: dict[str, Any], lang: str = "en") -> None:
     from rich.table import Table
     from rich.text import Text
 
+    from rfm_cli.commands._tables import Col, fitted
     from rfm_cli.core.report_labels import excluded_text, labels, pct, tier_label
+    from rfm_cli.core.rules_words import DIMENSION_WORDS, METHOD_WORDS, band_words, scheme_words, source_words
 
     w = labels(lang)
     out = console()
     t = numbers["totals"]
-    out.print(f"[bold]{w['title']}[/bold]  {w['as_of']} {numbers['as_of']} · {w['scheme']} {numbers['scheme']} "
-              f"({escape(numbers['rules_source'])})", highlight=False)
+    scheme, source = numbers["scheme"], numbers["rules_source"]
+    if lang == "zh":  # the Chinese report in Chinese words; the English one keeps the rules' own names
+        scheme, source = scheme_words(scheme, lang), source_words(source, lang)
+    out.print(f"[bold]{w['title']}[/bold]  {w['as_of']} {numbers['as_of']} · {w['scheme']} {scheme} "
+              f"({escape(source)})", highlight=False)
 
-    table = Table(title=w["tiers_title"], title_justify="left")
-    for name in ("tier", "customers", "share", "revenue", "revenue_share", "aov", "avg_recency", "repurchase"):
-        table.add_column(w[name], justify="left" if name == "tier" else "right")
-    for row in numbers["tiers"]:
-        table.add_row(
-            tier_label(row["tier"], row["label_zh"], lang) + ("" if lang == "zh" else f" {row['label_zh']}"),
-            f"{row['customers']:,}", pct(row["customer_share"]), f"{row['revenue']:,.2f}",
-            pct(row["revenue_share"]), f"{row['avg_order_value']:,.2f}",
-            "" if row["avg_recency_days"] is None else f"{row['avg_recency_days']:,.1f}",
-            pct(row["repurchase_rate"]),
-        )
-    table.add_section()
-    table.add_row(w["total"], f"{t['customers']:,}", pct(1.0 if t["customers"] else 0.0), f"{t['revenue']:,.2f}",
-                  pct(1.0 if t["revenue"] else 0.0), f"{t['avg_order_value']:,.2f}",
-                  "" if t["avg_recency_days"] is None else f"{t['avg_recency_days']:,.1f}",
-                  pct(t["repurchase_rate"]))
-    out.print(table)
+    # Left out first on a narrow terminal: average recency, then average order value (--format json has all).
+    drops = {"aov": 2, "avg_recency": 3}
+    names = ("tier", "customers", "share", "revenue", "revenue_share", "aov", "avg_recency", "repurchase")
+    columns = [Col(w[name], numeric=name != "tier", drop=drops.get(name, 0), min_text=9) for name in names]
+    rows: list = [[
+        tier_label(row["tier"], row["label_zh"], lang) + ("" if lang == "zh" else f" {row['label_zh']}"),
+        f"{row['customers']:,}", pct(row["customer_share"]), f"{row['revenue']:,.2f}",
+        pct(row["revenue_share"]), f"{row['avg_order_value']:,.2f}",
+        "" if row["avg_recency_days"] is None else f"{row['avg_recency_days']:,.1f}",
+        pct(row["repurchase_rate"]),
+    ] for row in numbers["tiers"]]
+    rows += [None, [w["total"], f"{t['customers']:,}", pct(1.0 if t["customers"] else 0.0),
+                    f"{t['revenue']:,.2f}", pct(1.0 if t["revenue"] else 0.0), f"{t['avg_order_value']:,.2f}",
+                    "" if t["avg_recency_days"] is None else f"{t['avg_recency_days']:,.1f}",
+                    pct(t["repurchase_rate"])]]
+    out.print(fitted(w["tiers_title"], columns, rows, out.width))
 
     grid = Table(title=w["rf_grid"], title_justify="left", show_lines=True, padding=0)
     grid.add_column(" R \\ F ", justify="center")
@@ -166,15 +170,16 @@ def print_report(numbers: dict[str, Any], lang: str = "en") -> None:
               f"({c['top_20pct']['customers']:,}) {pct(c['top_20pct']['revenue_share'])} {w['of_revenue']}",
               highlight=False)
 
-    cuts = Table(title=w["cut_points"], title_justify="left")
-    for name in ("dimension", "score", "method", "rule", "customers"):
-        cuts.add_column(w[name], justify="right" if name in ("score", "customers") else "left")
-    for row in numbers["cut_points"]:
-        cuts.add_row(row["dimension"], str(row["score"]), row["method"], row["rule"], f"{row['customers']:,}")
-    out.print(cuts)
+    columns = [Col(w[name], numeric=name in ("score", "customers"), drop=1 if name == "method" else 0)
+               for name in ("dimension", "score", "method", "rule", "customers")]
+    rows = [[row["dimension"], str(row["score"]), row["method"], row["rule"], f"{row['customers']:,}"]
+            if lang != "zh" else
+            [DIMENSION_WORDS[lang][row["dimension"]], str(row["score"]), METHOD_WORDS[lang][row["method"]],
+             band_words(row, numbers["rules"], lang), f"{row['customers']:,}"] for row in numbers["cut_points"]]
+    out.print(fitted(w["cut_points"], columns, rows, out.width))
 
     q = numbers["data_quality"]
-    excluded = escape(excluded_text(q))
+    excluded = escape(excluded_text(q, lang))
     out.print(f"[bold]{w['data_quality']}[/bold]: {w['files']} {q['files']:,}; {w['rows_read']} {q['rows_read']:,} = "
               f"{w['imported']} {q['imported']:,} + {w['duplicates']} {q['duplicates']:,} + {w['excluded']} {excluded}"
               f" + {w['rejected']} {q['rejected']:,}", highlight=False)

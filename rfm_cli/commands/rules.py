@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 
+from rfm_cli.commands._base import RfmCommand
 from rfm_cli.commands._common import (
     AsOf,
     RulesFile,
@@ -90,8 +91,9 @@ def _cut_points_if_db(st, rules, as_of: str | None):
 
 
 
-@app.command("freeze", help="Freeze the quantile cut points at the values the data gives them now "
-                            "(run again to recalibrate; --clear to go back to quantiles).")
+@app.command("freeze", cls=RfmCommand, short_help="Freeze the quantile cut points at today's values.",
+             help="Freeze the quantile cut points at the values the data gives them now "
+                  "(run again to recalibrate; --clear to go back to quantiles).")
 def freeze(
     ctx: typer.Context,
     clear: Annotated[bool, typer.Option("--clear", help="Forget frozen cut points.")] = False,

@@ -12,9 +12,11 @@ from rfm_cli.commands._common import (
     DateFormat,
     MapOption,
     MaxRejects,
+    RejectsDir,
     RulesFile,
     Scheme,
     Source,
+    check_list_options,
     import_options,
     load_rules,
     print_cut_points,
@@ -86,17 +88,19 @@ def command(
     max_rejects: MaxRejects = None,
     source: Source = None,
     date_format: DateFormat = None,
+    rejects_dir: RejectsDir = Path("rejects"),
 ) -> None:
     from rfm_cli.core import api
     from rfm_cli.core.scoring import parse_as_of
 
     st = state(ctx)
     progress_on_terminal(st)
+    rules = load_rules(st, scheme, rules_file)
+    check_list_options(tiers, channels, rules)
     spec = build_spec(out_dir, tiers, channels, fmt, recency_days, min_orders, min_monetary, phone_format, region,
                       sms_vars, batch_size, coupon_key, codes, no_hash, lang, encoding, cooldown)
-    rules = load_rules(st, scheme, rules_file)
-    outcome = api.run(st.db, inputs, spec, rules, parse_as_of(as_of), import_options(st, maps, max_rejects, source, date_format),
-                      exclude=exclude or [], wait=st.wait)
+    options = import_options(st, maps, max_rejects, source, date_format, rejects_dir)
+    outcome = api.run(st.db, inputs, spec, rules, parse_as_of(as_of), options, exclude=exclude or [], wait=st.wait)
     print_import_reports(st, outcome.reports)
     print_cut_points(st, outcome.score)
     print_summary(st, outcome.score)

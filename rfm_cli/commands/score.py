@@ -14,6 +14,7 @@ from rfm_cli.commands._common import (
     Format,
     MapOption,
     MaxRejects,
+    RejectsDirIfAsked,
     RulesFile,
     Scheme,
     Source,
@@ -29,9 +30,9 @@ from rfm_cli.commands._common import (
 
 HELP = """Score every customer: recency, frequency, monetary, their 1-5 scores and tier.
 
-With FILE arguments the files are scored in memory (nothing is written to disk); without, the
-database is scored. The table goes to stdout when stdout is a pipe or with -o -; on a terminal
-without -o you get the tier summary.
+With FILE arguments the files are scored in memory: nothing is written to disk unless asked
+(--rejects DIR keeps the unreadable rows). Without, the database is scored. The table goes to
+stdout when stdout is a pipe or with -o -; on a terminal without -o you get the tier summary.
 
 Columns: customer_id, customer_name, phone, email, first_order_at, last_order_at, recency_days,
 frequency, monetary, r_score, f_score, m_score, rfm_code, tier.
@@ -56,6 +57,7 @@ def command(
     max_rejects: MaxRejects = None,
     source: Source = None,
     date_format: DateFormat = None,
+    rejects_dir: RejectsDirIfAsked = None,
 ) -> None:
     from rfm_cli.core import api
     from rfm_cli.core.scoring import parse_as_of
@@ -70,7 +72,8 @@ def command(
     out_format = format_for(None if to_stdout or output is None else Path(output), fmt)  # refuse a bad one now
     rules = load_rules(st, scheme, rules_file)
     result, reports = api.score(
-        st.db, files, rules, parse_as_of(as_of), import_options(st, maps, max_rejects, source, date_format), wait=st.wait
+        st.db, files, rules, parse_as_of(as_of),
+        import_options(st, maps, max_rejects, source, date_format, rejects_dir), wait=st.wait
     )
     if reports:
         print_import_reports(st, reports)

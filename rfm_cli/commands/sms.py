@@ -8,9 +8,10 @@ from typing import Annotated
 
 import typer
 
+from rfm_cli.commands._base import RfmCommand
 from rfm_cli.commands._common import TextOrJson, check_text_or_json, state
 
-HELP = """Check an SMS template against the provider's rules before a list is sent: the signature in
+CHECK_HELP = """Check an SMS template against the provider's rules before a list is sent: the signature in
 【】, the opt-out phrase a promotional message must end with (拒收请回复R, 回T退订), the variables
 (named as the provider allows, each provided by --sms-vars, never inside a link), the length and
 the billing segments (70 characters in one, else 67 each), and the provider's sending hours.
@@ -19,16 +20,20 @@ Exit 0 when it passes; 78 and one line naming every broken rule when it does not
 
 \b
 Examples:
-  rfm sms check "【小王的店】${name}您好，送您10元券，回店即用。拒收请回复R" --sms-vars name
-  rfm sms check winback.txt --provider tencent --sms-vars name,coupon"""
+  rfm sms check "【小店】${name}您好，送您10元券。拒收请回复R" --sms-vars name
+  rfm sms check "【小店】{1}您好，送您10元券。回T退订" --provider tencent --sms-vars name"""
+
+HELP = """SMS rules: `rfm sms check TEXT|FILE` checks a template against the provider's rules before a
+list is sent."""
 
 app = typer.Typer(help=HELP, no_args_is_help=True)
 
 
-@app.command("check", help=HELP)
+@app.command("check", help=CHECK_HELP, cls=RfmCommand,
+             short_help="Check a template: signature, opt-out, variables, length.")
 def check(
     ctx: typer.Context,
-    template: Annotated[str, typer.Argument(metavar="TEXT|FILE", help="The template, or a .txt file holding it.",
+    template: Annotated[str, typer.Argument(metavar="TEMPLATE", help="The text, or a .txt file holding it.",
                                             show_default=False)],
     provider: Annotated[str, typer.Option("--provider", metavar="aliyun|tencent|huawei",
                                           help="Whose rules to apply.")] = "aliyun",

@@ -7,7 +7,8 @@ from typing import Annotated
 
 import typer
 
-from rfm_cli.commands._common import state
+from rfm_cli.commands._base import RfmCommand
+from rfm_cli.commands._common import plural, state
 
 HELP = """The suppression list: phones, emails or customer ids that no exported list may contain.
 
@@ -35,7 +36,7 @@ def _values(values: list[str] | None, from_file: Path | None) -> list[str]:
     return collected
 
 
-@app.command("add", help="Add values to the suppression list.")
+@app.command("add", help="Add values to the suppression list.", cls=RfmCommand)
 def add(ctx: typer.Context, values: Values = None, from_file: FromFile = None, kind: Kind = "auto",
         note: Annotated[str | None, typer.Option("--note", metavar="TEXT", help="Why (kept with each value).")] = None) -> None:
     from rfm_cli.core import suppression
@@ -45,10 +46,10 @@ def add(ctx: typer.Context, values: Values = None, from_file: FromFile = None, k
     collected = _values(values, from_file)
     with open_store(st.db, wait_seconds=st.wait) as store:
         added = suppression.add(store, collected, kind, note)
-    st.say(f"{added:,} entries added to the suppression list of {st.db}")
+    st.say(f"{plural(added, 'entry', 'entries')} added to the suppression list of {st.db}")
 
 
-@app.command("remove", help="Remove values from the suppression list.")
+@app.command("remove", help="Remove values from the suppression list.", cls=RfmCommand)
 def remove(ctx: typer.Context, values: Values = None, from_file: FromFile = None, kind: Kind = "auto") -> None:
     from rfm_cli.core import suppression
     from rfm_cli.core.store import open_store
@@ -57,10 +58,10 @@ def remove(ctx: typer.Context, values: Values = None, from_file: FromFile = None
     collected = _values(values, from_file)
     with open_store(st.db, create=False, wait_seconds=st.wait) as store:
         removed = suppression.remove(store, collected, kind)
-    st.say(f"{removed:,} entries removed from the suppression list of {st.db}")
+    st.say(f"{plural(removed, 'entry', 'entries')} removed from the suppression list of {st.db}")
 
 
-@app.command("list", help="Write the suppression list as CSV to stdout.")
+@app.command("list", help="Write the suppression list as CSV to stdout.", cls=RfmCommand)
 def listing(ctx: typer.Context) -> None:
     from rfm_cli.core import suppression
     from rfm_cli.core.sinks import write_stdout

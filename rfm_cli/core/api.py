@@ -153,3 +153,36 @@ def explain(
     with scoring_store(db, files, options, wait=wait, read_only=True) as (store, _):
         result = score_store(store, rules, as_of)
         return explain_customer(store, result, customer_id)
+
+
+@dataclass
+class Found:
+    """The customers a search matched, and the account of the one when it matched exactly one."""
+
+    matches: Any  # pl.DataFrame: queries/find_customers.sql's columns
+    account: dict[str, Any] | None
+
+
+def find_and_explain(
+    db: str,
+    files: list[Path] | None,
+    text: str,
+    rules: RuleSet,
+    as_of: date | None,
+    options: ImportOptions,
+    *,
+    wait: float = 0.0,
+) -> Found:
+    """`rfm explain --find TEXT`: the customers whose phone, email, name or id match TEXT (see
+    core/find.py); one match is explained at once, in the same store."""
+    from rfm_cli.core.explain import explain_customer
+    from rfm_cli.core.find import find_customers
+    from rfm_cli.core.scoring import score_store
+
+    with scoring_store(db, files, options, wait=wait, read_only=True) as (store, _):
+        matches = find_customers(store, text)
+        if matches.height != 1:
+            return Found(matches, None)
+        result = score_store(store, rules, as_of)
+        return Found(matches, explain_customer(store, result, matches["customer_id"][0]))
+

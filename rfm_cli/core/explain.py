@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Any
 
 import polars as pl
 
-from rfm_cli.core.errors import DataError
+from rfm_cli.core.errors import UsageError
+from rfm_cli.core.frames import frame as as_frame
 from rfm_cli.core.rules import render
 from rfm_cli.core.scoring import RAW_OF, SCORE_OF, ScoreResult
 from rfm_cli.core.store import Store, sql
@@ -15,11 +17,8 @@ from rfm_cli.core.store import Store, sql
 
 def _orders(store: Store, customer_id: str, as_of: date) -> pl.DataFrame:
     facts = store.con.sql(sql("order_facts"), params={"as_of": as_of})
-    return pl.from_arrow(
-        facts.filter(f"customer_id = '{customer_id.replace(chr(39), chr(39) * 2)}'")
-        .order("ordered_at, order_id")
-        .to_arrow_table()
-    )
+    return as_frame(facts.filter(f"customer_id = '{customer_id.replace(chr(39), chr(39) * 2)}'")
+                    .order("ordered_at, order_id"))
 
 
 def _refund_rows(store: Store, customer_id: str) -> pl.DataFrame:
@@ -31,7 +30,7 @@ def _refund_rows(store: Store, customer_id: str) -> pl.DataFrame:
         "ORDER BY f.refunded_at, f.refund_key",
         params={"c": customer_id},
     )
-    return pl.from_arrow(rel.to_arrow_table())
+    return as_frame(rel)
 
 
 def explain_customer(store: Store, result: ScoreResult, customer_id: str) -> dict[str, Any]:
@@ -42,9 +41,11 @@ def explain_customer(store: Store, result: ScoreResult, customer_id: str) -> dic
         "SELECT count(*) FROM rfm_orders WHERE customer_id = ? AND CAST(ordered_at AS DATE) > ?",
         [customer_id, result.as_of]).fetchall()[0][0]
     if orders.is_empty() and refunds.is_empty() and not later:
-        raise DataError(
-            f"no orders for customer {customer_id!r} in {store.label} as of {result.as_of}; "
-            "check the id (ids are exact text) or list customers with `rfm score -o -`"
+        # The id is echoed unless it looks like a phone or an email (which are kept out of messages).
+        named = "with the id given" if re.search(r"@|\d{7}", customer_id) else repr(customer_id)
+        raise UsageError(
+            f"no customer {named} in {store.label}; check the id (ids are exact text), or find them by "
+            "phone, email or name with rfm explain --find PHONE|EMAIL|NAME"
         )
     row = result.customers.filter(pl.col("customer_id") == customer_id)
     rules = result.rules
@@ -62,6 +63,8 @@ def explain_customer(store: Store, result: ScoreResult, customer_id: str) -> dic
                 "refund_amount": float(o["refund_amount"]),
                 "later_refunds": float(o["later_refunds"]),
                 "net_amount": float(o["net_amount"]),
+                # What the order adds to monetary: its net when it counts, else nothing.
+                "counted_net": float(o["net_amount"]) if o["counted"] else 0.0,
             }
             for o in orders.select(
                 "order_id",

@@ -15,6 +15,7 @@ from typing import Any
 
 import polars as pl
 
+from rfm_cli.core.frames import frame as as_frame
 from rfm_cli.core.scoring import ScoreResult
 from rfm_cli.core.store import Store, sql
 
@@ -152,7 +153,7 @@ def activity(store: Store, as_of: date) -> pl.DataFrame:
     """(cohort, month, customers, orders, revenue) from the database: the aggregate in DuckDB."""
     facts = sql("order_facts").strip().rstrip(";")
     query = f"WITH facts AS (\n{facts}\n),\n{sql('report_activity')}"
-    return pl.from_arrow(store.con.sql(query, params={"as_of": as_of}).to_arrow_table())
+    return as_frame(store.con.sql(query, params={"as_of": as_of}))
 
 
 def monthly(active: pl.DataFrame) -> list[dict[str, Any]]:
@@ -258,6 +259,7 @@ def build(store: Store, result: ScoreResult, *, database: str | None = None) -> 
         "as_of": result.as_of.isoformat(),
         "scheme": result.rules.scheme,
         "rules_source": result.rules.source,
+        "rules": result.rules.to_dict(),  # the HTML report says the tier rules and cut points in words
         "database": database,
         "totals": totals(frame),
         "tiers": tiers(frame, result),

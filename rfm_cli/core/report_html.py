@@ -12,11 +12,20 @@ import json
 from typing import Any
 
 from rfm_cli.core.report_labels import excluded_text, labels, methods, pct, tier_label
+from rfm_cli.core.rules_words import (
+    DIMENSION_WORDS,
+    METHOD_WORDS,
+    band_words,
+    condition_words,
+    scheme_words,
+    source_words,
+)
 
 TIER_COLOURS = {"diamond": "#3b6fd6", "gold": "#d9a400", "potential": "#2e9e6a", "dormant": "#8c8c8c"}
 OTHER_COLOURS = ["#3b6fd6", "#d9a400", "#2e9e6a", "#c2453d", "#7a52c7", "#1f9bb3", "#e07b39", "#6b8e23",
                  "#b84d8a", "#4d6b8a", "#8c8c8c"]
-PLOT_CONFIG = {"displaylogo": False, "responsive": True}
+# No toolbar (its English buttons and zoom tools confuse more than they help); hover still shows values.
+PLOT_CONFIG = {"displaylogo": False, "displayModeBar": False, "responsive": True}
 FONT = "Noto Sans CJK SC, Source Han Sans SC, PingFang SC, Microsoft YaHei, Helvetica, Arial, sans-serif"
 
 CSS = """
@@ -227,19 +236,21 @@ def _tier_table(numbers: dict[str, Any], words: dict[str, str], lang: str) -> st
             words["orders"], words["aov"], words["avg_recency"], words["repurchase"], words["rule"]]
     rows = [[tier_label(t["tier"], t["label_zh"], lang), _num(t["customers"]), pct(t["customer_share"]),
              _num(t["revenue"], 2), pct(t["revenue_share"]), _num(t["orders"]), _num(t["avg_order_value"], 2),
-             _num(t["avg_recency_days"], 1), pct(t["repurchase_rate"]), t["rule"]] for t in numbers["tiers"]]
+             _num(t["avg_recency_days"], 1), pct(t["repurchase_rate"]), condition_words(t["rule"], lang)]
+            for t in numbers["tiers"]]
     return _table(head, rows, text_cols=(9,))
 
 
-def _cut_table(numbers: dict[str, Any], words: dict[str, str]) -> str:
+def _cut_table(numbers: dict[str, Any], words: dict[str, str], lang: str) -> str:
     head = [words["dimension"], words["score"], words["method"], words["rule"], words["customers"]]
-    rows = [[c["dimension"], c["score"], c["method"], c["rule"], _num(c["customers"])] for c in numbers["cut_points"]]
+    rows = [[DIMENSION_WORDS[lang][c["dimension"]], c["score"], METHOD_WORDS[lang][c["method"]],
+             band_words(c, numbers["rules"], lang), _num(c["customers"])] for c in numbers["cut_points"]]
     return _table(head, rows, text_cols=(2, 3))
 
 
-def _quality_table(numbers: dict[str, Any], words: dict[str, str]) -> str:
+def _quality_table(numbers: dict[str, Any], words: dict[str, str], lang: str) -> str:
     q = numbers["data_quality"]
-    excluded = excluded_text(q)
+    excluded = excluded_text(q, lang)
     head = [words["files"], words["rows_read"], words["imported"], words["duplicates"], words["excluded"],
             words["rejected"]]
     return _table(head, [[_num(q["files"]), _num(q["rows_read"]), _num(q["imported"]), _num(q["duplicates"]),
@@ -267,8 +278,8 @@ def render(numbers: dict[str, Any], lang: str = "en") -> str:
     pareto = _pareto_chart(charts, numbers, words)
     moves = _moves_chart(charts, numbers, words)
     method_items = "".join(f"<dt>{_esc(k)}</dt><dd>{_esc(v)}</dd>" for k, v in methods(numbers, lang).items())
-    subtitle = (f"{words['as_of']} {numbers['as_of']} · {words['scheme']} {numbers['scheme']}"
-                f" · {numbers['rules_source']}")
+    subtitle = (f"{words['as_of']} {numbers['as_of']} · {words['scheme']} {scheme_words(numbers['scheme'], lang)}"
+                f" · {source_words(numbers['rules_source'], lang)}")
     data = json.dumps({k: numbers[k] for k in ("as_of", "scheme", "totals")}, ensure_ascii=False)
     data = data.replace("</", "<\\/")  # never close the script element early
     return f"""<!DOCTYPE html>
@@ -293,8 +304,8 @@ def render(numbers: dict[str, Any], lang: str = "en") -> str:
 <section id="monthly">{monthly}</section>
 <section id="cohorts">{cohorts}</section>
 <section id="moves">{moves}</section>
-<section id="cuts"><h2>{_esc(words['cut_points'])}</h2>{_cut_table(numbers, words)}</section>
-<section id="quality"><h2>{_esc(words['data_quality'])}</h2>{_quality_table(numbers, words)}</section>
+<section id="cuts"><h2>{_esc(words['cut_points'])}</h2>{_cut_table(numbers, words, lang)}</section>
+<section id="quality"><h2>{_esc(words['data_quality'])}</h2>{_quality_table(numbers, words, lang)}</section>
 <section id="methods"><h2>{_esc(words['methods'])}</h2><dl>{method_items}</dl></section>
 <p class="note">{_esc(words['generated_by'])}</p>
 </main>

@@ -60,7 +60,7 @@ LABELS: dict[str, dict[str, str]] = {
         "moves": "Tier moves between the last two snapshots",
         "moves_from": "tier on",
         "moves_to": "tier on",
-        "no_moves": "Tier moves need two snapshots: `rfm run` stores one each day it runs.",
+        "no_moves": "Tier moves need two snapshots: rfm run stores one each day it runs.",
         "methods": "How each number was computed",
         "generated_by": "Made by rfm",
         "no_data": "no data",
@@ -120,7 +120,7 @@ LABELS: dict[str, dict[str, str]] = {
         "moves": "最近两次快照之间的层级变动",
         "moves_from": "层级",
         "moves_to": "层级",
-        "no_moves": "层级变动需要两次快照：`rfm run` 每天运行时保存一次。",
+        "no_moves": "层级变动需要两次快照：每天运行 rfm run 时保存一次。",
         "methods": "各项数字的计算方法",
         "generated_by": "由 rfm 生成",
         "no_data": "无数据",
@@ -134,16 +134,19 @@ METHODS_ZH = {
     "revenue": "客户销售额即其消费金额 M：计入订单的净额之和，再减去未对应已存订单的退款（按平均客单价口径时为 M × 频次）。",
     "customer_share": "占比 = 该层级客户数 / 参与评分的客户数；销售额占比同理。",
     "avg_order_value": "客单价 = 该层级销售额 / 该层级计入订单数。",
-    "avg_recency": "平均最近购买 = recency_days 的平均值（截至日减去最后一笔计入订单的日期）。",
+    "avg_recency": "平均最近购买 = 距上次购买天数的平均值（截至日减去最后一笔计入订单的日期）。",
     "repurchase_rate": "复购率 = 计入订单两笔及以上的客户 / 客户数。",
     "rf_grid": "R × F 矩阵：每个 (R 分, F 分) 格子的客户数与销售额；分数规则见切点。",
-    "concentration": "前 10% / 20%：按销售额从高到低排序，取前 ceil(客户数 × 10% / 20%) 位客户，其销售额 / 总销售额。",
-    "pareto": "帕累托曲线：k = 1..100 时，销售额前 k% 客户的销售额占比。",
+    "concentration": "前 10% / 20%：按销售额从高到低排序，取前 客户数 × 10%（或 20%）向上取整 位客户，"
+                     "其销售额 / 总销售额。",
+    "pareto": "帕累托曲线：从 1% 到 100% 的每一个百分比，销售额最高的该比例客户所占的销售额比例。",
     "monthly": "按计入订单的自然月统计：活跃客户（当月有计入订单）、新客（首笔计入订单在当月）、回头客（首单更早）；"
                "当月复购率 = 回头客 / 活跃客户。此处销售额为当月计入订单的净额（不含未对应订单的退款）。"
                "截至日所在月份只统计到截至日。",
-    "cohorts": "同期群留存：按首笔计入订单的月份分组；第 k 月的格子为该组在首单 k 个月后仍有计入订单的客户占比（第 0 月为 100%）。",
-    "moves": "层级变动：行是上一次快照中的层级（（新客户）= 上次不在），列是最近一次快照中的层级（（已离开）= 本次不在），快照由 `rfm run` 保存。",
+    "cohorts": "同期群留存：按首笔计入订单的月份分组；每一格为该组在首单后第几个月仍有计入订单的客户占比"
+               "（首单当月为 100%）。",
+    "moves": "层级变动：行是上一次快照中的层级（（新客户）= 上次不在），"
+             "列是最近一次快照中的层级（（已离开）= 本次不在），快照由 rfm run 保存。",
     "data_quality": "数据质量汇总数据库中的全部导入：读取行数 = 导入 + 重复 + 排除 + 无法读取。",
 }
 
@@ -166,11 +169,14 @@ def pct(x: float | None) -> str:
     return "" if x is None else f"{100 * x:.1f}%"
 
 
-def excluded_text(quality: dict[str, Any]) -> str:
-    """Excluded rows with their reasons: `316 (cancelled 173, unpaid 71, …)`."""
+def excluded_text(quality: dict[str, Any], lang: str = "en") -> str:
+    """Excluded rows with their reasons: `316 (cancelled 173, unpaid 71, …)`, `316（已取消 173、…）`."""
+    from rfm_cli.core.rules_words import reason_words
+
     text = f"{quality['excluded']:,}"
-    if quality["excluded_by_reason"]:
-        text += " (" + ", ".join(f"{k} {v:,}" for k, v in quality["excluded_by_reason"].items()) + ")"
+    reasons = [f"{reason_words(k, lang)} {v:,}" for k, v in quality["excluded_by_reason"].items()]
+    if reasons:
+        text += f"（{'、'.join(reasons)}）" if lang == "zh" else f" ({', '.join(reasons)})"
     return text
 
 

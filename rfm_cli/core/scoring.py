@@ -15,6 +15,7 @@ import polars as pl
 
 from rfm_cli.core import customer_stats
 from rfm_cli.core.errors import DataError, UsageError
+from rfm_cli.core.frames import frame as as_frame
 from rfm_cli.core.frozen_cuts import with_frozen
 from rfm_cli.core.rules import RAW_OF, SCORE_OF, DimensionRule, RuleSet, describe_band
 from rfm_cli.core.store import Store, fetch_one, progress, sql
@@ -73,13 +74,11 @@ def customer_inputs(store: Store, as_of: date) -> pl.DataFrame:
         query, params = customer_stats.read_sql(), None
     else:
         query, params = sql("customer_rfm"), {"as_of": as_of}
-    # (pl.DataFrame(relation), through the Arrow C stream, would spare the pyarrow import, but with
-    # duckdb 2.0 it leaves objects that nanobind reports as leaked on stderr at exit.)
     # latest_key (kept for the import's updates of rfm_customers) is no scoring input; from the orders,
     # DuckDB then drops its aggregate.
     query = f"SELECT * EXCLUDE (latest_key) FROM ({query.rstrip().rstrip(';')})"
     with progress(store.con, "scoring customers"):
-        frame = pl.from_arrow(store.con.sql(query, params=params).to_arrow_table())
+        frame = as_frame(store.con.sql(query, params=params))  # no pyarrow (core/frames.py)
     if from_table and not frame["customer_id"].is_sorted():
         # rfm_customers is written in customer_id order and read in storage order; the rows a
         # nightly import replaced are appended at its end. (An ORDER BY in DuckDB cost 0.22 s at

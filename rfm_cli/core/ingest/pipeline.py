@@ -47,7 +47,9 @@ class ImportOptions:
     source: str | None = None  # --source NAME: force a platform profile
     date_format: str | None = None  # --date-format, e.g. %d/%m/%Y
     user_profiles: dict | None = None  # [profiles.NAME] tables of rfm.toml
-    rejects_dir: Path | None = Path("rejects")  # where rejects/<file>-<timestamp>.csv go (None: nowhere)
+    # Where <file>-<timestamp>.csv of the rejected rows goes; None (the default): nowhere, so scoring
+    # in memory or from a notebook writes nothing unless asked. `rfm import` and `rfm run` set rejects/.
+    rejects_dir: Path | None = None
 
 
 @dataclass
@@ -414,6 +416,8 @@ def import_file(store: Store, path: Path, options: ImportOptions, *, as_views: b
             if orders_updated:  # else reading every order's outcome finds nothing to update (~1 s at 10M)
                 run_statements(con, "import_update", {"import_id": import_id, "source_file": label})
             run_statements(con, "import_merge", {"import_id": import_id, "source_file": label})
+            if by_outcome["duplicate"]:  # which files carry which orders, for `rfm imports rm`
+                run_statements(con, "import_carriers", {"import_id": import_id, "source_file": label})
             if keep_stats:
                 customer_stats.refresh(con)
     if rejected:

@@ -8,6 +8,7 @@ which field.
 
 from __future__ import annotations
 
+import functools
 import re
 import tomllib
 from collections.abc import Iterable
@@ -122,9 +123,9 @@ class ProfileMatch:
 # loading
 
 
-def load_profiles(user_profiles: dict | None = None) -> list[Profile]:
-    """The built-in profiles plus the user's `[profiles.NAME]` tables from rfm.toml. A user
-    profile with a built-in's name replaces it; user profiles come first, so they win ties."""
+@functools.cache
+def _builtin_profiles() -> tuple[Profile, ...]:
+    """The shipped profiles, parsed once per process (sniffing and mapping a file both ask: 0.04 s each)."""
     builtins = {}
     folder = resources.files("rfm_cli") / "profiles"
     for entry in folder.iterdir():
@@ -138,7 +139,13 @@ def load_profiles(user_profiles: dict | None = None) -> list[Profile]:
         profile = _parse_profile(data, entry.name[: -len(".toml")], where, "built-in")
         builtins[profile.name] = profile
     ordered = [builtins[n] for n in BUILTIN_ORDER if n in builtins]
-    ordered += [builtins[n] for n in sorted(builtins) if n not in BUILTIN_ORDER]
+    return tuple(ordered + [builtins[n] for n in sorted(builtins) if n not in BUILTIN_ORDER])
+
+
+def load_profiles(user_profiles: dict | None = None) -> list[Profile]:
+    """The built-in profiles plus the user's `[profiles.NAME]` tables from rfm.toml. A user
+    profile with a built-in's name replaces it; user profiles come first, so they win ties."""
+    ordered = list(_builtin_profiles())
     users: list[Profile] = []
     if user_profiles:
         if not isinstance(user_profiles, dict):
