@@ -7,6 +7,8 @@ and `rfm --version` stay instant.
 from __future__ import annotations
 
 import os
+import re
+import signal
 import sys
 import time
 from pathlib import Path
@@ -17,7 +19,8 @@ import typer
 from rfm_cli import __version__
 from rfm_cli.commands import explain, export, importing, inspect, moves, report, rules, run, score, suppress
 from rfm_cli.commands._common import State
-from rfm_cli.core.errors import EXIT_CODE_HELP, ExitCode, RfmError
+from rfm_cli.core import runtime
+from rfm_cli.core.errors import EXIT_CODE_HELP, ExitCode, Interrupted, RfmError, disk_full_error
 
 # \b: click keeps the lines of the next paragraph as they are (no rewrapping).
 EXIT_CODES_TEXT = "\b\n" + "\n".join(f"{int(code):>3}  {text}" for code, text in EXIT_CODE_HELP.items())
@@ -74,6 +77,7 @@ def main_options(
 ) -> None:
     if memory_limit:  # store.configure reads and checks it (a bad size exits 78)
         os.environ["RFM_MEMORY_LIMIT"] = memory_limit
+    runtime.command = ctx.invoked_subcommand  # its name only: the lock file and --log-json record it
     ctx.obj = State(db_flag=db, wait=wait, quiet=quiet or log_json, debug=debug)
 
 
@@ -91,8 +95,8 @@ app.command("history", help=moves.HISTORY_HELP)(moves.customer_history)
 app.add_typer(suppress.app, name="suppress", help=suppress.HELP)
 
 
-def _error(message: str) -> None:
-    sys.stderr.write(f"rfm: error: {message}\n")
+def _error(message: str, args: list[str]) -> None:
+    sys.stderr.write(f"rfm: error: {mask_contacts(message, args)}\n")
     sys.stderr.flush()
 
 
@@ -102,74 +106,140 @@ def main(argv: list[str] | None = None) -> None:
     debug = "--debug" in args
     started = time.monotonic()
     if not [a for a in args if not a.startswith("-")] and not {"--help", "-h", "--version"} & set(args):
-        _error("no command given; see rfm --help for the commands (e.g. rfm run orders.csv --out-dir segments)")
+        _error("no command given; see rfm --help for the commands "
+               "(e.g. rfm run orders.csv --out-dir segments)", args)
         sys.exit(int(ExitCode.USAGE))
+    restore_signals = runtime.install_signal_handlers()
+    message = None
+    signalled = None
     try:
-
-        code = app(args=argv, prog_name="rfm", standalone_mode=False)
-        code = code if isinstance(code, int) else 0
-    except RfmError as exc:
-        if debug:
+        try:
+            code = app(args=argv, prog_name="rfm", standalone_mode=False)
+            code = code if isinstance(code, int) else 0
+        finally:
+            signalled = runtime.received
+            runtime.hold()  # the command is over: a signal from now on must not cut the outcome short
+            _flush_stdout()
+    except BaseException as exc:  # noqa: BLE001 - every outcome becomes a documented exit code
+        code, message = _outcome(exc)
+        if debug and message is not None and code != int(ExitCode.USAGE) and isinstance(exc, Exception):
             import traceback
 
             traceback.print_exc()
-        _error(str(exc))
-        code = int(exc.exit_code)
+    finally:
+        # Run as the program, it stays deaf to signals from here to its exit: the outcome is decided (a
+        # default handler would now kill it, and a finished run would end as "killed by SIGTERM").
+        restore_signals(ignore=argv is None)
+    if signalled is not None and code == 0:
+        # The signal was swallowed where Python could not raise it (a callback from C) and the run
+        # went on to its end: everything it did is committed and published.
+        code = int(ExitCode.INTERRUPTED)
+        message = _interrupted(signalled)
+    if message is not None:
+        _error(message, args)
         from rfm_cli.commands._common import log
 
-        log(error=str(exc))
+        log(error=mask_contacts(message, args))
+    if "--log-json" in args:
+        _log_json(args, code, time.monotonic() - started)
+    sys.exit(code)
 
-    except typer.Exit as exc:
-        code = exc.exit_code
-    except typer.Abort:
-        _error("interrupted")
-        code = int(ExitCode.INTERRUPTED)
-    except KeyboardInterrupt:
-        _error("interrupted; nothing was changed")
-        code = int(ExitCode.INTERRUPTED)
-    except BrokenPipeError:
+
+def _outcome(exc: BaseException) -> tuple[int, str | None]:
+    """The exit code and the one-line message (None: say nothing) for how the run ended."""
+    import typer._click.exceptions as click_errors
+
+    if type(exc).__name__ == "PipeClosed" or isinstance(exc, BrokenPipeError):
         # The reader of our stdout went away (`rfm score ... | head -1`): stop quietly.
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
-        code = 0
-    except Exception as exc:  # noqa: BLE001 - the last resort: click's usage errors, then genuine bugs
-        from typer._click.exceptions import ClickException, UsageError
+        return 0, None
+    if isinstance(exc, Interrupted):
+        return int(ExitCode.INTERRUPTED), str(exc)
+    if runtime.received is not None and not isinstance(exc, typer.Exit):
+        # The signal surfaced as whatever the code it stopped raised: DuckDB's "Query interrupted",
+        # an import's "could not read", a failed write. The run was interrupted and rolled back.
+        return int(ExitCode.INTERRUPTED), _interrupted(runtime.received)
+    if isinstance(exc, typer.Exit):
+        if exc.exit_code == int(ExitCode.INTERRUPTED):  # typer's word for a KeyboardInterrupt: silent
+            return exc.exit_code, _interrupted(signal.SIGINT)
+        return exc.exit_code, None
+    if isinstance(exc, (KeyboardInterrupt, typer.Abort)):
+        return int(ExitCode.INTERRUPTED), _interrupted(signal.SIGINT)
+    if isinstance(exc, RfmError):
+        return int(exc.exit_code), str(exc)
+    if isinstance(exc, SystemExit):
+        return (exc.code if isinstance(exc.code, int) else 1), None
+    full = disk_full_error(exc)
+    if full is not None:
+        return int(full.exit_code), str(full)
+    if isinstance(exc, click_errors.UsageError):
+        command = exc.ctx.command.name if exc.ctx and exc.ctx.command.name != "rfm" else ""
+        return int(ExitCode.USAGE), f"{exc.format_message()}; {' '.join(f'see rfm {command} --help'.split())}"
+    if isinstance(exc, click_errors.ClickException):
+        return exc.exit_code, exc.format_message()
+    if not isinstance(exc, Exception):
+        raise exc
+    # A bug. Its text can quote a cell of the input (a name, a phone): only its type and where it
+    # happened are shown; --debug prints the traceback.
+    where = _where(exc)
+    return int(ExitCode.INTERNAL), (
+        f"internal error: {type(exc).__name__}{where}; rerun with --debug and report it"
+    )
 
-        if type(exc).__name__ == "PipeClosed":
-            devnull = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(devnull, sys.stdout.fileno())
-            code = 0
-        elif type(exc).__name__ == "InterruptException" or (
-            isinstance(exc, RuntimeError) and "interrupted" in str(exc).lower()
-        ):
-            # Ctrl-C inside a DuckDB query: the transaction was rolled back.
-            _error("interrupted; nothing was changed")
-            code = int(ExitCode.INTERRUPTED)
-        elif isinstance(exc, UsageError):
 
-            hint = (
-                f"see rfm {exc.ctx.command.name if exc.ctx and exc.ctx.command.name != 'rfm' else ''} --help"
-            )
-            _error(f"{exc.format_message()}; {' '.join(hint.split())}")
-            code = int(ExitCode.USAGE)
-        elif isinstance(exc, ClickException):
-            _error(exc.format_message())
-            code = exc.exit_code
-        else:
-            if debug:
-                import traceback
+def _interrupted(signum: int) -> str:
+    return str(Interrupted(runtime.signal_name(signum), after_commit=runtime.committed))
 
-                traceback.print_exc()
-            _error(f"internal error: {type(exc).__name__}: {exc}; rerun with --debug and report it")
-            code = int(ExitCode.INTERNAL)
+
+def _where(exc: BaseException) -> str:
+    import traceback
+
+    frames = [f for f in traceback.extract_tb(exc.__traceback__)
+              if "rfm_cli" in f.filename.replace("\\", "/")]
+    if not frames:
+        return ""
+    path = frames[-1].filename.replace("\\", "/")
+    return f" at {path[path.rindex('rfm_cli'):]}:{frames[-1].lineno}"
+
+
+def _flush_stdout() -> None:
     try:
         sys.stdout.flush()
     except BrokenPipeError:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
-    if "--log-json" in args:
-        _log_json(args, code, time.monotonic() - started)
-    sys.exit(code)
+
+
+# Phones and emails given as arguments (rfm suppress add 13812345678 someone@example.com, rfm explain
+# 13812345678 when phones are the customer keys) are masked wherever an error line or --log-json
+# would repeat them. A path is never masked: errors must name the files.
+_PHONE_LIKE = re.compile(r"\+?\d[\d\-. ()]{5,}\d")
+_EMAIL_LIKE = re.compile(r"[^@\s/\\]+@[^@\s/\\]+")
+
+
+def _contacts_in(args: list[str]) -> list[str]:
+    found = set()
+    for arg in args:
+        for piece in re.split(r"[\s,;=:'\"<>]+", arg):
+            if not piece or os.path.exists(piece):
+                continue
+            if _EMAIL_LIKE.fullmatch(piece) or (
+                _PHONE_LIKE.fullmatch(piece) and sum(c.isdigit() for c in piece) >= 7
+            ):
+                found.add(piece)
+    return sorted(found, key=len, reverse=True)  # a longer value first, so a part of it is not masked alone
+
+
+def mask_contacts(text: str, args: list[str]) -> str:
+    for value in _contacts_in(args):
+        if "@" in value:
+            local, _, domain = value.partition("@")
+            masked = f"{local[:1]}***@{domain}"
+        else:
+            masked = "*" * (len(value) - 4) + value[-4:]
+        text = text.replace(value, masked)
+    return text
 
 
 def _log_json(args: list[str], code: int, seconds: float) -> None:
@@ -177,12 +247,15 @@ def _log_json(args: list[str], code: int, seconds: float) -> None:
 
     from rfm_cli.commands._common import RUN_LOG
 
-    command = next((a for a in args if not a.startswith("-") and a in app_commands()), None)
+    named = [a for a in args if not a.startswith("-") and a in app_commands()]
+    command = runtime.command or (named[0] if named else None)
     record = {"command": command, "exit_code": code, "seconds": round(seconds, 3), **RUN_LOG}
-    sys.stderr.write(json.dumps(record, ensure_ascii=False, default=str) + "\n")
+    text = mask_contacts(json.dumps(record, ensure_ascii=False, default=str), args)
+    sys.stderr.write(text + "\n")
     sys.stderr.flush()
 
 
 def app_commands() -> set[str]:
-    return {"import", "score", "export", "run", "explain", "inspect", "rules", "suppress", "moves", "history"}
-
+    """The names of the commands registered on the app (a new command is never missing)."""
+    commands = {c.name for c in app.registered_commands if c.name}
+    return commands | {g.name for g in app.registered_groups if g.name}
