@@ -13,6 +13,9 @@ so a watcher thread (woken by `signal.set_wakeup_fd`) interrupts the open DuckDB
 (`connection.interrupt()`, registered by `interruptible`) on the first signal: a long query stops at
 once on SIGTERM too.
 
+Raised inside a callback from C (a finaliser, a library's hook), the exception is swallowed there;
+it is not printed as "Exception ignored", and the CLI still ends the run as interrupted.
+
 `command` is the name of the command being run (`import`, `suppress` …), set by the CLI: the lock
 file and --log-json record it, never the arguments (they can be phones and emails).
 """
@@ -22,6 +25,7 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -154,12 +158,22 @@ def install_signal_handlers() -> Callable[..., None]:
     os.set_blocking(write_fd, False)
     previous_wakeup = signal.set_wakeup_fd(write_fd, warn_on_full_buffer=False)
     threading.Thread(target=_watch, args=(read_fd,), name="rfm-signals", daemon=True).start()
+    previous_hook = sys.unraisablehook
+
+    def quiet_unraisable(unraisable) -> None:
+        # Raised where C code could not pass it on (a callback, a finaliser) and swallowed there: not
+        # a bug to print. The CLI still reports the interrupt (runtime.received) as the outcome.
+        if not isinstance(unraisable.exc_value, Interrupted):
+            previous_hook(unraisable)
+
+    sys.unraisablehook = quiet_unraisable
 
     def restore(*, ignore: bool = False) -> None:
         """Put the previous handlers back, or (`ignore`) ignore both signals from now on."""
         signal.set_wakeup_fd(previous_wakeup)
         for signum, handler in previous.items():
             signal.signal(signum, signal.SIG_IGN if ignore else handler)
+        sys.unraisablehook = previous_hook
         os.close(write_fd)  # the watcher reads end-of-file and stops
 
     return restore
