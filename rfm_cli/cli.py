@@ -7,6 +7,8 @@ and `rfm --version` stay instant.
 from __future__ import annotations
 
 import os
+import re
+import signal
 import sys
 import time
 from typing import Annotated
@@ -42,7 +44,8 @@ from rfm_cli.commands._base import (
     apply_globals,
 )
 from rfm_cli.commands._common import State
-from rfm_cli.core.errors import ExitCode, RfmError
+from rfm_cli.core import runtime
+from rfm_cli.core.errors import ExitCode, Interrupted, RfmError, disk_full_error
 from rfm_cli.help_text import APP_HELP, GLOBAL_OPTIONS, SUMMARIES, VERSION_HELP
 
 
@@ -64,6 +67,7 @@ def main_options(
         bool, typer.Option("--version", callback=_version, is_eager=True, help=VERSION_HELP)
     ] = False,
 ) -> None:
+    runtime.command = ctx.invoked_subcommand  # its name only: the lock file and --log-json record it
     ctx.obj = State(db_flag=None, wait=0.0, quiet=False, debug=False)
     apply_globals(ctx, {"db": db, "wait": wait, "quiet": quiet, "log_json": log_json,
                         "memory_limit": memory_limit, "debug": debug})
@@ -125,8 +129,8 @@ def app_for(args: list[str]) -> typer.Typer:
     return build_app((name,)) if name in SUMMARIES else app
 
 
-def _error(message: str) -> None:
-    sys.stderr.write(f"rfm: error: {message}\n")
+def _error(message: str, args: list[str]) -> None:
+    sys.stderr.write(f"rfm: error: {mask_contacts(message, args)}\n")
     sys.stderr.flush()
 
 
@@ -135,67 +139,136 @@ def main(argv: list[str] | None = None) -> None:
     args = argv if argv is not None else sys.argv[1:]
     debug = "--debug" in args
     started = time.monotonic()
+    restore_signals = runtime.install_signal_handlers()
+    message = None
+    signalled = None
     try:
-        code = app_for(args)(args=argv, prog_name="rfm", standalone_mode=False)
-        code = code if isinstance(code, int) else 0
-    except RfmError as exc:
-        if debug:
+        try:
+            code = app_for(args)(args=argv, prog_name="rfm", standalone_mode=False)
+            code = code if isinstance(code, int) else 0
+        finally:
+            signalled = runtime.received
+            runtime.hold()  # the command is over: a signal from now on must not cut the outcome short
+            _flush_stdout()
+    except BaseException as exc:  # noqa: BLE001 - every outcome becomes a documented exit code
+        code, message = _outcome(exc)
+        if debug and message is not None and code != int(ExitCode.USAGE) and isinstance(exc, Exception):
             import traceback
 
             traceback.print_exc()
-        _error(str(exc))
-        code = int(exc.exit_code)
+    finally:
+        # Run as the program, it stays deaf to signals from here to its exit: the outcome is decided (a
+        # default handler would now kill it, and a finished run would end as "killed by SIGTERM").
+        restore_signals(ignore=argv is None)
+    if signalled is not None and code == 0:
+        # The signal was swallowed where Python could not raise it (a callback from C) and the run
+        # went on to its end: everything it did is committed and published.
+        code = int(ExitCode.INTERRUPTED)
+        message = _interrupted(signalled)
+    if message is not None:
+        _error(message, args)
         from rfm_cli.commands._common import log
 
-        log(error=str(exc))
+        log(error=mask_contacts(message, args))
+    if "--log-json" in args:
+        _log_json(args, code, time.monotonic() - started)
+    sys.exit(code)
 
-    except typer.Exit as exc:
-        code = exc.exit_code
-    except typer.Abort:
-        _error("interrupted")
-        code = int(ExitCode.INTERRUPTED)
-    except KeyboardInterrupt:
-        _error("interrupted; nothing was changed")
-        code = int(ExitCode.INTERRUPTED)
-    except BrokenPipeError:
+
+def _outcome(exc: BaseException) -> tuple[int, str | None]:
+    """The exit code and the one-line message (None: say nothing) for how the run ended."""
+    import typer._click.exceptions as click_errors
+
+    if type(exc).__name__ == "PipeClosed" or isinstance(exc, BrokenPipeError):
         # The reader of our stdout went away (`rfm score ... | head -1`): stop quietly.
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
-        code = 0
-    except Exception as exc:  # noqa: BLE001 - the last resort: click's usage errors, then genuine bugs
-        from typer._click.exceptions import ClickException, UsageError
+        return 0, None
+    if isinstance(exc, Interrupted):
+        return int(ExitCode.INTERRUPTED), str(exc)
+    if runtime.received is not None and not isinstance(exc, typer.Exit):
+        # The signal surfaced as whatever the code it stopped raised: DuckDB's "Query interrupted",
+        # an import's "could not read", a failed write. The run was interrupted and rolled back.
+        return int(ExitCode.INTERRUPTED), _interrupted(runtime.received)
+    if isinstance(exc, typer.Exit):
+        if exc.exit_code == int(ExitCode.INTERRUPTED):  # typer's word for a KeyboardInterrupt: silent
+            return exc.exit_code, _interrupted(signal.SIGINT)
+        return exc.exit_code, None
+    if isinstance(exc, (KeyboardInterrupt, typer.Abort)):
+        return int(ExitCode.INTERRUPTED), _interrupted(signal.SIGINT)
+    if isinstance(exc, RfmError):
+        return int(exc.exit_code), str(exc)
+    if isinstance(exc, SystemExit):
+        return (exc.code if isinstance(exc.code, int) else 1), None
+    full = disk_full_error(exc)
+    if full is not None:
+        return int(full.exit_code), str(full)
+    if isinstance(exc, click_errors.UsageError):
+        return int(ExitCode.USAGE), usage_error_line(exc)
+    if isinstance(exc, click_errors.ClickException):
+        return exc.exit_code, exc.format_message()
+    if not isinstance(exc, Exception):
+        raise exc
+    # A bug. Its text can quote a cell of the input (a name, a phone): only its type and where it
+    # happened are shown; --debug prints the traceback.
+    where = _where(exc)
+    return int(ExitCode.INTERNAL), (
+        f"internal error: {type(exc).__name__}{where}; rerun with --debug and report it"
+    )
 
-        if type(exc).__name__ == "PipeClosed":
-            devnull = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(devnull, sys.stdout.fileno())
-            code = 0
-        elif type(exc).__name__ == "InterruptException" or (
-            isinstance(exc, RuntimeError) and "interrupted" in str(exc).lower()
-        ):
-            # Ctrl-C inside a DuckDB query: the transaction was rolled back.
-            _error("interrupted; nothing was changed")
-            code = int(ExitCode.INTERRUPTED)
-        elif isinstance(exc, UsageError):
-            _error(usage_error_line(exc))
-            code = int(ExitCode.USAGE)
-        elif isinstance(exc, ClickException):
-            _error(exc.format_message())
-            code = exc.exit_code
-        else:
-            if debug:
-                import traceback
 
-                traceback.print_exc()
-            _error(f"internal error: {type(exc).__name__}: {exc}; rerun with --debug and report it")
-            code = int(ExitCode.INTERNAL)
+def _interrupted(signum: int) -> str:
+    return str(Interrupted(runtime.signal_name(signum), after_commit=runtime.committed))
+
+
+def _where(exc: BaseException) -> str:
+    import traceback
+
+    frames = [f for f in traceback.extract_tb(exc.__traceback__)
+              if "rfm_cli" in f.filename.replace("\\", "/")]
+    if not frames:
+        return ""
+    path = frames[-1].filename.replace("\\", "/")
+    return f" at {path[path.rindex('rfm_cli'):]}:{frames[-1].lineno}"
+
+
+def _flush_stdout() -> None:
     try:
         sys.stdout.flush()
     except BrokenPipeError:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
-    if "--log-json" in args:
-        _log_json(args, code, time.monotonic() - started)
-    sys.exit(code)
+
+
+# Phones and emails given as arguments (rfm suppress add 13812345678 someone@example.com, rfm explain
+# 13812345678 when phones are the customer keys) are masked wherever an error line or --log-json
+# would repeat them. A path is never masked: errors must name the files.
+_PHONE_LIKE = re.compile(r"\+?\d[\d\-. ()]{5,}\d")
+_EMAIL_LIKE = re.compile(r"[^@\s/\\]+@[^@\s/\\]+")
+
+
+def _contacts_in(args: list[str]) -> list[str]:
+    found = set()
+    for arg in args:
+        for piece in re.split(r"[\s,;=:'\"<>]+", arg):
+            if not piece or os.path.exists(piece):
+                continue
+            if _EMAIL_LIKE.fullmatch(piece) or (
+                _PHONE_LIKE.fullmatch(piece) and sum(c.isdigit() for c in piece) >= 7
+            ):
+                found.add(piece)
+    return sorted(found, key=len, reverse=True)  # a longer value first, so a part of it is not masked alone
+
+
+def mask_contacts(text: str, args: list[str]) -> str:
+    for value in _contacts_in(args):
+        if "@" in value:
+            local, _, domain = value.partition("@")
+            masked = f"{local[:1]}***@{domain}"
+        else:
+            masked = "*" * (len(value) - 4) + value[-4:]
+        text = text.replace(value, masked)
+    return text
 
 
 def usage_error_line(exc) -> str:
@@ -223,12 +296,14 @@ def _log_json(args: list[str], code: int, seconds: float) -> None:
 
     from rfm_cli.commands._common import RUN_LOG
 
-    command = next((a for a in args if not a.startswith("-") and a in app_commands()), None)
+    named = [a for a in args if not a.startswith("-") and a in app_commands()]
+    command = runtime.command or (named[0] if named else None)
     record = {"command": command, "exit_code": code, "seconds": round(seconds, 3), **RUN_LOG}
-    sys.stderr.write(json.dumps(record, ensure_ascii=False, default=str) + "\n")
+    text = mask_contacts(json.dumps(record, ensure_ascii=False, default=str), args)
+    sys.stderr.write(text + "\n")
     sys.stderr.flush()
 
 
 def app_commands() -> set[str]:
+    """The names of the commands (a new command is never missing: SUMMARIES lists every one)."""
     return set(SUMMARIES)
-

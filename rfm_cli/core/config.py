@@ -13,6 +13,7 @@ rfm.toml (in the current folder, or the file named by RFM_CONFIG) may hold:
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -71,6 +72,51 @@ class Settings:
         return layers
 
 
+# What each key of rfm.toml holds: the TOML types it accepts, and how to write it.
+KEY_TYPES: dict[str, tuple[tuple[type, ...], str]] = {
+    "db": ((str,), 'text, e.g. db = "shop.duckdb"'),
+    "scheme": ((str,), 'text, e.g. scheme = "tiers"'),
+    "rules": ((str,), 'text, e.g. rules = "my-rules.toml"'),
+    "max_rejects": ((str, int), 'a count or a percentage, e.g. max_rejects = 50 or max_rejects = "1%"'),
+    "source": ((str,), 'text, e.g. source = "taobao"'),
+    "date_format": ((str,), 'text, e.g. date_format = "%d/%m/%Y"'),
+    "rules_inline": ((dict,), "a table, e.g. [rules_inline]"),
+    "profiles": ((dict,), "tables, e.g. [profiles.myshop]"),
+}
+_MAX_REJECTS = re.compile(r"\s*\d+\s*|\s*\d+(\.\d+)?\s*%\s*")
+
+
+def _toml_type(value: Any) -> str:
+    names = {bool: "true/false", int: "a number", float: "a number", str: "text", list: "a list",
+             dict: "a table"}
+    return next((name for kind, name in names.items() if isinstance(value, kind)), "a date")
+
+
+def _check_types(path: Path, values: dict[str, Any]) -> None:
+    for key, value in values.items():
+        kinds, example = KEY_TYPES[key]
+        # bool is an int in Python, never a count in rfm.toml
+        if isinstance(value, bool) or not isinstance(value, kinds):
+            raise ConfigError(f"{path}: key {key!r} is {_toml_type(value)}; write it as {example}")
+    limit = values.get("max_rejects")
+    if isinstance(limit, int) and limit < 0 or isinstance(limit, str) and not _MAX_REJECTS.fullmatch(limit):
+        raise ConfigError(f"{path}: key 'max_rejects' = {limit!r} is not a count or a percentage; "
+                          f"write it as {KEY_TYPES['max_rejects'][1]}")
+
+
+def _read_text(path: Path) -> str:
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"cannot read {path}: {exc.strerror}; check the file's permissions") from None
+    try:
+        return data.decode("utf-8-sig")  # Notepad's UTF-8 starts with a BOM
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise ConfigError(f"{path} is not UTF-8 text (line {line}, byte {exc.start}: another encoding, "
+                          "such as GBK); save it as UTF-8") from None
+
+
 def load_settings(cwd: Path | None = None) -> Settings:
     explicit = os.environ.get("RFM_CONFIG")
     path = Path(explicit) if explicit else (cwd or Path.cwd()) / "rfm.toml"
@@ -79,7 +125,7 @@ def load_settings(cwd: Path | None = None) -> Settings:
             raise ConfigError(f"RFM_CONFIG names {path}, which does not exist; fix the path or unset it")
         return Settings()
     try:
-        values = tomllib.loads(path.read_text(encoding="utf-8"))
+        values = tomllib.loads(_read_text(path))
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path} is not valid TOML ({exc}); fix the syntax") from None
     unknown = set(values) - KNOWN_KEYS
@@ -87,4 +133,5 @@ def load_settings(cwd: Path | None = None) -> Settings:
         raise ConfigError(
             f"{path}: unknown key {min(unknown)!r}; known keys: {', '.join(sorted(KNOWN_KEYS))}"
         )
+    _check_types(path, values)
     return Settings(file_values=values, file_path=path)

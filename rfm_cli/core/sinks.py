@@ -4,6 +4,12 @@ A file is written to a temporary name in its destination folder, flushed and fsy
 renamed over the final name (`os.replace` is atomic on one filesystem): a kill mid-write leaves
 at most a `.rfm-tmp-*` file, never a truncated list at a final path. `StagedFiles` extends this to
 a set: nothing appears until every file of the set is written.
+
+The files hold names, phones and emails: every file is created 0600 and every folder rfm creates
+0700, whatever the umask (a folder that already exists keeps its mode). The folder a caller names
+(--out-dir, the folder of -o FILE) may be a symbolic link: that is the user's choice. Inside it,
+rfm writes only into real folders and never through a link: a subfolder (sms/, entered/ …) or a
+final file that is a symbolic link is refused (exit 73) instead of followed elsewhere.
 """
 
 from __future__ import annotations
@@ -22,11 +28,14 @@ from typing import BinaryIO, Self
 
 import polars as pl
 
-from rfm_cli.core.errors import OutputError, StorageIOError, UsageError
+from rfm_cli.core import runtime
+from rfm_cli.core.errors import OutputError, StorageIOError, UsageError, disk_full_error
 
 FORMATS = ("csv", "parquet", "json", "xlsx")
 DATETIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 TMP_PREFIX = ".rfm-tmp-"
+FILE_MODE = 0o600
+FOLDER_MODE = 0o700
 
 
 def format_for(path: Path | None, fmt: str | None) -> str:
@@ -94,31 +103,33 @@ def write_stdout(frame: pl.DataFrame, fmt: str, *, encoding: str = "utf-8") -> N
         # polars reports a closed pipe as a plain OSError / ComputeError naming "Broken pipe".
         if getattr(exc, "errno", None) == errno.EPIPE or "broken pipe" in str(exc).lower():
             raise PipeClosed() from exc
+        full = disk_full_error(exc, "stdout")
+        if full is not None:
+            raise full from exc
         raise
 
 
 
-def _umask() -> int:
-    current = os.umask(0)
-    os.umask(current)
-    return current
-
-
 def _io_error(path: Path, exc: OSError) -> Exception:
-    if exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EIO):
-        return StorageIOError(f"cannot write {path}: {exc.strerror}; free disk space and rerun")
-    return OutputError(f"cannot write {path}: {exc.strerror}; check the folder exists and is writable")
+    full = disk_full_error(exc, path)
+    if full is not None:
+        return full
+    if exc.errno == errno.EIO:
+        return StorageIOError(f"cannot write {path}: {exc.strerror}; check the disk and rerun")
+    reason = exc.strerror or str(exc)
+    return OutputError(f"cannot write {path}: {reason}; check the folder exists and is writable")
 
 
 @contextlib.contextmanager
-def _temp_beside(path: Path) -> Iterator[tuple[BinaryIO, Path]]:
+def _temp_beside(path: Path, prefix: str) -> Iterator[tuple[BinaryIO, Path]]:
+    # mkstemp opens with O_CREAT | O_EXCL | O_NOFOLLOW and mode 0600: never an existing file or a link.
     try:
-        fd, tmp_name = tempfile.mkstemp(prefix=f"{TMP_PREFIX}{os.getpid()}-", suffix=path.suffix, dir=path.parent)
+        fd, tmp_name = tempfile.mkstemp(prefix=prefix, suffix=path.suffix, dir=path.parent)
     except OSError as exc:
         raise _io_error(path, exc) from exc
     tmp = Path(tmp_name)
     try:
-        os.fchmod(fd, 0o666 & ~_umask())  # mkstemp makes 0600; a list is an ordinary file
+        os.fchmod(fd, FILE_MODE)  # 0600 even under a umask that would take the owner's write bit away
         with os.fdopen(fd, "wb") as fh:
             yield fh, tmp
             fh.flush()
@@ -149,15 +160,36 @@ def check_target(path: Path, option: str, example: str) -> None:
         raise OutputError(f"cannot write {path}: {folder} is not writable; choose another {option} path")
 
 
-def ensure_dir(folder: Path) -> None:
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise OutputError(
-            f"cannot create output folder {folder}: {exc.strerror}; choose a writable --out-dir"
-        ) from exc
+def ensure_dir(folder: Path) -> list[Path]:
+    """Create folder and any missing parents, each 0700; returns the folders created, deepest first."""
+    missing = [p for p in [folder, *folder.parents] if not os.path.lexists(p)]
+    for created in reversed(missing):
+        try:
+            created.mkdir(mode=FOLDER_MODE)
+            os.chmod(created, FOLDER_MODE)  # mkdir's mode is narrowed by the umask; 0700 whatever it is
+        except FileExistsError:
+            continue  # made by another run meanwhile
+        except OSError as exc:
+            raise _folder_error(folder, exc) from exc
+    if not folder.is_dir():
+        raise OutputError(f"cannot create output folder {folder}: a file is in the way; "
+                          "choose another --out-dir")
     if not os.access(folder, os.W_OK):
         raise OutputError(f"output folder {folder} is not writable; choose a writable --out-dir")
+    return missing
+
+
+def _folder_error(folder: Path, exc: OSError) -> Exception:
+    full = disk_full_error(exc, folder)
+    if full is not None:
+        return full
+    return OutputError(f"cannot create output folder {folder}: {exc.strerror}; choose a writable --out-dir")
+
+
+def _refuse_link(path: Path, what: str) -> None:
+    if os.path.islink(path):
+        raise OutputError(f"{what} {path} is a symbolic link, and rfm does not write through links inside "
+                          "its output; remove the link (rfm creates a real one) or choose another --out-dir")
 
 
 def remove_stale_temps(folder: Path) -> list[Path]:
@@ -199,22 +231,42 @@ class StagedFiles:
         self._pending: list[tuple[Path, Path]] = []
         self._created_dirs: list[Path] = []
         self._swept: set[Path] = set()  # folders already cleared of a killed run's temp files
+        self._roots: list[Path] = []  # folders the caller chose (may be links); below them, real folders only
+        # This set's temp files, .rfm-tmp-<pid>-<token>-*: a discard finds one even if it never got its name.
+        self._prefix = f"{TMP_PREFIX}{os.getpid()}-{os.urandom(4).hex()}-"
+        self._folders: set[Path] = set()  # every folder a file of this set goes to
+        self._holding = False
         self.published: list[Path] = []
 
     def folder(self, folder: Path) -> None:
-        """Create a destination folder; on discard it is removed again if this set created it."""
-        missing = [p for p in [folder, *folder.parents] if not p.exists()]
-        ensure_dir(folder)
-        if not missing and folder not in self._swept:
+        """Create a destination folder the caller chose (--out-dir); on discard it is removed again if
+        this set created it. It may be a symbolic link; the subfolders files go to may not."""
+        if folder not in self._roots:
+            self._roots.append(folder)
+        self._prepare(folder)
+
+    def _prepare(self, folder: Path) -> None:
+        root = next((r for r in self._roots if folder == r or r in folder.parents), None)
+        if root is None:  # the folder of a file the caller named (-o FILE): the caller's choice
+            self._roots.append(folder)
+            root = folder
+        for sub in [folder, *folder.parents]:
+            if sub == root:
+                break
+            _refuse_link(sub, "output folder")
+        created = ensure_dir(folder)
+        self._folders.add(folder)
+        if not created and folder not in self._swept:
             remove_stale_temps(folder)
             self._swept.add(folder)
-        self._created_dirs.extend(missing)  # deepest first
+        self._created_dirs.extend(created)  # deepest first
 
     def add(self, frame: pl.DataFrame, fmt: str, path: Path, *, encoding: str = "utf-8") -> str:
         """Stage one file; returns the sha256 of its bytes."""
-        self.folder(path.parent)
+        self._prepare(path.parent)
+        _refuse_link(path, "output file")
         try:
-            with _temp_beside(path) as (fh, tmp):
+            with _temp_beside(path, self._prefix) as (fh, tmp):
                 write_frame(frame, fmt, fh, encoding=encoding)
             digest = hashlib.sha256()
             with tmp.open("rb") as written:
@@ -222,31 +274,46 @@ class StagedFiles:
                     digest.update(chunk)
         except OSError as exc:
             raise _io_error(path, exc) from exc
+        except Exception as exc:  # Polars and pyarrow report a full disk as their own errors
+            full = disk_full_error(exc, path)
+            if full is not None:
+                raise full from exc
+            raise
         self._pending.append((tmp, path))
         return digest.hexdigest()
 
     def add_bytes(self, data: bytes, path: Path) -> None:
-        self.folder(path.parent)
+        self._prepare(path.parent)
+        _refuse_link(path, "output file")
         try:
-            with _temp_beside(path) as (fh, tmp):
+            with _temp_beside(path, self._prefix) as (fh, tmp):
                 fh.write(data)
         except OSError as exc:
             raise _io_error(path, exc) from exc
         self._pending.append((tmp, path))
 
     def preflight(self) -> None:
-        """Check every destination can take its file, before anything else (a database) commits."""
+        """Check every destination can take its file, before anything else (a database) commits.
+
+        From here until the files are published (or discarded), SIGINT/SIGTERM wait (runtime.held):
+        the database's COMMIT and the renames that follow are one step, never cut between them."""
         for _, final in self._pending:
             if final.is_dir():
                 raise OutputError(f"cannot write {final}: a folder is in the way; move it or choose another "
                                   "--out-dir")
+            _refuse_link(final, "output file")
+            for folder in {final.parent, *self._created_dirs} - set(self._roots):
+                _refuse_link(folder, "output folder")  # swapped for a link since it was staged
             if not os.access(final.parent, os.W_OK) or (final.exists() and not os.access(final, os.W_OK)):
                 raise OutputError(f"cannot write {final}: permission denied; make it writable or choose another "
                                   "--out-dir")
+        if not self._holding:
+            runtime.hold()
+            self._holding = True
 
     def commit(self) -> list[Path]:
-        self.preflight()
         try:
+            self.preflight()
             for tmp, final in self._pending:
                 try:
                     os.replace(tmp, final)
@@ -257,18 +324,32 @@ class StagedFiles:
             self.discard()
             raise
         self._pending = []
+        runtime.note_commit()
+        self._release(raise_pending=True)
         return self.published
 
-
     def discard(self) -> None:
-        for tmp, _ in self._pending:
-            with contextlib.suppress(FileNotFoundError):
-                tmp.unlink()
-        self._pending = []
-        for folder in self._created_dirs:
-            with contextlib.suppress(OSError):
-                folder.rmdir()  # only if still empty
-        self._created_dirs = []
+        try:
+            for tmp, _ in self._pending:
+                with contextlib.suppress(FileNotFoundError):
+                    tmp.unlink()
+            self._pending = []
+            # A temp file whose creation a signal cut short is not in _pending: found by this set's prefix.
+            for folder in self._folders:
+                with contextlib.suppress(OSError):
+                    for leftover in folder.glob(f"{self._prefix}*"):
+                        leftover.unlink()
+            for folder in sorted(self._created_dirs, key=lambda p: len(p.parts), reverse=True):
+                with contextlib.suppress(OSError):
+                    folder.rmdir()  # only if still empty; the deepest first
+            self._created_dirs = []
+        finally:
+            self._release(raise_pending=False)  # an error is already on its way out
+
+    def _release(self, *, raise_pending: bool) -> None:
+        if self._holding:
+            self._holding = False
+            runtime.release(raise_pending=raise_pending)
 
     def __enter__(self) -> Self:
         return self
