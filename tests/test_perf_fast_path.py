@@ -21,7 +21,7 @@ HEADER = "order_id,customer_id,order_date,amount,status,refund_amount,customer_n
 def _rows(n: int, status_of=lambda i: ("paid", "paid", "paid", "cancelled", "refunded", "pending")[i % 6]) -> list[str]:
     rows = []
     for i in range(n):
-        day = f"2026-{1 + i % 12:02d}-{1 + i % 28:02d} {i % 24:02d}:{i % 60:02d}:00"
+        day = f"2025-{1 + i % 12:02d}-{1 + i % 28:02d} {i % 24:02d}:{i % 60:02d}:00"
         refund = f"{(i % 7) * 1.5:.2f}" if i % 11 == 0 else ""
         name = f"Name {i % 97}" if i % 5 == 0 else ""
         rows.append(f"O{i // 3 if i % 10 < 3 else i + 100000},C{i % 701},{day},{10 + i % 250}.{i % 100:02d},"

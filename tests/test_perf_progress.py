@@ -17,7 +17,7 @@ ROWS = 30_000
 def orders(tmp_path: Path) -> Path:
     path = tmp_path / "orders.csv"
     lines = ["order_id,customer_id,order_date,amount,status,refund_amount"]
-    lines += [f"O{i},C{i % 5000},2026-{1 + i % 12:02d}-{1 + i % 28:02d} 10:00:00,{10 + i % 90}.50,paid,"
+    lines += [f"O{i},C{i % 5000},2025-{1 + i % 12:02d}-{1 + i % 28:02d} 10:00:00,{10 + i % 90}.50,paid,"
               for i in range(ROWS)]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path

@@ -14,6 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from rfm_cli.core.errors import DataError, InputError
+from rfm_cli.core.ingest import encoding as encoding_module
 from rfm_cli.core.ingest import sniff as sniff_module
 from rfm_cli.core.ingest.profiles import known_headers, load_profiles
 from rfm_cli.core.ingest.sniff import Sniffed, column_names, sniff, to_duckdb
@@ -288,8 +289,8 @@ def test_transcoded_copy_is_removed_and_settings_restored(con, tmp_path):
 
 
 def test_utf8_check_is_not_fooled_by_a_sample_cut_mid_character(tmp_path, monkeypatch):
-    monkeypatch.setattr(sniff_module, "_UTF8_FULL_CHECK", 64)
-    monkeypatch.setattr(sniff_module, "_UTF8_SAMPLE", 100)
+    monkeypatch.setattr(encoding_module, "FULL_CHECK", 64)
+    monkeypatch.setattr(encoding_module, "SAMPLE", 100)
     text = "订单号,客户\n" + "".join(f"{i},客户名字{i}\n" for i in range(40))
     path = tmp_path / "cut.csv"
     path.write_text(text, encoding="utf-8")
@@ -297,21 +298,24 @@ def test_utf8_check_is_not_fooled_by_a_sample_cut_mid_character(tmp_path, monkey
     assert sniff(path).encoding == "utf-8"
 
 
-def test_invalid_gbk_after_the_sample_is_a_data_error_with_its_line(con, tmp_path, monkeypatch):
-    monkeypatch.setattr(sniff_module, "_UTF8_FULL_CHECK", 64)
-    monkeypatch.setattr(sniff_module, "_UTF8_SAMPLE", 200)
+def test_invalid_gbk_after_the_sample_is_rejected_with_its_line(con, tmp_path, monkeypatch):
+    # issue 16: a line that does not decode is a reject, not the end of the file (nor a re-decode of it)
+    monkeypatch.setattr(encoding_module, "FULL_CHECK", 64)
+    monkeypatch.setattr(encoding_module, "SAMPLE", 200)
     body = "订单号,客户\n" + "".join(f"{i},客户{i}\n" for i in range(50))
     path = tmp_path / "broken.csv"
-    path.write_bytes(body.encode("gbk") + b"51,\x81\x20\n")
+    path.write_bytes(body.encode("gbk") + b"51,\x81\x20\n52,\xc0\xee\n")
     sniffed = sniff(path)
     assert sniffed.encoding == "gb18030"
-    with pytest.raises(DataError, match=r"broken\.csv is not valid gb18030 at line 52"):
-        to_duckdb(con, sniffed, "stage", tmp_path)
+    sniffed, count = load(con, path, tmp_path)
+    assert count == 51
+    assert con.execute('SELECT _line, reason FROM "stage_bad"').fetchall() == [(52, "not valid gb18030")]
+    assert rows_of(con)[-1]["客户"] == "李"
 
 
 def test_invalid_utf8_line_in_a_large_file_is_rejected_not_fatal(con, tmp_path, monkeypatch):
-    monkeypatch.setattr(sniff_module, "_UTF8_FULL_CHECK", 64)
-    monkeypatch.setattr(sniff_module, "_UTF8_SAMPLE", 200)
+    monkeypatch.setattr(encoding_module, "FULL_CHECK", 64)
+    monkeypatch.setattr(encoding_module, "SAMPLE", 200)
     body = "".join(f"{i},name{i}\n" for i in range(100))
     path = tmp_path / "late.csv"
     path.write_bytes(b"id,name\n" + body.encode() + b"100,caf\xe9\n101,ok\n")

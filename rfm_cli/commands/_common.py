@@ -215,7 +215,8 @@ def print_import_reports(st: State, reports: list[FileReport]) -> None:
     log(files=[
         {"file": r.source_file, "skipped_as": r.skipped_as} if r.skipped_as else
         {"file": r.source_file, "rows_read": r.rows_read, "imported": r.imported, "duplicates": r.duplicates,
-         "excluded": r.excluded, "rejected": r.rejected, "orders_updated": r.orders_updated}
+         "excluded": r.excluded, "rejected": r.rejected, "orders_updated": r.orders_updated,
+         "warnings": r.warnings}
         for r in reports])
     if st.quiet:
         return
@@ -236,6 +237,8 @@ def print_import_reports(st: State, reports: list[FileReport]) -> None:
                    Col("duplicates", True, drop=1), Col("excluded", min_text=12), Col("rejected", True)]
         print_table("Import", columns, rows)
     for r in reports:
+        for warning in r.warnings:  # ids that lost digits, dates far from the rest, the decimal comma…
+            st.say(f"{r.source_file}: warning: {warning}")
         if r.orders_updated:
             st.say(f"{r.source_file}: {r.orders_updated:,} stored orders updated to this file's state")
         for reject in r.first_rejects[:3]:

@@ -6,13 +6,17 @@ to a phone -> a phone (both national and E.164 forms match); anything else -> a 
 
 from __future__ import annotations
 
+import csv
+import io
 from datetime import datetime
 from pathlib import Path
 
 import polars as pl
 
 from rfm_cli.core.contacts import normalize_emails, normalize_phones
-from rfm_cli.core.errors import InputError, UsageError
+from rfm_cli.core.errors import DataError, InputError, UsageError
+from rfm_cli.core.ingest.encoding import read_text
+from rfm_cli.core.ingest.opt_outs import opt_out_values
 from rfm_cli.core.segments import Suppressions
 from rfm_cli.core.store import Store
 
@@ -43,20 +47,38 @@ def classify(values: list[str], kind: str = "auto", default_region: str = "CN") 
 
 
 def read_exclude_file(path: Path) -> list[str]:
-    """Every cell of a CSV/TSV/TXT/XLSX file, whatever its columns."""
+    """The opt-out values of a CSV/TSV/TXT/XLSX file, whatever its columns (see `opt_out_values`).
+    Text goes through the encoding detection of order exports (UTF-8, UTF-16 from Excel's "Unicode
+    text", GBK…); a file that cannot be read, or holds nothing rfm can tell is an opt-out, is an
+    error, never an empty list."""
     if not path.is_file():
         raise InputError(f"exclude file {path} does not exist; check the path")
-    try:
-        if path.read_bytes()[:4] == b"PK\x03\x04":
+    with path.open("rb") as handle:
+        head = handle.read(4)
+    if head == b"PK\x03\x04":
+        try:
             frame = pl.read_excel(path, has_header=False, infer_schema_length=0)
-        else:
-            text = path.read_bytes().decode("utf-8-sig", errors="replace")
-            delimiter = "\t" if text.count("\t") > text.count(",") else ","
-            frame = pl.read_csv(text.encode("utf-8"), has_header=False, infer_schema=False, separator=delimiter,
-                                truncate_ragged_lines=True)
-    except (OSError, pl.exceptions.PolarsError) as exc:
-        raise InputError(f"cannot read exclude file {path}: {exc}; use a CSV or XLSX file") from exc
-    return [v for column in frame.columns for v in frame[column].drop_nulls().to_list()]
+        except (OSError, pl.exceptions.PolarsError, ValueError) as exc:
+            raise InputError(f"cannot read exclude file {path} as a workbook; "
+                             "save it as .xlsx or CSV") from exc
+        rows = [["" if v is None else str(v) for v in row] for row in frame.iter_rows()]
+    else:
+        rows = _text_rows(read_text(path, "exclude file"))
+    values = opt_out_values(rows, str(path))
+    if not values:
+        raise DataError(f"exclude file {path} holds no phone, email or customer id; "
+                        "pass the file of opt-outs")
+    return values
+
+
+def _text_rows(text: str) -> list[list[str]]:
+    lines = text.splitlines()
+    sample = "\n".join(lines[:50])
+    counts = {d: sample.count(d) for d in ("\t", ",", ";")}
+    delimiter = max(counts, key=counts.get)
+    if not counts[delimiter]:
+        return [[line] for line in lines]
+    return list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
 
 
 def load_suppressions(store: Store | None, exclude_files: list[Path], default_region: str = "CN") -> Suppressions:

@@ -12,6 +12,7 @@ import contextlib
 import hashlib
 import json
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -21,13 +22,17 @@ import duckdb
 from rfm_cli.core import customer_stats
 from rfm_cli.core.errors import DataError, InputError, UsageError
 from rfm_cli.core.ingest import staging as staging_sql
+from rfm_cli.core.ingest.checks import date_range_warnings, lost_digits_warning, refuse_duplicate_headers
+from rfm_cli.core.ingest.lines import LineScan
 from rfm_cli.core.ingest.mapping import ColumnMap, resolve
 from rfm_cli.core.ingest.profiles import known_headers, load_profiles
 from rfm_cli.core.ingest.sniff import (
     Sniffed,
     close_direct,
+    direct_line_count,
     direct_read,
     direct_rejects,
+    direct_rows_add_up,
     duck_error,
     load_direct_sample,
     open_direct,
@@ -68,6 +73,11 @@ class FileReport:
     skipped_as: str | None = None  # the same bytes were already imported from this file
     rejects_file: str | None = None
     warnings: list[str] = field(default_factory=list)
+    # Delimited text: the physical lines after the header, counted from the bytes, and how they were
+    # read: rows_read + empty_lines + continuation_lines (line breaks inside quoted values) = data_lines.
+    data_lines: int | None = None
+    empty_lines: int = 0
+    continuation_lines: int = 0
 
     @classmethod
     def skipped(cls, label: str, earlier: str) -> FileReport:
@@ -79,7 +89,10 @@ class FileReport:
         return sum(self.excluded.values())
 
     def reconciles(self) -> bool:
-        return self.rows_read == self.imported + self.duplicates + self.excluded_total + self.rejected
+        lines_add_up = self.data_lines is None or (
+            self.data_lines == self.rows_read + self.empty_lines + self.continuation_lines)
+        outcomes = self.imported + self.duplicates + self.excluded_total + self.rejected
+        return lines_add_up and self.rows_read == outcomes
 
 
 def expand_inputs(paths: list[Path]) -> list[Path]:
@@ -162,26 +175,13 @@ class StagedFile:
     unsplit: int  # lines that could not be split into cells (kept in raw_rows_bad)
     first_rejects: list[dict]
     warnings: list[str]
-
-
-def _lost_digits_warning(con) -> list[str]:
-    # The cheap tests first (an exponent needs an e, 16 digits a length of 16): the patterns then
-    # run on a handful of ids, not on every one.
-    count, example = fetch_one(
-        con, "SELECT count(*), any_value(order_id) FROM file_orders "
-             "WHERE (length(order_id) >= 16 OR contains(order_id, 'e') OR contains(order_id, 'E')) "
-             "AND (regexp_matches(order_id, '^[0-9.]+[eE][+]?[0-9]+$') "
-             "OR regexp_matches(order_id, '^[0-9]{16,}$') AND regexp_matches(order_id, '0{3}$'))")
-    if count:
-        return [(f"{count} order ids like {example!r} look like long numbers a spreadsheet stored as "
-                 "floating point: their last digits may be lost; export ids as text")]
-    return []
+    line_account: tuple[int, int, int] | None = None  # text files: see FileReport.data_lines
 
 
 def _drop_staging(con, *, keep_orders: bool = False) -> None:
     # order_outcomes is a view when nothing was stored before the file (see import_file).
     views = {name for (name,) in con.execute("SELECT view_name FROM duckdb_views() WHERE temporary").fetchall()}
-    for name in ("staged", "raw_rows", "raw_rows_bad", "raw_sample", "file_orders",
+    for name in ("staged", "raw_rows", "raw_rows_bad", "raw_rows_lines", "raw_sample", "file_orders",
                  "order_outcomes", "file_rejects", "_status_map"):
         if not (keep_orders and name == "file_orders"):
             con.execute(f"DROP {'VIEW' if name in views else 'TABLE'} IF EXISTS {name}")
@@ -201,9 +201,15 @@ def _stage_direct(con, path: Path, sniffed: Sniffed, options: ImportOptions, wor
         headers = direct.names
         colmap = resolve(headers, overrides=options.overrides, source=options.source,
                          user_profiles=options.user_profiles, label=label)
-        if colmap.options.get("fill_order_fields"):
+        if colmap.options.get("fill_order_fields") or sniffed.foreign_lines:
             return None
-        load_direct_sample(con, direct, sniffed, "raw_sample", workdir)
+        refuse_duplicate_headers(sniffed.headers, colmap, options.overrides, label)
+        try:
+            load_direct_sample(con, direct, sniffed, "raw_sample", workdir)
+        except duckdb.InterruptException:
+            raise
+        except duckdb.Error as error:  # the transaction is aborted now: no second try, say what failed
+            raise duck_error(path, error) from None
         forced = staging_sql.normalise_date_format(options.date_format or colmap.options.get("date_format"))
         if forced is None:
             try:
@@ -215,31 +221,25 @@ def _stage_direct(con, path: Path, sniffed: Sniffed, options: ImportOptions, wor
         status_rows = staging_sql.status_map_rows(con, colmap, "raw_sample")
         if status_rows:
             con.executemany("INSERT INTO _status_map VALUES (?, ?, ?)", status_rows)
-        # Columns clean on the sample are parsed by the CSV reader itself, not by the cleaning macros.
-        typed = {}
-        for header, type_ in staging_sql.typed_candidates(colmap, forced).items():
-            column = staging_sql.q(header)
-            if not fetch_one(con, f"SELECT count(*) FROM raw_sample WHERE {column} IS NOT NULL "
-                                  f"AND try_cast({column} AS {type_}) IS NULL")[0]:
-                typed[header] = type_
+        decimal_comma, decimal_note = staging_sql.detect_decimal_comma(con, colmap, "raw_sample")
+        typed = _typed_on_sample(con, colmap, forced, decimal_comma)
         source = direct_read(direct, sniffed, typed) if typed else direct.read
-        st = staging_sql.build(colmap, headers, source, forced, forced is not None, typed, status_rows)
+        st = staging_sql.build(colmap, headers, source, forced, forced is not None, typed, status_rows,
+                               decimal_comma=decimal_comma)
         _create_staged_view(con, st)
-        try:
-            with progress(con, f"reading {path.name}"):
-                run_statements(con, "import_group_orders")
-        except duckdb.InterruptException:
-            raise
-        except duckdb.Error as error:  # the transaction is aborted now: no second try, say what failed
-            raise duck_error(path, error) from None
+        counted = _group_counting_lines(con, path, direct)
         rows_read, rejected = fetch_one(
             con, "SELECT coalesce(sum(lines), 0), coalesce(sum(lines) FILTER (WHERE bad_lines > 0 OR order_id IS NULL), 0) "
                  "FROM file_orders")
         if rejected or rows_read == 0 or direct_rejects(con, direct):
             return None
+        line_account = direct_rows_add_up(direct, rows_read, counted)
+        if line_account is None:
+            return None  # the slow path places every line, and fails the import if one is missing
         con.execute("DROP VIEW IF EXISTS staged")  # it reads a file that may be gone once we return
+        warnings = lost_digits_warning(con) + date_range_warnings(con) + [n for n in [decimal_note] if n]
         return StagedFile(sniffed=sniffed, colmap=colmap, staging=st, rows_read=rows_read, rejected=0, unsplit=0,
-                          first_rejects=[], warnings=_lost_digits_warning(con))
+                          first_rejects=[], warnings=warnings, line_account=line_account)
     except BaseException:
         with contextlib.suppress(duckdb.Error):  # never mask the error that got us here
             _drop_staging(con)
@@ -248,6 +248,37 @@ def _stage_direct(con, path: Path, sniffed: Sniffed, options: ImportOptions, wor
         close_direct(con, direct)
         with contextlib.suppress(duckdb.Error):
             con.execute("DROP TABLE IF EXISTS raw_sample")
+
+
+def _typed_on_sample(con, colmap, forced: str | None, decimal_comma: bool) -> dict[str, str]:
+    """Columns clean on the sample, to be parsed by the CSV reader itself, not by the cleaning
+    macros (amounts only with a decimal point: the reader's DECIMAL reads `1.234` as 1.23)."""
+    typed = {}
+    for header, type_ in staging_sql.typed_candidates(colmap, forced).items():
+        if decimal_comma and type_.startswith("DECIMAL"):
+            continue
+        column = staging_sql.q(header)
+        if not fetch_one(con, f"SELECT count(*) FROM raw_sample WHERE {column} IS NOT NULL "
+                              f"AND try_cast({column} AS {type_}) IS NULL")[0]:
+            typed[header] = type_
+    return typed
+
+
+def _group_counting_lines(con, path: Path, direct) -> LineScan:
+    """The one pass (import_group_orders), with the file's physical lines counted from its bytes
+    meanwhile (DuckDB releases the GIL): the count the rows must add up to."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        counting = pool.submit(direct_line_count, direct)
+        try:
+            with progress(con, f"reading {path.name}"):
+                run_statements(con, "import_group_orders")
+        except duckdb.InterruptException:
+            raise
+        except duckdb.Error as error:  # the transaction is aborted now: no second try, say what failed
+            raise duck_error(path, error) from None
+        finally:
+            counted = counting.result()
+    return counted
 
 
 def stage_file(con, path: Path, options: ImportOptions, *, direct: bool = False) -> StagedFile:
@@ -270,9 +301,10 @@ def stage_file(con, path: Path, options: ImportOptions, *, direct: bool = False)
     with tempfile.TemporaryDirectory(prefix="rfm-decode-") as workdir, progress(con, f"loading {path.name}"):
         to_duckdb(con, sniffed, "raw_rows", Path(workdir))
     headers = [c for c in con.table("raw_rows").columns if c not in ("_line", "_sheet")]
-    unsplit = fetch_one(con, "SELECT count(*) FROM raw_rows_bad")[0]
+    unsplit = fetch_one(con, "SELECT coalesce(sum(lines), 0) FROM raw_rows_bad")[0]
     colmap = resolve(headers, overrides=options.overrides, source=options.source,
                      user_profiles=options.user_profiles, label=label)
+    refuse_duplicate_headers(sniffed.headers, colmap, options.overrides, label)
     source = staging_sql.fill_source(colmap, "raw_rows", headers)
     forced = staging_sql.normalise_date_format(options.date_format or colmap.options.get("date_format"))
     date_format = forced or staging_sql.detect_date_format(con, colmap, source, label)
@@ -280,7 +312,9 @@ def stage_file(con, path: Path, options: ImportOptions, *, direct: bool = False)
     status_rows = staging_sql.status_map_rows(con, colmap, source)
     if status_rows:
         con.executemany("INSERT INTO _status_map VALUES (?, ?, ?)", status_rows)
-    st = staging_sql.build(colmap, headers, source, date_format, forced is not None, status_map=status_rows)
+    decimal_comma, decimal_note = staging_sql.detect_decimal_comma(con, colmap, source)
+    st = staging_sql.build(colmap, headers, source, date_format, forced is not None, status_map=status_rows,
+                           decimal_comma=decimal_comma)
     _create_staged_view(con, st)
     with progress(con, f"reading {path.name}"):
         run_statements(con, "import_group_orders")
@@ -296,28 +330,39 @@ def stage_file(con, path: Path, options: ImportOptions, *, direct: bool = False)
         _collect_rejects(con, st)
         first_rejects = [dict(zip(("line", "column", "reason"), row)) for row in
                          con.execute("SELECT line, column_name, reason FROM file_rejects LIMIT 5").fetchall()]
-    warnings = _lost_digits_warning(con)
+    warnings = lost_digits_warning(con) + date_range_warnings(con) + [n for n in [decimal_note] if n]
     if date_format and not forced:
         warnings.append(f"dates read as {date_format} (the data settles the day/month order)")
+    line_account = None
+    if sniffed.kind == "csv":
+        line_account = fetch_one(con, "SELECT data_lines, empty_lines, continuation_lines "
+                                      "FROM raw_rows_lines")
     return StagedFile(sniffed=sniffed, colmap=colmap, staging=st, rows_read=rows_read, rejected=rejected,
-                      unsplit=unsplit, first_rejects=first_rejects, warnings=warnings)
+                      unsplit=unsplit, first_rejects=first_rejects, warnings=warnings,
+                      line_account=line_account)
 
 
-def _write_rejects_file(con, path: Path, options: ImportOptions) -> str | None:
-    """rejects/<file>-<timestamp>.csv: every rejected row with line, column, reason and raw text."""
+def _write_rejects_file(con, path: Path, options: ImportOptions, warnings: list[str]) -> str | None:
+    """rejects/<file>-<timestamp>.csv: every rejected row with line, column, reason and raw text
+    (0600 in a 0700 folder, never through a symbolic link: see rejects_file). A symbolic link is an
+    error; any other failure to write is a warning: the rows are kept in the database's rfm_rejects."""
     if options.rejects_dir is None:
         return None
     import polars as pl
 
-    from rfm_cli.core.sinks import write_file
+    from rfm_cli.core.errors import OutputError
+    from rfm_cli.core.ingest.rejects_file import LinkRefused, write_rejects
 
     frame = pl.from_arrow(con.sql("SELECT line, column_name, reason, raw FROM file_rejects").to_arrow_table())
-    target = options.rejects_dir / f"{path.stem}-{datetime.now():%Y%m%d-%H%M%S}.csv"
     try:
-        write_file(frame, "csv", target)
-    except Exception:  # noqa: BLE001 - the rejects file is a convenience; the rows are kept in the database
-        return None
-    return str(target)
+        return str(write_rejects(frame, options.rejects_dir, path.stem))
+    except LinkRefused:
+        raise
+    except OutputError as error:
+        warnings.append(f"rejects file not written ({error})")
+    except OSError as error:
+        warnings.append(f"rejects file not written in {options.rejects_dir} ({error.strerror or error})")
+    return None
 
 
 def import_file(store: Store, path: Path, options: ImportOptions, *, as_views: bool = False) -> FileReport:
@@ -357,7 +402,7 @@ def import_file(store: Store, path: Path, options: ImportOptions, *, as_views: b
     if hashing is not None:
         digest = digest_future.result()
     rows_read, rejected, first_rejects = staged.rows_read, staged.rejected, staged.first_rejects
-    rejects_file = _write_rejects_file(con, path, options) if rejected else None
+    rejects_file = _write_rejects_file(con, path, options, staged.warnings) if rejected else None
     if rejected > max_rejects_allowed(options.max_rejects, rows_read):
         first = first_rejects[0]
         where = f"; see {rejects_file}" if rejects_file else ""
@@ -439,6 +484,8 @@ def import_file(store: Store, path: Path, options: ImportOptions, *, as_views: b
         rejects_file=rejects_file,
         warnings=staged.warnings,
     )
+    if staged.line_account is not None:
+        report.data_lines, report.empty_lines, report.continuation_lines = staged.line_account
     if not report.reconciles() or by_outcome["rejected"] + staged.unsplit != rejected:  # a bug, not bad data
         raise AssertionError(f"import of {label} does not reconcile: {report}")
     con.execute(

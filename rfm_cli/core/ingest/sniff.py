@@ -20,6 +20,7 @@ from __future__ import annotations
 import codecs
 import contextlib
 import csv
+import dataclasses
 import io
 import math
 import re
@@ -34,6 +35,10 @@ from typing import Any
 from xml.etree import ElementTree
 
 from rfm_cli.core.errors import DataError, InputError
+from rfm_cli.core.ingest import encoding as encoding_module
+from rfm_cli.core.ingest.encoding import detect as detect_encoding
+from rfm_cli.core.ingest.floats import mark_float_cells
+from rfm_cli.core.ingest.lines import LineScan, count_lines, scan_text
 from rfm_cli.core.ingest.profiles import normalize_header
 
 KINDS = ("csv", "xlsx", "xls", "html", "parquet")
@@ -42,8 +47,6 @@ HEADER_SEARCH_ROWS = 20  # the header must be among the first rows of a file or 
 RESERVED_COLUMNS = ("_line", "_sheet")
 
 _HEAD_BYTES = 64 * 1024
-_UTF8_FULL_CHECK = 32 * 1024 * 1024  # files up to this size are validated as UTF-8 whole
-_UTF8_SAMPLE = 8 * 1024 * 1024  # larger ones: this much, cut at a line boundary
 _PREFIX_BYTES = 1024 * 1024  # text decoded for delimiter and header detection
 _CHUNK = 16 * 1024 * 1024
 _MAX_PIECE_UPDATES = 2000  # above this many line-number pieces, rewrite the table instead
@@ -59,6 +62,8 @@ class Sniffed:
     headers: list[str]  # cleaned header names, in file order ("" where the header cell is empty)
     sheets: list[str] = field(default_factory=list)  # workbook sheets sharing this header
     notes: list[str] = field(default_factory=list)  # decisions, for `rfm inspect`
+    # text lines in another encoding than `encoding` that would decode into wrong characters (rejected)
+    foreign_lines: tuple[int, ...] = ()
 
 
 # --------------------------------------------------------------------------------------------
@@ -131,11 +136,13 @@ def sniff(path: Path, *, known_headers: set[str] | None = None) -> Sniffed:
         return _sniff_workbook(path, "xls", known)
     if head.startswith(b"PAR1"):
         return _sniff_parquet(path)
-    encoding, notes = _detect_encoding(path, head)
+    detected = detect_encoding(path, head)
+    encoding, notes = detected.codec, detected.notes
     prefix = _decode_prefix(path, encoding)
     if re.match(r"\s*<", prefix) and re.search(r"<table", prefix[:_HEAD_BYTES * 4], flags=re.IGNORECASE):
         return _sniff_html(path, encoding, notes, prefix, known)
-    return _sniff_text(path, encoding, notes, prefix, known)
+    sniffed = _sniff_text(path, encoding, notes, prefix, known)
+    return dataclasses.replace(sniffed, foreign_lines=detected.foreign_lines)
 
 
 def _read_head(path: Path) -> bytes:
@@ -150,49 +157,6 @@ def _read_head(path: Path) -> bytes:
         raise InputError(f"cannot read {path}: permission denied; check the file's permissions") from None
     except OSError as error:
         raise InputError(f"cannot read {path}: {error.strerror or error}; check the file") from None
-
-
-def _detect_encoding(path: Path, head: bytes) -> tuple[str, list[str]]:
-    if head.startswith(codecs.BOM_UTF8):
-        return "utf-8-sig", ["encoding utf-8-sig: UTF-8 with a byte-order mark"]
-    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return "utf-16", ["encoding utf-16: byte-order mark"]
-    if b"\x00" in head:
-        sample = head[:4096]
-        even_zeros = sample[0::2].count(0)
-        odd_zeros = sample[1::2].count(0)
-        half = max(1, len(sample) // 2)
-        if odd_zeros > 0.3 * half and even_zeros < 0.05 * half:
-            return "utf-16-le", ["encoding utf-16-le: UTF-16 without a byte-order mark"]
-        if even_zeros > 0.3 * half and odd_zeros < 0.05 * half:
-            return "utf-16-be", ["encoding utf-16-be: UTF-16 without a byte-order mark"]
-        raise InputError(
-            f"{path} is not a text, Excel or Parquet file (binary content); export the orders as CSV or Excel"
-        )
-    size = path.stat().st_size
-    with path.open("rb") as handle:
-        if size <= _UTF8_FULL_CHECK:
-            sample, whole = handle.read(), True
-        else:
-            sample, whole = handle.read(_UTF8_SAMPLE), False
-            cut = sample.rfind(b"\n")
-            sample = sample[: cut + 1] if cut > 0 else sample
-    try:
-        sample.decode("utf-8")
-        scope = "" if whole else f" (first {len(sample) // (1024 * 1024)} MB checked)"
-        return "utf-8", [f"encoding utf-8: valid UTF-8{scope}"]
-    except UnicodeDecodeError as error:
-        bad_line = sample.count(b"\n", 0, error.start) + 1
-    for codec, label in (("gb18030", "GB18030 (GBK)"), ("cp1252", "Windows-1252")):
-        try:
-            sample.decode(codec)
-        except UnicodeDecodeError:
-            continue
-        return codec, [f"encoding {codec}: not valid UTF-8 (line {bad_line}), decodes as {label}"]
-    raise InputError(
-        f"cannot tell the text encoding of {path} (not UTF-8, UTF-16, GB18030 or Windows-1252, "
-        f"first bad byte on line {bad_line}); open it in Excel or a text editor and save it as UTF-8 CSV"
-    )
 
 
 def _decode_prefix(path: Path, encoding: str) -> str:
@@ -399,7 +363,7 @@ def _html_encoding(path: Path, encoding: str, text: str) -> str | None:
         if codecs.lookup(declared).name == codecs.lookup(encoding).name:
             return None
         with path.open("rb") as handle:
-            codecs.getincrementaldecoder(declared)().decode(handle.read(_UTF8_SAMPLE), final=False)
+            codecs.getincrementaldecoder(declared)().decode(handle.read(encoding_module.SAMPLE), final=False)
     except (LookupError, UnicodeDecodeError):
         return None
     return declared
@@ -684,8 +648,11 @@ def _sniff_parquet(path: Path) -> Sniffed:
 
 def to_duckdb(con, sniffed: Sniffed, table: str, workdir: Path) -> int:
     """Create (replacing) `table` (`_line BIGINT`, one VARCHAR per header, `_sheet` for workbooks)
-    and `{table}_bad` (`_line BIGINT, reason VARCHAR, raw VARCHAR`) from the sniffed file.
-    Returns the number of rows loaded into `table`. Values are the file's raw text."""
+    and `{table}_bad` (`_line BIGINT, reason VARCHAR, raw VARCHAR, lines BIGINT`: the physical
+    lines each entry stands for) from the sniffed file; for delimited text also `{table}_lines`
+    (data_lines, empty_lines, continuation_lines: how every physical line after the header was
+    read, checked against the count of the file's line breaks). Returns the number of rows loaded
+    into `table`. Values are the file's raw text."""
     workdir = Path(workdir)
     if sniffed.kind == "csv":
         return _load_text(con, sniffed, table, workdir)
@@ -700,7 +667,9 @@ def to_duckdb(con, sniffed: Sniffed, table: str, workdir: Path) -> int:
 
 
 def _create_bad_table(con, table: str) -> None:
-    con.execute(f"CREATE OR REPLACE TABLE {_table_ident(table + '_bad')} (_line BIGINT, reason VARCHAR, raw VARCHAR)")
+    # `lines`: physical lines the entry stands for (a record that swallowed several lines counts each)
+    con.execute(f"CREATE OR REPLACE TABLE {_table_ident(table + '_bad')} "
+                "(_line BIGINT, reason VARCHAR, raw VARCHAR, lines BIGINT DEFAULT 1)")
 
 
 def duck_error(path: Path, error: Exception) -> DataError:
@@ -726,8 +695,11 @@ def _as_utf8(sniffed: Sniffed, workdir: Path, stem: str) -> tuple[Path, Path | N
 
 
 def _transcode(sniffed: Sniffed, target: Path) -> None:
-    """Write a UTF-8 copy, streaming: the line structure (and so every line number) is kept."""
-    decoder = codecs.getincrementaldecoder(sniffed.encoding)(errors="strict")
+    """Write a UTF-8 copy, streaming: the line structure (and so every line number) is kept. Bytes
+    that do not decode are copied as they are: invalid UTF-8 in the copy, so the reader rejects
+    their line ("not valid <encoding>") and the rest of the file is read (never the whole file
+    re-decoded, never a line dropped)."""
+    decoder = codecs.getincrementaldecoder(sniffed.encoding)(errors="surrogateescape")
     lines_before = 0
     offset = 0
     try:
@@ -736,14 +708,14 @@ def _transcode(sniffed: Sniffed, target: Path) -> None:
                 chunk = source.read(_CHUNK)
                 try:
                     text = decoder.decode(chunk, final=not chunk)
-                except UnicodeDecodeError as error:
+                except UnicodeDecodeError as error:  # a byte surrogateescape cannot carry (UTF-16)
                     done = chunk[: max(0, error.start)].decode(sniffed.encoding, errors="replace")
                     line = lines_before + done.count("\n") + 1
                     raise DataError(
                         f"{sniffed.path} is not valid {sniffed.encoding} at line {line} (byte {offset + error.start}); "
                         "fix that line or save the file as UTF-8"
                     ) from None
-                sink.write(text.encode("utf-8"))
+                sink.write(text.encode("utf-8", errors="surrogateescape"))
                 if not chunk:
                     break
                 lines_before += text.count("\n")
@@ -762,37 +734,13 @@ def _header_span(source: Path, sniffed: Sniffed) -> tuple[int, int]:
     return sniffed.header_line, sniffed.header_line + 1
 
 
-def _scan_lines(source: Path, start_line: int, find_blanks: bool) -> tuple[int, list[int]]:
-    """(number of physical lines, blank lines at or after start_line). Byte counting at C speed;
-    blank lines matter because DuckDB skips them without making a row."""
-    total = 0  # newlines before the current chunk
-    blanks: list[int] = []
-    tail = b""
-    last = b""
-    pattern: bytes | None = None
-    with source.open("rb") as handle:
-        while chunk := handle.read(_CHUNK):
-            if pattern is None:
-                pattern = b"\n\r\n" if b"\r\n" in chunk[:_HEAD_BYTES] else b"\n\n"
-            if find_blanks:
-                buffer = tail + chunk
-                before = total - tail.count(b"\n")  # newlines before the buffer
-                counted_to, count = 0, 0
-                position = buffer.find(pattern)
-                while position != -1:
-                    if position + len(pattern) > len(tail):  # else found in the previous chunk
-                        count += buffer.count(b"\n", counted_to, position + 1)
-                        counted_to = position + 1
-                        line = before + count + 1
-                        if line >= start_line:
-                            blanks.append(line)
-                    position = buffer.find(pattern, position + 1)
-                tail = chunk[-2:]
-            total += chunk.count(b"\n")
-            last = chunk
-    if last and not last.endswith(b"\n"):
-        total += 1
-    return total, blanks
+@dataclass
+class _Placed:
+    """Where the records DuckDB read sit in the file, in physical lines."""
+
+    pieces: list[tuple[int, int]]  # (first_row, add): `_line = row + add` from first_row on
+    rejected: dict[int, tuple[int, int]]  # rejected D-line -> (physical line, physical lines it spans)
+    blank_records: int  # empty lines read as no record
 
 
 def _line_pieces(
@@ -802,18 +750,23 @@ def _line_pieces(
     blanks: list[int],
     rejected: list[tuple[int, int]],
     multiline: list[tuple[int, int]],
-) -> tuple[list[tuple[int, int]], dict[int, int]]:
+    last_line: int | None = None,
+) -> _Placed:
     """Map loaded rows (0-based, file order) to physical lines.
 
     DuckDB numbers records ("D-lines"): every record and every blank line counts one, a newline
     inside a quoted value does not. `delta` = physical line - D-line so far. Good rows fill the
     D-lines after the header except blank lines (known by physical line) and rejected records
     (known by D-line, with their own embedded newlines); a good row with n embedded newlines pushes
-    everything after it n physical lines down. Returns pieces (first_row, add) meaning
-    `_line = row + add` from first_row on, and {rejected D-line: physical line}.
+    everything after it n physical lines down.
+
+    `last_line`: the file's last line with text. A rejected record with no row after it spans to
+    that line: a quote that never closes swallows the rest of the file, and DuckDB keeps only the
+    first few thousand characters of such a record, so its own text undercounts the lines.
     """
     pieces: list[tuple[int, int]] = []
-    rejected_lines: dict[int, int] = {}
+    placed: dict[int, tuple[int, int]] = {}
+    blank_records = 0
     row, record = 0, first_record
     b = r = m = 0
     never = float("inf")
@@ -836,10 +789,14 @@ def _line_pieces(
             row += max(0, next_blank - record)
             record = next_blank + 1
             b += 1
+            blank_records += 1
         elif event == next_rejected:
             at, embedded = rejected[r]
             row += max(0, at - record)
-            rejected_lines[at] = at + delta
+            start = at + delta
+            if last_line is not None and r == len(rejected) - 1 and row >= rows:
+                embedded = max(embedded, last_line - start)
+            placed[at] = (start, embedded + 1)
             delta += embedded
             record = max(record, at + 1)
             r += 1
@@ -849,7 +806,7 @@ def _line_pieces(
             row = at_row + 1
             delta += embedded
             m += 1
-    return pieces, rejected_lines
+    return _Placed(pieces, placed, blank_records)
 
 
 _REASONS = {
@@ -862,8 +819,10 @@ _REASONS = {
 }
 
 
-def _reason(error_type: str, message: str, width: int) -> str:
-    base = _REASONS.get(error_type, error_type.lower())
+def _reason(error_type: str, message: str, width: int, encoding: str | None = None) -> str:
+    if error_type == "INVALID ENCODING" and encoding and not encoding.startswith("utf-8"):
+        return f"not valid {encoding}"  # the undecodable bytes were carried into the UTF-8 copy as they were
+    base = _REASONS.get(error_type, (error_type or "unreadable").lower())
     found = re.search(r"Found:\s*(\d+)", message or "")
     if error_type in ("TOO MANY COLUMNS", "MISSING COLUMNS") and found:
         return f"{base}: {found.group(1)} fields, expected {width}"
@@ -886,55 +845,52 @@ def _load_text(con, sniffed: Sniffed, table: str, workdir: Path) -> int:
             restore_order = True
         columns_sql = ", ".join(f"{_ident(n)} VARCHAR" for n in names)
         con.execute(f"CREATE OR REPLACE TABLE {target} (_line BIGINT, {columns_sql})")
-        struct = "{" + ", ".join(f"{_literal(n)}: 'VARCHAR'" for n in names) + "}"
-        read = (
-            f"read_csv(?, auto_detect=false, header=false, skip={skip}, delim={_literal(sniffed.delimiter or ',')}, "
-            f"quote='\"', escape='\"', columns={struct}, store_rejects=true, "
-            f"rejects_table={_literal(rejects_table)}, rejects_scan={_literal(rejects_scan)})"
-        )
+        read = _read_csv_sql(source, sniffed, names, skip,
+                             f"store_rejects=true, rejects_table={_literal(rejects_table)}, "
+                             f"rejects_scan={_literal(rejects_scan)}")
         with ThreadPoolExecutor(max_workers=1) as pool:
-            # count lines and find blank ones while DuckDB parses (it releases the GIL)
-            scan = pool.submit(_scan_lines, source, data_start, len(names) > 1)
+            # count lines and find blank ones while DuckDB parses (it releases the GIL); with one
+            # column DuckDB reads an empty line as a row, so there are no blank lines to place
+            scan = pool.submit(scan_text, source, data_start, blank_lines=len(names) > 1)
             try:
-                con.execute(f"INSERT INTO {target} SELECT NULL, * FROM {read}", [str(source)])
+                con.execute(f"INSERT INTO {target} SELECT NULL, * FROM {read}")
             except Exception as error:
                 scan.result()
                 if _is_duckdb_error(error):
                     raise duck_error(sniffed.path, error) from None
                 raise
-            total_lines, blanks = scan.result()
+            lines = scan.result()
         rows = con.execute(f"SELECT count(*) FROM {target}").fetchall()[0][0]
-        rejected = con.execute(
-            f"""SELECT line, arg_min(error_type::VARCHAR, column_idx), arg_min(error_message, column_idx),
-                       arg_min(csv_line, column_idx)
-                FROM {_ident(rejects_table)} GROUP BY line ORDER BY line"""
-        ).fetchall()
-        rejected_records = [(int(line), _strip_newlines(raw).count("\n")) for line, _t, _m, raw in rejected]
-        data_lines = max(0, total_lines - data_start + 1)
-        unexplained = data_lines - rows - sum(1 + e for _, e in rejected_records) - len(blanks)
-        multiline: list[tuple[int, int]] = []
-        if unexplained != 0:
-            # some quoted values hold newlines: find the rows, in file order
-            counts = " + ".join(
-                f"coalesce(length({_ident(n)}) - length(replace({_ident(n)}, chr(10), '')), 0)" for n in names
-            )
-            multiline = [
-                (int(rid), int(e))
-                for rid, e in con.execute(
-                    f"SELECT rowid, e FROM (SELECT rowid, {counts} AS e FROM {target}) WHERE e > 0 ORDER BY rowid"
-                ).fetchall()
-            ]
-        pieces, rejected_lines = _line_pieces(rows, skip + 1, data_start - (skip + 1), blanks, rejected_records, multiline)
-        _apply_pieces(con, target, pieces, rows)
+        rejected = _rejected_records(con, rejects_table)
+        newline = lines.newline.decode()
+        records = [(line, _strip_newlines(raw).count(newline)) for line, _t, _m, raw, _b in rejected]
+        multiline = _multiline_rows(con, target, names, newline) if lines.has_quotes else []
+        placed = _line_pieces(rows, skip + 1, data_start - (skip + 1), lines.blanks, records, multiline,
+                              lines.last_nonblank if len(names) > 1 else lines.lines)
+        _check_every_line_placed(sniffed.path, lines, data_start, rows, multiline, placed)
+        _apply_pieces(con, target, placed.pieces, rows)
         _create_bad_table(con, table)
-        bad = [
-            (rejected_lines.get(int(line), int(line)), _reason(error_type, message, len(names)), _strip_newlines(raw))
-            for line, error_type, message, raw in rejected
-            if _strip_newlines(raw).strip()  # a whitespace-only line is an empty line, not data
-        ]
+        bad = []
+        foreign = _physical_lines(sniffed.path, set(sniffed.foreign_lines)) if sniffed.foreign_lines else {}
+        for line, error_type, message, raw, byte_position in rejected:
+            raw = _strip_newlines(raw) or _raw_at(source, byte_position)
+            if not raw.strip():
+                continue  # a whitespace-only line is an empty line, not data
+            start, span = placed.rejected[line]
+            reason = _reason(error_type, message, len(names), sniffed.encoding)
+            if start in foreign:  # its bytes are UTF-8: say so, and keep its text as it was
+                reason, raw = _foreign_reason(sniffed), foreign[start]
+            if span > 1:
+                reason += f" (lines {start}-{start + span - 1} read as one record)"
+            bad.append((start, reason, raw, span))
         if bad:
-            con.executemany(f"INSERT INTO {_table_ident(table + '_bad')} VALUES (?, ?, ?)", bad)
-        return rows
+            con.executemany(f"INSERT INTO {_table_ident(table + '_bad')} VALUES (?, ?, ?, ?)", bad)
+        if sniffed.foreign_lines:
+            _reject_foreign_lines(con, sniffed, table)
+        empty = placed.blank_records + len(rejected) - len(bad)  # whitespace-only lines are empty lines
+        _store_line_account(con, table, max(0, lines.lines - data_start + 1), empty,
+                            sum(e for _, e in multiline))
+        return con.execute(f"SELECT count(*) FROM {target}").fetchall()[0][0]
     finally:
         import duckdb
 
@@ -945,6 +901,88 @@ def _load_text(con, sniffed: Sniffed, table: str, workdir: Path) -> int:
             con.execute("SET preserve_insertion_order = false")
         if converted is not None:
             converted.unlink(missing_ok=True)
+
+
+def _store_line_account(con, table: str, data_lines: int, empty_lines: int, continuation_lines: int) -> None:
+    """`{table}_lines`: how the physical lines after the header were read: every one is in a row
+    (first line, or a line break inside a quoted value), in a rejected record, or empty."""
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {_table_ident(table + '_lines')} AS SELECT "
+                f"{data_lines}::BIGINT AS data_lines, {empty_lines}::BIGINT AS empty_lines, "
+                f"{continuation_lines}::BIGINT AS continuation_lines")
+
+
+def _rejected_records(con, rejects_table: str) -> list[tuple[int, str, str, str | None, int]]:
+    """One row per record DuckDB could not read: (D-line, error type, message, text, byte offset).
+    A record can fail on several columns: the first column's error is the one shown. Some errors
+    (a line too long) name no column: they must not lose their record (NULLs sort first)."""
+    return [(int(line), kind, message, raw, int(position or 0)) for line, kind, message, raw, position
+            in con.execute(
+                f"""SELECT line, arg_min(error_type::VARCHAR, coalesce(column_idx, -1)),
+                           arg_min(error_message, coalesce(column_idx, -1)),
+                           arg_min(csv_line, coalesce(column_idx, -1)), min(byte_position)
+                    FROM {_ident(rejects_table)} GROUP BY line ORDER BY line""").fetchall()]
+
+
+def _multiline_rows(con, target: str, names: list[str], newline: str) -> list[tuple[int, int]]:
+    """(row, line breaks inside its quoted values) of every row that has any, in file order."""
+    char = f"chr({ord(newline)})"
+    counts = " + ".join(
+        f"coalesce(length({_ident(n)}) - length(replace({_ident(n)}, {char}, '')), 0)" for n in names)
+    return [(int(rid), int(e)) for rid, e in con.execute(
+        f"SELECT rowid, e FROM (SELECT rowid, {counts} AS e FROM {target}) WHERE e > 0 ORDER BY rowid"
+    ).fetchall()]
+
+
+def _check_every_line_placed(path: Path, lines: LineScan, data_start: int, rows: int,
+                             multiline: list[tuple[int, int]], placed: _Placed) -> None:
+    """The reader's account of the file (rows and the line breaks inside them, rejected records,
+    empty lines) must add up to the physical lines counted from the bytes: a line it swallowed or
+    dropped without saying so fails the import instead of vanishing."""
+    data_lines = max(0, lines.lines - data_start + 1)
+    accounted = (rows + sum(e for _, e in multiline) + sum(span for _, span in placed.rejected.values())
+                 + placed.blank_records)
+    if accounted != data_lines:
+        raise DataError(
+            f"{path}: the CSV reader accounts for {accounted:,} of the {data_lines:,} lines after the header "
+            "(a quote that never closes, or line breaks inside cells the reader does not see); "
+            "check the quotes in the file or save it again as CSV UTF-8 and import it again")
+
+
+def _raw_at(source: Path, byte_position: int, limit: int = 10_000) -> str:
+    """The start of the physical line at byte_position, for a reject DuckDB kept no text of."""
+    with source.open("rb") as handle:
+        handle.seek(byte_position)
+        data = handle.read(limit)
+    return data.split(b"\n", 1)[0].rstrip(b"\r").decode("utf-8", errors="replace")
+
+
+def _reject_foreign_lines(con, sniffed: Sniffed, table: str) -> None:
+    """Rows on lines in another encoding than the file's (UTF-8 lines of a GB18030 file): their
+    text decodes into wrong characters, so they are rejected, kept with their own (UTF-8) text."""
+    target, foreign = _table_ident(table), set(sniffed.foreign_lines)
+    found = [line for (line,) in con.execute(f"SELECT _line FROM {target} WHERE _line IN "
+                                             f"({', '.join(map(str, sorted(foreign)))})").fetchall()]
+    if not found:
+        return
+    texts = _physical_lines(sniffed.path, set(found))
+    con.executemany(f"INSERT INTO {_table_ident(table + '_bad')} VALUES (?, ?, ?, 1)",
+                    [(line, _foreign_reason(sniffed), texts.get(line, "")) for line in found])
+    con.execute(f"DELETE FROM {target} WHERE _line IN ({', '.join(map(str, found))})")
+
+
+def _foreign_reason(sniffed: Sniffed) -> str:
+    return f"UTF-8 text in a {sniffed.encoding} file"
+
+
+def _physical_lines(path: Path, wanted: set[int]) -> dict[int, str]:
+    texts = {}
+    with path.open("rb") as handle:
+        for number, line in enumerate(handle, start=1):
+            if number in wanted:
+                texts[number] = line.rstrip(b"\r\n").decode("utf-8", errors="replace")
+                if len(texts) == len(wanted):
+                    break
+    return texts
 
 
 @dataclass
@@ -961,13 +999,14 @@ class DirectText:
     rejects_table: str
     rejects_scan: str
     converted: Path | None = None
+    data_start: int = 2  # physical line of the first data line in `source`
 
 
 def open_direct(sniffed: Sniffed, workdir: Path) -> DirectText:
     """The `read_csv` expression for `sniffed` (kind "csv"); a non-UTF-8 file is transcoded first."""
     token = uuid.uuid4().hex[:12]
     source, converted = _as_utf8(sniffed, workdir, f"direct-{token}")
-    skip, _ = _header_span(source, sniffed)
+    skip, data_start = _header_span(source, sniffed)
     names = column_names(sniffed.headers)
     rejects_table, rejects_scan = f"_rfm_rejects_{token}", f"_rfm_reject_scans_{token}"
     return DirectText(
@@ -975,8 +1014,31 @@ def open_direct(sniffed: Sniffed, workdir: Path) -> DirectText:
                            f"store_rejects=true, rejects_table={_literal(rejects_table)}, "
                            f"rejects_scan={_literal(rejects_scan)}"),
         names=names, source=source, skip=skip, rejects_table=rejects_table, rejects_scan=rejects_scan,
-        converted=converted,
+        converted=converted, data_start=data_start,
     )
+
+
+def direct_line_count(direct: DirectText) -> LineScan:
+    """The physical lines of `direct.source` (one `count` of its line breaks), while the reader reads."""
+    return count_lines(direct.source, direct.data_start)
+
+
+def direct_rows_add_up(direct: DirectText, rows: int, counted: LineScan) -> tuple[int, int, int] | None:
+    """Whether the reader's `rows` account for every physical data line of `direct.source`: the
+    data lines less the empty ones and the line breaks inside quoted values. The line count alone
+    settles the usual file (no empty line inside, no line break in a value); otherwise a second
+    pass counts those by quote parity (a lone quote inside an unquoted value makes the count
+    differ, and the caller takes the slow path, which places every line). Returns (data lines,
+    empty lines, line breaks inside values), or None when the rows do not add up."""
+    one_column = len(direct.names) == 1  # DuckDB reads an empty line of a one-column file as a row
+    empty = 0 if one_column else counted.trailing_blanks
+    if rows == counted.data_lines - empty:
+        return counted.data_lines, empty, 0
+    exact = scan_text(direct.source, direct.data_start, parity=True)
+    empty = 0 if one_column else exact.blank_outside
+    if rows == exact.data_lines - empty - exact.quoted_newlines:
+        return exact.data_lines, empty, exact.quoted_newlines
+    return None
 
 
 def direct_read(direct: DirectText, sniffed: Sniffed, types: dict[str, str]) -> str:
@@ -1138,7 +1200,9 @@ def _load_workbook(con, sniffed: Sniffed, table: str) -> int:
         columns = ["_line"]
         for position, name in enumerate(names):
             index = offset + position
-            data[name] = body.column(index) if index < width else pa.nulls(count, pa.string())
+            # a long number stored as a float lost its last digits: put it in float form, rejected as an id
+            data[name] = (mark_float_cells(body.column(index)) if index < width
+                          else pa.nulls(count, pa.string()))
             columns.append(name)
         for index in list(range(offset)) + list(range(offset + len(names), width)):
             column = body.column(index)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import date, timedelta
 
 import duckdb
 
@@ -71,7 +72,7 @@ def detect_date_format(con: duckdb.DuckDBPyConnection, colmap: ColumnMap, source
     raw, _ = _date_sql(colmap, None, False)
     first, second, count, example = con.execute(
         f"SELECT max(CAST(regexp_extract(t, '{SLASHED_DATE}', 1) AS INTEGER)), "
-        f"max(CAST(regexp_extract(t, '{SLASHED_DATE}', 2) AS INTEGER)), count(*), any_value(t) "
+        f"max(CAST(regexp_extract(t, '{SLASHED_DATE}', 2) AS INTEGER)), count(*), rfm_mask(any_value(t)) "
         f"FROM (SELECT {raw} AS t FROM {source} AS r) WHERE regexp_matches(t, '{SLASHED_DATE}') "
         f"AND rfm_timestamp(t) IS NULL"
     ).fetchall()[0]
@@ -130,6 +131,42 @@ def status_map_rows(con: duckdb.DuckDBPyConnection, colmap: ColumnMap, source: s
 INLINE_STATUS_WORDS = 200
 
 
+def plausible_until(today: date | None = None) -> date:
+    """Order dates on or after this day are in the future: rejected. Two days of slack for a shop
+    whose clock is ahead of this machine's (time zones reach +14 hours)."""
+    return (today or date.today()) + timedelta(days=2)
+
+
+# Decimal separators, judged per file on its amount cells: a comma followed by one or two digits at
+# the end (`12,50`, `1.234,5`) only a decimal comma explains; a point followed by one or two digits
+# (`12.50`, `1,234.5`) only a decimal point. `1,234` and `1.234` are evidence for neither.
+_COMMA_DECIMAL = r"^[^.,]*\d([.]\d{3})*,\d{1,2}$"
+_POINT_DECIMAL = r"^[^.,]*\d(,\d{3})*[.]\d{1,2}$"
+
+
+def detect_decimal_comma(con: duckdb.DuckDBPyConnection, colmap: ColumnMap,
+                         source: str) -> tuple[bool, str | None]:
+    """Whether the file writes amounts with a decimal comma, from the evidence of its amount cells:
+    (more cells only a decimal comma explains than cells only a decimal point explains, a note for
+    the reader). The cells of the losing kind are then unreadable: rejected, never misread."""
+    columns = [colmap.columns[f] for f in ("amount", "refund_amount") if f in colmap.columns]
+    columns += colmap.amount_from
+    if not columns:
+        return False, None
+    cells = " UNION ALL ".join(f"SELECT r.{q(c)} AS t FROM {source} AS r" for c in columns)
+
+    def count(separator: str, pattern: str) -> int:  # the cheap test first: most cells have no comma
+        return con.execute(f"SELECT count(*) FROM ({cells}) WHERE contains(t, '{separator}') "
+                           f"AND regexp_matches(rfm_amount_text(t), '{pattern}')").fetchall()[0][0]
+
+    comma = count(",", _COMMA_DECIMAL)
+    point = count(".", _POINT_DECIMAL) if comma else 0
+    if comma > point:
+        note = f"amounts read with a decimal comma ({comma:,} cells like 1.234,56"
+        return True, note + (f"; {point:,} cells with a decimal point are rejected)" if point else ")")
+    return False, None
+
+
 def typed_candidates(colmap: ColumnMap, date_format: str | None) -> dict[str, str]:
     """Columns that `build` can take already typed by the CSV reader ({header: DuckDB type}): the
     amount, the refund amount and a single date column read without a day/month format. For a
@@ -158,12 +195,17 @@ def typed_candidates(colmap: ColumnMap, date_format: str | None) -> dict[str, st
 
 def build(colmap: ColumnMap, headers: list[str], source: str, date_format: str | None,
           date_forced: bool, typed: dict[str, str] | None = None,
-          status_map: list[tuple[int, str, str]] | None = None) -> Staging:
+          status_map: list[tuple[int, str, str]] | None = None, *, decimal_comma: bool = False,
+          dated_before: date | None = None) -> Staging:
     """`typed`: headers the source already yields typed (see `typed_candidates`); for them the
     cleaning macros are skipped and the raw text, used only in reject reasons, is the cast back.
     `status_map`: the rows of table _status_map (`status_map_rows`); given, and short, the words
-    are written into the SQL instead of joining that table."""
+    are written into the SQL instead of joining that table. `decimal_comma`: amounts are written
+    `1.234,56` (see `detect_decimal_comma`). `dated_before`: a row dated on or after this day is
+    rejected (default: the day after tomorrow, see `plausible_until`)."""
     typed = typed or {}
+    dated_before = dated_before or plausible_until()
+    amount_of = "rfm_amount_comma" if decimal_comma else "rfm_amount"
     c = lambda name: _cell(colmap, name)
     raw_date, date_expr = _date_sql(colmap, date_format, date_forced)
     # Whether a date or refund cell was given but is unreadable. A typed cell is either read or
@@ -173,18 +215,18 @@ def build(colmap: ColumnMap, headers: list[str], source: str, date_format: str |
     if len(colmap.date_columns) == 1 and colmap.date_columns[0] in typed:
         cell = "r." + q(colmap.date_columns[0])
         raw_date, date_expr, date_given = f"CAST({cell} AS VARCHAR)", cell, "ordered_at IS NOT NULL"
-    refund_amount = f"rfm_amount({c('refund_amount')})"
+    refund_amount = f"{amount_of}({c('refund_amount')})"
     raw_refund = c("refund_amount")
     if colmap.columns.get("refund_amount") in typed:
         refund_amount, raw_refund = c("refund_amount"), f"CAST({c('refund_amount')} AS VARCHAR)"
         refund_unreadable = "false"
     if colmap.amount_from:
         a, b = (f"r.{q(h)}" for h in colmap.amount_from)
-        amount = f"CAST(rfm_amount({a}) * rfm_amount({b}) AS DECIMAL(18, 2))"
+        amount = f"CAST({amount_of}({a}) * {amount_of}({b}) AS DECIMAL(18, 2))"
         raw_amount = f"(coalesce({a}, '') || ' x ' || coalesce({b}, ''))"
         amount_present = f"(rfm_text({a}) IS NOT NULL AND rfm_text({b}) IS NOT NULL)"
     else:
-        amount, raw_amount = f"rfm_amount({c('amount')})", c("amount")
+        amount, raw_amount = f"{amount_of}({c('amount')})", c("amount")
         amount_present = f"rfm_text({c('amount')}) IS NOT NULL"
         if colmap.columns.get("amount") in typed:
             amount, raw_amount = c("amount"), f"CAST({c('amount')} AS VARCHAR)"
@@ -241,20 +283,31 @@ def build(colmap: ColumnMap, headers: list[str], source: str, date_format: str |
        {amount_present}                         AS _amount_present,
        {raw_refund}                             AS _raw_refund,
        nullif({raw_status}, '')                 AS _raw_status"""
+    # Reasons quote the cell, masked (rfm_mask): a phone or an email in the wrong column must not
+    # reach an error line or a log.
+    rounded = "is a number rounded by a spreadsheet (digits lost)"
     checks = [
         ("order_id IS NULL", "order_id", "'missing order id'"),
+        # a spreadsheet turned the id into a float: its last digits are gone, and orders would merge
+        ("rfm_float_id(order_id)", "order_id", f"'order id \"' || rfm_mask(order_id) || '\" {rounded}'"),
+        ("rfm_float_id(customer_id)", "customer_id",
+         f"'customer id \"' || rfm_mask(customer_id) || '\" {rounded}'"),
         # An order that does not count may have no date (a cancelled order was never paid): kept undated.
         (f"ordered_at IS NULL AND NOT ({date_given}) AND (status = 'counted' OR is_refund_row)", "order_date",
          "'missing date'"),
-        (f"ordered_at IS NULL AND {date_given}", "order_date", "'unreadable date \"' || _raw_date || '\"'"),
-
+        (f"ordered_at IS NULL AND {date_given}", "order_date",
+         "'unreadable date \"' || rfm_mask(_raw_date) || '\"'"),
+        # a date in the future (9999-12-31 as "no date") would move every customer's recency
+        (f"ordered_at >= TIMESTAMP '{dated_before.isoformat()}'", "order_date",
+         "'date \"' || rfm_mask(_raw_date) || '\" is in the future'"),
         ("amount IS NULL AND NOT _amount_present", "amount", "'missing amount'"),
-        ("amount IS NULL", "amount", "'unreadable amount \"' || _raw_amount || '\"'"),
+        ("amount IS NULL", "amount", "'unreadable amount \"' || rfm_mask(_raw_amount) || '\"'"),
         (f"refund_amount IS NULL AND {refund_unreadable}", "refund_amount",
-         "'unreadable refund amount \"' || _raw_refund || '\"'"),
+         "'unreadable refund amount \"' || rfm_mask(_raw_refund) || '\"'"),
     ]
     if statuses:
-        reason = "CASE WHEN _raw_status IS NULL THEN 'missing status' ELSE 'unknown status \"' || _raw_status || '\"' END"
+        reason = ("CASE WHEN _raw_status IS NULL THEN 'missing status' "
+                  "ELSE 'unknown status \"' || rfm_mask(_raw_status) || '\"' END")
         checks.append(("status IS NULL", "status", reason))
     data_headers = [h for h in headers if h not in ("_line", "_sheet")]
     return Staging(
