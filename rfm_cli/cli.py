@@ -16,6 +16,7 @@ import typer
 
 from rfm_cli import __version__
 from rfm_cli.commands import explain, export, importing, inspect, moves, report, rules, run, score, suppress
+from rfm_cli.commands import predict as predict_command
 from rfm_cli.commands._common import State
 from rfm_cli.core.errors import EXIT_CODE_HELP, ExitCode, RfmError
 
@@ -84,6 +85,7 @@ app.command("run", help=run.HELP)(run.command)
 app.command("explain", help=explain.HELP)(explain.command)
 app.command("inspect", help=inspect.HELP)(inspect.command)
 app.command("report", help=report.HELP)(report.command)
+app.command("predict", help=predict_command.HELP)(predict_command.command)
 
 app.add_typer(rules.app, name="rules", help=rules.HELP)
 app.command("moves", help=moves.MOVES_HELP)(moves.moves)
@@ -184,5 +186,6 @@ def _log_json(args: list[str], code: int, seconds: float) -> None:
 
 
 def app_commands() -> set[str]:
-    return {"import", "score", "export", "run", "explain", "inspect", "rules", "suppress", "moves", "history"}
+    return {"import", "score", "export", "run", "explain", "inspect", "rules", "suppress", "moves", "history",
+            "predict"}
 
