@@ -195,3 +195,34 @@ sys.stderr.write("RESULT " + json.dumps(heavy) + "\\n")
     [line] = [ln for ln in done.stderr.splitlines() if ln.startswith("RESULT ")]
     assert json.loads(line[len("RESULT ") :]) == []
     assert "--holdout-from" in done.stdout and "--discount-rate" in done.stdout
+
+
+def test_a_fit_that_does_not_converge_falls_back_to_the_interval_rule(shop, monkeypatch) -> None:
+    from dataclasses import replace
+
+    from rfm_cli.core.predict import engine
+    from rfm_cli.core.store import open_store
+
+    real = engine.MODELS["mbg-nbd"]
+
+    class Stalled:  # the real fit, reported the way L-BFGS-B reports running out of iterations
+        name, title, params = real.name, real.title, real.params
+
+        def fit(self, stats):
+            stalled = "STOP: TOTAL NO. OF ITERATIONS REACHED LIMIT"
+            return replace(real.fit(stats), converged=False, message=stalled)
+
+    monkeypatch.setitem(engine.MODELS, "mbg-nbd", Stalled())
+    with open_store(str(shop), create=False) as store:
+        result = engine.predict_customers(store)
+    assert result.notes == [
+        (
+            "the MBG/NBD fit did not converge (STOP: TOTAL NO. OF ITERATIONS REACHED LIMIT): p_alive, "
+            "expected orders and CLV are left empty; due dates and churn risk come from the interval rule"
+        )
+    ]
+    frame = result.customers
+    assert frame["p_alive"].null_count() == frame.height == frame["clv_90d"].null_count()
+    assert result.model["status"] == "interval rule only" and not result.model["purchases"]["converged"]
+    assert frame["next_order_due"].null_count() == 0  # a shop median covers the one-time buyers
+    assert set(frame["churn_rule"]) <= {"overdue by more than one typical gap", "overdue", "not yet due"}

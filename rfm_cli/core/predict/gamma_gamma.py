@@ -18,6 +18,7 @@ import numpy as np
 from scipy.special import digamma, gammaln
 
 from rfm_cli.core.predict.mle import FitResult, maximise
+from rfm_cli.core.predict.stats import wsum
 
 NAME = "gamma-gamma"
 TITLE = "Gamma-Gamma"
@@ -40,18 +41,47 @@ def log_likelihood(params, x: np.ndarray, mean_spend: np.ndarray) -> np.ndarray:
 
 def log_likelihood_and_gradient(params, x: np.ndarray, mean_spend: np.ndarray) -> tuple[float, np.ndarray]:
     """The total log-likelihood and its derivatives in (p, q, γ)."""
-    p, q, gamma = params
-    px = p * x
-    log_pool = np.log(gamma + x * mean_spend)
-    digamma_all = digamma(px + q)
-    grad = np.array(
-        [
-            (x * (digamma_all - digamma(px) + np.log(mean_spend) + np.log(x) - log_pool)).sum(),
-            (digamma_all - digamma(q) + np.log(gamma) - log_pool).sum(),
-            (q / gamma - (px + q) / (gamma + x * mean_spend)).sum(),
-        ]
-    )
-    return float(log_likelihood(params, x, mean_spend).sum()), grad
+    return _Totals(x, mean_spend)(params)
+
+
+class _Totals:
+    """The total log-likelihood and gradient of many customers, fast: the terms in x alone are summed
+    per distinct x, those in m_x alone once for all; only log(γ + x m_x) is per customer and per call."""
+
+    def __init__(self, x: np.ndarray, mean_spend: np.ndarray) -> None:
+        self.x, self.spent = x, x * mean_spend
+        self.levels, index = np.unique(x, return_inverse=True)
+        self.per_level = np.bincount(index.ravel(), minlength=len(self.levels)).astype(np.float64)
+        self.n = float(len(x))
+        log_spend = np.log(mean_spend)
+        self.sum_x_log_spend, self.sum_log_spend = float((x * log_spend).sum()), float(log_spend.sum())
+        self.sum_x_log_x = float((x * np.log(x)).sum())
+
+    def __call__(self, params) -> tuple[float, np.ndarray]:
+        p, q, gamma = params
+        levels, count = self.levels, self.per_level
+        pool = gamma + self.spent
+        log_pool = np.log(pool)
+        px_level = p * levels
+        value = (
+            wsum(count, gammaln(px_level + q) - gammaln(px_level))
+            - self.n * (gammaln(q) - q * np.log(gamma))
+            + p * (self.sum_x_log_spend + self.sum_x_log_x)
+            - self.sum_log_spend
+            - wsum(p * self.x + q, log_pool)
+        )
+        digamma_all = digamma(px_level + q)
+        grad = np.array(
+            [
+                wsum(count * levels, digamma_all - digamma(px_level))
+                + self.sum_x_log_spend
+                + self.sum_x_log_x
+                - wsum(self.x, log_pool),
+                wsum(count, digamma_all) - self.n * (digamma(q) - np.log(gamma)) - float(log_pool.sum()),
+                self.n * q / gamma - wsum(p * self.x + q, 1.0 / pool),
+            ]
+        )
+        return value, grad
 
 
 def fit(x: np.ndarray, mean_spend: np.ndarray) -> FitResult:
@@ -60,7 +90,7 @@ def fit(x: np.ndarray, mean_spend: np.ndarray) -> FitResult:
     mean_spend = np.asarray(mean_spend, dtype=np.float64)
     start = [1.0, 2.0, float(np.mean(mean_spend)) if len(mean_spend) else 1.0]
     return maximise(
-        lambda params: log_likelihood_and_gradient(params, x, mean_spend),
+        _Totals(x, mean_spend),
         start,
         PARAMS,
         model=NAME,
