@@ -31,9 +31,13 @@ purchase_days AS (
     GROUP BY o.customer_id, day
 ),
 with_gaps AS (
+    -- One window over the whole table, ordered by customer then day, rather than PARTITION BY
+    -- customer_id: at 10M orders the partitioned window took 8 or 20 CPU seconds (1.0 or 2.3 GiB)
+    -- from run to run; the single sort takes 8-9 s and 1.3 GiB every time.
     SELECT customer_id, day, spend,
-           day - lag(day) OVER (PARTITION BY customer_id ORDER BY day) AS gap_days
+           CASE WHEN lag(customer_id) OVER w = customer_id THEN day - lag(day) OVER w END AS gap_days
     FROM purchase_days
+    WINDOW w AS (ORDER BY customer_id, day)
 )
 SELECT customer_id,
        min(day)                                   AS first_day,
