@@ -195,3 +195,33 @@ def test_expected_purchases_are_continuous_through_a_equal_to_one(model) -> None
     )
     assert np.isfinite(at).all()
     assert ((np.minimum(below, above) <= at) & (at <= np.maximum(below, above))).all()
+
+
+def test_hyp2f1_where_scipy_gives_nan() -> None:
+    """c - a - b an integer, or within 1e-3 of one, and z near 1; references: mpmath.hyp2f1."""
+    from rfm_cli.core.predict.special import hyp2f1
+
+    a, b = 4.4816890703380645, 1.8976665503381187
+    z = np.array([0.9, 245 / (0.5352614285189903 + 245)])
+    np.testing.assert_allclose(hyp2f1(a, b, a + b - 1, z), [25.8022803518218, 1763.76935286847], rtol=1e-8)
+    b = 199.71173463253027
+    c = np.array([b + 1e-5, b + 1e-4, b + 1e-3])
+    np.testing.assert_allclose(
+        hyp2f1(1.0, b, c, 430 / 431), [430.995844913449, 430.958451622711, 430.584764926787], rtol=1e-8
+    )
+
+
+@pytest.mark.parametrize("model", [BG_NBD, MBG_NBD], ids=lambda m: m.name)
+def test_the_quadrature_fallback_agrees_with_the_closed_form(model) -> None:
+    """Where SciPy's 2F1 gives up (near z = 1 with a large b), E[Y(t) | alive] is integrated over p;
+    where both work they agree."""
+    for params in ((0.243, 4.414, 0.793, 2.426), (1.0, 1.0, 3.49, 20.0), (20.0, 10.0, 0.3, 50.0)):
+        for x, t_x, T, weeks in ((0, 0.0, 30.0, 39.0), (2, 30.43, 38.86, 39.0), (40, 100.0, 120.0, 13.0)):
+            closed = model.expected_purchases(
+                params, SufficientStats.from_weeks(x, t_x, T), weeks, np.ones(1)
+            )
+            integrated = model._if_alive_by_quadrature(params, float(x), T, weeks)
+            assert closed[0] == pytest.approx(integrated, rel=1e-9)
+    # here the closed form's 2F1(1, 199.7; 202.2; 0.9975) is NaN in SciPy
+    stats = SufficientStats.from_weeks(0, 0.0, 0.0)
+    assert np.isfinite(model.expected_purchases((1.0, 1.0, 3.49, 199.7), stats, 396.0)).all()

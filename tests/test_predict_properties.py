@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from rfm_cli.core.predict import gamma_gamma
@@ -58,6 +58,14 @@ def test_p_alive_is_a_probability_that_falls_with_the_gap_since_the_last_purchas
 
 @pytest.mark.parametrize("model", MODELS, ids=lambda m: m.name)
 @CHECKS
+# found by hypothesis: a = 1 exactly and a horizon of 1e-9 weeks, where rounding made the count negative
+@example(theta=(1.0, 117.6, 1.0, 1.0), customer=(0, [0.0], 15.9140625), horizons=[0.0, 1e-09])
+# and r = a: BG/NBD's 2F1 has c - a - b = -1, where SciPy's hyp2f1 gave NaN (see core/predict/special.py)
+@example(
+    theta=(4.4816890703380645, 0.5352614285189903, 4.4816890703380645, 1.8976665503381187),
+    customer=(0, [0.0], 0.0),
+    horizons=[0.0, 245.0],
+)
 @given(theta=params, customer=customers(), horizons=st.lists(st.floats(0.0, 520.0), min_size=2, max_size=6))
 def test_expected_purchases_are_non_negative_and_grow_with_the_horizon(
     model, theta, customer, horizons

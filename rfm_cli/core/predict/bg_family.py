@@ -24,13 +24,15 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import betaln, digamma, expit, gammaln, hyp2f1
+from scipy.special import betaln, digamma, expit, gammaln, roots_jacobi
 
 from rfm_cli.core.predict.mle import FitResult, maximise
+from rfm_cli.core.predict.special import hyp2f1
 from rfm_cli.core.predict.stats import SufficientStats, wsum
 
 PARAMS = ("r", "alpha", "a", "b")
 _NEAR_ONE = 1e-4
+_JACOBI_NODES = 60
 
 
 @dataclass(frozen=True)
@@ -129,9 +131,29 @@ class BetaGeometricModel:
             a = 1.0 + math.copysign(_NEAR_ONE, a - 1.0)
         z = weeks / (alpha + age + weeks)
         shrink = np.exp((r + x) * (np.log(alpha + age) - np.log(alpha + age + weeks)))
-        bracket = 1.0 - shrink * hyp2f1(r + x, b + x + d, a + b + x + d - 1, z)
+        with np.errstate(all="ignore"):
+            bracket = 1.0 - shrink * hyp2f1(r + x, b + x + d, a + b + x + d - 1, z)
+            if_alive = (a + b + x + d - 1) / (a - 1) * bracket
+        failed = ~np.isfinite(if_alive)
+        if failed.any():  # SciPy's 2F1 gives up near z = 1 with large b: integrate over p instead
+            weeks_failed = np.broadcast_to(np.asarray(weeks, dtype=np.float64), x.shape)[failed]
+            if_alive[failed] = [
+                self._if_alive_by_quadrature(params, *row)
+                for row in zip(x[failed], age[failed], weeks_failed, strict=True)
+            ]
         # a difference of nearly equal terms for short horizons: rounding must not make a count negative
-        return np.maximum(alive * (a + b + x + d - 1) / (a - 1) * bracket, 0.0)
+        return np.maximum(alive * if_alive, 0.0)
+
+    def _if_alive_by_quadrature(self, params, x: float, age: float, weeks: float) -> float:
+        """E[Y(weeks) | alive] as an integral over p. Given alive, λ ~ Gamma(r+x, α+T) and
+        p ~ Beta(a, b+x+d), independently, and an alive customer buys (1 - e^(-λ p t)) / p in t; over λ
+        that is (1 - ((α+T)/(α+T+p t))^(r+x)) / p, smooth in p, integrated against the Beta density
+        by Gauss-Jacobi quadrature (its weight is the density)."""
+        r, alpha, a, b = params
+        nodes, weights = roots_jacobi(_JACOBI_NODES, b + x + self._d - 1.0, a - 1.0)
+        p = (1.0 + nodes) / 2.0  # Jacobi's (1-u)^(b+x+d-1) (1+u)^(a-1) on [-1, 1] is Beta on p
+        bought = -np.expm1(-(r + x) * np.log1p(p * weeks / (alpha + age))) / p
+        return float((weights * bought).sum() / weights.sum())
 
 
 BG_NBD = BetaGeometricModel(name="bg-nbd", title="BG/NBD", first_purchase_dropout=False)

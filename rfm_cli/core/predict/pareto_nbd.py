@@ -24,9 +24,10 @@ there) SciPy's 2F1 gets ~40x slower. MBG/NBD is the default for that reason; Par
 from __future__ import annotations
 
 import numpy as np
-from scipy.special import expit, gammaln, hyp2f1
+from scipy.special import expit, gammaln
 
 from rfm_cli.core.predict.mle import FitResult, maximise
+from rfm_cli.core.predict.special import hyp2f1
 from rfm_cli.core.predict.stats import Pairs, SufficientStats, wsum
 
 
