@@ -23,6 +23,7 @@ from rfm_cli.commands import (
     imports,
     inspect,
     moves,
+    predict,
     report,
     rules,
     run,
@@ -77,7 +78,7 @@ def main_options(
 COMMANDS = {
     **{name: (module.command, module.HELP) for name, module in (
         ("import", importing), ("score", score), ("export", export), ("run", run), ("status", status),
-        ("explain", explain), ("inspect", inspect), ("report", report))},
+        ("explain", explain), ("inspect", inspect), ("report", report), ("predict", predict))},
     "moves": (moves.moves, moves.MOVES_HELP),
     "history": (moves.customer_history, moves.HISTORY_HELP),
 }
