@@ -29,6 +29,7 @@ from rfm_cli.commands import (
     run,
     score,
     sms,
+    sql,
     status,
     suppress,
 )
@@ -78,7 +79,8 @@ def main_options(
 COMMANDS = {
     **{name: (module.command, module.HELP) for name, module in (
         ("import", importing), ("score", score), ("export", export), ("run", run), ("status", status),
-        ("explain", explain), ("inspect", inspect), ("report", report), ("predict", predict))},
+        ("explain", explain), ("inspect", inspect), ("report", report), ("predict", predict),
+        ("sql", sql))},
     "moves": (moves.moves, moves.MOVES_HELP),
     "history": (moves.customer_history, moves.HISTORY_HELP),
 }

@@ -54,6 +54,7 @@ SUMMARIES = {
     "inspect": "How a file would be read (platform, columns, dates); no import.",
     "report": "The tier report on the terminal, as JSON, or as one HTML page.",
     "predict": "Look ahead: P(alive), expected orders, CLV, next order due, churn.",
+    "sql": "Print the scoring plan as one SQL statement for your warehouse.",
     "moves": "Who moved between tiers from one snapshot to the next.",
     "history": "One customer's tier and scores in every snapshot.",
     "imports": "List imported files, or remove one file's import (totals rebuilt).",

@@ -64,6 +64,10 @@ Lang = Annotated[str, typer.Option("--lang", metavar="en|zh", help="zh: Chinese 
 Cooldown = Annotated[int | None, typer.Option("--cooldown", metavar="DAYS",
                                                  help="Leave out customers put on the same list in the "
                                                       "last DAYS days (by as-of date).")]
+FromScores = Annotated[Path | None, typer.Option(
+    "--from-scores", metavar="FILE",
+    help="Write the lists from scores computed elsewhere (rfm score --engine ... -o FILE: csv, parquet "
+         "or json) instead of scoring the database.")]
 Encoding = Annotated[str, typer.Option("--encoding", metavar="utf-8|utf-8-sig",
                                        help="utf-8-sig adds a BOM so Excel on Windows reads Chinese.")]
 
@@ -118,8 +122,9 @@ def command(
     as_of: AsOf = None,
     scheme: Scheme = None,
     rules_file: RulesFile = None,
+    from_scores: FromScores = None,
 ) -> None:
-    from rfm_cli.core import api
+    from rfm_cli.core import api, plan_results
     from rfm_cli.core.errors import UsageError
     from rfm_cli.core.scoring import parse_as_of
     from rfm_cli.core.sinks import write_stdout
@@ -133,17 +138,19 @@ def command(
     spec = build_spec(out_dir or Path("."), tiers, channels, fmt, recency_days, min_orders, min_monetary,
                       phone_format, region, sms_vars, batch_size, coupon_key, codes, no_hash, lang, encoding,
                       cooldown)
+    scores = plan_results.read_scores(from_scores, rules, parse_as_of(as_of)) if from_scores else None
     if output == "-":
         def to_stdout(frame) -> None:
             write_stdout(frame, spec.fmt, encoding=spec.encoding)
 
         streamed, result = api.export_stream(st.db, spec, rules, parse_as_of(as_of), to_stdout,
-                                             exclude=exclude or [], wait=st.wait)
+                                             exclude=exclude or [], wait=st.wait, scores=scores)
         print_cut_points(st, result)
         st.say(f"{streamed.rows:,} rows" + (" (dropped: " + ", ".join(f"{k} {v:,}" for k, v in sorted(
             streamed.dropped.items())) + ")" if streamed.dropped else ""))
         return
-    outcome = api.export(st.db, spec, rules, parse_as_of(as_of), exclude=exclude or [], wait=st.wait)
+    outcome = api.export(st.db, spec, rules, parse_as_of(as_of), exclude=exclude or [], wait=st.wait,
+                         scores=scores)
     print_cut_points(st, outcome.score)
     print_summary(st, outcome.score)
     print_manifest(st, outcome.manifest)

@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from rfm_cli.commands import sql
 from rfm_cli.commands._common import (
     AsOf,
     DateFormat,
@@ -37,6 +38,10 @@ stdout when stdout is a pipe or with -o -; on a terminal without -o you get the 
 Columns: customer_id, customer_name, phone, email, first_order_at, last_order_at, recency_days,
 frequency, monetary, r_score, f_score, m_score, rfm_code, tier.
 
+With --engine URL --table NAME the order lines are scored where they live (PostgreSQL, Spark,
+BigQuery, Snowflake, DuckDB) by the plan `rfm sql` prints; --into TABLE writes the scores to a
+table there, -o brings them back (then `rfm export --from-scores FILE` writes the lists).
+
 Example: rfm score orders.csv -o - | head"""
 
 
@@ -58,12 +63,20 @@ def command(
     source: Source = None,
     date_format: DateFormat = None,
     rejects_dir: RejectsDirIfAsked = None,
+    engine: sql.Engine = None,
+    table: sql.Table = None,
+    into: sql.Into = None,
+    amount_cents: sql.AmountCents = False,
 ) -> None:
     from rfm_cli.core import api
     from rfm_cli.core.scoring import parse_as_of
     from rfm_cli.core.sinks import format_for, write_file, write_stdout
 
     st = state(ctx)
+    if engine or table or into:  # scored where the data lives (commands/sql.py, core/engines)
+        to_stdout = output == "-" or (output is None and not stdout_is_terminal())
+        return sql.score_on_engine(st, files, engine, table, into, output, fmt, rules_file, scheme, as_of,
+                                   maps, amount_cents, to_stdout)
     if not st.quiet and sys.stderr.isatty():  # a bar for long work, on a terminal only
         from rfm_cli.core.store import show_progress_on
 

@@ -87,13 +87,17 @@ def _lists_and_record(store: Store, result: ScoreResult, spec: ExportSpec, exclu
 
 
 def export(db: str, spec: ExportSpec, rules: RuleSet, as_of: date | None, *, exclude: list[Path] = (),
-           wait: float = 0.0) -> RunResult:
+           wait: float = 0.0, scores: ScoreResult | None = None) -> RunResult:
+    """`scores`: computed elsewhere (plan_results.read_scores); the database then only gives the
+    suppression list and keeps the send ledger, and need not exist."""
+    from rfm_cli.core.plan_results import store_for
     from rfm_cli.core.scoring import score_store
     from rfm_cli.core.segments import stage_lists
     from rfm_cli.core.sinks import StagedFiles
 
-    with open_store(db, create=False, wait_seconds=wait) as store, StagedFiles() as staged, store.transaction():
-        result = score_store(store, rules, as_of, keep_totals=True)
+    path = store_for(db, scores)
+    with open_store(path, create=False, wait_seconds=wait) as store, StagedFiles() as staged, store.transaction():
+        result = scores if scores is not None else score_store(store, rules, as_of, keep_totals=True)
         lists = _lists_and_record(store, result, spec, list(exclude), with_entered=False)
         manifest = stage_lists(result, spec, staged, lists)
         staged.preflight()
@@ -102,18 +106,19 @@ def export(db: str, spec: ExportSpec, rules: RuleSet, as_of: date | None, *, exc
 
 def export_stream(db: str, spec: ExportSpec, rules: RuleSet, as_of: date | None,
                   write: Callable[[pl.DataFrame], None], *, exclude: list[Path] = (), wait: float = 0.0,
-                  ) -> tuple[SegmentList, ScoreResult]:
+                  scores: ScoreResult | None = None) -> tuple[SegmentList, ScoreResult]:
     """The one list (one tier, one channel) that `-o -` streams, built as `export` builds its files and
     handed to `write`. Its send is recorded (for --cooldown) only once `write` returned: a reader that
-    went away mid-list leaves the database as it was."""
+    went away mid-list leaves the database as it was. `scores`: as for `export`."""
     from rfm_cli.core.errors import UsageError
+    from rfm_cli.core.plan_results import store_for
     from rfm_cli.core.scoring import score_store
 
     if len(spec.channels) != 1 or len(set(spec.selection.tiers or [])) != 1:
         raise UsageError("-o - streams one list but this selects several; name one --tier and at most one "
                          "--channel, or use --out-dir")
-    with open_store(db, create=False, wait_seconds=wait) as store, store.transaction():
-        result = score_store(store, rules, as_of, keep_totals=True)
+    with open_store(store_for(db, scores), create=False, wait_seconds=wait) as store, store.transaction():
+        result = scores if scores is not None else score_store(store, rules, as_of, keep_totals=True)
         (only,) = _lists_and_record(store, result, spec, list(exclude), with_entered=False).lists
         write(only.frame)
     return only, result
