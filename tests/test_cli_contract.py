@@ -17,6 +17,7 @@ import json
 import os
 import random
 import signal
+import stat
 import subprocess
 import sys
 import threading
@@ -319,6 +320,22 @@ def test_score_to_a_file_writes_it_and_leaves_stdout_empty(tmp_path: Path, rfm, 
     assert to_file.returncode == 0, to_file.stderr
     assert to_file.stdout == ""
     assert (tmp_path / "scores.csv").read_text(encoding="utf-8") == to_stdout.stdout
+    assert no_temp_files(tmp_path)
+
+
+def test_score_to_a_fifo_streams_into_it_and_leaves_it_a_fifo(tmp_path: Path, rfm, shop) -> None:
+    """`-o /dev/null` or a named pipe is written in place, like stdout: renaming a temporary file
+    over it (as regular files are written) would replace the device itself with a file."""
+    fifo = tmp_path / "scores.pipe"
+    os.mkfifo(fifo)
+    received: list[bytes] = []
+    reader = threading.Thread(target=lambda: received.append(fifo.read_bytes()), daemon=True)
+    reader.start()
+    result = rfm("score", shop, "-o", fifo, "--format", "csv")
+    reader.join(timeout=30)
+    assert result.returncode == 0, result.stderr
+    assert stat.S_ISFIFO(os.stat(fifo).st_mode), "the pipe was replaced by a regular file"
+    assert received and received[0].decode("utf-8") == rfm("score", shop, "-o", "-").stdout
     assert no_temp_files(tmp_path)
 
 
