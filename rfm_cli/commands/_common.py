@@ -83,9 +83,10 @@ def progress_on_terminal(st: State) -> None:
     """A progress bar for long work (big imports, scoring millions), on a terminal only: never in
     pipes, logs or cron mail, never with --quiet."""
     if not st.quiet and sys.stderr.isatty():
-        from rfm_cli.core.store import show_progress_on
+        from rfm_cli.commands._progress import RichBar
+        from rfm_cli.core.events import set_reporter
 
-        show_progress_on(console())
+        set_reporter(RichBar(console()))
 
 
 # ------------------------------------------------------------------ shared options
