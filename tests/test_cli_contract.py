@@ -744,6 +744,24 @@ def test_stale_temp_files_of_dead_runs_are_swept_live_ones_kept(tmp_path: Path) 
     assert live.exists() and other.exists() and (tmp_path / "list.csv").read_bytes() == b"a\n"
 
 
+def test_memory_limit_and_wait_follow_the_one_precedence(tmp_path: Path, rfm, write_orders,
+                                                         assert_cli_error) -> None:
+    """flag > RFM_* > rfm.toml > default, for --memory-limit and --wait as for --db; and the flag is
+    never written into the process environment (a notebook's next call would inherit it)."""
+    orders = write_orders("o.csv", [("O1", "C1", "2026-01-01", "10.00", "paid", "")])
+    (tmp_path / "rfm.toml").write_text('memory_limit = "lots"\nwait = 5\n', encoding="utf-8")
+    line = assert_cli_error(rfm("score", orders, "-o", "-"), 78)
+    assert "'lots'" in line and "rfm.toml" in line
+    assert rfm("score", orders, "-o", "-", env={"RFM_MEMORY_LIMIT": "300MB"}).returncode == 0
+    done = rfm("score", orders, "-o", "-", "--memory-limit", "256MB")
+    assert done.returncode == 0, done.stderr
+    assert "RFM_MEMORY_LIMIT" not in os.environ
+    (tmp_path / "rfm.toml").write_text("wait = -1\n", encoding="utf-8")
+    assert "'wait' is negative" in assert_cli_error(rfm("score", orders, "-o", "-"), 78)
+    (tmp_path / "rfm.toml").write_text('wait = "soon"\n', encoding="utf-8")
+    assert "'wait'" in assert_cli_error(rfm("score", orders, "-o", "-"), 78)
+
+
 def test_memory_limit_option_is_checked_and_accepted(rfm, write_orders, assert_cli_error) -> None:
     orders = write_orders("o.csv", [("O1", "C1", "2026-01-01", "10.00", "paid", "")])
     line = assert_cli_error(rfm("--memory-limit", "lots", "score", orders, "-o", "-"), 78)

@@ -80,10 +80,10 @@ def configure(con: duckdb.DuckDBPyConnection, memory_limit: str | None = None) -
     else:
         con.execute("SET enable_progress_bar = true")
         con.execute("SET enable_progress_bar_print = false")
-    limit = memory_limit or os.environ.get("RFM_MEMORY_LIMIT")
+    limit = memory_limit or runtime.memory_limit_setting()
     if limit:
         if not re.fullmatch(r"\s*\d+(\.\d+)?\s*[KMGT]i?B\s*", limit, flags=re.IGNORECASE):
-            raise ConfigError(f"memory limit {limit!r} (--memory-limit or RFM_MEMORY_LIMIT) is not a size; "
+            raise ConfigError(f"memory limit {limit!r} (--memory-limit, RFM_MEMORY_LIMIT or rfm.toml) is not a size; "
                               "write it like 4GB or 512MB")
         # DuckDB keeps to it by spilling to its temp directory (the database's <db>.tmp, or a private
         # folder for an in-memory store: see open_store).
@@ -213,7 +213,7 @@ def _memory_store(memory_limit: str | None) -> Iterator[Store]:
     spill = None
     try:
         with runtime.interruptible(con):
-            configure(con, memory_limit or os.environ.get("RFM_MEMORY_LIMIT") or IN_MEMORY_LIMIT)
+            configure(con, memory_limit or runtime.memory_limit_setting() or IN_MEMORY_LIMIT)
             # Where DuckDB spills what does not fit its memory limit: a private folder, not ./.tmp.
             spill = tempfile.mkdtemp(prefix="rfm-spill-")
             con.execute("SET temp_directory = '" + spill.replace("'", "''") + "'")
