@@ -217,6 +217,33 @@ def test_xlsx_with_order_numbers_stored_as_numbers_is_rejected_then_csv_counts_o
         assert store.con.execute("SELECT count(*) FROM rfm_orders").fetchall()[0][0] == 4
 
 
+@pytest.mark.parametrize("first", [9_007_199_254_740_993 + 7, 12_345_678_901_234_567, 6_920_123_456_789_012_345])
+@pytest.mark.parametrize("as_numbers", [True, False])
+def test_a_small_xlsx_of_long_order_numbers_is_judged_by_its_cell_types(tmp_path: Path, first: int,
+                                                                      as_numbers: bool) -> None:
+    """Two orders with 16, 17 or 19-digit numbers: too few for chance alone to tell float cells from
+    text, so the workbook's cell types decide. Stored as numbers (digits lost): rejected. The same
+    digits stored as text: imported as they are."""
+    import xlsxwriter
+
+    numbers = [first, first + 2_000]
+    with xlsxwriter.Workbook(tmp_path / "orders.xlsx") as workbook:
+        sheet = workbook.add_worksheet()
+        sheet.write_row(0, 0, ["order_id", "customer_id", "order_date", "amount"])
+        for row, number in enumerate(numbers, start=1):
+            if as_numbers:
+                sheet.write_number(row, 0, number)
+            else:
+                sheet.write_string(row, 0, str(number))
+            sheet.write_row(row, 1, [f"C{row}", "2026-01-02", "5.00"])
+    report, con = import_one(tmp_path / "orders.xlsx", max_rejects="100%")
+    if as_numbers:
+        assert (report.imported, report.rejected) == (0, 2)
+    else:
+        assert (report.imported, report.rejected) == (2, 0)
+        assert stored(con) == sorted(str(n) for n in numbers)
+
+
 def test_lost_digits_warning_is_printed_by_import(write_orders, rfm) -> None:
     write_orders("ids.csv", [("1234567890123000", "C1", "2026-01-02", "5.00", "paid", "")])
     done = rfm("--db", "shop.duckdb", "import", "ids.csv")
