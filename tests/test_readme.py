@@ -186,7 +186,7 @@ def test_quick_start_writes_the_database_and_the_lists(workspace: Path) -> None:
 
 
 # Commands whose table goes to stdout as CSV when stdout is not a terminal (as in these runs).
-TABLE_COMMANDS = (("moves",), ("history",), ("imports", "list"), ("suppress", "list"))
+TABLE_COMMANDS = (("moves",), ("history",), ("imports", "list"), ("suppress", "list"), ("levels",))
 
 
 def _lists_written(out: Path) -> dict[str, int]:
