@@ -21,9 +21,9 @@ from pathlib import Path
 from typing import Any
 
 from rfm_cli.core import rule_checks
+from rfm_cli.core.errors import ConfigError
 from rfm_cli.core.levels import BUILT_IN as BUILT_IN_LEVELS
 from rfm_cli.core.levels import LevelRules, parse_levels
-from rfm_cli.core.errors import ConfigError
 from rfm_cli.core.rule_checks import COMPARE as _COMPARE
 
 # FIELDS, RAW_FIELDS and SCORE_FIELDS were defined here once: still importable from here.
