@@ -31,9 +31,16 @@ import sys
 import duckdb
 
 COLUMNS = {
-    "order_id": "VARCHAR", "customer_id": "VARCHAR", "order_date": "TIMESTAMP",
-    "amount": "DECIMAL(18,2)", "status": "VARCHAR", "refund_amount": "DECIMAL(18,2)",
-    "currency": "VARCHAR", "customer_name": "VARCHAR", "phone": "VARCHAR", "email": "VARCHAR",
+    "order_id": "VARCHAR",
+    "customer_id": "VARCHAR",
+    "order_date": "TIMESTAMP",
+    "amount": "DECIMAL(18,2)",
+    "status": "VARCHAR",
+    "refund_amount": "DECIMAL(18,2)",
+    "currency": "VARCHAR",
+    "customer_name": "VARCHAR",
+    "phone": "VARCHAR",
+    "email": "VARCHAR",
 }
 
 QUERY = """

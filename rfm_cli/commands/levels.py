@@ -26,11 +26,19 @@ Examples:
 
 def command(
     ctx: typer.Context,
-    save: Annotated[bool, typer.Option("--save", help="Keep tonight's levels: the next night starts from them "
-                                                      "and changes are recorded.")] = False,
-    list_level: Annotated[str | None, typer.Option("--list", metavar="LEVEL",
-                                                   help="List the customers at LEVEL (a level name).")] = None,
-    changes: Annotated[bool, typer.Option("--changes", help="List the customers whose level changed.")] = False,
+    save: Annotated[
+        bool,
+        typer.Option(
+            "--save", help="Keep tonight's levels: the next night starts from them and changes are recorded."
+        ),
+    ] = False,
+    list_level: Annotated[
+        str | None,
+        typer.Option("--list", metavar="LEVEL", help="List the customers at LEVEL (a level name)."),
+    ] = None,
+    changes: Annotated[
+        bool, typer.Option("--changes", help="List the customers whose level changed.")
+    ] = False,
     as_of: AsOf = None,
     rules_file: RulesFile = None,
     scheme: Scheme = None,
@@ -50,19 +58,37 @@ def command(
     with open_store(st.db, create=False, wait_seconds=st.wait) as store, store.transaction():
         night = levels_store.compute(store, rules, parse_as_of(as_of), save=save)
     moved = night.changes()
-    st.say(f"levels as of {night.as_of} ({rules.source}; window {rules.window_days} days, hold "
-           f"{rules.hold_days} days){': saved' if save else ''}; {moved.height:,} changed level")
-    columns = ["customer_id", "level", "label_zh", "reached_on", "qualified_on", "spend", "orders",
-               "qualifies_for"]
+    st.say(
+        f"levels as of {night.as_of} ({rules.source}; window {rules.window_days} days, hold "
+        f"{rules.hold_days} days){': saved' if save else ''}; {moved.height:,} changed level"
+    )
+    columns = [
+        "customer_id",
+        "level",
+        "label_zh",
+        "reached_on",
+        "qualified_on",
+        "spend",
+        "orders",
+        "qualifies_for",
+    ]
     if list_level is not None:
         chosen = night.customers.filter(pl.col("level") == list_level).select(columns)
         emit_table(st, chosen, f"Members at {list_level} on {night.as_of}", output)
     elif changes:
-        emit_table(st, moved.select("customer_id", "prev_level", *columns[1:]), f"Level changes on {night.as_of}",
-                   output)
+        emit_table(
+            st,
+            moved.select("customer_id", "prev_level", *columns[1:]),
+            f"Level changes on {night.as_of}",
+            output,
+        )
     else:
         counts = pl.DataFrame(
-            [(name, label, count, rules.describe(level))
-             for (name, label, count), level in zip(night.counts(), rules.levels)],
-            schema=["level", "label_zh", "customers", "rule"], orient="row")
+            [
+                (name, label, count, rules.describe(level))
+                for (name, label, count), level in zip(night.counts(), rules.levels)
+            ],
+            schema=["level", "label_zh", "customers", "rule"],
+            orient="row",
+        )
         emit_table(st, counts, f"Member levels on {night.as_of}", output)

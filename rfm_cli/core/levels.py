@@ -86,9 +86,16 @@ BUILT_IN = LevelRules(
 def _number(value: Any, key: str, name: str, where: str, *, whole: bool) -> float | int | None:
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0 or (whole and value != int(value)):
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or value < 0
+        or (whole and value != int(value))
+    ):
         kind = "a whole number" if whole else "a number"
-        raise ConfigError(f"{where}: level {name!r} {key} = {value!r} is not {kind} >= 0; write it like {key} = 500")
+        raise ConfigError(
+            f"{where}: level {name!r} {key} = {value!r} is not {kind} >= 0; write it like {key} = 500"
+        )
     return int(value) if whole else float(value)
 
 
@@ -101,7 +108,9 @@ def parse_levels(spec: Mapping[str, Any] | None, where: str) -> LevelRules:
         raise ConfigError(f"{where}: is not a table; write [levels] with [[levels.level]] entries")
     unknown = set(spec) - {"window_days", "hold_days", "match", "level"}
     if unknown:
-        raise ConfigError(f"{where}: unknown key {min(unknown)!r}; keys: window_days, hold_days, match, level")
+        raise ConfigError(
+            f"{where}: unknown key {min(unknown)!r}; keys: window_days, hold_days, match, level"
+        )
     window = spec.get("window_days", 365)
     hold = spec.get("hold_days", 90)
     for key, value, low in (("window_days", window, 1), ("hold_days", hold, 0)):
@@ -121,18 +130,26 @@ def parse_levels(spec: Mapping[str, Any] | None, where: str) -> LevelRules:
         name = rule_checks.check_tier_name(raw.strip() if isinstance(raw, str) else raw, i, where)
         extra = set(item) - {"name", "label_zh", "min_spend", "min_orders"}
         if extra:
-            raise ConfigError(f"{where}: level {name!r} has unknown key {min(extra)!r}; "
-                              "keys: name, label_zh, min_spend, min_orders")
+            raise ConfigError(
+                f"{where}: level {name!r} has unknown key {min(extra)!r}; "
+                "keys: name, label_zh, min_spend, min_orders"
+            )
         if name.lower() in {lv.name.lower() for lv in levels}:
             raise ConfigError(f"{where}: level {name!r} appears twice; give each level its own name")
-        level = Level(name, rule_checks.check_text(item.get("label_zh", ""), "label_zh", name, where),
-                      _number(item.get("min_spend"), "min_spend", name, where, whole=False),
-                      _number(item.get("min_orders"), "min_orders", name, where, whole=True))
+        level = Level(
+            name,
+            rule_checks.check_text(item.get("label_zh", ""), "label_zh", name, where),
+            _number(item.get("min_spend"), "min_spend", name, where, whole=False),
+            _number(item.get("min_orders"), "min_orders", name, where, whole=True),
+        )
         if i == 1 and (level.min_spend or level.min_orders):
-            raise ConfigError(f"{where}: the first level ({name!r}) is everyone's: give it no min_spend or "
-                              "min_orders")
+            raise ConfigError(
+                f"{where}: the first level ({name!r}) is everyone's: give it no min_spend or min_orders"
+            )
         if i > 1 and level.min_spend is None and level.min_orders is None:
-            raise ConfigError(f"{where}: level {name!r} has no threshold; give it min_spend, min_orders or both")
+            raise ConfigError(
+                f"{where}: level {name!r} has no threshold; give it min_spend, min_orders or both"
+            )
         levels.append(level)
     return LevelRules(tuple(levels), window, hold, match, where)
 
@@ -161,5 +178,7 @@ def step(previous: State | None, qualified: int, today: date, hold_days: int) ->
 
 def check_as_of(saved: date | None, as_of: date) -> None:
     if saved is not None and as_of < saved:
-        raise UsageError(f"levels were saved as of {saved}, after {as_of}; levels move forward in time: "
-                         f"give --as-of {saved} or later")
+        raise UsageError(
+            f"levels were saved as of {saved}, after {as_of}; levels move forward in time: "
+            f"give --as-of {saved} or later"
+        )

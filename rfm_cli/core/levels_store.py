@@ -21,7 +21,9 @@ class LevelsNight:
 
     as_of: date
     rules: LevelRules
-    customers: pl.DataFrame  # customer_id, level, label_zh, reached_on, qualified_on, spend, orders, prev_level
+    customers: (
+        pl.DataFrame
+    )  # customer_id, level, label_zh, reached_on, qualified_on, spend, orders, prev_level
     saved: bool
 
     def counts(self) -> list[tuple[str, str, int]]:
@@ -53,29 +55,47 @@ def compute(store: Store, rules: LevelRules, as_of: date | None, *, save: bool) 
     if as_of is None:
         raise DataError(f"{store.label} has no counted order; import orders first (rfm import FILE)")
     check_as_of(saved_as_of(store), as_of)
-    con.execute("CREATE OR REPLACE TEMP TABLE level_rules (rank INTEGER, name VARCHAR, label_zh VARCHAR, "
-                "min_spend DECIMAL(18, 2), min_orders BIGINT)")
-    con.executemany("INSERT INTO level_rules VALUES (?, ?, ?, ?, ?)",
-                    [(rank, lv.name, lv.label_zh, lv.min_spend, lv.min_orders)
-                     for rank, lv in enumerate(rules.levels)])
-    run_statements(con, "levels_night", {
-        "as_of": as_of, "window_start": as_of - timedelta(days=rules.window_days - 1),
-        "hold_days": rules.hold_days, "match_all": rules.match == "all",
-    })
-    frame = as_frame(con.sql(
-        "SELECT n.customer_id, r.name AS level, r.label_zh, n.reached_on, n.qualified_on, n.spend, n.orders, "
-        "q.name AS qualifies_for, n.prev_level, n.prev_reached_on "
-        "FROM level_night AS n JOIN level_rules AS r ON r.rank = n.rank "
-        "JOIN level_rules AS q ON q.rank = n.qualified ORDER BY n.customer_id"))
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE level_rules (rank INTEGER, name VARCHAR, label_zh VARCHAR, "
+        "min_spend DECIMAL(18, 2), min_orders BIGINT)"
+    )
+    con.executemany(
+        "INSERT INTO level_rules VALUES (?, ?, ?, ?, ?)",
+        [(rank, lv.name, lv.label_zh, lv.min_spend, lv.min_orders) for rank, lv in enumerate(rules.levels)],
+    )
+    run_statements(
+        con,
+        "levels_night",
+        {
+            "as_of": as_of,
+            "window_start": as_of - timedelta(days=rules.window_days - 1),
+            "hold_days": rules.hold_days,
+            "match_all": rules.match == "all",
+        },
+    )
+    frame = as_frame(
+        con.sql(
+            "SELECT n.customer_id, r.name AS level, r.label_zh, n.reached_on, n.qualified_on, n.spend, n.orders, "
+            "q.name AS qualifies_for, n.prev_level, n.prev_reached_on "
+            "FROM level_night AS n JOIN level_rules AS r ON r.rank = n.rank "
+            "JOIN level_rules AS q ON q.rank = n.qualified ORDER BY n.customer_id"
+        )
+    )
     if save:
         con.execute("DELETE FROM rfm_level_changes WHERE as_of = ?", [as_of])
-        con.execute("INSERT INTO rfm_level_changes SELECT ?, n.customer_id, n.prev_level, r.name "
-                    "FROM level_night AS n JOIN level_rules AS r ON r.rank = n.rank "
-                    "WHERE n.prev_level IS DISTINCT FROM r.name", [as_of])
+        con.execute(
+            "INSERT INTO rfm_level_changes SELECT ?, n.customer_id, n.prev_level, r.name "
+            "FROM level_night AS n JOIN level_rules AS r ON r.rank = n.rank "
+            "WHERE n.prev_level IS DISTINCT FROM r.name",
+            [as_of],
+        )
         con.execute("DELETE FROM rfm_levels")
-        con.execute("INSERT INTO rfm_levels SELECT n.customer_id, r.name, n.reached_on, n.qualified_on, ?, n.spend, "
-                    "n.orders, n.prev_level, n.prev_reached_on, n.prev_qualified_on, n.prev_as_of "
-                    "FROM level_night AS n JOIN level_rules AS r ON r.rank = n.rank", [as_of])
+        con.execute(
+            "INSERT INTO rfm_levels SELECT n.customer_id, r.name, n.reached_on, n.qualified_on, ?, n.spend, "
+            "n.orders, n.prev_level, n.prev_reached_on, n.prev_qualified_on, n.prev_as_of "
+            "FROM level_night AS n JOIN level_rules AS r ON r.rank = n.rank",
+            [as_of],
+        )
     con.execute("DROP TABLE level_night")
     con.execute("DROP TABLE level_rules")
     return LevelsNight(as_of, rules, frame.with_columns(pl.col("spend").cast(pl.Float64)), save)
