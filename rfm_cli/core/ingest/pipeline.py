@@ -461,6 +461,9 @@ def import_file(store: Store, path: Path, options: ImportOptions, *, as_views: b
             if orders_updated:  # else reading every order's outcome finds nothing to update (~1 s at 10M)
                 run_statements(con, "import_update", {"import_id": import_id, "source_file": label})
             run_statements(con, "import_merge", {"import_id": import_id, "source_file": label})
+            if "discount_code" in colmap.columns:  # campaign redemption (schema 11)
+                run_statements(con, "import_codes", {"import_id": import_id,
+                                                     "header": colmap.columns["discount_code"]})
             if by_outcome["duplicate"]:  # which files carry which orders, for `rfm imports rm`
                 run_statements(con, "import_carriers", {"import_id": import_id, "source_file": label})
             if keep_stats:
