@@ -196,3 +196,17 @@ def test_the_library_does_the_same(dormant_shop) -> None:
     assert made.manifest["customers_by_arm"] == {"treatment": 200, "control": 50}
     assert [c["name"] for c in shop.campaigns.list()] == ["lib"]
     assert shop.campaigns.report("lib")["arms"][0]["customers"] == 200
+
+
+def test_the_html_report_has_a_campaigns_section_only_when_there_are_campaigns(rfm, dormant_shop) -> None:
+    assert rfm("report", "--html", "before.html", "--db", dormant_shop).returncode == 0
+    assert 'id="campaigns"' not in Path("before.html").read_text(encoding="utf-8")
+    assert "campaigns" not in json.loads(rfm("report", "--format", "json", "--db", dormant_shop).stdout)
+    assert rfm("campaign", "new", "spring-sms", "--tier", "dormant", "--holdout", "20%", "--out-dir", "c",
+               "--db", dormant_shop).returncode == 0
+    assert rfm("report", "--html", "after.html", "--lang", "zh", "--db", dormant_shop).returncode == 0
+    page = Path("after.html").read_text(encoding="utf-8")
+    section = page[page.index('<section id="campaigns">'):]
+    assert "spring-sms" in section and "营销活动" in section and "<td>200</td>" in section
+    [shown] = json.loads(rfm("report", "--format", "json", "--db", dormant_shop).stdout)["campaigns"]
+    assert shown["campaign"] == "spring-sms" and shown["arms"][0]["customers"] == 200

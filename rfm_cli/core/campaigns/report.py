@@ -190,3 +190,10 @@ def methods(record: dict[str, Any], window: dict[str, Any], column: str | None, 
         lines.append(f"The window has not closed: {window['status']} (orders imported through "
                      f"{window['orders_through']}); the numbers will change.")
     return lines
+
+
+def recent_reports(store: Store, limit: int = 10) -> list[dict[str, Any]]:
+    """The reports of the newest campaigns (for `rfm report`); none when there are none."""
+    names = [r[0] for r in store.con.execute(
+        "SELECT name FROM rfm_campaigns ORDER BY created_at DESC, name LIMIT ?", [limit]).fetchall()]
+    return [build(store, name) for name in names]
