@@ -102,3 +102,14 @@ def test_shopify_redemption_from_discount_code_on_the_first_line_only(rfm) -> No
     treated = next(a for a in report["arms"] if a["arm"] == "treatment")
     assert (treated["buyers"], treated["codes_redeemed"], treated["revenue"]) == (2, 3, 70.0)
     assert report["redemption"] == {"read_from": "Discount Code"}
+
+
+def test_removing_an_import_takes_its_discount_codes_back(rfm) -> None:
+    first = _taobao(Path("a.csv"), [("1001", "tb_甲", "10.00", "2026-05-01 10:00:00", "店铺优惠券:AB1")])
+    second = _taobao(Path("b.csv"), [("1002", "tb_乙", "10.00", "2026-05-02 10:00:00", "")])
+    for path in (first, second):
+        assert rfm("import", path, "--db", "shop.duckdb").returncode == 0
+    assert rfm("imports", "rm", "a.csv", "--db", "shop.duckdb").returncode == 0
+    with duckdb.connect("shop.duckdb", read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM rfm_order_codes").fetchone()[0] == 0
+        assert con.execute("SELECT header FROM rfm_code_columns").fetchall() == [("优惠信息",)]

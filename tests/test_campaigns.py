@@ -75,7 +75,7 @@ def test_the_worked_campaign_reports_the_hand_computed_numbers(rfm, dormant_shop
     assert versus["fisher_p"] == pytest.approx(fisher_exact([[24, 176], [2, 48]]).pvalue, abs=1e-6)
     assert versus["verdict"].startswith("too small to tell")
     assert report["not_attributed"] == {"refunded_orders": 1, "later_orders": 1, "pre_send_orders": 1,
-                                        "refunds": 0.0, "pre_send_buyers": 1}
+                                        "refunds": 0.0, "pre_send_buyers": 1, "control_sent_other_lists": 0}
     assert report["window"]["status"] == "closed"
     assert any("counted as used by every buyer" in line for line in report["methods"])
     margin = json.loads(rfm("campaign", "report", "worked", "--margin", "30%", "--format", "json",
@@ -156,6 +156,10 @@ def test_cooldown_of_a_later_export_sees_the_campaign(rfm, dormant_shop) -> None
     assert later.returncode == 0, later.stderr
     listed = {r["customer_id"] for r in csv.DictReader(later.stdout.splitlines())}
     assert listed == held and f"sent within 7 days {len(treated)}" in later.stderr
+    # that later list reached the held-back customers: the report says so
+    report = json.loads(rfm("campaign", "report", "cool", "--format", "json", "--db", dormant_shop).stdout)
+    assert report["not_attributed"]["control_sent_other_lists"] == len(held) == 25
+    assert any("held-back customers were put on other lists" in line for line in report["methods"])
 
 
 def test_errors_are_one_line_and_write_nothing(rfm, dormant_shop, assert_cli_error) -> None:
@@ -210,3 +214,17 @@ def test_the_html_report_has_a_campaigns_section_only_when_there_are_campaigns(r
     assert "spring-sms" in section and "营销活动" in section and "<td>200</td>" in section
     [shown] = json.loads(rfm("report", "--format", "json", "--db", dormant_shop).stdout)["campaigns"]
     assert shown["campaign"] == "spring-sms" and shown["arms"][0]["customers"] == 200
+
+
+def test_no_hold_out_and_no_reach(rfm, dormant_shop, assert_cli_error) -> None:
+    # --holdout 0%: nothing to compare with, said in words, and the JSON stays JSON (no NaN)
+    assert rfm("campaign", "new", "all-in", "--tier", "dormant", "--holdout", "0%", "--out-dir", "a",
+               "--db", dormant_shop).returncode == 0
+    report = json.loads(rfm("campaign", "report", "all-in", "--format", "json", "--db", dormant_shop).stdout)
+    assert "the control group is empty" in report["against_control"][0]["verdict"]
+    assert report["against_control"][0]["revenue_diff_low"] is None
+    assert "control group is empty" in rfm("campaign", "report", "all-in", "--db", dormant_shop).stderr
+    # the customers have no phone: an SMS campaign reaches nobody, and says why
+    line = assert_cli_error(rfm("campaign", "new", "nobody", "--tier", "dormant", "--channel", "sms",
+                                "--out-dir", "n", "--db", dormant_shop), 2)
+    assert "reaches no customer on sms (250 selected: phone missing 250)" in line and not Path("n").exists()

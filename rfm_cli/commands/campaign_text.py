@@ -52,9 +52,11 @@ def say_report(st: State, built: dict[str, Any]) -> None:
                               Col("codes used", True, drop=3)], rows)
     for c in built["against_control"] + built["between_arms"]:
         relative = "" if c["relative_uplift"] is None else f" ({c['relative_uplift'] * 100:+.0f}%)"
+        interval = ("" if c["revenue_diff_low"] is None else f" (revenue per customer {c['revenue_diff_low']:+,.2f} "
+                    f"to {c['revenue_diff_high']:+,.2f}, 95%)")
         st.say(f"{c['arm']} vs {c['against']}: uplift {c['uplift'] * 100:+.1f} points{relative}; "
-               f"incremental orders {c['incremental_orders']:+,.1f}, revenue {c['incremental_revenue']:+,.2f} "
-               f"(revenue per customer {c['revenue_diff_low']:+,.2f} to {c['revenue_diff_high']:+,.2f}, 95%)")
+               f"incremental orders {c['incremental_orders']:+,.1f}, revenue {c['incremental_revenue']:+,.2f}"
+               + interval)
         extra = f"; cost {c['cost']:,.2f}" if c.get("cost") is not None else ""
         if c.get("roi") is not None:
             extra += f", ROI {c['roi'] * 100:+.0f}%"

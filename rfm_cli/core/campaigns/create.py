@@ -170,6 +170,14 @@ def draw_and_build(store: Store, result: ScoreResult, campaign: CampaignSpec, sp
     recent = history.recently_sent(store, result.as_of, spec.cooldown_days) if spec.cooldown_days else None
     reach = build_lists(result, _without_coupon_var(spec), suppressions, recent_sends=recent)
     reached = sorted(set().union(*(each.customer_ids.to_list() for each in reach.lists)))
+    if not reached:
+        why = Counter()
+        for each in reach.lists:
+            why.update(each.dropped)
+        reasons = "; ".join(f"{reason} {n:,}" for reason, n in why.most_common(3))
+        raise UsageError(f"the selection reaches no customer on {', '.join(spec.channels)} "
+                         f"({reach.customers_selected:,} selected" + (f": {reasons}" if reasons else "")
+                         + "); widen --tier / --recency-days or choose another --channel; nothing was written")
     tier_of = dict(result.customers.filter(pl.col("customer_id").is_in(reached))
                    .select("customer_id", "tier").iter_rows())
     arms = assign_arms([(cid, tier_of[cid]) for cid in reached], campaign.plan, seed=campaign.draw_seed,

@@ -101,6 +101,21 @@ def outcomes(store: Store, record: dict[str, Any]) -> tuple[list[Any], str | Non
     return rows, _redemption_column(store, start, end - timedelta(days=1))
 
 
+def control_sent_elsewhere(store: Store, record: dict[str, Any]) -> int:
+    """Held-back customers written to any other list (a nightly list, another campaign) after the
+    campaign's scores and up to the window's end: a message from those reaches the control group."""
+    from rfm_cli.core.history import _blob_ids
+
+    end = record["sent_on"] + timedelta(days=record["window_days"] - 1)
+    held = {r[0] for r in store.con.execute("SELECT customer_id FROM rfm_campaign_members WHERE campaign = ? "
+                                            "AND arm = ?", [record["name"], CONTROL]).fetchall()}
+    reached: set[str] = set()
+    for (blob,) in store.con.execute("SELECT customer_ids FROM rfm_send_lists WHERE list_name <> ? AND as_of > ? "
+                                     "AND as_of <= ?", [f"campaign {record['name']}", record["as_of"], end]).fetchall():
+        reached |= held & set(_blob_ids(blob).to_list())
+    return len(reached)
+
+
 def arm_outcomes(rows: list[Any], arms: list[str], redemption_read: bool) -> dict[str, ArmOutcome]:
     by_arm: dict[str, ArmOutcome] = {}
     for arm in (*arms, CONTROL):
@@ -111,6 +126,17 @@ def arm_outcomes(rows: list[Any], arms: list[str], redemption_read: bool) -> dic
             revenue=round(sum(r[4] for r in mine), 2), revenue_by_customer=tuple(r[4] for r in mine if r[3]),
             codes_redeemed=sum(1 for r in coded if r[9]) if coded and redemption_read else None)
     return by_arm
+
+
+def _finite(value: Any) -> Any:
+    """NaN (an interval with an empty group) as None, so the report is valid JSON."""
+    if isinstance(value, float) and value != value:
+        return None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_finite(v) for v in value]
+    return value
 
 
 def build(store: Store, name: str, *, margin: float | None = None) -> dict[str, Any]:
@@ -126,8 +152,8 @@ def build(store: Store, name: str, *, margin: float | None = None) -> dict[str, 
         costs = Costs(record["cost_per_message"] or 0.0, record["coupon_value"] or 0.0, margin)
     elif margin is not None:
         costs = Costs(0.0, 0.0, margin)
-    vs_control = [compare(by_arm[arm], by_arm[CONTROL], costs).row() for arm in arms]
-    pairwise = [compare(by_arm[a], by_arm[b]).row() for a, b in combinations(arms, 2)]
+    vs_control = [_finite(compare(by_arm[arm], by_arm[CONTROL], costs).row()) for arm in arms]
+    pairwise = [_finite(compare(by_arm[a], by_arm[b]).row()) for a, b in combinations(arms, 2)]
     codes_issued = {arm: sum(1 for r in rows if r[1] == arm and r[2] is not None) for arm in arms}
     arm_rows = []
     for arm in (*arms, CONTROL):
@@ -141,6 +167,7 @@ def build(store: Store, name: str, *, margin: float | None = None) -> dict[str, 
                                                           ("pre_send_orders", 8))}
     counts["refunds"] = round(sum(r[6] for r in rows), 2)
     counts["pre_send_buyers"] = sum(1 for r in rows if r[8])
+    counts["control_sent_other_lists"] = control_sent_elsewhere(store, record)
     return {
          "campaign": name, "sent_on": record["sent_on"].isoformat(), "as_of": record["as_of"].isoformat(),
         "window": window, "arms": arm_rows, "against_control": vs_control, "between_arms": pairwise,
@@ -186,6 +213,9 @@ def methods(record: dict[str, Any], window: dict[str, Any], column: str | None, 
          "truly converts better, from Beta(1,1) priors; revenue per customer with a 95% bootstrap interval "
          f"({BOOTSTRAP_ROUNDS:,} resamples, seeded)."),
     ]
+    if counts["control_sent_other_lists"]:
+        lines.append(f"{counts['control_sent_other_lists']:,} held-back customers were put on other lists after "
+                     "the campaign: what those lists sent them makes the uplift look smaller than it is.")
     if window["days_left"]:
         lines.append(f"The window has not closed: {window['status']} (orders imported through "
                      f"{window['orders_through']}); the numbers will change.")
