@@ -9,6 +9,7 @@ counts and how is said in the report itself (`methods`), in words a seller can c
 from __future__ import annotations
 
 import json
+import math
 from datetime import date, datetime, timedelta
 from itertools import combinations
 from typing import Any
@@ -130,7 +131,7 @@ def arm_outcomes(rows: list[Any], arms: list[str], redemption_read: bool) -> dic
 
 def _finite(value: Any) -> Any:
     """NaN (an interval with an empty group) as None, so the report is valid JSON."""
-    if isinstance(value, float) and value != value:
+    if isinstance(value, float) and math.isnan(value):
         return None
     if isinstance(value, dict):
         return {k: _finite(v) for k, v in value.items()}
