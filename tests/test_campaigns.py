@@ -180,6 +180,8 @@ def test_errors_are_one_line_and_write_nothing(rfm, dormant_shop, assert_cli_err
                                 "--db", dormant_shop), 2)
     assert "exists already" in line and not Path("again").exists()
     assert_cli_error(rfm("campaign", "new", "c2", "--holdout", "120%", "--out-dir", "c2", "--db", dormant_shop), 2)
+    line = assert_cli_error(rfm("campaign", "new", "c3", "--codes", short, "--out-dir", "c3", "--db", dormant_shop), 2)
+    assert "add --channel sms or --channel coupon" in line and not Path("c3").exists()
 
 
 def test_list_and_show(rfm, dormant_shop) -> None:

@@ -111,10 +111,15 @@ class Created:
 def campaign_spec(options: ListOptions, out_dir: Path, plan_has_codes: bool) -> ExportSpec:
     """The export's spec for the campaign's lists: with codes, an SMS list carries them (the coupon
     variable), as a seller sending a coupon by SMS expects."""
+    from rfm_cli.core.channels import takes_codes
+
     spec = options.spec(out_dir)
     if plan_has_codes and "sms" in spec.channels and "coupon" not in spec.options.sms_vars:
         spec = dataclasses.replace(spec, options=dataclasses.replace(
             spec.options, sms_vars=(*spec.options.sms_vars, "coupon")))
+    if plan_has_codes and not any(takes_codes(c, spec.options, True) for c in spec.channels):
+        raise UsageError(f"--codes gives codes but no list of --channel {','.join(spec.channels)} carries one; "
+                         "add --channel sms or --channel coupon")
     return spec
 
 
