@@ -113,3 +113,28 @@ def test_removing_an_import_takes_its_discount_codes_back(rfm) -> None:
     with duckdb.connect("shop.duckdb", read_only=True) as con:
         assert con.execute("SELECT count(*) FROM rfm_order_codes").fetchone()[0] == 0
         assert con.execute("SELECT header FROM rfm_code_columns").fetchall() == [("优惠信息",)]
+
+
+def test_woocommerce_coupon_items_are_read(rfm) -> None:
+    header = "order_id,order_date,status,order_total,billing_email,billing_phone,coupon_items\n"
+
+    def woo(path: Path, rows: list[tuple[str, str, str, str]]) -> Path:
+        # (order id, date, email, coupon_items as the Customer/Order CSV Export plugin writes them)
+        path.write_text(header + "".join(f'{oid},{day},wc-completed,30.00,{email},,"{coupons}"\n'
+                                         for oid, day, email, coupons in rows), encoding="utf-8")
+        return path
+
+    people = [f"p{i}@woo.test" for i in range(8)]
+    first = [(str(100 + i), "2026-01-03 10:00:00", e, "") for i, e in enumerate(people)]
+    first.append(("199", "2026-06-01 10:00:00", "new@woo.test", ""))
+    assert rfm("import", woo(Path("woo1.csv"), first), "--db", "w.duckdb").returncode == 0
+    Path("codes.txt").write_text("".join(f"save{i:02d}\n" for i in range(10)), encoding="utf-8")
+    assert rfm("campaign", "new", "woo", "--tier", "dormant", "--holdout", "25%", "--channel", "coupon",
+               "--codes", "codes.txt", "--out-dir", "woo", "--db", "w.duckdb").returncode == 0
+    issued = _coupon_list(Path("woo"))
+    [holder, other] = sorted(issued)[:2]
+    second = [("300", "2026-06-03 10:00:00", holder, f"code:{issued[holder]};amount:5.00|code:freeship;amount:0"),
+              ("301", "2026-06-03 11:00:00", other, "code:freeship;amount:0")]
+    assert rfm("import", woo(Path("woo2.csv"), second), "--db", "w.duckdb").returncode == 0
+    treated = next(a for a in _report(rfm, "woo", "w.duckdb")["arms"] if a["arm"] == "treatment")
+    assert (treated["buyers"], treated["codes_redeemed"], treated["codes_issued"]) == (2, 1, 6)
