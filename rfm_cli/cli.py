@@ -17,6 +17,7 @@ import typer
 
 from rfm_cli import __version__
 from rfm_cli.commands import (
+    campaign,
     explain,
     export,
     importing,
@@ -88,7 +89,7 @@ COMMANDS = {
     "moves": (moves.moves, moves.MOVES_HELP),
     "history": (moves.customer_history, moves.HISTORY_HELP),
 }
-GROUPS = {"imports": imports, "rules": rules, "suppress": suppress, "sms": sms}
+GROUPS = {"imports": imports, "rules": rules, "suppress": suppress, "sms": sms, "campaign": campaign}
 
 
 def build_app(names: tuple[str, ...] = tuple(SUMMARIES)) -> typer.Typer:

@@ -62,6 +62,7 @@ SUMMARIES = {
     "rules": "The scoring and tier rules in force; check or freeze them.",
     "suppress": "The opt-out list no exported list may contain.",
     "sms": "Check an SMS template against the provider's rules before sending.",
+    "campaign": "Campaigns with a hold-out: lists per arm, then what each earned.",
 }
 
 

@@ -395,7 +395,8 @@ def import_file(store: Store, path: Path, options: ImportOptions, *, as_views: b
     _refuse_too_many_rejects(label, staged, options, rejects_file)
     counts = _outcomes(con, as_views=as_views)
     import_id = fetch_one(con, "SELECT coalesce(max(import_id), 0) + 1 FROM rfm_imports")[0]
-    _merge(store, path, import_id, counts, as_views=as_views)
+    _merge(store, path, import_id, counts, as_views=as_views,
+           discount_header=staged.colmap.columns.get("discount_code"))
     if staged.rejected:
         con.execute("INSERT INTO rfm_rejects SELECT ?, ?, line, column_name, reason, raw FROM file_rejects",
                     [import_id, label])
@@ -520,8 +521,10 @@ def _outcomes(con, *, as_views: bool) -> _Outcomes:
     return counts
 
 
-def _merge(store: Store, path: Path, import_id: int, counts: _Outcomes, *, as_views: bool) -> None:
-    """Store the file's orders (or, `as_views`, make the store's order tables views over them)."""
+def _merge(store: Store, path: Path, import_id: int, counts: _Outcomes, *, as_views: bool,
+           discount_header: str | None = None) -> None:
+    """Store the file's orders (or, `as_views`, make the store's order tables views over them), and
+    their discount codes when the file has a discount-code column (`discount_header`)."""
     con = store.con
     params = {"import_id": import_id, "source_file": str(path)}
     with progress(con, f"storing the orders of {path.name}"):
@@ -535,6 +538,8 @@ def _merge(store: Store, path: Path, import_id: int, counts: _Outcomes, *, as_vi
         if counts.orders_updated:  # else reading every order's outcome finds nothing to update (~1 s at 10M)
             run_statements(con, "import_update", params)
         run_statements(con, "import_merge", params)
+        if discount_header is not None:  # campaign redemption (schema 11)
+            run_statements(con, "import_codes", {"import_id": import_id, "header": discount_header})
         if counts.lines["duplicate"]:  # which files carry which orders, for `rfm imports rm`
             run_statements(con, "import_carriers", params)
         if keep_stats:
