@@ -29,6 +29,7 @@ from rfm_cli.core.channels import (
     with_codes,
     with_contacts,
 )
+from rfm_cli.core.compliance.sending import personal_fields
 from rfm_cli.core.errors import InputError, UsageError
 from rfm_cli.core.scoring import ScoreResult
 from rfm_cli.core.sinks import StagedFiles
@@ -68,6 +69,7 @@ class ExportSpec:
     codes: list[str] | None = None
     encoding: str = "utf-8"
     cooldown_days: int | None = None
+    sending: Any = None  # compliance.sending.SendingRules: template, window, consent (manifest "sending")
 
 
 def parse_range(value: str | None) -> tuple[int | None, int | None] | None:
@@ -375,7 +377,8 @@ def stage_lists(result: ScoreResult, spec: ExportSpec, staged: StagedFiles, buil
         digest = staged.add(frame, spec.fmt, path, encoding=spec.encoding)
         relative = path.relative_to(spec.out_dir).as_posix()
         files.append({"path": relative, "channel": each.channel, "tier": each.tier, "rows": frame.height,
-                      "dropped": dict(sorted(dropped.items())), "sha256": digest})
+                      "dropped": dict(sorted(dropped.items())), "sha256": digest}
+                     | personal_fields(frame, each.channel, spec.options.hashed))
         return relative
 
     for each in built.lists + built.entered:
@@ -410,6 +413,8 @@ def stage_lists(result: ScoreResult, spec: ExportSpec, staged: StagedFiles, buil
     }
     if spec.cooldown_days is not None:
         manifest["cooldown_days"] = spec.cooldown_days
+    if spec.sending is not None:
+        manifest["sending"] = spec.sending.describe(built.lists)
     staged.add_bytes((json.dumps(manifest, ensure_ascii=False, indent=2) + "\n").encode("utf-8"),
                      spec.out_dir / "manifest.json")
     return manifest
