@@ -114,7 +114,7 @@ def test_status_says_what_the_database_holds(tmp_path: Path, rfm, both) -> None:
     done = rfm("status", "--db", "shop.duckdb", "--format", "json")
     assert done.returncode == 0, done.stderr
     facts = json.loads(done.stdout)
-    assert facts["schema_version"] == 10 and facts["files"] == 2
+    assert facts["schema_version"] == SCHEMA_VERSION and facts["files"] == 2
     assert facts["customers"] == 3  # C1, C3, C4: C2's only order is refunded in full
     assert facts["first_order_at"].startswith("2026-05-01")
     assert facts["last_order_at"].startswith("2026-05-11")
