@@ -19,6 +19,7 @@ from rfm_cli import __version__
 from rfm_cli.commands import (
     explain,
     export,
+    forget,
     importing,
     imports,
     inspect,
@@ -80,7 +81,7 @@ COMMANDS = {
     **{name: (module.command, module.HELP) for name, module in (
         ("import", importing), ("score", score), ("export", export), ("run", run), ("status", status),
         ("explain", explain), ("inspect", inspect), ("report", report), ("predict", predict),
-        ("sql", sql))},
+        ("sql", sql), ("forget", forget))},
     "moves": (moves.moves, moves.MOVES_HELP),
     "history": (moves.customer_history, moves.HISTORY_HELP),
 }

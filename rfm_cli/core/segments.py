@@ -56,6 +56,9 @@ class Suppressions:
     ids: dict[str, str] = field(default_factory=dict)  # customer_id -> reason
     phones: dict[str, str] = field(default_factory=dict)
     emails: dict[str, str] = field(default_factory=dict)
+    # People erased by `rfm forget`: keyed hashes of their ids, phones and emails (compliance/forget.py)
+    hashed: set[str] = field(default_factory=set)
+    hash_key: str | None = None
 
 
 @dataclass
@@ -177,12 +180,18 @@ def with_previous(customers: pl.DataFrame, previous: pl.DataFrame) -> pl.DataFra
 def needs_contacts(channels: list[str], sup: Suppressions) -> bool:
     """Whether the lists need with_contacts' normalised phones, emails and split names: a channel
     other than csv (which writes the cells as stored), or phones or emails to suppress."""
-    return bool(set(channels) - {"csv"} or sup.phones or sup.emails)
+    return bool(set(channels) - {"csv"} or sup.phones or sup.emails or sup.hashed)
 
 
 def suppress(contacts: pl.DataFrame, sup: Suppressions) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Split into (kept, removed with a `reason` column). Phones and emails are matched on
     with_contacts' columns, which `contacts` must hold when `sup` has any."""
+    if sup.hashed and sup.hash_key:
+        from rfm_cli.core.compliance.forget import hashed_matches
+
+        erased = hashed_matches(contacts, sup.hash_key, sup.hashed)
+        sup = Suppressions(sup.opted_out_ids, {**dict.fromkeys(erased, "erased (rfm forget)"), **sup.ids},
+                           sup.phones, sup.emails)
     checks = [(pl.col("customer_id"), sup.ids)]
     if sup.phones:
         checks += [(pl.col("phone_national"), sup.phones), (pl.col("phone_e164"), sup.phones)]

@@ -93,7 +93,14 @@ def load_suppressions(store: Store | None, exclude_files: list[Path], default_re
             target[kind].setdefault(value, f"excluded by {path.name}")
     if store is not None:
         for kind, value in store.con.execute("SELECT kind, value FROM rfm_suppressions").fetchall():
-            target[kind].setdefault(value, "suppression list")
+            if kind.endswith("_hash"):  # a person erased by `rfm forget`
+                sup.hashed.add(value)
+            else:
+                target[kind].setdefault(value, "suppression list")
+        if sup.hashed:
+            from rfm_cli.core.compliance.forget import forget_key
+
+            sup.hash_key = forget_key(store, create=False)
         opted_out = store.con.execute(
             "SELECT customer_id FROM rfm_orders WHERE customer_id IS NOT NULL AND accepts_marketing IS NOT NULL "
             # The latest order's answer; of orders placed at the same moment, a "no" wins.
