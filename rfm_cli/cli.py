@@ -17,6 +17,7 @@ import typer
 
 from rfm_cli import __version__
 from rfm_cli.commands import (
+    audit,
     explain,
     export,
     forget,
@@ -81,7 +82,7 @@ COMMANDS = {
     **{name: (module.command, module.HELP) for name, module in (
         ("import", importing), ("score", score), ("export", export), ("run", run), ("status", status),
         ("explain", explain), ("inspect", inspect), ("report", report), ("predict", predict),
-        ("sql", sql), ("forget", forget))},
+        ("sql", sql), ("forget", forget), ("audit", audit))},
     "moves": (moves.moves, moves.MOVES_HELP),
     "history": (moves.customer_history, moves.HISTORY_HELP),
 }

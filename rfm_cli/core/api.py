@@ -100,8 +100,18 @@ def export(db: str, spec: ExportSpec, rules: RuleSet, as_of: date | None, *, exc
         result = scores if scores is not None else score_store(store, rules, as_of, keep_totals=True)
         lists = _lists_and_record(store, result, spec, list(exclude), with_entered=False)
         manifest = stage_lists(result, spec, staged, lists)
+        _audit(store, "export", manifest, spec, exclude)
         staged.preflight()
     return RunResult(reports=[], score=result, written=staged.published, manifest=manifest)
+
+
+def _audit(store: Store, command: str, manifest: dict[str, Any], spec: ExportSpec, exclude, *,
+           stream: bool = False) -> None:
+    """The lists' row in the audit trail (compliance/audit.py), in the same transaction as the sends."""
+    from rfm_cli.core.compliance import audit
+
+    audit.record(store, command, manifest, out_dir="(stdout)" if stream else str(spec.out_dir),
+                 exclude=[Path(p).name for p in exclude])
 
 
 def export_stream(db: str, spec: ExportSpec, rules: RuleSet, as_of: date | None,
@@ -121,6 +131,9 @@ def export_stream(db: str, spec: ExportSpec, rules: RuleSet, as_of: date | None,
         result = scores if scores is not None else score_store(store, rules, as_of, keep_totals=True)
         (only,) = _lists_and_record(store, result, spec, list(exclude), with_entered=False).lists
         write(only.frame)
+        from rfm_cli.core.compliance.audit import stream_manifest
+
+        _audit(store, "export -o -", stream_manifest(only, result, spec), spec, exclude, stream=True)
     return only, result
 
 
@@ -137,6 +150,7 @@ def run(db: str, inputs: list[Path], spec: ExportSpec, rules: RuleSet, as_of: da
         result = score_store(store, rules, as_of, keep_totals=True)
         lists = _lists_and_record(store, result, spec, list(exclude), with_entered=True)
         manifest = stage_lists(result, spec, staged, lists)
+        _audit(store, "run", manifest, spec, exclude)
         staged.preflight()  # a list that cannot be published fails the run before the database commits
 
     return RunResult(reports=reports, score=result, written=staged.published, manifest=manifest)
