@@ -18,6 +18,7 @@ import typer
 from rfm_cli import __version__
 from rfm_cli.commands import (
     audit,
+    consent,
     explain,
     export,
     forget,
@@ -86,7 +87,7 @@ COMMANDS = {
     "moves": (moves.moves, moves.MOVES_HELP),
     "history": (moves.customer_history, moves.HISTORY_HELP),
 }
-GROUPS = {"imports": imports, "rules": rules, "suppress": suppress, "sms": sms}
+GROUPS = {"imports": imports, "rules": rules, "suppress": suppress, "sms": sms, "consent": consent}
 
 
 def build_app(names: tuple[str, ...] = tuple(SUMMARIES)) -> typer.Typer:

@@ -58,11 +58,12 @@ SUMMARIES = {
     "moves": "Who moved between tiers from one snapshot to the next.",
     "history": "One customer's tier and scores in every snapshot.",
     "imports": "List imported files, or remove one file's import (totals rebuilt).",
-    "forget": "Erase one person (phone, email or id); keep the totals; rewrite the file.",
-    "audit": "Every list written: when, command, counts, sha256, personal fields.",
+    "forget": "Erase one person (phone, email or id) and keep the totals.",
+    "audit": "Every list written: when, by what, sha256, personal fields.",
     "rules": "The scoring and tier rules in force; check or freeze them.",
     "suppress": "The opt-out list no exported list may contain.",
     "sms": "Check an SMS template against the provider's rules before sending.",
+    "consent": "The consent ledger: who agreed to SMS, email or ads, when, how.",
 }
 
 

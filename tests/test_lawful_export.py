@@ -126,7 +126,7 @@ FIELDS = {
     "shopify": ["email", "first_name", "last_name", "phone"],
     "klaviyo": ["email", "first_name", "last_name", "phone"],
     "mailchimp": ["email", "first_name", "last_name", "phone"],
-    "google": ["email", "first_name", "last_name", "phone"], "meta": ["email", "first_name", "last_name", "phone"],
+    "google": ["country", "email", "first_name", "last_name", "phone"], "meta": ["email", "first_name", "last_name", "phone"],
 }
 
 

@@ -77,6 +77,14 @@ def _lists_and_record(store: Store, result: ScoreResult, spec: ExportSpec, exclu
     from rfm_cli.core.suppression import load_suppressions
 
     suppressions = load_suppressions(store, list(exclude), spec.options.default_region)
+    if spec.sending is not None and spec.sending.require_consent:
+        from rfm_cli.core.compliance.consent import in_force
+
+        suppressions.consented = in_force(store)
+    if "google" in spec.channels:  # its EEA consent columns (compliance/eea.py)
+        from rfm_cli.core.compliance.consent import status
+
+        suppressions.ads_consent = status(store, "ads")
     recent = history.recently_sent(store, result.as_of, spec.cooldown_days) if spec.cooldown_days else None
     previous = history.previous_tiers(store, result) if with_entered else None
     lists = build_lists(result, spec, suppressions, recent_sends=recent, previous=previous)

@@ -29,6 +29,7 @@ from rfm_cli.core.channels import (
     with_codes,
     with_contacts,
 )
+from rfm_cli.core.compliance.consent import only_consented
 from rfm_cli.core.compliance.sending import personal_fields
 from rfm_cli.core.errors import InputError, UsageError
 from rfm_cli.core.scoring import ScoreResult
@@ -59,6 +60,9 @@ class Suppressions:
     # People erased by `rfm forget`: keyed hashes of their ids, phones and emails (compliance/forget.py)
     hashed: set[str] = field(default_factory=set)
     hash_key: str | None = None
+    # --require-consent: channel (sms, email, ads) -> customer ids with consent in force (compliance/consent.py)
+    consented: dict[str, set[str]] | None = None
+    ads_consent: dict[str, str] | None = None  # customer_id -> granted | withdrawn, for google lists
 
 
 @dataclass
@@ -326,7 +330,8 @@ def build_lists(result: ScoreResult, spec: ExportSpec, suppressions: Suppression
     tiers, chosen = select(result, spec.selection, customers)
     kept, removed = contacts_and_suppressed(chosen, spec.channels, suppressions, spec.options.default_region)
     options = ChannelOptions(**{**spec.options.__dict__,
-                                "tier_labels": {t.name: t.label_zh for t in result.rules.tiers}})
+                                "tier_labels": {t.name: t.label_zh for t in result.rules.tiers},
+                                "ads_consent": (suppressions.ads_consent if suppressions else None) or {}})
     selected = dict(chosen.group_by("tier").len().iter_rows())
     kept_by_tier, removed_by_tier = by_tier(kept, tiers), by_tier(removed, tiers)
     suppressed = {tier: Counter(dict(removed_by_tier[tier].group_by("reason").len().iter_rows()))
@@ -340,6 +345,9 @@ def build_lists(result: ScoreResult, spec: ExportSpec, suppressions: Suppression
         for channel in spec.channels:
             recent = (recent_sends or {}).get((channel, tier))
             candidates, cooled = _cooled(tier_kept, recent, spec.cooldown_days)
+            candidates, unconsented = only_consented(candidates, channel, spec.options.coupon_key,
+                                                     suppressions.consented if suppressions else None)
+            cooled.update(unconsented)
             rows = build(channel, candidates, options)
             rows.dropped = suppressed[tier] + cooled + rows.dropped
             built.append((channel, tier, selected.get(tier, 0), rows))

@@ -20,6 +20,7 @@ from pathlib import Path
 import duckdb
 
 from rfm_cli.core import customer_stats
+from rfm_cli.core.compliance import consent
 from rfm_cli.core.errors import DataError, InputError, UsageError
 from rfm_cli.core.ingest import staging as staging_sql
 from rfm_cli.core.ingest.checks import date_range_warnings, lost_digits_warning, refuse_duplicate_headers
@@ -461,6 +462,7 @@ def import_file(store: Store, path: Path, options: ImportOptions, *, as_views: b
             if orders_updated:  # else reading every order's outcome finds nothing to update (~1 s at 10M)
                 run_statements(con, "import_update", {"import_id": import_id, "source_file": label})
             run_statements(con, "import_merge", {"import_id": import_id, "source_file": label})
+            consent.record_import(con, import_id, label)  # per-channel consent columns -> the ledger
             if by_outcome["duplicate"]:  # which files carry which orders, for `rfm imports rm`
                 run_statements(con, "import_carriers", {"import_id": import_id, "source_file": label})
             if keep_stats:

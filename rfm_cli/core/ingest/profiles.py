@@ -32,6 +32,8 @@ CANONICAL_FIELDS = (
     "phone",
     "email",
     "accepts_marketing",  # a consent column (yes/no), honoured by every exported list
+    "accepts_email",  # consent per channel (yes/no): kept in the consent ledger (compliance/consent.py)
+    "accepts_sms",
     "quantity",  # helpers for item-level files (amount = quantity x unit_price)
 
     "unit_price",
