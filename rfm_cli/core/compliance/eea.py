@@ -16,7 +16,7 @@ from functools import cache
 
 import polars as pl
 
-EEA = frozenset("AT BE BG HR CY CZ DK EE FI FR DE GR HU IE IT LV LT LU MT NL PL PT RO SK SI ES SE IS LI NO".split())
+EEA = frozenset(["AT", "BE", "BG", "HR", "CY", "CZ", "DK", "EE", "FI", "FR", "DE", "GR", "HU", "IE", "IT", "LV", "LT", "LU", "MT", "NL", "PL", "PT", "RO", "SK", "SI", "ES", "SE", "IS", "LI", "NO"])
 EU_CONSENT_POLICY = EEA | {"GB", "CH"}
 # A calling code shared by several countries gives its main one only where all of them are in or out
 # of the policy together (+44 GB/GG/IM/JE, +358 FI/AX, +47 NO/SJ, +39 IT/VA, +590 GP/BL/MF); else no
