@@ -19,7 +19,8 @@ is a grant (an event for `any` counts for every channel).
 Examples:
   rfm consent add 13812345678 --channel sms --source "门店登记表 2026-05"
   rfm consent withdraw someone@example.com --channel email --source "phone call"
-  rfm consent list > consent.csv"""
+
+`rfm consent list` writes the ledger as CSV to stdout."""
 
 app = typer.Typer(help=HELP, no_args_is_help=True)
 

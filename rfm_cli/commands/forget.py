@@ -23,7 +23,7 @@ platform's export (a re-import stores their contacts again; they stay off every 
 
 \b
 Example:
-  rfm forget 13812345678"""
+  rfm forget 13842145006"""
 
 
 def command(
