@@ -125,16 +125,16 @@ def test_a_cell_over_two_megabytes_is_a_reject_not_a_vanished_row(tmp_path: Path
 
 def test_lines_the_reader_does_not_account_for_fail_the_import(tmp_path: Path, monkeypatch) -> None:
     # the mechanism itself: a reader that lost a line (simulated: the byte count says one more)
-    from rfm_cli.core.ingest import sniff
+    from rfm_cli.core.ingest import read_text
 
-    real = sniff.scan_text
+    real = read_text.scan_text
 
     def one_more(*args, **kwargs):
         scan = real(*args, **kwargs)
         scan.lines += 1
         return scan
 
-    monkeypatch.setattr(sniff, "scan_text", one_more)
+    monkeypatch.setattr(read_text, "scan_text", one_more)
     path = write_lines(tmp_path / "orders.csv", [HEADER, *rows(20), "O21,C1,2026-01-02,bad,paid"])
     with pytest.raises(DataError, match=r"accounts for 21 of the 22 lines after the header"):
         import_one(path, max_rejects="100%")
@@ -332,3 +332,29 @@ def test_a_phone_or_email_in_the_wrong_column_is_masked_in_errors_and_logs(write
     assert reasons == ['unreadable date "138****5678"', 'unreadable amount "s***@example.com"']
     for output in (message, logged.stderr, json.dumps(reasons)):
         assert "13812345678" not in output and "someone@example.com" not in output
+
+
+def test_an_html_xls_with_rows_in_another_encoding_keeps_them_as_rejects(tmp_path: Path) -> None:
+    """A UTF-8 HTML "Excel" export (Taobao/ERP style) where two names were pasted in from a GBK file:
+    those rows are rejected with their reason, every other name stays exactly as written, never a
+    replacement character; every table row is accounted for."""
+    head = ('<html><head><meta http-equiv="Content-Type" content="text/html; charset=utf-8"></head><body>'
+            "<table><tr><td>订单编号</td><td>买家会员名</td><td>收货人姓名</td><td>订单付款时间</td>"
+            "<td>买家实际支付金额</td><td>订单状态</td></tr>\r\n")
+    names = ["王琳", "张伟", "李娜", "刘洋", "陈静", "杨磊"]
+    body = b""
+    for i, name in enumerate(names):
+        # an ERP that pastes the consignee from a GBK address book into its UTF-8 page
+        cell = name.encode("gbk" if i in (2, 4) else "utf-8")
+        before = f"<tr><td>T{i:03d}</td><td>buyer{i}</td><td>".encode()
+        after = f"</td><td>2026-03-0{i + 1} 10:00:00</td><td>{100 + i}.00</td><td>交易成功</td></tr>\r\n".encode()
+        body += before + cell + after
+    path = tmp_path / "ExportOrderList.xls"
+    path.write_bytes(head.encode("utf-8") + body + b"</table></body></html>")
+    report, con = import_one(path, max_rejects="100%")
+    assert (report.rows_read, report.imported, report.rejected) == (6, 4, 2)
+    stored_names = [r[0] for r in con.execute("SELECT customer_name FROM rfm_orders ORDER BY order_id").fetchall()]
+    assert stored_names == ["王琳", "张伟", "刘洋", "杨磊"]
+    reasons = con.execute("SELECT line, reason FROM rfm_rejects ORDER BY line").fetchall()
+    assert [line for line, _ in reasons] == [4, 6] and all("not utf-8 text" in r for _, r in reasons)
+    assert not any("\ufffd" in str(row) for row in con.execute("SELECT * FROM rfm_rejects").fetchall())
