@@ -11,7 +11,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from rfm_cli.core.store import open_store
+from rfm_cli.core.store import SCHEMA_VERSION, open_store
 
 # Two overlapping nightly exports, as a shop backend writes them: B repeats O3 unchanged, refunds
 # O2 in full (a later state of a stored order) and adds O4 and O5; a refund row of an order neither

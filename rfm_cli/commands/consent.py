@@ -17,8 +17,8 @@ is a grant (an event for `any` counts for every channel).
 
 \b
 Examples:
-  rfm consent add 13812345678 --channel sms --source "门店登记表 2026-05"
-  rfm consent withdraw someone@example.com --channel email --source "phone call"
+  rfm consent add 13812345678 --channel sms --source "门店登记表"
+  rfm consent withdraw a@example.com --channel email --source "by phone"
 
 `rfm consent list` writes the ledger as CSV to stdout."""
 
