@@ -192,9 +192,10 @@ def suppress(contacts: pl.DataFrame, sup: Suppressions) -> tuple[pl.DataFrame, p
     with_contacts' columns, which `contacts` must hold when `sup` has any."""
     if sup.hashed and sup.hash_key:
         from rfm_cli.core.compliance.forget import hashed_matches
+        from rfm_cli.core.suppression import ERASED
 
         erased = hashed_matches(contacts, sup.hash_key, sup.hashed)
-        sup = Suppressions(sup.opted_out_ids, {**dict.fromkeys(erased, "erased (rfm forget)"), **sup.ids},
+        sup = Suppressions(sup.opted_out_ids, {**dict.fromkeys(erased, ERASED), **sup.ids},
                            sup.phones, sup.emails)
     checks = [(pl.col("customer_id"), sup.ids)]
     if sup.phones:

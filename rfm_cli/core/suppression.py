@@ -21,6 +21,7 @@ from rfm_cli.core.segments import Suppressions
 from rfm_cli.core.store import Store
 
 KINDS = ("auto", "phone", "email", "customer_id")
+ERASED = "erased (rfm forget)"  # the reason a list gives for leaving out an erased person
 
 
 def classify(values: list[str], kind: str = "auto", default_region: str = "CN") -> list[tuple[str, str]]:
@@ -92,11 +93,11 @@ def load_suppressions(store: Store | None, exclude_files: list[Path], default_re
         for kind, value in classify(read_exclude_file(path), "auto", default_region):
             target[kind].setdefault(value, f"excluded by {path.name}")
     if store is not None:
-        for kind, value in store.con.execute("SELECT kind, value FROM rfm_suppressions").fetchall():
+        for kind, value, source in store.con.execute("SELECT kind, value, source FROM rfm_suppressions").fetchall():
             if kind.endswith("_hash"):  # a person erased by `rfm forget`
                 sup.hashed.add(value)
             else:
-                target[kind].setdefault(value, "suppression list")
+                target[kind].setdefault(value, ERASED if source == "rfm forget" else "suppression list")
         if sup.hashed:
             from rfm_cli.core.compliance.forget import forget_key
 
