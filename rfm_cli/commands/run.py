@@ -41,7 +41,11 @@ from rfm_cli.commands.export import (
     PhoneFormat,
     RecencyDays,
     Region,
+    RequireConsent,
+    SendWindow,
+    SmsProvider,
     SmsVars,
+    Template,
     TierOption,
     build_spec,
     print_manifest,
@@ -81,6 +85,10 @@ def command(
     lang: Lang = "en",
     encoding: Encoding = "utf-8",
     cooldown: Cooldown = None,
+    template: Template = None,
+    sms_provider: SmsProvider = "aliyun",
+    send_window: SendWindow = None,
+    require_consent: RequireConsent = False,
     as_of: AsOf = None,
     scheme: Scheme = None,
     rules_file: RulesFile = None,
@@ -98,7 +106,9 @@ def command(
     rules = load_rules(st, scheme, rules_file)
     check_list_options(tiers, channels, rules)
     spec = build_spec(out_dir, tiers, channels, fmt, recency_days, min_orders, min_monetary, phone_format, region,
-                      sms_vars, batch_size, coupon_key, codes, no_hash, lang, encoding, cooldown)
+                      sms_vars, batch_size, coupon_key, codes, no_hash, lang, encoding, cooldown,
+                      template=template, sms_provider=sms_provider, send_window=send_window,
+                      require_consent=require_consent)
     options = import_options(st, maps, max_rejects, source, date_format, rejects_dir)
     outcome = api.run(st.db, inputs, spec, rules, parse_as_of(as_of), options, exclude=exclude or [], wait=st.wait)
     print_import_reports(st, outcome.reports)

@@ -29,6 +29,8 @@ from rfm_cli.core.channels import (
     with_codes,
     with_contacts,
 )
+from rfm_cli.core.compliance.consent import only_consented
+from rfm_cli.core.compliance.sending import personal_fields
 from rfm_cli.core.errors import InputError, UsageError
 from rfm_cli.core.scoring import ScoreResult
 from rfm_cli.core.sinks import StagedFiles
@@ -55,6 +57,12 @@ class Suppressions:
     ids: dict[str, str] = field(default_factory=dict)  # customer_id -> reason
     phones: dict[str, str] = field(default_factory=dict)
     emails: dict[str, str] = field(default_factory=dict)
+    # People erased by `rfm forget`: keyed hashes of their ids, phones and emails (compliance/forget.py)
+    hashed: set[str] = field(default_factory=set)
+    hash_key: str | None = None
+    # --require-consent: channel (sms, email, ads) -> customer ids with consent in force (compliance/consent.py)
+    consented: dict[str, set[str]] | None = None
+    ads_consent: dict[str, str] | None = None  # customer_id -> granted | withdrawn, for google lists
 
 
 @dataclass
@@ -68,6 +76,7 @@ class ExportSpec:
     codes: list[str] | None = None
     encoding: str = "utf-8"
     cooldown_days: int | None = None
+    sending: Any = None  # compliance.sending.SendingRules: template, window, consent (manifest "sending")
 
 
 def parse_range(value: str | None) -> tuple[int | None, int | None] | None:
@@ -175,12 +184,19 @@ def with_previous(customers: pl.DataFrame, previous: pl.DataFrame) -> pl.DataFra
 def needs_contacts(channels: list[str], sup: Suppressions) -> bool:
     """Whether the lists need with_contacts' normalised phones, emails and split names: a channel
     other than csv (which writes the cells as stored), or phones or emails to suppress."""
-    return bool(set(channels) - {"csv"} or sup.phones or sup.emails)
+    return bool(set(channels) - {"csv"} or sup.phones or sup.emails or sup.hashed)
 
 
 def suppress(contacts: pl.DataFrame, sup: Suppressions) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Split into (kept, removed with a `reason` column). Phones and emails are matched on
     with_contacts' columns, which `contacts` must hold when `sup` has any."""
+    if sup.hashed and sup.hash_key:
+        from rfm_cli.core.compliance.forget import hashed_matches
+        from rfm_cli.core.suppression import ERASED
+
+        erased = hashed_matches(contacts, sup.hash_key, sup.hashed)
+        sup = Suppressions(sup.opted_out_ids, {**dict.fromkeys(erased, ERASED), **sup.ids},
+                           sup.phones, sup.emails)
     checks = [(pl.col("customer_id"), sup.ids)]
     if sup.phones:
         checks += [(pl.col("phone_national"), sup.phones), (pl.col("phone_e164"), sup.phones)]
@@ -317,7 +333,8 @@ def build_lists(result: ScoreResult, spec: ExportSpec, suppressions: Suppression
     tiers, chosen = select(result, spec.selection, customers)
     kept, removed = contacts_and_suppressed(chosen, spec.channels, suppressions, spec.options.default_region)
     options = ChannelOptions(**{**spec.options.__dict__,
-                                "tier_labels": {t.name: t.label_zh for t in result.rules.tiers}})
+                                "tier_labels": {t.name: t.label_zh for t in result.rules.tiers},
+                                "ads_consent": (suppressions.ads_consent if suppressions else None) or {}})
     selected = dict(chosen.group_by("tier").len().iter_rows())
     kept_by_tier, removed_by_tier = by_tier(kept, tiers), by_tier(removed, tiers)
     suppressed = {tier: Counter(dict(removed_by_tier[tier].group_by("reason").len().iter_rows()))
@@ -331,6 +348,9 @@ def build_lists(result: ScoreResult, spec: ExportSpec, suppressions: Suppression
         for channel in spec.channels:
             recent = (recent_sends or {}).get((channel, tier))
             candidates, cooled = _cooled(tier_kept, recent, spec.cooldown_days)
+            candidates, unconsented = only_consented(candidates, channel, spec.options.coupon_key,
+                                                     suppressions.consented if suppressions else None)
+            cooled.update(unconsented)
             rows = build(channel, candidates, options)
             rows.dropped = suppressed[tier] + cooled + rows.dropped
             built.append((channel, tier, selected.get(tier, 0), rows))
@@ -377,7 +397,8 @@ def stage_lists(result: ScoreResult, spec: ExportSpec, staged: StagedFiles, buil
         digest = staged.add(frame, spec.fmt, path, encoding=spec.encoding)
         relative = path.relative_to(spec.out_dir).as_posix()
         files.append({"path": relative, "channel": each.channel, "tier": each.tier, "rows": frame.height,
-                      "dropped": dict(sorted(dropped.items())), "sha256": digest})
+                      "dropped": dict(sorted(dropped.items())), "sha256": digest}
+                     | personal_fields(frame, each.channel, spec.options.hashed))
         return relative
 
     for each in built.lists + built.entered:
@@ -412,6 +433,8 @@ def stage_lists(result: ScoreResult, spec: ExportSpec, staged: StagedFiles, buil
     }
     if spec.cooldown_days is not None:
         manifest["cooldown_days"] = spec.cooldown_days
+    if spec.sending is not None:
+        manifest["sending"] = spec.sending.describe(built.lists)
     staged.add_bytes((json.dumps(manifest, ensure_ascii=False, indent=2) + "\n").encode("utf-8"),
                      spec.out_dir / "manifest.json")
     return manifest
