@@ -35,6 +35,9 @@ UPDATE rfm_sends AS s SET customer_id = f.token FROM _rfm_forget AS f WHERE s.cu
 -- step: campaign members
 UPDATE rfm_campaign_members AS m SET customer_id = f.token FROM _rfm_forget AS f
 WHERE m.customer_id = f.customer_id;
+-- step: coupon codes
+UPDATE rfm_coupon_codes AS c SET customer_id = f.token FROM _rfm_forget AS f
+WHERE c.customer_id = f.customer_id;
 -- step: consent records
 DELETE FROM rfm_consent
 WHERE (kind = 'customer_id' AND value IN (SELECT customer_id FROM _rfm_forget))

@@ -56,8 +56,8 @@ def totals(db: Path) -> tuple:
 @pytest.fixture
 def shop(rfm, tmp_path: Path) -> Path:
     """A database holding the person everywhere rfm keeps people: orders (GBK export, a reject with
-    their raw line), customer totals, two snapshots, the send ledger, a campaign, the consent ledger and
-    the suppression list."""
+    their raw line), customer totals, two snapshots, the send ledger, a campaign and the coupon code it
+    issued, the consent ledger and the suppression list."""
     db = tmp_path / "shop.db"
     first = gbk_export(tmp_path / "orders.csv", OTHERS + PERSON[:1])
     done = rfm("run", first, "--db", db, "--out-dir", "night1", "--channel", "sms,email,csv", "--max-rejects", "5")
@@ -69,6 +69,8 @@ def shop(rfm, tmp_path: Path) -> Path:
     with open_store(db) as store, store.transaction():
         store.con.execute("INSERT INTO rfm_campaign_members VALUES ('winback', ?, 'sms', 'dormant', ?, 'sms', "
                           "'CODE1', true)", [CID, datetime(2026, 8, 1)])
+        store.con.execute("INSERT INTO rfm_coupon_codes VALUES ('CODE1', ?, DATE '2026-08-01', 'campaign winback', "
+                          "'dormant', ?)", [CID, datetime(2026, 8, 1)])
         store.con.execute("INSERT INTO rfm_consent VALUES ('email', ?, 'email', 'granted', ?, 'shopify', 'consent')",
                           [EMAIL, datetime(2026, 3, 1)])
         assert store.con.execute("SELECT count(*) FROM rfm_rejects WHERE contains(raw, ?)", [PHONE]).fetchall()[0][0]
