@@ -88,3 +88,17 @@ def test_no_personal_data_in_the_audit_trail_or_the_json_log(rfm, orders, tmp_pa
         assert leaked == [], (leaked, result.stderr)
     trail = runs[-1].stdout
     assert json.loads(trail) and not [value for value in PERSONAL if value in trail]
+
+
+def test_a_campaigns_lists_are_in_the_audit_trail(rfm, orders, tmp_path) -> None:
+    db = tmp_path / "t.db"
+    assert rfm("import", orders, "--db", db).returncode == 0
+    made = rfm("campaign", "new", "spring", "--db", db, "--channel", "sms", "--holdout", "0%",
+               "--out-dir", "spring")
+    assert made.returncode == 0, made.stderr
+    [row] = audit_rows(rfm, db)
+    assert row["command"] == "campaign new spring" and row["out_dir"] == "spring"
+    for entry in row["files"]:
+        assert hashlib.sha256((tmp_path / "spring" / entry["path"]).read_bytes()).hexdigest() == entry["sha256"]
+    written = json.loads((tmp_path / "spring" / "campaign.json").read_text(encoding="utf-8"))
+    assert "phone" in row["personal_fields"] and row["rows_written"] == sum(f["rows"] for f in written["files"]) > 0
