@@ -95,6 +95,7 @@ def command(
         discount_rate=discount_rate,
         model=model,
         holdout_from=_day(holdout_from, "--holdout-from"),
+        churn_thresholds=st.settings.churn_thresholds(),
     )
     if reports:
         print_import_reports(st, reports)

@@ -71,7 +71,8 @@ def score(
 def _lists_and_record(store: Store, result: ScoreResult, spec: ExportSpec, exclude: list[Path], *,
                       with_entered: bool) -> Lists:
     """Build every list (segments.build_lists) and record the sends (and, for runs, the snapshot) inside
-    the caller's transaction: files and stdout get the same lists, cooldown included."""
+    the caller's transaction: files and stdout get the same lists, cooldown included. A selection on
+    --overdue or --churn-risk gets the prediction columns from the same store and as-of date."""
     from rfm_cli.core import history
     from rfm_cli.core.segments import build_lists
     from rfm_cli.core.suppression import load_suppressions
@@ -79,7 +80,15 @@ def _lists_and_record(store: Store, result: ScoreResult, spec: ExportSpec, exclu
     suppressions = load_suppressions(store, list(exclude), spec.options.default_region)
     recent = history.recently_sent(store, result.as_of, spec.cooldown_days) if spec.cooldown_days else None
     previous = history.previous_tiers(store, result) if with_entered else None
-    lists = build_lists(result, spec, suppressions, recent_sends=recent, previous=previous)
+    predicted = None
+    if spec.selection.uses_predictions:
+        from rfm_cli.core.predict.lists import list_predictions
+
+        predicted = list_predictions(store, result.as_of, churn=bool(spec.selection.churn_risk),
+                                     thresholds=spec.churn_thresholds)
+    lists = build_lists(result, spec, suppressions, recent_sends=recent, previous=previous,
+                        predictions=None if predicted is None else predicted.columns)
+    lists.predictions = None if predicted is None else predicted.describe()
     history.record_sends(store, result.as_of, lists.sent())
     if with_entered:
         history.save_snapshot(store, result)
@@ -106,10 +115,12 @@ def export(db: str, spec: ExportSpec, rules: RuleSet, as_of: date | None, *, exc
 
 def export_stream(db: str, spec: ExportSpec, rules: RuleSet, as_of: date | None,
                   write: Callable[[pl.DataFrame], None], *, exclude: list[Path] = (), wait: float = 0.0,
-                  scores: ScoreResult | None = None) -> tuple[SegmentList, ScoreResult]:
+                  scores: ScoreResult | None = None,
+                  say: Callable[[str], None] | None = None) -> tuple[SegmentList, ScoreResult]:
     """The one list (one tier, one channel) that `-o -` streams, built as `export` builds its files and
     handed to `write`. Its send is recorded (for --cooldown) only once `write` returned: a reader that
-    went away mid-list leaves the database as it was. `scores`: as for `export`."""
+    went away mid-list leaves the database as it was. `scores`: as for `export`. `say`: gets the
+    predictions' notes (a small shop's fallback to the interval rule), one line each."""
     from rfm_cli.core.errors import UsageError
     from rfm_cli.core.plan_results import store_for
     from rfm_cli.core.scoring import score_store
@@ -119,7 +130,10 @@ def export_stream(db: str, spec: ExportSpec, rules: RuleSet, as_of: date | None,
                          "--channel, or use --out-dir")
     with open_store(store_for(db, scores), create=False, wait_seconds=wait) as store, store.transaction():
         result = scores if scores is not None else score_store(store, rules, as_of, keep_totals=True)
-        (only,) = _lists_and_record(store, result, spec, list(exclude), with_entered=False).lists
+        lists = _lists_and_record(store, result, spec, list(exclude), with_entered=False)
+        for note in (lists.predictions or {}).get("notes", []) if say else []:
+            say(note)
+        (only,) = lists.lists
         write(only.frame)
     return only, result
 

@@ -6,6 +6,8 @@ rfm.toml (in the current folder, or the file named by RFM_CONFIG) may hold:
     scheme = "tiers"            # like --scheme
     rules = "my-rules.toml"     # like --rules
     max_rejects = "1%"          # like --max-rejects
+    [churn]                     # churn-risk thresholds (rfm predict, --churn-risk lists)
+    high_below_p_alive = 0.3    # and medium_below_p_alive = 0.6, quiet_high_days = 90, quiet_medium_days = 60
     [rules_inline]              # or the rules themselves, same keys as a rules file
     ...
 """
@@ -24,6 +26,7 @@ from rfm_cli.core.errors import ConfigError
 DEFAULTS: dict[str, Any] = {"db": "rfm.duckdb", "scheme": "tiers", "rules": None, "max_rejects": "1%",
                             "source": None, "date_format": None}
 KNOWN_KEYS = set(DEFAULTS) | {"rules_inline", "profiles"}  # [profiles.NAME]: column maps of your own
+KNOWN_KEYS |= {"churn"}  # [churn]: the churn-risk thresholds of rfm predict and the lists
 
 
 
@@ -50,6 +53,15 @@ class Settings:
         if key in self.file_values:
             return str(self.file_path)
         return "default"
+
+    def churn_thresholds(self) -> Any:
+        """rfm.toml's [churn] table as predict's ChurnThresholds, or None (the defaults)."""
+        table = self.file_values.get("churn")
+        if not table:
+            return None
+        from rfm_cli.core.predict.churn import ChurnThresholds
+
+        return ChurnThresholds.from_table(table, f"{self.file_path} [churn]")
 
     def rules_overrides(self, rules_flag: Path | None) -> list[tuple[str, dict[str, Any]]]:
         """Rules laid over the built-in scheme, lowest precedence first."""
@@ -82,6 +94,7 @@ KEY_TYPES: dict[str, tuple[tuple[type, ...], str]] = {
     "date_format": ((str,), 'text, e.g. date_format = "%d/%m/%Y"'),
     "rules_inline": ((dict,), "a table, e.g. [rules_inline]"),
     "profiles": ((dict,), "tables, e.g. [profiles.myshop]"),
+    "churn": ((dict,), "a table, e.g. [churn] with high_below_p_alive = 0.3"),
 }
 _MAX_REJECTS = re.compile(r"\s*\d+\s*|\s*\d+(\.\d+)?\s*%\s*")
 
