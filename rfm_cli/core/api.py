@@ -68,6 +68,31 @@ def score(
     return score_frame(*inputs), reports
 
 
+def score_with_predictions(
+    db: str,
+    files: list[Path] | None,
+    rules: RuleSet,
+    as_of: date | None,
+    options: ImportOptions,
+    *,
+    wait: float = 0.0,
+    **settings: Any,
+) -> tuple[ScoreResult, Any, list[FileReport]]:
+    """`score`, the customers table widened with `rfm predict`'s columns (core/predict/engine.py) for
+    the same customers and as-of date; returns (scores, the PredictionResult, reports). `settings`:
+    predict_customers' keywords (horizon_days, model, churn_thresholds ...)."""
+    from rfm_cli.core.predict import predict_customers
+    from rfm_cli.core.predict.lists import with_predictions
+    from rfm_cli.core.scoring import score_frame, score_inputs
+
+    with scoring_store(db, files, options, wait=wait, read_only=True) as (store, reports):
+        inputs = score_inputs(store, rules, as_of)
+        predicted = predict_customers(store, inputs[1], **settings)
+    result = score_frame(*inputs)
+    result.customers = with_predictions(result.customers, predicted.customers)
+    return result, predicted, reports
+
+
 def _lists_and_record(store: Store, result: ScoreResult, spec: ExportSpec, exclude: list[Path], *,
                       with_entered: bool) -> Lists:
     """Build every list (segments.build_lists) and record the sends (and, for runs, the snapshot) inside
