@@ -69,6 +69,7 @@ def test_overdue_lists_exactly_the_customers_past_due_by_n_days(rfm, shop, tmp_p
         assert row["days_overdue"] == str(r - 20)
         assert row["next_order_due"] == (AS_OF - timedelta(days=r) + timedelta(days=20)).isoformat()
         assert row["due_basis"] == ("own gaps" if customer in RECENCY_REPEAT else "shop median")
+    assert not (tmp_path / "due" / "dormant.csv").exists()  # an overdue list is never dormant
     manifest = json.loads((tmp_path / "due" / "manifest.json").read_text())
     assert manifest["selection"]["overdue_days"] == 5
     assert manifest["predictions"]["model_status"] == "not fitted (not needed)"
@@ -131,7 +132,8 @@ def test_run_writes_the_overdue_lists(rfm, write_orders, tmp_path):
 
 @pytest.mark.parametrize(
     ("args", "fragment"),
-    [(["--overdue", "-1"], "--overdue -1 is below 0"), (["--churn-risk", "extreme"], "'extreme' is not a risk")],
+    [(["--overdue", "-1"], "--overdue -1 is below 0"), (["--churn-risk", "extreme"], "'extreme' is not a risk"),
+     (["--overdue", "3", "--tier", "dormant"], "--overdue lists no dormant customers")],
 )
 def test_bad_prediction_selections_are_usage_errors(rfm, shop, assert_cli_error, args, fragment):
     message = assert_cli_error(rfm("export", "--out-dir", "x", *args), 2)

@@ -190,13 +190,25 @@ def explain(
     options: ImportOptions,
     *,
     wait: float = 0.0,
+    predictions: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
+    """`predictions`: predict_customers' keywords ({} for its defaults) to add the customer's
+    predictions and how each was computed under `predictions` in the account; None leaves them out."""
     from rfm_cli.core.explain import explain_customer
     from rfm_cli.core.scoring import score_store
 
     with scoring_store(db, files, options, wait=wait, read_only=True) as (store, _):
         result = score_store(store, rules, as_of)
-        return explain_customer(store, result, customer_id)
+        return _with_predictions(store, result, explain_customer(store, result, customer_id), predictions)
+
+
+def _with_predictions(store: Store, result: ScoreResult, account: dict[str, Any],
+                      predictions: dict[str, Any] | None) -> dict[str, Any]:
+    if predictions is not None and account.get("scored"):
+        from rfm_cli.core.predict.explain import explain_predictions
+
+        account["predictions"] = explain_predictions(store, result.as_of, account["customer_id"], **predictions)
+    return account
 
 
 @dataclass
@@ -216,6 +228,7 @@ def find_and_explain(
     options: ImportOptions,
     *,
     wait: float = 0.0,
+    predictions: dict[str, Any] | None = None,
 ) -> Found:
     """`rfm explain --find TEXT`: the customers whose phone, email, name or id match TEXT (see
     core/find.py); one match is explained at once, in the same store."""
@@ -228,5 +241,6 @@ def find_and_explain(
         if matches.height != 1:
             return Found(matches, None)
         result = score_store(store, rules, as_of)
-        return Found(matches, explain_customer(store, result, matches["customer_id"][0]))
+        account = explain_customer(store, result, matches["customer_id"][0])
+        return Found(matches, _with_predictions(store, result, account, predictions))
 

@@ -116,7 +116,9 @@ def select(result: ScoreResult, selection: Selection, customers: pl.DataFrame | 
         condition &= pl.col("monetary") >= selection.min_monetary
     if selection.uses_predictions:  # the prediction columns: build_lists' `predictions`
         from rfm_cli.core.predict.lists import condition as predicted
+        from rfm_cli.core.predict.lists import listed_tiers
 
+        tiers = listed_tiers(tiers, selection.overdue_days)
         condition &= predicted(selection.overdue_days, selection.churn_risk)
     return tiers, list_order((result.customers if customers is None else customers).filter(condition), names)
 

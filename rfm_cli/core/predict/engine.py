@@ -45,6 +45,7 @@ class PredictionResult:
     model: dict[str, Any]  # models, parameters, log-likelihoods, convergence, rules in force
     notes: list[str] = field(default_factory=list)  # one line each, for a person
     holdout: dict[str, Any] | None = None
+    inputs: pl.DataFrame | None = None  # model_inputs' rows (INPUT_COLUMNS), as customers: for explain
 
     @property
     def fitted(self) -> bool:
@@ -305,6 +306,7 @@ def predict_customers(
         customers=frame,
         notes=fit.notes,
         model=_model_summary(fit, inputs, model_as_of, horizon_days, discount_rate, shop_gap, thresholds),
+        inputs=inputs,
     )
     if holdout_end is not None:
         _add_holdout(store, result, inputs, fit, holdout_end)

@@ -18,6 +18,7 @@ from datetime import date
 
 import polars as pl
 
+from rfm_cli.core.errors import UsageError
 from rfm_cli.core.predict.churn import ChurnThresholds
 from rfm_cli.core.store import Store
 
@@ -51,6 +52,17 @@ def with_predictions(customers: pl.DataFrame, predictions: pl.DataFrame) -> pl.D
     """`customers` (scored, in its order) with the prediction columns; a customer scored but not
     predicted (none, by construction: the same counted orders) gets empty ones."""
     return customers.join(predictions, on="customer_id", how="left", maintain_order="left")
+
+
+def listed_tiers(tiers: list[str], overdue_days: int | None) -> list[str]:
+    """The tiers that get lists: an overdue selection writes none for the dormant tiers (always empty)."""
+    if overdue_days is None:
+        return tiers
+    kept = [t for t in tiers if t.lower() not in DORMANT_TIERS]
+    if not kept:
+        raise UsageError(f"--overdue lists no dormant customers, and this selects only {', '.join(tiers)}; "
+                         "name another --tier, or use --recency-days for a win-back list")
+    return kept
 
 
 def condition(overdue_days: int | None, churn_risk: list[str] | None) -> pl.Expr:
