@@ -6,6 +6,8 @@ rfm.toml (in the current folder, or the file named by RFM_CONFIG) may hold:
     scheme = "tiers"            # like --scheme
     rules = "my-rules.toml"     # like --rules
     max_rejects = "1%"          # like --max-rejects
+    wait = 600                  # like --wait (seconds)
+    memory_limit = "4GB"        # like --memory-limit
     [churn]                     # churn-risk thresholds (rfm predict, --churn-risk lists)
     high_below_p_alive = 0.3    # and medium_below_p_alive = 0.6, quiet_high_days = 90, quiet_medium_days = 60
     [rules_inline]              # or the rules themselves, same keys as a rules file
@@ -24,7 +26,7 @@ from typing import Any
 from rfm_cli.core.errors import ConfigError
 
 DEFAULTS: dict[str, Any] = {"db": "rfm.duckdb", "scheme": "tiers", "rules": None, "max_rejects": "1%",
-                            "source": None, "date_format": None}
+                            "source": None, "date_format": None, "wait": 0.0, "memory_limit": None}
 KNOWN_KEYS = set(DEFAULTS) | {"rules_inline", "profiles"}  # [profiles.NAME]: column maps of your own
 KNOWN_KEYS |= {"churn"}  # [churn]: the churn-risk thresholds of rfm predict and the lists
 
@@ -92,6 +94,8 @@ KEY_TYPES: dict[str, tuple[tuple[type, ...], str]] = {
     "max_rejects": ((str, int), 'a count or a percentage, e.g. max_rejects = 50 or max_rejects = "1%"'),
     "source": ((str,), 'text, e.g. source = "taobao"'),
     "date_format": ((str,), 'text, e.g. date_format = "%d/%m/%Y"'),
+    "wait": ((int, float), "seconds, e.g. wait = 600"),
+    "memory_limit": ((str,), 'a size, e.g. memory_limit = "4GB"'),
     "rules_inline": ((dict,), "a table, e.g. [rules_inline]"),
     "profiles": ((dict,), "tables, e.g. [profiles.myshop]"),
     "churn": ((dict,), "a table, e.g. [churn] with high_below_p_alive = 0.3"),
@@ -115,6 +119,8 @@ def _check_types(path: Path, values: dict[str, Any]) -> None:
     if isinstance(limit, int) and limit < 0 or isinstance(limit, str) and not _MAX_REJECTS.fullmatch(limit):
         raise ConfigError(f"{path}: key 'max_rejects' = {limit!r} is not a count or a percentage; "
                           f"write it as {KEY_TYPES['max_rejects'][1]}")
+    if values.get("wait", 0) < 0:
+        raise ConfigError(f"{path}: key 'wait' is negative; write it as {KEY_TYPES['wait'][1]}")
 
 
 def _read_text(path: Path) -> str:
