@@ -120,6 +120,15 @@ def _lists_and_record(store: Store, result: ScoreResult, spec: ExportSpec, exclu
     return lists
 
 
+def _keep_predict_inputs(store: Store, scores: ScoreResult | None) -> None:
+    """The models' inputs kept beside the customers' totals (core/predict/stored.py), so predictions
+    on this database read one row per customer. Not for scores computed elsewhere."""
+    if scores is None:
+        from rfm_cli.core.predict import stored
+
+        stored.keep(store)
+
+
 def export(db: str, spec: ExportSpec, rules: RuleSet, as_of: date | None, *, exclude: list[Path] = (),
            wait: float = 0.0, scores: ScoreResult | None = None) -> RunResult:
     """`scores`: computed elsewhere (plan_results.read_scores); the database then only gives the
@@ -132,6 +141,7 @@ def export(db: str, spec: ExportSpec, rules: RuleSet, as_of: date | None, *, exc
     path = store_for(db, scores)
     with open_store(path, create=False, wait_seconds=wait) as store, StagedFiles() as staged, store.transaction():
         result = scores if scores is not None else score_store(store, rules, as_of, keep_totals=True)
+        _keep_predict_inputs(store, scores)
         lists = _lists_and_record(store, result, spec, list(exclude), with_entered=False)
         manifest = stage_lists(result, spec, staged, lists)
         staged.preflight()
@@ -174,6 +184,7 @@ def run(db: str, inputs: list[Path], spec: ExportSpec, rules: RuleSet, as_of: da
     with open_store(db, wait_seconds=wait) as store, StagedFiles() as staged, store.transaction():
         reports = import_files(store, inputs, options, own_transaction=False)
         result = score_store(store, rules, as_of, keep_totals=True)
+        _keep_predict_inputs(store, None)
         lists = _lists_and_record(store, result, spec, list(exclude), with_entered=True)
         manifest = stage_lists(result, spec, staged, lists)
         staged.preflight()  # a list that cannot be published fails the run before the database commits
