@@ -46,7 +46,9 @@ def model_inputs(store: Store, as_of: date) -> pl.DataFrame:
         pl.col("repeat_spend", "median_gap_days").cast(pl.Float64),
         pl.col("first_day", "last_day").cast(pl.Date),
     )
-    return frame.select(INPUT_COLUMNS).sort("customer_id")
+    frame = frame.select(INPUT_COLUMNS)
+    # The kept rows come in customer_id order already: a check is one pass, a sort 0.5 s at 2M.
+    return frame.set_sorted("customer_id") if frame["customer_id"].is_sorted() else frame.sort("customer_id")
 
 
 def holdout_purchases(store: Store, calibration_end: date, holdout_end: date) -> pl.DataFrame:
