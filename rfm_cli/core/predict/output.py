@@ -15,7 +15,6 @@ import polars as pl
 
 from rfm_cli.core.predict.engine import PredictionResult
 
-
 FLOAT_PRECISION = None  # for sinks.write_file / write_stdout: each float's shortest text
 
 
