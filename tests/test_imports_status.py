@@ -131,7 +131,7 @@ def test_status_of_a_missing_database_is_one_error_line(rfm, assert_cli_error) -
     assert_cli_error(rfm("status", "--db", "none.duckdb"), 66)
 
 
-def test_a_version_8_database_is_brought_to_10(tmp_path: Path, rfm, files) -> None:
+def test_a_version_8_database_is_brought_to_the_current_version(tmp_path: Path, rfm, files) -> None:
     db = tmp_path / "old.duckdb"
     assert rfm("import", files[0], "--db", db).returncode == 0
     with duckdb.connect(str(db)) as con:  # as a database written before version 10 looks

@@ -96,10 +96,13 @@ def score_with_predictions(
 def _lists_and_record(store: Store, result: ScoreResult, spec: ExportSpec, exclude: list[Path], *,
                       with_entered: bool) -> Lists:
     """Build every list (segments.build_lists) and record the sends (and, for runs, the snapshot) inside
-    the caller's transaction: files and stdout get the same lists, cooldown included. A selection on
+    the caller's transaction: files and stdout get the same lists, cooldown included. Coupon codes
+    come from the code ledger: a code issued on an earlier night is never issued again. A selection on
     --overdue or --churn-risk gets the prediction columns from the same store and as-of date."""
-    from rfm_cli.core import history
-    from rfm_cli.core.segments import build_lists
+    import dataclasses
+
+    from rfm_cli.core import coupon_ledger, history
+    from rfm_cli.core.segments import build_lists, select
     from rfm_cli.core.suppression import load_suppressions
 
     suppressions = load_suppressions(store, list(exclude), spec.options.default_region)
@@ -111,10 +114,19 @@ def _lists_and_record(store: Store, result: ScoreResult, spec: ExportSpec, exclu
 
         predicted = list_predictions(store, result.as_of, churn=bool(spec.selection.churn_risk),
                                      thresholds=spec.churn_thresholds)
+    if spec.codes is not None:
+        none = result.customers.clear()
+        if predicted is not None:  # select's prediction step reads their columns
+            from rfm_cli.core.predict.lists import with_predictions
+
+            none = with_predictions(none, predicted.columns.clear())
+        tiers, _ = select(result, spec.selection, none)
+        spec = dataclasses.replace(spec, codes=coupon_ledger.available(store, spec.codes, result.as_of, "", tiers))
     lists = build_lists(result, spec, suppressions, recent_sends=recent, previous=previous,
                         predictions=None if predicted is None else predicted.columns)
     lists.predictions = None if predicted is None else predicted.describe()
     history.record_sends(store, result.as_of, lists.sent())
+    coupon_ledger.record(store, result.as_of, "", lists.codes_issued, coupon_ledger.tiers_of(result, lists))
     if with_entered:
         history.save_snapshot(store, result)
     return lists

@@ -274,6 +274,7 @@ class Lists:
     lists: list[SegmentList]  # tier by tier, channel by channel
     entered: list[SegmentList]
     codes_left: int | None
+    codes_issued: dict[str, str] = field(default_factory=dict)  # customer_id -> the code on their lists
     predictions: dict[str, Any] | None = None  # with a prediction selection: model status and notes
 
     def sent(self) -> list[tuple[str, str, pl.Series]]:
@@ -301,19 +302,20 @@ def _cooled(tier_kept: pl.DataFrame, recent: pl.Series | None, days: int | None,
 
 
 def _attach_codes(built: list[tuple[str, str, int, ChannelRows]], kept: pl.DataFrame, spec: ExportSpec,
-                  options: ChannelOptions) -> tuple[list[tuple[str, str, int, ChannelRows]], int | None]:
+                  options: ChannelOptions,
+                  ) -> tuple[list[tuple[str, str, int, ChannelRows]], int | None, dict[str, str]]:
     """Codes go to the customers of the lists that carry one, after every other filter of those lists:
     best first, one per customer (the same code on each of their lists), each used once."""
     given = spec.codes is not None
     carrying = [i for i, (channel, *_) in enumerate(built) if takes_codes(channel, options, given)]
     if not carrying:
-        return built, len(spec.codes) if given else None
+        return built, len(spec.codes) if given else None, {}
     listed = pl.concat([built[i][3].customer_ids for i in carrying]).unique()
     codes, left = assign_codes(kept.filter(pl.col("customer_id").is_in(listed.implode())), spec.codes or [])
     for i in carrying:
         channel, tier, selected, rows = built[i]
         built[i] = (channel, tier, selected, with_codes(rows, codes, options))
-    return built, left
+    return built, left, codes or {}
 
 
 def build_lists(result: ScoreResult, spec: ExportSpec, suppressions: Suppressions | None = None, *,
@@ -355,7 +357,7 @@ def build_lists(result: ScoreResult, spec: ExportSpec, suppressions: Suppression
             rows = build(channel, candidates, options)
             rows.dropped = suppressed[tier] + cooled + rows.dropped
             built.append((channel, tier, selected.get(tier, 0), rows))
-    built, codes_left = _attach_codes(built, kept, spec, options)
+    built, codes_left, codes_issued = _attach_codes(built, kept, spec, options)
     lists = [SegmentList(channel, tier, count, safe_cells(rows.frame), rows.dropped, rows.customer_ids)
              for channel, tier, count, rows in built]
 
@@ -372,7 +374,7 @@ def build_lists(result: ScoreResult, spec: ExportSpec, suppressions: Suppression
                                        dropped, rows.customer_ids))
     for each in lists + entered:
         check_accounting(each)
-    return Lists(tiers, chosen.height, lists, entered, codes_left)
+    return Lists(tiers, chosen.height, lists, entered, codes_left, codes_issued)
 
 
 def stage_segment_files(result: ScoreResult, spec: ExportSpec, staged: StagedFiles,
