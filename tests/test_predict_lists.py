@@ -153,3 +153,15 @@ def test_bad_churn_thresholds_are_config_errors(rfm, shop, tmp_path, assert_cli_
     (tmp_path / "rfm.toml").write_text("[churn]\nhigh_below_p_alive = 0.9\n")
     message = assert_cli_error(rfm("predict", "-o", "-"), 78)
     assert "rfm.toml [churn]" in message and "high <= medium" in message
+
+
+def test_overdue_coupon_list_with_codes(rfm, shop, tmp_path):
+    """Codes go to the overdue customers only (the code ledger sees the same selection)."""
+    (tmp_path / "codes.txt").write_text("\n".join(f"K{i:03d}" for i in range(100)) + "\n")
+    result = rfm("export", "--out-dir", "due", "--overdue", "5", "--channel", "coupon", "--codes", "codes.txt")
+    assert result.returncode == 0, result.stderr
+    rows = []
+    for path in (tmp_path / "due" / "coupon").glob("*.csv"):
+        rows += list(csv.DictReader(path.read_text(encoding="utf-8").splitlines()))
+    assert {row["customer_id"] for row in rows} == {c for c, r in RECENCY.items() if 25 <= r <= 90}
+    assert len({row["coupon_code"] for row in rows}) == len(rows)
