@@ -10,8 +10,9 @@ missing), imported once into benchmarks/work/predict_<size>/orders.duckdb (untim
 times, one after the other:
   rfm score            rfm --db DB score -o score.csv
   rfm predict (MODEL)  rfm --db DB predict --model MODEL -o predict.csv
-twice: right after the import (scoring reads every order) and after `rfm export` has stored the
-per-customer totals that later scoring reads instead (a database that `rfm run` keeps every night).
+twice: right after the import (scoring reads every order, predict every purchase day) and after
+`rfm export` has stored the per-customer totals and the models' inputs (rfm_predict_inputs, schema
+14) that later scoring and predicting read instead (a database that `rfm run` keeps every night).
 Reported: median wall time, CPU time, peak memory, and predict / score. The issue's target is
 predict < 2x score at 10M orders. `--phases` also times predict's parts in this process (reading
 the inputs, grouping, fitting each model, the per-customer columns). Nothing asserts on time.
@@ -117,7 +118,7 @@ def phases(db: Path, models: list[str]) -> list[str]:
     with open_store(str(db), create=False) as store:
         as_of = default_as_of(store)
         inputs = clock(
-            "read inputs (predict_inputs.sql)",
+            "read inputs (rfm_predict_inputs when kept, else predict_inputs.sql)",
             lambda: model_inputs(store, as_of),
             lambda f: f"{f.height:,} customers",
         )
@@ -135,6 +136,17 @@ def phases(db: Path, models: list[str]) -> list[str]:
             lambda f: f"{f.evaluations} evaluations, {f.iterations} iterations, converged {f.converged}",
         )
         found = engine._Fit(model=engine.MODELS[model], stats=stats, index=_, purchases=fit)
+        if model == models[0]:
+            from rfm_cli.core.predict import gamma_gamma
+
+            repeat = inputs.filter(inputs["x"] >= 1)
+            x = repeat["x"].to_numpy().astype("float64")
+            mean_spend = repeat["repeat_spend"].to_numpy() / x
+            found.spend = clock(
+                "fit Gamma-Gamma",
+                lambda x=x, mean_spend=mean_spend: gamma_gamma.fit(x, mean_spend),
+                lambda f: f"{f.customers:,} repeat buyers, {f.distinct_inputs:,} distinct (x, spend)",
+            )
         clock(
             f"p_alive and expected orders ({model})",
             lambda f=found: engine._model_columns(inputs, f, 90, None),
@@ -180,7 +192,7 @@ def main(argv: list[str] | None = None) -> int:
     if exported.ok:
         sections += [
             "",
-            f"## {harness.count_label(n)} orders, after `rfm export` (per-customer totals stored)",
+            f"## {harness.count_label(n)} orders, after `rfm export` (per-customer totals and model inputs kept)",
             "",
             *table(rounds(timed_commands(db, models, rfm), work, args.repeat, env, "exported")),
         ]

@@ -32,6 +32,11 @@ force and the rule that put them in their tier.
 138****5678), email, or part of a name or id: one match is explained at once; several are listed
 (a table here, CSV when piped). The account is shown on stderr; --format json writes it to stdout.
 
+It ends with the customer's predictions (as rfm predict computes them, default model): the model's
+inputs x, t_x and T in weeks, P(alive), expected orders, spend per order and CLV over 90 days, the
+next order's due date and the churn risk, each with how it was computed. --no-predictions leaves
+them out (the models are fitted on every customer, which takes a while on a large database).
+
 \b
 Examples:
   rfm explain C00042
@@ -55,6 +60,8 @@ def command(
     maps: MapOption = None,
     source: Source = None,
     date_format: DateFormat = None,
+    no_predictions: Annotated[bool, typer.Option(
+        "--no-predictions", help="Leave out P(alive), expected orders, CLV, due date and churn risk.")] = False,
 ) -> None:
     from rfm_cli.core import api
     from rfm_cli.core.errors import UsageError
@@ -68,10 +75,13 @@ def command(
         raise UsageError("say whose account to show; give a CUSTOMER_ID, or --find PHONE|EMAIL|NAME")
     rules = load_rules(st, scheme, rules_file)
     options = import_options(st, maps, None, source, date_format)
+    predictions = None if no_predictions else {"churn_thresholds": st.settings.churn_thresholds()}
     if customer_id is not None:
-        account = api.explain(st.db, files, customer_id, rules, parse_as_of(as_of), options, wait=st.wait)
+        account = api.explain(st.db, files, customer_id, rules, parse_as_of(as_of), options, wait=st.wait,
+                              predictions=predictions)
     else:
-        found = api.find_and_explain(st.db, files, find, rules, parse_as_of(as_of), options, wait=st.wait)
+        found = api.find_and_explain(st.db, files, find, rules, parse_as_of(as_of), options, wait=st.wait,
+                                     predictions=predictions)
         if found.account is None:
             _show_matches(st, found.matches, fmt)
             return
@@ -136,3 +146,8 @@ def show(account: dict) -> None:
         verdict = "[green]matches[/green]" if check["matched"] else "no"
         out.print(f"  {check['tier']:<20} when {check['with_values']}: {verdict}")
     out.print(f"[bold]tier: {account['tier']}[/bold] {account['tier_label_zh']} ({account['tier_why']})")
+    if "predictions" in account:
+        from rfm_cli.core.predict.explain import describe
+
+        for line in describe(account["predictions"]):
+            out.print(escape(line))

@@ -32,7 +32,8 @@ Examples:
   rfm export --out-dir winback --tier gold --tier potential \\
     --recency-days 60:90 --channel sms --sms-vars name,coupon \\
     --codes codes.txt
-  rfm export --tier diamond --channel meta -o - > diamond-meta.csv"""
+  rfm export --tier diamond --channel meta -o - > diamond-meta.csv
+  rfm export --out-dir due --overdue 7 --channel sms"""
 
 TierOption = Annotated[list[str] | None, typer.Option("--tier", "--segment", metavar="NAME",
                                                          help="Only this tier (classic scheme: segment). Repeatable.")]
@@ -69,6 +70,13 @@ FromScores = Annotated[Path | None, typer.Option(
     "--from-scores", metavar="FILE",
     help="Write the lists from scores computed elsewhere (rfm score --engine ... -o FILE: csv, parquet "
          "or json) instead of scoring the database.")]
+Overdue = Annotated[int | None, typer.Option(
+    "--overdue", metavar="DAYS",
+    help="Only customers past their next-order due date by DAYS or more (0: due today or earlier) "
+         "and not dormant; the lists gain the due-date columns (see rfm predict).")]
+ChurnRisk = Annotated[list[str] | None, typer.Option(
+    "--churn-risk", metavar="high|medium|low",
+    help="Only customers with this churn risk (rfm predict's rule); repeatable or comma-separated.")]
 Encoding = Annotated[str, typer.Option("--encoding", metavar="utf-8|utf-8-sig",
                                        help="utf-8-sig adds a BOM so Excel on Windows reads Chinese.")]
 Template = Annotated[str | None, typer.Option(
@@ -84,7 +92,8 @@ RequireConsent = Annotated[bool, typer.Option(
 
 
 def build_spec(out_dir, tiers, channels, fmt, recency_days, min_orders, min_monetary, phone_format, region, sms_vars,
-               batch_size, coupon_key, codes, no_hash, lang, encoding, cooldown=None, **sending):
+               batch_size, coupon_key, codes, no_hash, lang, encoding, cooldown=None, *, overdue=None,
+               churn_risk=None, churn_thresholds=None, **sending):
     """The flags as the library's ListOptions (which checks them) and the list builder's spec.
     `sending`: template, sms_provider, send_window, require_consent (core/compliance/sending.py)."""
     from rfm_cli.core.options import ListOptions
@@ -92,8 +101,8 @@ def build_spec(out_dir, tiers, channels, fmt, recency_days, min_orders, min_mone
     return ListOptions(tier=tiers, channel=channels or "csv", format=fmt, recency_days=recency_days,
                        min_orders=min_orders, min_monetary=min_monetary, phone_format=phone_format, region=region,
                        sms_vars=sms_vars, batch_size=batch_size, coupon_key=coupon_key, codes=codes,
-                       hashed=not no_hash, lang=lang, encoding=encoding, cooldown=cooldown,
-                       **sending).spec(out_dir)
+                       hashed=not no_hash, lang=lang, encoding=encoding, cooldown=cooldown, overdue=overdue,
+                       churn_risk=churn_risk, churn_thresholds=churn_thresholds, **sending).spec(out_dir)
 
 
 def print_manifest(st, manifest: dict) -> None:
@@ -102,6 +111,8 @@ def print_manifest(st, manifest: dict) -> None:
     log(files_written=len(manifest.get("files", [])),
         entered={f["tier"]: f["rows"] for f in manifest.get("files", []) if f["channel"] == "entered"} or None)
 
+    for note in manifest.get("predictions", {}).get("notes", []):
+        st.say(note)
     for entry in manifest.get("files", []):
         dropped = ", ".join(f"{k} {v:,}" for k, v in entry["dropped"].items())
         st.say(f"  {entry['path']}: {entry['rows']:,} rows" + (f" (dropped: {dropped})" if dropped else ""))
@@ -143,6 +154,8 @@ def command(
     sms_provider: SmsProvider = "aliyun",
     send_window: SendWindow = None,
     require_consent: RequireConsent = False,
+    overdue: Overdue = None,
+    churn_risk: ChurnRisk = None,
     as_of: AsOf = None,
     scheme: Scheme = None,
     rules_file: RulesFile = None,
@@ -161,7 +174,9 @@ def command(
     check_list_options(tiers, channels, rules)
     spec = build_spec(out_dir or Path("."), tiers, channels, fmt, recency_days, min_orders, min_monetary,
                       phone_format, region, sms_vars, batch_size, coupon_key, codes, no_hash, lang, encoding,
-                      cooldown, template=template, sms_provider=sms_provider, send_window=send_window,
+                      cooldown, overdue=overdue, churn_risk=churn_risk,
+                      churn_thresholds=st.settings.churn_thresholds() if churn_risk else None,
+                      template=template, sms_provider=sms_provider, send_window=send_window,
                       require_consent=require_consent)
     scores = plan_results.read_scores(from_scores, rules, parse_as_of(as_of)) if from_scores else None
     if output == "-":
@@ -169,7 +184,7 @@ def command(
             write_stdout(frame, spec.fmt, encoding=spec.encoding)
 
         streamed, result = api.export_stream(st.db, spec, rules, parse_as_of(as_of), to_stdout,
-                                             exclude=exclude or [], wait=st.wait, scores=scores)
+                                             exclude=exclude or [], wait=st.wait, scores=scores, say=st.say)
         print_cut_points(st, result)
         st.say(f"{streamed.rows:,} rows" + (" (dropped: " + ", ".join(f"{k} {v:,}" for k, v in sorted(
             streamed.dropped.items())) + ")" if streamed.dropped else ""))

@@ -95,6 +95,7 @@ def command(
         discount_rate=discount_rate,
         model=model,
         holdout_from=_day(holdout_from, "--holdout-from"),
+        churn_thresholds=st.settings.churn_thresholds(),
     )
     if reports:
         print_import_reports(st, reports)
@@ -124,7 +125,7 @@ def _day(value: str | None, option: str):
 
 
 def _write(st, result, out_format: str, path: Path | None) -> None:
-    from rfm_cli.core.predict.output import json_document, table_for
+    from rfm_cli.core.predict.output import FLOAT_PRECISION, json_document, table_for
     from rfm_cli.core.sinks import PipeClosed, StagedFiles, write_file, write_stdout
 
     if out_format == "json":
@@ -139,10 +140,10 @@ def _write(st, result, out_format: str, path: Path | None) -> None:
         with StagedFiles() as staged:
             staged.add_bytes(document, path)
     elif path is None:
-        write_stdout(table_for(result, out_format), out_format)
+        write_stdout(table_for(result, out_format), out_format, float_precision=FLOAT_PRECISION)
         return
     else:
-        write_file(table_for(result, out_format), out_format, path)
+        write_file(table_for(result, out_format), out_format, path, float_precision=FLOAT_PRECISION)
     st.say(f"wrote {result.customers.height:,} customers to {path}")
 
 

@@ -34,6 +34,11 @@ writes one self-contained page (opens offline) with charts: tiers, revenue, R x 
 returning customers per month, cohort retention, Pareto curve and tier moves between snapshots.
 With FILE arguments the files are reported in memory; without, the database.
 
+--with-predictions adds a look ahead (rfm predict's models, default settings): CLV over 90 days by
+tier, P(alive) per tier and churn risk by tier; --holdout-from DATE also fits on the orders before
+DATE and shows expected against actual repeat purchases from it on (a tracking chart in the HTML).
+Without either the models are not fitted, so the report stays fast.
+
 \b
 Examples:
   rfm report
@@ -58,6 +63,11 @@ def command(
     max_rejects: MaxRejects = None,
     source: Source = None,
     date_format: DateFormat = None,
+    with_predictions: Annotated[bool, typer.Option(
+        "--with-predictions", help="Add CLV by tier, P(alive) per tier and churn risk (fits the models).")] = False,
+    holdout_from: Annotated[str | None, typer.Option(
+        "--holdout-from", metavar="YYYY-MM-DD",
+        help="With predictions: check them against the orders from this day on (tracking chart).")] = None,
 ) -> None:
     from rfm_cli.core.errors import UsageError
     from rfm_cli.core.report_labels import LANGS
@@ -76,11 +86,17 @@ def command(
 
     st = state(ctx)
     progress_on_terminal(st)
+    holdout = _day(holdout_from)
     rules = load_rules(st, scheme, rules_file)
     options = import_options(st, maps, max_rejects, source, date_format)
     with api.scoring_store(st.db, files, options, wait=st.wait) as (store, reports):
         result = score_store(store, rules, parse_as_of(as_of))
         numbers = report.build(store, result, database=None if files else st.db)
+        if with_predictions or holdout_from:
+            from rfm_cli.core.predict.report import clv_numbers
+
+            numbers["predictions"] = clv_numbers(store, result, holdout_from=holdout,
+                                                 churn_thresholds=st.settings.churn_thresholds())
     if reports:
         print_import_reports(st, reports)
     log(as_of=numbers["as_of"], customers=numbers["totals"]["customers"])
@@ -100,6 +116,41 @@ def command(
         sys.stdout.flush()
     elif html_file is None and not st.quiet:
         print_report(numbers, lang)
+        print_predictions(numbers.get("predictions"))
+
+
+def _day(value: str | None):
+    from datetime import date
+
+    from rfm_cli.core.errors import UsageError
+
+    try:
+        return None if value is None else date.fromisoformat(value.strip())
+    except ValueError:
+        raise UsageError(f"--holdout-from {value!r} is not a date; use YYYY-MM-DD") from None
+
+
+def print_predictions(block: dict[str, Any] | None) -> None:
+    """CLV and churn risk by tier, and the hold-out line, under the terminal report."""
+    if not block:
+        return
+    from rfm_cli.commands._tables import Col, fitted
+
+    out = console()
+    for note in block["notes"]:
+        out.print(note, highlight=False, markup=False)
+    names = ("tier", "customers", f"CLV {block['horizon_days']}d", "CLV share", "mean P(alive)", "high risk")
+    columns = [Col(name, numeric=name != "tier", min_text=9) for name in names]
+    rows = [[t["tier"], f"{t['customers']:,}", "" if t["clv_total"] is None else f"{t['clv_total']:,.2f}",
+             "" if t["clv_share"] is None else f"{100 * t['clv_share']:.1f}%",
+             "" if t["p_alive_mean"] is None else f"{t['p_alive_mean']:.3f}", f"{t['churn_risk']['high']:,}"]
+            for t in block["tiers"]]
+    out.print(fitted("Looking ahead", columns, rows, out.width))
+    if block["holdout"]:
+        overall = block["holdout"]["overall"]
+        out.print(f"hold-out from {block['holdout']['holdout_start']}: expected "
+                  f"{overall['expected_repeat_purchases']:,.1f} repeat purchases, actual "
+                  f"{overall['actual_repeat_purchases']:,}", highlight=False)
 
 
 # ------------------------------------------------------------------ the terminal report

@@ -28,6 +28,7 @@ from rfm_cli.commands._common import (
 from rfm_cli.commands.export import (
     BatchSize,
     ChannelOption,
+    ChurnRisk,
     Codes,
     Cooldown,
     CouponKey,
@@ -38,6 +39,7 @@ from rfm_cli.commands.export import (
     MinMonetary,
     MinOrders,
     NoHash,
+    Overdue,
     PhoneFormat,
     RecencyDays,
     Region,
@@ -89,6 +91,8 @@ def command(
     sms_provider: SmsProvider = "aliyun",
     send_window: SendWindow = None,
     require_consent: RequireConsent = False,
+    overdue: Overdue = None,
+    churn_risk: ChurnRisk = None,
     as_of: AsOf = None,
     scheme: Scheme = None,
     rules_file: RulesFile = None,
@@ -106,7 +110,8 @@ def command(
     rules = load_rules(st, scheme, rules_file)
     check_list_options(tiers, channels, rules)
     spec = build_spec(out_dir, tiers, channels, fmt, recency_days, min_orders, min_monetary, phone_format, region,
-                      sms_vars, batch_size, coupon_key, codes, no_hash, lang, encoding, cooldown,
+                      sms_vars, batch_size, coupon_key, codes, no_hash, lang, encoding, cooldown, overdue=overdue,
+                      churn_risk=churn_risk, churn_thresholds=st.settings.churn_thresholds() if churn_risk else None,
                       template=template, sms_provider=sms_provider, send_window=send_window,
                       require_consent=require_consent)
     options = import_options(st, maps, max_rejects, source, date_format, rejects_dir)

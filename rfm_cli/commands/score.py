@@ -41,6 +41,9 @@ With --engine URL --table NAME the order lines are scored where they live (Postg
 BigQuery, Snowflake, DuckDB) by the plan `rfm sql` prints; --into TABLE writes the scores to a
 table there, -o brings them back (then `rfm export --from-scores FILE` writes the lists).
 
+--with-predictions adds the columns of `rfm predict` (default model and 90-day horizon) after
+the tier: x_repeat_purchases ... churn_rule; the fitted models are shown on stderr.
+
 Example: rfm score orders.csv -o - | head"""
 
 
@@ -66,12 +69,20 @@ def command(
     table: sql.Table = None,
     into: sql.Into = None,
     amount_cents: sql.AmountCents = False,
+    with_predictions: Annotated[bool, typer.Option(
+        "--with-predictions", help="Add rfm predict's columns (P(alive), expected orders, CLV, due date, "
+                                   "churn risk).")] = False,
 ) -> None:
     from rfm_cli.core import api
     from rfm_cli.core.scoring import parse_as_of
     from rfm_cli.core.sinks import format_for, write_file, write_stdout
 
     st = state(ctx)
+    if with_predictions and (engine or table or into):
+        from rfm_cli.core.errors import UsageError
+
+        raise UsageError("--with-predictions reads the orders here, not on an --engine; score here, or run "
+                         "rfm predict on the database")
     if engine or table or into:  # scored where the data lives (commands/sql.py, core/engines)
         to_stdout = output == "-" or (output is None and not stdout_is_terminal())
         return sql.score_on_engine(st, files, engine, table, into, output, fmt, rules_file, scheme, as_of,
@@ -80,20 +91,34 @@ def command(
     to_stdout = output == "-" or (output is None and not stdout_is_terminal())
     out_format = format_for(None if to_stdout or output is None else Path(output), fmt)  # refuse a bad one now
     rules = load_rules(st, scheme, rules_file)
-    result, reports = api.score(
-        st.db, files, rules, parse_as_of(as_of),
-        import_options(st, maps, max_rejects, source, date_format, rejects_dir), wait=st.wait
-    )
+    options = import_options(st, maps, max_rejects, source, date_format, rejects_dir)
+    if with_predictions:
+        result, predicted, reports = api.score_with_predictions(
+            st.db, files, rules, parse_as_of(as_of), options, wait=st.wait,
+            churn_thresholds=st.settings.churn_thresholds())
+    else:
+        result, reports = api.score(st.db, files, rules, parse_as_of(as_of), options, wait=st.wait)
     if reports:
         print_import_reports(st, reports)
     print_cut_points(st, result)
+    if with_predictions:
+        from rfm_cli.core.predict.output import describe
+
+        for line in [*predicted.notes, *describe(predicted)]:
+            st.say(line)
+    table = result.customers
+    if with_predictions and out_format == "csv":  # P(alive) and expected orders keep 4 decimals
+        import polars as pl
+
+        floats = [c for c, kind in predicted.customers.schema.items() if kind == pl.Float64]
+        table = table.with_columns(pl.col(floats).cast(pl.String))
     if to_stdout:
-        write_stdout(result.customers, out_format)
+        write_stdout(table, out_format)
     elif output is None:
         print_summary(st, result)
         st.say("for the per-customer table: rfm score ... -o scores.csv (or -o - for stdout)")
     else:
         path = Path(output)
-        write_file(result.customers, out_format, path)
+        write_file(table, out_format, path)
 
         st.say(f"wrote {result.customers.height:,} customers to {path}")

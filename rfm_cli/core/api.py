@@ -68,11 +68,37 @@ def score(
     return score_frame(*inputs), reports
 
 
+def score_with_predictions(
+    db: str,
+    files: list[Path] | None,
+    rules: RuleSet,
+    as_of: date | None,
+    options: ImportOptions,
+    *,
+    wait: float = 0.0,
+    **settings: Any,
+) -> tuple[ScoreResult, Any, list[FileReport]]:
+    """`score`, the customers table widened with `rfm predict`'s columns (core/predict/engine.py) for
+    the same customers and as-of date; returns (scores, the PredictionResult, reports). `settings`:
+    predict_customers' keywords (horizon_days, model, churn_thresholds ...)."""
+    from rfm_cli.core.predict import predict_customers
+    from rfm_cli.core.predict.lists import with_predictions
+    from rfm_cli.core.scoring import score_frame, score_inputs
+
+    with scoring_store(db, files, options, wait=wait, read_only=True) as (store, reports):
+        inputs = score_inputs(store, rules, as_of)
+        predicted = predict_customers(store, inputs[1], **settings)
+    result = score_frame(*inputs)
+    result.customers = with_predictions(result.customers, predicted.customers)
+    return result, predicted, reports
+
+
 def _lists_and_record(store: Store, result: ScoreResult, spec: ExportSpec, exclude: list[Path], *,
                       with_entered: bool) -> Lists:
     """Build every list (segments.build_lists) and record the sends (and, for runs, the snapshot) inside
     the caller's transaction: files and stdout get the same lists, cooldown included. Coupon codes
-    come from the code ledger: a code issued on an earlier night is never issued again."""
+    come from the code ledger: a code issued on an earlier night is never issued again. A selection on
+    --overdue or --churn-risk gets the prediction columns from the same store and as-of date."""
     import dataclasses
 
     from rfm_cli.core import coupon_ledger, history
@@ -90,15 +116,37 @@ def _lists_and_record(store: Store, result: ScoreResult, spec: ExportSpec, exclu
         suppressions.ads_consent = status(store, "ads")
     recent = history.recently_sent(store, result.as_of, spec.cooldown_days) if spec.cooldown_days else None
     previous = history.previous_tiers(store, result) if with_entered else None
+    predicted = None
+    if spec.selection.uses_predictions:
+        from rfm_cli.core.predict.lists import list_predictions
+
+        predicted = list_predictions(store, result.as_of, churn=bool(spec.selection.churn_risk),
+                                     thresholds=spec.churn_thresholds)
     if spec.codes is not None:
-        tiers, _ = select(result, spec.selection, result.customers.clear())
+        none = result.customers.clear()
+        if predicted is not None:  # select's prediction step reads their columns
+            from rfm_cli.core.predict.lists import with_predictions
+
+            none = with_predictions(none, predicted.columns.clear())
+        tiers, _ = select(result, spec.selection, none)
         spec = dataclasses.replace(spec, codes=coupon_ledger.available(store, spec.codes, result.as_of, "", tiers))
-    lists = build_lists(result, spec, suppressions, recent_sends=recent, previous=previous)
+    lists = build_lists(result, spec, suppressions, recent_sends=recent, previous=previous,
+                        predictions=None if predicted is None else predicted.columns)
+    lists.predictions = None if predicted is None else predicted.describe()
     history.record_sends(store, result.as_of, lists.sent())
     coupon_ledger.record(store, result.as_of, "", lists.codes_issued, coupon_ledger.tiers_of(result, lists))
     if with_entered:
         history.save_snapshot(store, result)
     return lists
+
+
+def _keep_predict_inputs(store: Store, scores: ScoreResult | None) -> None:
+    """The models' inputs kept beside the customers' totals (core/predict/stored.py), so predictions
+    on this database read one row per customer. Not for scores computed elsewhere."""
+    if scores is None:
+        from rfm_cli.core.predict import stored
+
+        stored.keep(store)
 
 
 def export(db: str, spec: ExportSpec, rules: RuleSet, as_of: date | None, *, exclude: list[Path] = (),
@@ -113,6 +161,7 @@ def export(db: str, spec: ExportSpec, rules: RuleSet, as_of: date | None, *, exc
     path = store_for(db, scores)
     with open_store(path, create=False, wait_seconds=wait) as store, StagedFiles() as staged, store.transaction():
         result = scores if scores is not None else score_store(store, rules, as_of, keep_totals=True)
+        _keep_predict_inputs(store, scores)
         lists = _lists_and_record(store, result, spec, list(exclude), with_entered=False)
         manifest = stage_lists(result, spec, staged, lists)
         _audit(store, "export", manifest, spec, exclude)
@@ -131,10 +180,12 @@ def _audit(store: Store, command: str, manifest: dict[str, Any], spec: ExportSpe
 
 def export_stream(db: str, spec: ExportSpec, rules: RuleSet, as_of: date | None,
                   write: Callable[[pl.DataFrame], None], *, exclude: list[Path] = (), wait: float = 0.0,
-                  scores: ScoreResult | None = None) -> tuple[SegmentList, ScoreResult]:
+                  scores: ScoreResult | None = None,
+                  say: Callable[[str], None] | None = None) -> tuple[SegmentList, ScoreResult]:
     """The one list (one tier, one channel) that `-o -` streams, built as `export` builds its files and
     handed to `write`. Its send is recorded (for --cooldown) only once `write` returned: a reader that
-    went away mid-list leaves the database as it was. `scores`: as for `export`."""
+    went away mid-list leaves the database as it was. `scores`: as for `export`. `say`: gets the
+    predictions' notes (a small shop's fallback to the interval rule), one line each."""
     from rfm_cli.core.errors import UsageError
     from rfm_cli.core.plan_results import store_for
     from rfm_cli.core.scoring import score_store
@@ -144,7 +195,10 @@ def export_stream(db: str, spec: ExportSpec, rules: RuleSet, as_of: date | None,
                          "--channel, or use --out-dir")
     with open_store(store_for(db, scores), create=False, wait_seconds=wait) as store, store.transaction():
         result = scores if scores is not None else score_store(store, rules, as_of, keep_totals=True)
-        (only,) = _lists_and_record(store, result, spec, list(exclude), with_entered=False).lists
+        lists = _lists_and_record(store, result, spec, list(exclude), with_entered=False)
+        for note in (lists.predictions or {}).get("notes", []) if say else []:
+            say(note)
+        (only,) = lists.lists
         write(only.frame)
         from rfm_cli.core.compliance.audit import stream_manifest
 
@@ -163,6 +217,7 @@ def run(db: str, inputs: list[Path], spec: ExportSpec, rules: RuleSet, as_of: da
     with open_store(db, wait_seconds=wait) as store, StagedFiles() as staged, store.transaction():
         reports = import_files(store, inputs, options, own_transaction=False)
         result = score_store(store, rules, as_of, keep_totals=True)
+        _keep_predict_inputs(store, None)
         lists = _lists_and_record(store, result, spec, list(exclude), with_entered=True)
         manifest = stage_lists(result, spec, staged, lists)
         _audit(store, "run", manifest, spec, exclude)
@@ -180,13 +235,25 @@ def explain(
     options: ImportOptions,
     *,
     wait: float = 0.0,
+    predictions: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
+    """`predictions`: predict_customers' keywords ({} for its defaults) to add the customer's
+    predictions and how each was computed under `predictions` in the account; None leaves them out."""
     from rfm_cli.core.explain import explain_customer
     from rfm_cli.core.scoring import score_store
 
     with scoring_store(db, files, options, wait=wait, read_only=True) as (store, _):
         result = score_store(store, rules, as_of)
-        return explain_customer(store, result, customer_id)
+        return _with_predictions(store, result, explain_customer(store, result, customer_id), predictions)
+
+
+def _with_predictions(store: Store, result: ScoreResult, account: dict[str, Any],
+                      predictions: dict[str, Any] | None) -> dict[str, Any]:
+    if predictions is not None and account.get("scored"):
+        from rfm_cli.core.predict.explain import explain_predictions
+
+        account["predictions"] = explain_predictions(store, result.as_of, account["customer_id"], **predictions)
+    return account
 
 
 @dataclass
@@ -206,6 +273,7 @@ def find_and_explain(
     options: ImportOptions,
     *,
     wait: float = 0.0,
+    predictions: dict[str, Any] | None = None,
 ) -> Found:
     """`rfm explain --find TEXT`: the customers whose phone, email, name or id match TEXT (see
     core/find.py); one match is explained at once, in the same store."""
@@ -218,5 +286,6 @@ def find_and_explain(
         if matches.height != 1:
             return Found(matches, None)
         result = score_store(store, rules, as_of)
-        return Found(matches, explain_customer(store, result, matches["customer_id"][0]))
+        account = explain_customer(store, result, matches["customer_id"][0])
+        return Found(matches, _with_predictions(store, result, account, predictions))
 

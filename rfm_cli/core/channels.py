@@ -36,6 +36,11 @@ ZH_COLUMNS = {
     "frequency": "购买次数", "monetary": "消费金额", "r_score": "R分", "f_score": "F分", "m_score": "M分",
     "rfm_code": "RFM编码", "tier": "等级", "previous_tier": "原等级", "name": "姓名", "coupon_code": "优惠码",
 }
+# The prediction columns a csv list carries when it selects on them (rfm export --overdue / --churn-risk).
+ZH_COLUMNS |= {
+    "p_alive": "仍活跃概率", "typical_gap_days": "典型购买间隔天数", "next_order_due": "预计下次下单日",
+    "days_overdue": "逾期天数", "due_basis": "周期依据", "churn_risk": "流失风险", "churn_rule": "流失规则",
+}
 
 
 @dataclass(frozen=True)

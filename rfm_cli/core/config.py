@@ -8,6 +8,8 @@ rfm.toml (in the current folder, or the file named by RFM_CONFIG) may hold:
     max_rejects = "1%"          # like --max-rejects
     wait = 600                  # like --wait (seconds)
     memory_limit = "4GB"        # like --memory-limit
+    [churn]                     # churn-risk thresholds (rfm predict, --churn-risk lists)
+    high_below_p_alive = 0.3    # and medium_below_p_alive = 0.6, quiet_high_days = 90, quiet_medium_days = 60
     [rules_inline]              # or the rules themselves, same keys as a rules file
     ...
 """
@@ -26,6 +28,7 @@ from rfm_cli.core.errors import ConfigError
 DEFAULTS: dict[str, Any] = {"db": "rfm.duckdb", "scheme": "tiers", "rules": None, "max_rejects": "1%",
                             "source": None, "date_format": None, "wait": 0.0, "memory_limit": None}
 KNOWN_KEYS = set(DEFAULTS) | {"rules_inline", "profiles"}  # [profiles.NAME]: column maps of your own
+KNOWN_KEYS |= {"churn"}  # [churn]: the churn-risk thresholds of rfm predict and the lists
 
 
 
@@ -52,6 +55,15 @@ class Settings:
         if key in self.file_values:
             return str(self.file_path)
         return "default"
+
+    def churn_thresholds(self) -> Any:
+        """rfm.toml's [churn] table as predict's ChurnThresholds, or None (the defaults)."""
+        table = self.file_values.get("churn")
+        if not table:
+            return None
+        from rfm_cli.core.predict.churn import ChurnThresholds
+
+        return ChurnThresholds.from_table(table, f"{self.file_path} [churn]")
 
     def rules_overrides(self, rules_flag: Path | None) -> list[tuple[str, dict[str, Any]]]:
         """Rules laid over the built-in scheme, lowest precedence first."""
@@ -86,6 +98,7 @@ KEY_TYPES: dict[str, tuple[tuple[type, ...], str]] = {
     "memory_limit": ((str,), 'a size, e.g. memory_limit = "4GB"'),
     "rules_inline": ((dict,), "a table, e.g. [rules_inline]"),
     "profiles": ((dict,), "tables, e.g. [profiles.myshop]"),
+    "churn": ((dict,), "a table, e.g. [churn] with high_below_p_alive = 0.3"),
 }
 _MAX_REJECTS = re.compile(r"\s*\d+\s*|\s*\d+(\.\d+)?\s*%\s*")
 

@@ -21,6 +21,7 @@ PHONE_FORMATS = ("national", "e164")
 LANGS = ("en", "zh")
 ENCODINGS = ("utf-8", "utf-8-sig")
 COUPON_KEYS = ("customer_id", "phone")
+CHURN_RISKS = ("high", "medium", "low")  # core/predict/churn.py's RISKS, without loading the models
 
 
 def _names(value: str | Sequence[str] | None) -> tuple[str, ...]:
@@ -63,6 +64,9 @@ class ListOptions:
     sms_provider: str = "aliyun"
     send_window: str | None = None  # "08:00-21:00"; default: the provider's
     require_consent: bool = False
+    overdue: int | None = None  # days past the due date (core/predict/lists.py); None: no such filter
+    churn_risk: str | Sequence[str] | None = None  # high, medium, low; None: no such filter
+    churn_thresholds: object | None = None  # core.predict.churn.ChurnThresholds; None: the defaults
 
     def __post_init__(self) -> None:
         from rfm_cli.core.channels import SMS_VARS
@@ -83,6 +87,7 @@ class ListOptions:
             raise UsageError(f"--sms-vars {unknown[0]!r} is not a variable; use some of {', '.join(SMS_VARS)}")
         self.channels()  # an unknown channel is refused now, not after the import
         self.recency_range()
+        self._check_predictions()
         self.sending()  # a template that breaks a rule is refused now (78), before any work
 
     def sending(self):
@@ -91,6 +96,17 @@ class ListOptions:
         return sending_rules(channels=self.channels(), sms_vars=_names(self.sms_vars), template=self.template,
                              provider=self.sms_provider, send_window=self.send_window, region=self.region,
                              require_consent=self.require_consent)
+
+    def _check_predictions(self) -> None:
+        if self.overdue is not None and self.overdue < 0:
+            raise UsageError(f"--overdue {self.overdue} is below 0; pass --overdue DAYS with DAYS >= 0 "
+                             "(0: due today or earlier)")
+        unknown = [v for v in _names(self.churn_risk) if v.lower() not in CHURN_RISKS]
+        if unknown:
+            raise UsageError(f"--churn-risk {unknown[0]!r} is not a risk; use {', '.join(CHURN_RISKS)}")
+
+    def churn_risks(self) -> list[str] | None:
+        return [v.lower() for v in _names(self.churn_risk)] or None
 
     def tiers(self) -> list[str] | None:
         return list(_names(self.tier)) or None
@@ -117,12 +133,14 @@ class ListOptions:
         return ExportSpec(
             out_dir=Path(out_dir), fmt=format_for(None, self.format), channels=self.channels(),
             selection=Selection(tiers=self.tiers(), recency_days=self.recency_range(),
-                                min_orders=self.min_orders, min_monetary=self.min_monetary),
+                                min_orders=self.min_orders, min_monetary=self.min_monetary,
+                                overdue_days=self.overdue, churn_risk=self.churn_risks()),
             options=ChannelOptions(phone_format=self.phone_format, default_region=self.region.upper(),
                                    sms_vars=_names(self.sms_vars), coupon_key=self.coupon_key,
                                    hashed=self.hashed, lang=self.lang),
             batch_size=self.batch_size, codes=read_codes(Path(self.codes)) if self.codes else None,
             encoding=self.encoding, cooldown_days=self.cooldown, sending=self.sending(),
+            churn_thresholds=self.churn_thresholds,
         )
 
     def exclude_files(self) -> list[Path]:

@@ -286,6 +286,10 @@ def render(numbers: dict[str, Any], lang: str = "en") -> str:
     cohorts = _cohort_chart(charts, numbers, words)
     pareto = _pareto_chart(charts, numbers, words)
     moves = _moves_chart(charts, numbers, words)
+    from rfm_cli.core.report_html_clv import section as clv_section  # here: it imports this module
+
+    clv = clv_section(charts, numbers, lang)
+    clv = f'<section id="clv">{clv}</section>\n' if clv else ""
     method_items = "".join(f"<dt>{_esc(k)}</dt><dd>{_esc(v)}</dd>" for k, v in methods(numbers, lang).items())
     subtitle = (f"{words['as_of']} {numbers['as_of']} · {words['scheme']} {scheme_words(numbers['scheme'], lang)}"
                 f" · {source_words(numbers['rules_source'], lang)}")
@@ -313,7 +317,7 @@ def render(numbers: dict[str, Any], lang: str = "en") -> str:
 <section id="monthly">{monthly}</section>
 <section id="cohorts">{cohorts}</section>
 <section id="moves">{moves}</section>
-<section id="cuts"><h2>{_esc(words['cut_points'])}</h2>{_cut_table(numbers, words, lang)}</section>
+{clv}<section id="cuts"><h2>{_esc(words['cut_points'])}</h2>{_cut_table(numbers, words, lang)}</section>
 <section id="quality"><h2>{_esc(words['data_quality'])}</h2>{_quality_table(numbers, words, lang)}</section>
 {_campaigns(numbers, lang)}<section id="methods"><h2>{_esc(words['methods'])}</h2><dl>{method_items}</dl></section>
 <p class="note">{_esc(words['generated_by'])}</p>

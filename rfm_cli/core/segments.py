@@ -42,10 +42,17 @@ class Selection:
     recency_days: tuple[int | None, int | None] | None = None  # inclusive
     min_orders: int | None = None
     min_monetary: float | None = None
+    overdue_days: int | None = None  # days_overdue >= this, not dormant (core/predict/lists.py)
+    churn_risk: list[str] | None = None  # churn_risk in these
+
+    @property
+    def uses_predictions(self) -> bool:
+        return self.overdue_days is not None or bool(self.churn_risk)
 
     def describe(self) -> dict[str, Any]:
         return {k: v for k, v in {"tiers": self.tiers, "recency_days": self.recency_days,
-                                  "min_orders": self.min_orders, "min_monetary": self.min_monetary}.items()
+                                  "min_orders": self.min_orders, "min_monetary": self.min_monetary,
+                                  "overdue_days": self.overdue_days, "churn_risk": self.churn_risk}.items()
                 if v is not None}
 
 
@@ -77,6 +84,7 @@ class ExportSpec:
     encoding: str = "utf-8"
     cooldown_days: int | None = None
     sending: Any = None  # compliance.sending.SendingRules: template, window, consent (manifest "sending")
+    churn_thresholds: Any = None  # core.predict.churn.ChurnThresholds for --churn-risk; None: defaults
 
 
 def parse_range(value: str | None) -> tuple[int | None, int | None] | None:
@@ -115,6 +123,12 @@ def select(result: ScoreResult, selection: Selection, customers: pl.DataFrame | 
         condition &= pl.col("frequency") >= selection.min_orders
     if selection.min_monetary is not None:
         condition &= pl.col("monetary") >= selection.min_monetary
+    if selection.uses_predictions:  # the prediction columns: build_lists' `predictions`
+        from rfm_cli.core.predict.lists import condition as predicted
+        from rfm_cli.core.predict.lists import listed_tiers
+
+        tiers = listed_tiers(tiers, selection.overdue_days)
+        condition &= predicted(selection.overdue_days, selection.churn_risk)
     return tiers, list_order((result.customers if customers is None else customers).filter(condition), names)
 
 
@@ -277,6 +291,7 @@ class Lists:
     entered: list[SegmentList]
     codes_left: int | None
     codes_issued: dict[str, str] = field(default_factory=dict)  # customer_id -> the code on their lists
+    predictions: dict[str, Any] | None = None  # with a prediction selection: model status and notes
 
     def sent(self) -> list[tuple[str, str, pl.Series]]:
         """(channel, tier, customer ids) of every channel list, for the send ledger."""
@@ -321,15 +336,23 @@ def _attach_codes(built: list[tuple[str, str, int, ChannelRows]], kept: pl.DataF
 
 def build_lists(result: ScoreResult, spec: ExportSpec, suppressions: Suppressions | None = None, *,
                 recent_sends: dict[tuple[str, str], pl.Series] | None = None,
-                previous: pl.DataFrame | None = None) -> Lists:
+                previous: pl.DataFrame | None = None, predictions: pl.DataFrame | None = None) -> Lists:
     """Every list of the export, whatever it is written to (files or stdout): selection, suppression,
     cooldown, each channel's filters, then coupon codes, then escaping; every list checked to add up.
 
     `previous` (customer_id, previous_tier), for runs: each tier's entered list holds the listed
-    customers of the tier whose previous tier was another or none."""
+    customers of the tier whose previous tier was another or none. `predictions` (customer_id and
+    core/predict/lists.py's LIST_COLUMNS): needed by a selection on --overdue or --churn-risk; the
+    csv lists then carry those columns too."""
     if "sms" in spec.channels and "coupon" in spec.options.sms_vars and spec.codes is None:
         raise UsageError("the coupon variable needs codes; pass --codes FILE (one coupon code per line)")
-    customers = None if previous is None else with_previous(result.customers, previous)
+    customers = None
+    if predictions is not None:
+        from rfm_cli.core.predict.lists import with_predictions
+
+        customers = with_predictions(result.customers, predictions)
+    if previous is not None:
+        customers = with_previous(result.customers if customers is None else customers, previous)
     tiers, chosen = select(result, spec.selection, customers)
     kept, removed = contacts_and_suppressed(chosen, spec.channels, suppressions, spec.options.default_region)
     options = ChannelOptions(**{**spec.options.__dict__,
@@ -424,6 +447,7 @@ def stage_lists(result: ScoreResult, spec: ExportSpec, staged: StagedFiles, buil
         "customers_scored": result.customers.height,
         "customers_selected": built.customers_selected,
         "selection": spec.selection.describe(),
+        **({"predictions": built.predictions} if built.predictions is not None else {}),
         "channels": spec.channels,
         "format": spec.fmt,
         "coupon_codes_left": built.codes_left,

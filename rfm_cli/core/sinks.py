@@ -67,12 +67,15 @@ def _prepare(frame: pl.DataFrame, fmt: str) -> pl.DataFrame:
     return frame
 
 
-def write_frame(frame: pl.DataFrame, fmt: str, sink: BinaryIO, *, encoding: str = "utf-8") -> None:
+def write_frame(frame: pl.DataFrame, fmt: str, sink: BinaryIO, *, encoding: str = "utf-8",
+                float_precision: int | None = 2) -> None:
+    """`float_precision`: the decimals of CSV floats (money: 2); None writes each float's shortest
+    text (tables whose floats are already rounded to their own decimals, such as rfm predict's)."""
     frame = _prepare(frame, fmt)
     if fmt == "csv":
         if encoding == "utf-8-sig":
             sink.write("\ufeff".encode())
-        frame.write_csv(sink, datetime_format=DATETIME_FORMAT, float_precision=2)
+        frame.write_csv(sink, datetime_format=DATETIME_FORMAT, float_precision=float_precision)
     elif fmt == "parquet":
         frame.write_parquet(sink)
     elif fmt == "json":
@@ -103,10 +106,11 @@ class PipeClosed(Exception):
     """
 
 
-def write_stdout(frame: pl.DataFrame, fmt: str, *, encoding: str = "utf-8") -> None:
+def write_stdout(frame: pl.DataFrame, fmt: str, *, encoding: str = "utf-8",
+                 float_precision: int | None = 2) -> None:
     sink = sys.stdout.buffer
     try:
-        write_frame(frame, fmt, sink, encoding=encoding)
+        write_frame(frame, fmt, sink, encoding=encoding, float_precision=float_precision)
         sink.flush()
     except BrokenPipeError as exc:
         raise PipeClosed() from exc
@@ -187,10 +191,11 @@ def _write_stream(path: Path, write: Callable[[BinaryIO], None]) -> str:
         raise _io_error(path, exc) from exc
 
 
-def write_file(frame: pl.DataFrame, fmt: str, path: Path, *, encoding: str = "utf-8") -> None:
+def write_file(frame: pl.DataFrame, fmt: str, path: Path, *, encoding: str = "utf-8",
+               float_precision: int | None = 2) -> None:
     """Write one file atomically."""
     with StagedFiles() as staged:
-        staged.add(frame, fmt, path, encoding=encoding)
+        staged.add(frame, fmt, path, encoding=encoding, float_precision=float_precision)
 
 
 def check_target(path: Path, option: str, example: str) -> None:
@@ -310,15 +315,19 @@ class StagedFiles:
             self._swept.add(folder)
         self._created_dirs.extend(created)  # deepest first
 
-    def add(self, frame: pl.DataFrame, fmt: str, path: Path, *, encoding: str = "utf-8") -> str:
+    def add(self, frame: pl.DataFrame, fmt: str, path: Path, *, encoding: str = "utf-8",
+            float_precision: int | None = 2) -> str:
         """Stage one file; returns the sha256 of its bytes."""
+        def write(fh: BinaryIO) -> None:
+            write_frame(frame, fmt, fh, encoding=encoding, float_precision=float_precision)
+
         if is_stream(path):
-            return _write_stream(path, lambda fh: write_frame(frame, fmt, fh, encoding=encoding))
+            return _write_stream(path, write)
         self._prepare(path.parent)
         _refuse_link(path, "output file")
         try:
             with _temp_beside(path, self._prefix) as (fh, tmp):
-                write_frame(frame, fmt, fh, encoding=encoding)
+                write(fh)
             digest = hashlib.sha256()
             with tmp.open("rb") as written:
                 for chunk in iter(lambda: written.read(1 << 20), b""):

@@ -6,17 +6,9 @@
     result.model      # the models, fitted parameters, log-likelihoods, convergence
 
 `predict_customers(store, ...)` does the same on an open store (for other commands to build on).
-Importing this package loads NumPy and SciPy: commands import it inside the function that needs it.
+Its names are loaded on first use (PEP 562): `rfm_cli.core.predict.stored`, which export and run
+import, loads no NumPy or SciPy; `predict` and the rest load them (commands import inside the function).
 """
-
-from rfm_cli.core.predict.engine import (
-    DEFAULT_MODEL,
-    MODELS,
-    PredictionResult,
-    predict,
-    predict_customers,
-    prediction_columns,
-)
 
 __all__ = [
     "DEFAULT_MODEL",
@@ -26,3 +18,11 @@ __all__ = [
     "predict_customers",
     "prediction_columns",
 ]
+
+
+def __getattr__(name: str):
+    if name in __all__:
+        from rfm_cli.core.predict import engine
+
+        return getattr(engine, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

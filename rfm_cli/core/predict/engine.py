@@ -45,6 +45,7 @@ class PredictionResult:
     model: dict[str, Any]  # models, parameters, log-likelihoods, convergence, rules in force
     notes: list[str] = field(default_factory=list)  # one line each, for a person
     holdout: dict[str, Any] | None = None
+    inputs: pl.DataFrame | None = None  # model_inputs' rows (INPUT_COLUMNS), as customers: for explain
 
     @property
     def fitted(self) -> bool:
@@ -101,11 +102,13 @@ def _check_options(horizon_days: int, discount_rate: float | None, model: str) -
         raise UsageError(f"--model {model!r} is not known; use one of {', '.join(MODELS)}")
 
 
-def _fit(inputs: pl.DataFrame, model_name: str, min_repeat_buyers: int) -> _Fit:
+def _fit(inputs: pl.DataFrame, model_name: str, min_repeat_buyers: int, *, fit_model: bool = True) -> _Fit:
     stats, index = SufficientStats.from_days(
         inputs["x"].to_numpy(), inputs["t_x_days"].to_numpy(), inputs["T_days"].to_numpy()
     )
     found = _Fit(model=MODELS[model_name], stats=stats, index=index)
+    if not fit_model:  # the caller needs the interval rule only (e.g. an overdue list)
+        return found
     interval_only = (
         "p_alive, expected orders and CLV are left empty; due dates and churn risk come from "
         "the interval rule"
@@ -201,6 +204,7 @@ def _model_summary(
     horizon_days: int,
     discount_rate: float | None,
     shop_gap: float | None,
+    thresholds: churn.ChurnThresholds,
 ) -> dict[str, Any]:
     purchases = spend = None
     if fit.purchases is not None:
@@ -225,7 +229,8 @@ def _model_summary(
         "purchases": purchases,
         "spend": spend,
         "intervals": {"shop_median_gap_days": shop_gap, "prior_gaps": intervals.PRIOR_GAPS},
-        "churn_rules": churn.rules_in_force(model_fitted=fit.usable),
+        "churn_rules": churn.rules_in_force(model_fitted=fit.usable, thresholds=thresholds),
+        "churn_thresholds": thresholds.as_dict(),
         "notes": fit.notes,
     }
 
@@ -251,10 +256,13 @@ def predict_customers(
     model: str = DEFAULT_MODEL,
     holdout_from: date | None = None,
     min_repeat_buyers: int = MIN_REPEAT_BUYERS,
+    churn_thresholds: churn.ChurnThresholds | None = None,
+    fit_model: bool = True,
 ) -> PredictionResult:
     """Fit the models on the store's counted orders up to `as_of` (default: the latest counted order)
     and predict every customer. With `holdout_from`, fit on the orders before it and check the
-    predictions against the orders from it to `as_of`."""
+    predictions against the orders from it to `as_of`. `fit_model=False`: the interval rule only (due
+    dates, and churn risk by it), without a note."""
     from rfm_cli.core.scoring import default_as_of
 
     _check_options(horizon_days, discount_rate, model)
@@ -268,7 +276,8 @@ def predict_customers(
             f"no counted orders on or before {model_as_of} in {store.label}; choose a later "
             "--as-of or --holdout-from"
         )
-    fit = _fit(inputs, model, min_repeat_buyers)
+    thresholds = churn_thresholds or churn.DEFAULT_THRESHOLDS
+    fit = _fit(inputs, model, min_repeat_buyers, fit_model=fit_model)
     model_columns = _model_columns(inputs, fit, horizon_days, discount_rate)
     due, shop_gap = intervals.due_dates(inputs, model_as_of)
     frame = pl.DataFrame(
@@ -285,7 +294,10 @@ def predict_customers(
     ).hstack(due.with_columns(pl.col("typical_gap_days").round(1)))
     frame = frame.hstack(
         churn.churn_risk(
-            frame.with_columns(last_day=inputs["last_day"]), model_as_of, model_fitted=fit.usable
+            frame.with_columns(last_day=inputs["last_day"]),
+            model_as_of,
+            model_fitted=fit.usable,
+            thresholds=thresholds,
         )
     )
     result = PredictionResult(
@@ -293,7 +305,8 @@ def predict_customers(
         horizon_days=horizon_days,
         customers=frame,
         notes=fit.notes,
-        model=_model_summary(fit, inputs, model_as_of, horizon_days, discount_rate, shop_gap),
+        model=_model_summary(fit, inputs, model_as_of, horizon_days, discount_rate, shop_gap, thresholds),
+        inputs=inputs,
     )
     if holdout_end is not None:
         _add_holdout(store, result, inputs, fit, holdout_end)

@@ -31,14 +31,24 @@ def _frame(store: Store, name: str, params: dict, label: str) -> pl.DataFrame:
 
 
 def model_inputs(store: Store, as_of: date) -> pl.DataFrame:
-    """One row per customer with a counted order on or before `as_of` (INPUT_COLUMNS), by customer_id."""
-    frame = _frame(store, "predict_inputs", {"as_of": as_of}, "reading purchase days")
+    """One row per customer with a counted order on or before `as_of` (INPUT_COLUMNS), by customer_id:
+    from rfm_predict_inputs when it is kept and answers `as_of` (core/predict/stored.py), else from
+    the orders."""
+    from rfm_cli.core.predict import stored
+
+    if stored.usable(store, as_of):
+        with progress(store.con, "reading the kept model inputs"):
+            frame = pl.from_arrow(store.con.sql(stored.read_sql(), params={"as_of": as_of}).to_arrow_table())
+    else:
+        frame = _frame(store, "predict_inputs", {"as_of": as_of}, "reading purchase days")
     frame = frame.with_columns(
         pl.col("x", "t_x_days", "T_days").cast(pl.Int64),
         pl.col("repeat_spend", "median_gap_days").cast(pl.Float64),
         pl.col("first_day", "last_day").cast(pl.Date),
     )
-    return frame.select(INPUT_COLUMNS).sort("customer_id")
+    frame = frame.select(INPUT_COLUMNS)
+    # The kept rows come in customer_id order already: a check is one pass, a sort 0.5 s at 2M.
+    return frame.set_sorted("customer_id") if frame["customer_id"].is_sorted() else frame.sort("customer_id")
 
 
 def holdout_purchases(store: Store, calibration_end: date, holdout_end: date) -> pl.DataFrame:

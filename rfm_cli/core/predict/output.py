@@ -1,7 +1,9 @@
 """What `rfm predict` writes: the per-customer table, the JSON document, and lines for a person.
 
 The house CSV writer rounds floats to 2 decimals (money); P(alive) and expected orders need 4, so
-for CSV the (already rounded) float columns are written as their shortest text instead.
+the (already rounded) float columns are written as their shortest text instead (FLOAT_PRECISION:
+write_csv's own shortest form, the same text a cast to String gives, without a second copy of the
+columns as text through the formula escaping).
 """
 
 from __future__ import annotations
@@ -13,12 +15,11 @@ import polars as pl
 
 from rfm_cli.core.predict.engine import PredictionResult
 
+FLOAT_PRECISION = None  # for sinks.write_file / write_stdout: each float's shortest text
+
 
 def table_for(result: PredictionResult, fmt: str) -> pl.DataFrame:
-    frame = result.customers
-    if fmt == "csv":
-        return frame.with_columns(pl.col(pl.Float64).cast(pl.String))
-    return frame
+    return result.customers
 
 
 def json_document(result: PredictionResult) -> bytes:
