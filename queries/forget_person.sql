@@ -38,6 +38,14 @@ WHERE m.customer_id = f.customer_id;
 -- step: coupon codes
 UPDATE rfm_coupon_codes AS c SET customer_id = f.token FROM _rfm_forget AS f
 WHERE c.customer_id = f.customer_id;
+-- step: model inputs
+UPDATE rfm_predict_inputs AS p SET customer_id = f.token FROM _rfm_forget AS f
+WHERE p.customer_id = f.customer_id;
+-- step: member levels
+UPDATE rfm_levels AS l SET customer_id = f.token FROM _rfm_forget AS f WHERE l.customer_id = f.customer_id;
+-- step: level changes
+UPDATE rfm_level_changes AS l SET customer_id = f.token FROM _rfm_forget AS f
+WHERE l.customer_id = f.customer_id;
 -- step: consent records
 DELETE FROM rfm_consent
 WHERE (kind = 'customer_id' AND value IN (SELECT customer_id FROM _rfm_forget))

@@ -148,3 +148,18 @@ def test_without_the_rewrite_the_old_bytes_stay_in_the_file(rfm, shop: Path) -> 
     assert found_in(shop) == []
     if not left:
         pytest.skip("this DuckDB wiped the freed blocks itself; the rewrite is then only a safeguard")
+
+
+def test_forget_reaches_every_table_that_names_a_customer(tmp_path: Path) -> None:
+    """A table added later with a customer_id column (model inputs, member levels…) must be in
+    queries/forget_person.sql, or forget would leave the person's id in it."""
+    from rfm_cli.core.store import sql
+
+    with open_store(tmp_path / "empty.db") as store:
+        tables = {row[0] for row in store.con.execute(
+            "SELECT DISTINCT table_name FROM duckdb_columns() WHERE column_name = 'customer_id' "
+            "AND NOT internal AND schema_name = 'main' AND table_name NOT IN (SELECT view_name FROM duckdb_views())"
+        ).fetchall()}
+    script = sql("forget_person")
+    missing = sorted(t for t in tables if t not in script)
+    assert tables and not missing, f"forget_person.sql does not reach {missing}"
