@@ -68,19 +68,42 @@ FromScores = Annotated[Path | None, typer.Option(
     "--from-scores", metavar="FILE",
     help="Write the lists from scores computed elsewhere (rfm score --engine ... -o FILE: csv, parquet "
          "or json) instead of scoring the database.")]
+Winback = Annotated[bool, typer.Option(
+    "--winback", help="Also write the win-back list send/<channel>/winback.csv: customers whose last order "
+                      "was 60-90 days ago, whatever their tier (instead of one list per tier, unless --tier).")]
+WinbackDays = Annotated[str | None, typer.Option(
+    "--winback-days", metavar="FROM:TO",
+    help="The win-back window in days (implies --winback; rfm.toml: winback_days) (default: 60:90).")]
 Encoding = Annotated[str, typer.Option("--encoding", metavar="utf-8|utf-8-sig",
                                        help="utf-8-sig adds a BOM so Excel on Windows reads Chinese.")]
 
 
 def build_spec(out_dir, tiers, channels, fmt, recency_days, min_orders, min_monetary, phone_format, region, sms_vars,
-               batch_size, coupon_key, codes, no_hash, lang, encoding, cooldown=None):
+               batch_size, coupon_key, codes, no_hash, lang, encoding, cooldown=None, winback=False):
     """The flags as the library's ListOptions (which checks them) and the list builder's spec."""
     from rfm_cli.core.options import ListOptions
 
     return ListOptions(tier=tiers, channel=channels or "csv", format=fmt, recency_days=recency_days,
                        min_orders=min_orders, min_monetary=min_monetary, phone_format=phone_format, region=region,
                        sms_vars=sms_vars, batch_size=batch_size, coupon_key=coupon_key, codes=codes,
-                       hashed=not no_hash, lang=lang, encoding=encoding, cooldown=cooldown).spec(out_dir)
+                       hashed=not no_hash, lang=lang, encoding=encoding, cooldown=cooldown,
+                       winback=winback).spec(out_dir)
+
+
+def winback_window(st, winback: bool, winback_days: str | None) -> str | bool:
+    """--winback / --winback-days as ListOptions' winback: the window, from the flag, RFM_WINBACK_DAYS
+    or rfm.toml's winback_days (default 60:90); False when neither flag is given."""
+    if not winback and winback_days is None:
+        return False
+    return str(st.settings.get("winback_days", winback_days))
+
+
+def print_removed(st, removed: list[Path], out_dir: Path) -> None:
+    """The files of the previous run that this one does not write, removed (layout.stale_files)."""
+    if removed:
+        names = ", ".join(p.relative_to(out_dir).as_posix() for p in removed[:5])
+        more = f" and {len(removed) - 5:,} more" if len(removed) > 5 else ""
+        st.say(f"removed {len(removed):,} files the previous run wrote and this one does not: {names}{more}")
 
 
 def print_manifest(st, manifest: dict) -> None:
@@ -119,6 +142,8 @@ def command(
     lang: Lang = "en",
     encoding: Encoding = "utf-8",
     cooldown: Cooldown = None,
+    winback: Winback = False,
+    winback_days: WinbackDays = None,
     as_of: AsOf = None,
     scheme: Scheme = None,
     rules_file: RulesFile = None,
@@ -137,7 +162,7 @@ def command(
     check_list_options(tiers, channels, rules)
     spec = build_spec(out_dir or Path("."), tiers, channels, fmt, recency_days, min_orders, min_monetary,
                       phone_format, region, sms_vars, batch_size, coupon_key, codes, no_hash, lang, encoding,
-                      cooldown)
+                      cooldown, winback_window(st, winback, winback_days))
     scores = plan_results.read_scores(from_scores, rules, parse_as_of(as_of)) if from_scores else None
     if output == "-":
         def to_stdout(frame) -> None:
@@ -154,4 +179,5 @@ def command(
     print_cut_points(st, outcome.score)
     print_summary(st, outcome.score)
     print_manifest(st, outcome.manifest)
+    print_removed(st, outcome.removed, spec.out_dir)
     st.say(f"wrote {len(outcome.written)} files to {spec.out_dir}")

@@ -43,8 +43,12 @@ from rfm_cli.commands.export import (
     Region,
     SmsVars,
     TierOption,
+    Winback,
+    WinbackDays,
     build_spec,
     print_manifest,
+    print_removed,
+    winback_window,
 )
 
 HELP = """Import the exports, score every customer and write the segment lists, in one go.
@@ -81,6 +85,8 @@ def command(
     lang: Lang = "en",
     encoding: Encoding = "utf-8",
     cooldown: Cooldown = None,
+    winback: Winback = False,
+    winback_days: WinbackDays = None,
     as_of: AsOf = None,
     scheme: Scheme = None,
     rules_file: RulesFile = None,
@@ -98,11 +104,13 @@ def command(
     rules = load_rules(st, scheme, rules_file)
     check_list_options(tiers, channels, rules)
     spec = build_spec(out_dir, tiers, channels, fmt, recency_days, min_orders, min_monetary, phone_format, region,
-                      sms_vars, batch_size, coupon_key, codes, no_hash, lang, encoding, cooldown)
+                      sms_vars, batch_size, coupon_key, codes, no_hash, lang, encoding, cooldown,
+                      winback_window(st, winback, winback_days))
     options = import_options(st, maps, max_rejects, source, date_format, rejects_dir)
     outcome = api.run(st.db, inputs, spec, rules, parse_as_of(as_of), options, exclude=exclude or [], wait=st.wait)
     print_import_reports(st, outcome.reports)
     print_cut_points(st, outcome.score)
     print_summary(st, outcome.score)
     print_manifest(st, outcome.manifest)
+    print_removed(st, outcome.removed, out_dir)
     st.say(f"wrote {len(outcome.written)} files to {out_dir}; database {st.db}")

@@ -27,6 +27,7 @@ class RunResult:
     score: ScoreResult
     written: list[Path] = field(default_factory=list)
     manifest: dict[str, Any] = field(default_factory=dict)
+    removed: list[Path] = field(default_factory=list)  # a previous run's files this one does not write
 
 
 @contextlib.contextmanager
@@ -90,9 +91,9 @@ def export(db: str, spec: ExportSpec, rules: RuleSet, as_of: date | None, *, exc
            wait: float = 0.0, scores: ScoreResult | None = None) -> RunResult:
     """`scores`: computed elsewhere (plan_results.read_scores); the database then only gives the
     suppression list and keeps the send ledger, and need not exist."""
+    from rfm_cli.core.list_files import stage_lists
     from rfm_cli.core.plan_results import store_for
     from rfm_cli.core.scoring import score_store
-    from rfm_cli.core.segments import stage_lists
     from rfm_cli.core.sinks import StagedFiles
 
     path = store_for(db, scores)
@@ -101,7 +102,7 @@ def export(db: str, spec: ExportSpec, rules: RuleSet, as_of: date | None, *, exc
         lists = _lists_and_record(store, result, spec, list(exclude), with_entered=False)
         manifest = stage_lists(result, spec, staged, lists)
         staged.preflight()
-    return RunResult(reports=[], score=result, written=staged.published, manifest=manifest)
+    return RunResult(reports=[], score=result, written=staged.published, manifest=manifest, removed=staged.removed)
 
 
 def export_stream(db: str, spec: ExportSpec, rules: RuleSet, as_of: date | None,
@@ -114,9 +115,9 @@ def export_stream(db: str, spec: ExportSpec, rules: RuleSet, as_of: date | None,
     from rfm_cli.core.plan_results import store_for
     from rfm_cli.core.scoring import score_store
 
-    if len(spec.channels) != 1 or len(set(spec.selection.tiers or [])) != 1:
-        raise UsageError("-o - streams one list but this selects several; name one --tier and at most one "
-                         "--channel, or use --out-dir")
+    if len(spec.channels) != 1 or len(set(spec.selection.tiers or [])) + len(spec.selection.named_lists()) != 1:
+        raise UsageError("-o - streams one send list but this selects several; name one --tier (or --winback "
+                         "alone) and at most one --channel, or use --out-dir")
     with open_store(store_for(db, scores), create=False, wait_seconds=wait) as store, store.transaction():
         result = scores if scores is not None else score_store(store, rules, as_of, keep_totals=True)
         (only,) = _lists_and_record(store, result, spec, list(exclude), with_entered=False).lists
@@ -128,8 +129,8 @@ def run(db: str, inputs: list[Path], spec: ExportSpec, rules: RuleSet, as_of: da
         *, exclude: list[Path] = (), wait: float = 0.0) -> RunResult:
     """Import, score, snapshot and export as one unit: the database commits only once every list is
     written, and the lists appear only after the database committed."""
+    from rfm_cli.core.list_files import stage_lists
     from rfm_cli.core.scoring import score_store
-    from rfm_cli.core.segments import stage_lists
     from rfm_cli.core.sinks import StagedFiles
 
     with open_store(db, wait_seconds=wait) as store, StagedFiles() as staged, store.transaction():
@@ -139,7 +140,8 @@ def run(db: str, inputs: list[Path], spec: ExportSpec, rules: RuleSet, as_of: da
         manifest = stage_lists(result, spec, staged, lists)
         staged.preflight()  # a list that cannot be published fails the run before the database commits
 
-    return RunResult(reports=reports, score=result, written=staged.published, manifest=manifest)
+    return RunResult(reports=reports, score=result, written=staged.published, manifest=manifest,
+                     removed=staged.removed)
 
 
 def explain(

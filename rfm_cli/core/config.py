@@ -6,6 +6,7 @@ rfm.toml (in the current folder, or the file named by RFM_CONFIG) may hold:
     scheme = "tiers"            # like --scheme
     rules = "my-rules.toml"     # like --rules
     max_rejects = "1%"          # like --max-rejects
+    winback_days = "60:90"      # like --winback-days
     [rules_inline]              # or the rules themselves, same keys as a rules file
     ...
 """
@@ -22,7 +23,7 @@ from typing import Any
 from rfm_cli.core.errors import ConfigError
 
 DEFAULTS: dict[str, Any] = {"db": "rfm.duckdb", "scheme": "tiers", "rules": None, "max_rejects": "1%",
-                            "source": None, "date_format": None}
+                            "source": None, "date_format": None, "winback_days": "60:90"}
 KNOWN_KEYS = set(DEFAULTS) | {"rules_inline", "profiles"}  # [profiles.NAME]: column maps of your own
 
 
@@ -80,6 +81,7 @@ KEY_TYPES: dict[str, tuple[tuple[type, ...], str]] = {
     "max_rejects": ((str, int), 'a count or a percentage, e.g. max_rejects = 50 or max_rejects = "1%"'),
     "source": ((str,), 'text, e.g. source = "taobao"'),
     "date_format": ((str,), 'text, e.g. date_format = "%d/%m/%Y"'),
+    "winback_days": ((str,), 'text FROM:TO, e.g. winback_days = "45:75"'),
     "rules_inline": ((dict,), "a table, e.g. [rules_inline]"),
     "profiles": ((dict,), "tables, e.g. [profiles.myshop]"),
 }
