@@ -57,7 +57,7 @@ def stage_lists(result: ScoreResult, spec: ExportSpec, staged: StagedFiles, buil
                       "dropped": dict(sorted(dropped.items())), "sha256": digest})
         return relative
 
-    for each in built.state + built.entered + built.lists:
+    for each in built.lists + built.state + built.entered:
         placed = _paths(spec, each)
         about = _describe(each, placed[0][0].relative_to(spec.out_dir).as_posix())
         paths = [add(frame, path, spec.fmt, about, each.dropped if i == 0 else Counter())
