@@ -70,7 +70,10 @@ def main_options(
     ] = False,
 ) -> None:
     runtime.command = ctx.invoked_subcommand  # its name only: the lock file and --log-json record it
-    ctx.obj = State(db_flag=None, wait=0.0, quiet=False, debug=False)
+    ctx.obj = State()
+    # A store opened by this run takes the memory limit the settings give (flag > env > rfm.toml),
+    # asked only when a store opens: commands without a database never read rfm.toml for it.
+    runtime.use_memory_limit(lambda: ctx.obj.memory_limit)
     apply_globals(ctx, {"db": db, "wait": wait, "quiet": quiet, "log_json": log_json,
                         "memory_limit": memory_limit, "debug": debug})
 

@@ -17,6 +17,7 @@ import json
 import os
 import random
 import signal
+import stat
 import subprocess
 import sys
 import threading
@@ -321,6 +322,22 @@ def test_score_to_a_file_writes_it_and_leaves_stdout_empty(tmp_path: Path, rfm, 
     assert to_file.returncode == 0, to_file.stderr
     assert to_file.stdout == ""
     assert (tmp_path / "scores.csv").read_text(encoding="utf-8") == to_stdout.stdout
+    assert no_temp_files(tmp_path)
+
+
+def test_score_to_a_fifo_streams_into_it_and_leaves_it_a_fifo(tmp_path: Path, rfm, shop) -> None:
+    """`-o /dev/null` or a named pipe is written in place, like stdout: renaming a temporary file
+    over it (as regular files are written) would replace the device itself with a file."""
+    fifo = tmp_path / "scores.pipe"
+    os.mkfifo(fifo)
+    received: list[bytes] = []
+    reader = threading.Thread(target=lambda: received.append(fifo.read_bytes()), daemon=True)
+    reader.start()
+    result = rfm("score", shop, "-o", fifo, "--format", "csv")
+    reader.join(timeout=30)
+    assert result.returncode == 0, result.stderr
+    assert stat.S_ISFIFO(os.stat(fifo).st_mode), "the pipe was replaced by a regular file"
+    assert received and received[0].decode("utf-8") == rfm("score", shop, "-o", "-").stdout
     assert no_temp_files(tmp_path)
 
 
@@ -727,6 +744,24 @@ def test_stale_temp_files_of_dead_runs_are_swept_live_ones_kept(tmp_path: Path) 
         staged.add_bytes(b"a\n", tmp_path / "list.csv")
     assert not stale.exists()
     assert live.exists() and other.exists() and (tmp_path / "list.csv").read_bytes() == b"a\n"
+
+
+def test_memory_limit_and_wait_follow_the_one_precedence(tmp_path: Path, rfm, write_orders,
+                                                         assert_cli_error) -> None:
+    """flag > RFM_* > rfm.toml > default, for --memory-limit and --wait as for --db; and the flag is
+    never written into the process environment (a notebook's next call would inherit it)."""
+    orders = write_orders("o.csv", [("O1", "C1", "2026-01-01", "10.00", "paid", "")])
+    (tmp_path / "rfm.toml").write_text('memory_limit = "lots"\nwait = 5\n', encoding="utf-8")
+    line = assert_cli_error(rfm("score", orders, "-o", "-"), 78)
+    assert "'lots'" in line and "rfm.toml" in line
+    assert rfm("score", orders, "-o", "-", env={"RFM_MEMORY_LIMIT": "300MB"}).returncode == 0
+    done = rfm("score", orders, "-o", "-", "--memory-limit", "256MB")
+    assert done.returncode == 0, done.stderr
+    assert "RFM_MEMORY_LIMIT" not in os.environ
+    (tmp_path / "rfm.toml").write_text("wait = -1\n", encoding="utf-8")
+    assert "'wait' is negative" in assert_cli_error(rfm("score", orders, "-o", "-"), 78)
+    (tmp_path / "rfm.toml").write_text('wait = "soon"\n', encoding="utf-8")
+    assert "'wait'" in assert_cli_error(rfm("score", orders, "-o", "-"), 78)
 
 
 def test_memory_limit_option_is_checked_and_accepted(rfm, write_orders, assert_cli_error) -> None:

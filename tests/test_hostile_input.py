@@ -125,16 +125,16 @@ def test_a_cell_over_two_megabytes_is_a_reject_not_a_vanished_row(tmp_path: Path
 
 def test_lines_the_reader_does_not_account_for_fail_the_import(tmp_path: Path, monkeypatch) -> None:
     # the mechanism itself: a reader that lost a line (simulated: the byte count says one more)
-    from rfm_cli.core.ingest import sniff
+    from rfm_cli.core.ingest import read_text
 
-    real = sniff.scan_text
+    real = read_text.scan_text
 
     def one_more(*args, **kwargs):
         scan = real(*args, **kwargs)
         scan.lines += 1
         return scan
 
-    monkeypatch.setattr(sniff, "scan_text", one_more)
+    monkeypatch.setattr(read_text, "scan_text", one_more)
     path = write_lines(tmp_path / "orders.csv", [HEADER, *rows(20), "O21,C1,2026-01-02,bad,paid"])
     with pytest.raises(DataError, match=r"accounts for 21 of the 22 lines after the header"):
         import_one(path, max_rejects="100%")

@@ -444,6 +444,29 @@ def test_labels_and_codes_cannot_start_a_formula_in_any_spreadsheet_format(tmp_p
         assert not cell.startswith(FORMULA_START) or E164.fullmatch(cell), cell
 
 
+@pytest.mark.parametrize("to", ["-", "scores.csv", "scores.xlsx"])
+def test_the_score_table_escapes_formula_names_too(tmp_path: Path, to: str) -> None:
+    """`rfm score -o scores.csv` holds names, phones and emails as exported; opened in a spreadsheet a
+    buyer nickname "=HYPERLINK(...)" would be a live formula. Same escaping as the lists; E.164 kept."""
+    (tmp_path / "orders.csv").write_text(
+        HEADER
+        + 'T1,c1,2026-06-01 10:00:00,100,paid,"=HYPERLINK(""http://evil"",""x"")",+8613800138000,a@example.com,\n'
+        + "T2,c2,2026-06-02 10:00:00,120,paid,@SUM(1),13900139000,-b@example.com,\n",
+        encoding="utf-8",
+    )
+    done = rfm("score", "orders.csv", "--as-of", "2026-06-30", "-o", to, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    if to == "scores.xlsx":
+        table = pl.read_excel(tmp_path / to, infer_schema_length=0)
+    else:
+        text = done.stdout.decode("utf-8") if to == "-" else (tmp_path / to).read_text(encoding="utf-8")
+        table = pl.read_csv(text.encode("utf-8"), infer_schema=False)
+    rows = {r["customer_id"]: r for r in table.iter_rows(named=True)}
+    assert rows["c1"]["customer_name"] == "'=HYPERLINK(\"http://evil\",\"x\")"
+    assert rows["c2"]["customer_name"] == "'@SUM(1)" and rows["c2"]["email"] == "'-b@example.com"
+    assert not rows["c1"]["phone"].startswith("'")  # a phone is never a formula: kept as exported
+
+
 # ---------------------------------------------------------------- one builder, two sinks
 
 

@@ -207,9 +207,12 @@ def check_example(line: str, workspace: Path, tmp_path: Path) -> None:
     assert "Traceback" not in stderr
     json_out = "--format" in args and args[args.index("--format") + 1] == "json" and "-o" not in args
     table_out = "-o" not in args and any(tuple(args[:len(c)]) == c for c in TABLE_COMMANDS)
+    table_out = table_out or args[0] == "sql"
     if pipe or "stdout" in redirects or json_out or table_out:  # data on stdout
         first = stdout.splitlines()[0]
-        if json_out:
+        if args[0] == "sql":  # one statement, with its header of comments
+            assert first.startswith("-- rfm") and "SELECT" in stdout.upper()
+        elif json_out:
             assert json.loads(stdout)  # one JSON document, nothing else, not empty
         elif pipe == "jq .tier":
             assert json.loads(stdout)["tier"] in {"diamond", "gold", "potential", "dormant"}

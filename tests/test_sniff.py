@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from rfm_cli.core.errors import DataError, InputError
 from rfm_cli.core.ingest import encoding as encoding_module
-from rfm_cli.core.ingest import sniff as sniff_module
+from rfm_cli.core.ingest import read_text as text_reader
 from rfm_cli.core.ingest.profiles import known_headers, load_profiles
 from rfm_cli.core.ingest.sniff import Sniffed, column_names, sniff, to_duckdb
 
@@ -205,7 +205,7 @@ def test_line_numbers_with_blank_lines_quoted_newlines_and_rejects(con, tmp_path
 
 
 def test_many_line_pieces_take_the_rewrite_path(con, tmp_path, monkeypatch):
-    monkeypatch.setattr(sniff_module, "_MAX_PIECE_UPDATES", 2)
+    monkeypatch.setattr(text_reader, "_MAX_PIECE_UPDATES", 2)
     path = tmp_path / "lines.csv"
     path.write_bytes(LINE_TEST.encode("utf-8"))
     load(con, path, tmp_path)

@@ -11,7 +11,6 @@
 
 from __future__ import annotations
 
-import os
 from functools import cache
 from pathlib import Path
 from typing import Annotated, Any
@@ -53,12 +52,12 @@ def apply_globals(ctx: typer.Context, values: dict[str, Any]) -> None:
     if st is None:  # parsed without running the root (a parse-only check): nothing to hand over
         return
     for name, value in values.items():
-        if name == "memory_limit" and value:  # store.configure reads and checks it (a bad size exits 78)
-            os.environ["RFM_MEMORY_LIMIT"] = value
+        if name == "memory_limit" and value:  # store.configure checks it when a store opens (bad: 78)
+            st.memory_limit_flag = value
         elif name == "db" and value is not None:
             st.db_flag = value
         elif name == "wait" and value is not None:
-            st.wait = value
+            st.wait_flag = value
         elif name in ("quiet", "log_json") and value:
             st.quiet = True
         elif name == "debug" and value:

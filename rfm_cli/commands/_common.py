@@ -27,10 +27,14 @@ def log(**fields: Any) -> None:
 
 @dataclass
 class State:
-    db_flag: Path | None
-    wait: float
-    quiet: bool
-    debug: bool
+    """One run's global options as given (flags), resolved through the settings' one precedence
+    (flag > RFM_* environment > rfm.toml > default) when first used."""
+
+    db_flag: Path | None = None
+    quiet: bool = False
+    debug: bool = False
+    wait_flag: float | None = None
+    memory_limit_flag: str | None = None
     _settings: Any = field(default=None, repr=False)
 
     @property
@@ -44,6 +48,24 @@ class State:
     @property
     def db(self) -> str:
         return str(self.settings.get("db", str(self.db_flag) if self.db_flag else None))
+
+    @property
+    def wait(self) -> float:
+        value = self.settings.get("wait", self.wait_flag)
+        try:
+            seconds = float(value)
+        except (TypeError, ValueError):
+            seconds = -1.0
+        if not seconds >= 0:  # also NaN
+            from rfm_cli.core.errors import ConfigError
+
+            raise ConfigError(f"wait {value!r} ({self.settings.source_of('wait', self.wait_flag)}) is not a "
+                              "number of seconds; give it like 600")
+        return seconds
+
+    @property
+    def memory_limit(self) -> str | None:
+        return self.settings.get("memory_limit", self.memory_limit_flag)
 
     def say(self, message: str) -> None:
         """A message for a person, on stderr; silenced by --quiet."""
@@ -83,9 +105,10 @@ def progress_on_terminal(st: State) -> None:
     """A progress bar for long work (big imports, scoring millions), on a terminal only: never in
     pipes, logs or cron mail, never with --quiet."""
     if not st.quiet and sys.stderr.isatty():
-        from rfm_cli.core.store import show_progress_on
+        from rfm_cli.commands._progress import RichBar
+        from rfm_cli.core.events import set_reporter
 
-        show_progress_on(console())
+        set_reporter(RichBar(console()))
 
 
 # ------------------------------------------------------------------ shared options

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -14,9 +13,9 @@ from rfm_cli.commands._common import (
     MaxRejects,
     RejectsDir,
     Source,
-    console,
     import_options,
     print_import_reports,
+    progress_on_terminal,
     state,
 )
 
@@ -41,10 +40,7 @@ def command(
     from rfm_cli.core import api
 
     st = state(ctx)
-    if not st.quiet and sys.stderr.isatty():  # a bar for long work, on a terminal only
-        from rfm_cli.core.store import show_progress_on
-
-        show_progress_on(console())
+    progress_on_terminal(st)
     options = import_options(st, maps, max_rejects, source, date_format, rejects_dir)
     reports = api.import_to_db(st.db, files, options, wait=st.wait)
     print_import_reports(st, reports)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -19,12 +18,12 @@ from rfm_cli.commands._common import (
     RulesFile,
     Scheme,
     Source,
-    console,
     import_options,
     load_rules,
     print_cut_points,
     print_import_reports,
     print_summary,
+    progress_on_terminal,
     state,
     stdout_is_terminal,
 )
@@ -77,10 +76,7 @@ def command(
         to_stdout = output == "-" or (output is None and not stdout_is_terminal())
         return sql.score_on_engine(st, files, engine, table, into, output, fmt, rules_file, scheme, as_of,
                                    maps, amount_cents, to_stdout)
-    if not st.quiet and sys.stderr.isatty():  # a bar for long work, on a terminal only
-        from rfm_cli.core.store import show_progress_on
-
-        show_progress_on(console())
+    progress_on_terminal(st)
     to_stdout = output == "-" or (output is None and not stdout_is_terminal())
     out_format = format_for(None if to_stdout or output is None else Path(output), fmt)  # refuse a bad one now
     rules = load_rules(st, scheme, rules_file)

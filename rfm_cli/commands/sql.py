@@ -19,8 +19,8 @@ from rfm_cli.commands._common import (
 )
 
 HELP = """Print the scoring plan as one self-contained SQL statement, for the engine your orders
-already live in (or for dbt): one row per customer with rfm score's columns, the same numbers as
-rfm score to the cent.
+already live in (or for dbt): one row per customer with rfm score's columns, the same numbers
+as `rfm score` to the cent.
 
 It reads one relation of order lines (--table, default order_lines) with columns order_id,
 customer_id, order_ts (TIMESTAMP), amount (DECIMAL(18,2), or integer cents with --amount-cents;

@@ -6,6 +6,8 @@ rfm.toml (in the current folder, or the file named by RFM_CONFIG) may hold:
     scheme = "tiers"            # like --scheme
     rules = "my-rules.toml"     # like --rules
     max_rejects = "1%"          # like --max-rejects
+    wait = 600                  # like --wait (seconds)
+    memory_limit = "4GB"        # like --memory-limit
     winback_days = "60:90"      # like --winback-days
     [rules_inline]              # or the rules themselves, same keys as a rules file
     ...
@@ -23,7 +25,8 @@ from typing import Any
 from rfm_cli.core.errors import ConfigError
 
 DEFAULTS: dict[str, Any] = {"db": "rfm.duckdb", "scheme": "tiers", "rules": None, "max_rejects": "1%",
-                            "source": None, "date_format": None, "winback_days": "60:90"}
+                            "source": None, "date_format": None, "wait": 0.0, "memory_limit": None,
+                            "winback_days": "60:90"}
 KNOWN_KEYS = set(DEFAULTS) | {"rules_inline", "profiles"}  # [profiles.NAME]: column maps of your own
 
 
@@ -81,6 +84,8 @@ KEY_TYPES: dict[str, tuple[tuple[type, ...], str]] = {
     "max_rejects": ((str, int), 'a count or a percentage, e.g. max_rejects = 50 or max_rejects = "1%"'),
     "source": ((str,), 'text, e.g. source = "taobao"'),
     "date_format": ((str,), 'text, e.g. date_format = "%d/%m/%Y"'),
+    "wait": ((int, float), "seconds, e.g. wait = 600"),
+    "memory_limit": ((str,), 'a size, e.g. memory_limit = "4GB"'),
     "winback_days": ((str,), 'text FROM:TO, e.g. winback_days = "45:75"'),
     "rules_inline": ((dict,), "a table, e.g. [rules_inline]"),
     "profiles": ((dict,), "tables, e.g. [profiles.myshop]"),
@@ -104,6 +109,8 @@ def _check_types(path: Path, values: dict[str, Any]) -> None:
     if isinstance(limit, int) and limit < 0 or isinstance(limit, str) and not _MAX_REJECTS.fullmatch(limit):
         raise ConfigError(f"{path}: key 'max_rejects' = {limit!r} is not a count or a percentage; "
                           f"write it as {KEY_TYPES['max_rejects'][1]}")
+    if values.get("wait", 0) < 0:
+        raise ConfigError(f"{path}: key 'wait' is negative; write it as {KEY_TYPES['wait'][1]}")
 
 
 def _read_text(path: Path) -> str:

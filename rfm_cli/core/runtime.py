@@ -29,6 +29,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
+from contextvars import ContextVar
 
 from rfm_cli.core.errors import Interrupted
 
@@ -177,3 +178,20 @@ def install_signal_handlers() -> Callable[..., None]:
         os.close(write_fd)  # the watcher reads end-of-file and stops
 
     return restore
+
+
+# Where a store's memory limit comes from when its caller names none: set by the command line (its
+# settings' precedence) or a library caller; else RFM_MEMORY_LIMIT. A context variable, not the
+# environment: one run's choice never leaks into the process's other work.
+_memory_limit: ContextVar[Callable[[], str | None] | None] = ContextVar("rfm_memory_limit", default=None)
+
+
+def use_memory_limit(limit: str | Callable[[], str | None] | None) -> None:
+    """Stores opened from now on (in this context) cap DuckDB's memory at `limit` (e.g. "4GB"), or at
+    what the callable returns when a store opens; None: RFM_MEMORY_LIMIT or DuckDB's default."""
+    _memory_limit.set(limit if callable(limit) or limit is None else (lambda: limit))
+
+
+def memory_limit_setting() -> str | None:
+    given = _memory_limit.get()
+    return (given() if given else None) or os.environ.get("RFM_MEMORY_LIMIT")

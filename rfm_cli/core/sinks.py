@@ -10,6 +10,9 @@ The files hold names, phones and emails: every file is created 0600 and every fo
 (--out-dir, the folder of -o FILE) may be a symbolic link: that is the user's choice. Inside it,
 rfm writes only into real folders and never through a link: a subfolder (sms/, entered/ …) or a
 final file that is a symbolic link is refused (exit 73) instead of followed elsewhere.
+
+A target that is a device, FIFO or socket (`-o /dev/null`) is a stream: written in place, as stdout
+is, since renaming a temporary file over it would replace the device with a regular file.
 """
 
 from __future__ import annotations
@@ -19,9 +22,10 @@ import errno
 import hashlib
 import io
 import os
+import stat
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import BinaryIO, Self
@@ -51,6 +55,13 @@ XLSX_CREATED = datetime(1980, 1, 1)
 
 
 def _prepare(frame: pl.DataFrame, fmt: str) -> pl.DataFrame:
+    if fmt in ("csv", "xlsx"):
+        # Spreadsheet formats: no text cell may start a formula (a name "=HYPERLINK(…)" in a score
+        # table opened in Excel), as every list is escaped (channels.safe_cells; idempotent).
+        from rfm_cli.core.contacts import escape_formula_except_e164
+
+        frame = frame.with_columns([escape_formula_except_e164(frame[c]) for c in frame.columns
+                                    if frame[c].dtype == pl.String])
     if fmt in ("json", "xlsx"):  # timestamps as the same text the CSV carries
         return frame.with_columns(pl.col(pl.Datetime).dt.strftime(DATETIME_FORMAT))
     return frame
@@ -140,6 +151,42 @@ def _temp_beside(path: Path, prefix: str) -> Iterator[tuple[BinaryIO, Path]]:
         raise
 
 
+def is_stream(path: Path) -> bool:
+    """A character device, FIFO or socket (`-o /dev/null`, `-o >(gzip > x.gz)`): written in place like
+    stdout, never through a temporary file beside it (a rename would replace the device itself)."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return False
+    return stat.S_ISCHR(mode) or stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode)
+
+
+class _Tee:
+    """A binary sink that hashes what passes through it on the way to another sink."""
+
+    def __init__(self, sink: BinaryIO) -> None:
+        self._sink = sink
+        self.digest = hashlib.sha256()
+
+    def write(self, data: bytes) -> int:
+        self.digest.update(data)
+        return self._sink.write(data)
+
+    def flush(self) -> None:
+        self._sink.flush()
+
+
+def _write_stream(path: Path, write: Callable[[BinaryIO], None]) -> str:
+    """Write to a stream target as it comes (a reader sees it at once, as with `-o -`); its sha256."""
+    try:
+        with path.open("wb") as fh:
+            tee = _Tee(fh)
+            write(tee)  # type: ignore[arg-type]
+        return tee.digest.hexdigest()
+    except OSError as exc:
+        raise _io_error(path, exc) from exc
+
+
 def write_file(frame: pl.DataFrame, fmt: str, path: Path, *, encoding: str = "utf-8") -> None:
     """Write one file atomically."""
     with StagedFiles() as staged:
@@ -149,6 +196,8 @@ def write_file(frame: pl.DataFrame, fmt: str, path: Path, *, encoding: str = "ut
 def check_target(path: Path, option: str, example: str) -> None:
     """Refuse an output file path that cannot be written, before any work is done (the
     write itself stays atomic: this only saves a long run that would fail at its end)."""
+    if is_stream(path):
+        return
     if path.is_dir():
         raise OutputError(f"cannot write {path}: it is a folder; give {option} a file name such as {example}")
     folder = path.parent
@@ -271,6 +320,8 @@ class StagedFiles:
 
     def add(self, frame: pl.DataFrame, fmt: str, path: Path, *, encoding: str = "utf-8") -> str:
         """Stage one file; returns the sha256 of its bytes."""
+        if is_stream(path):
+            return _write_stream(path, lambda fh: write_frame(frame, fmt, fh, encoding=encoding))
         self._prepare(path.parent)
         _refuse_link(path, "output file")
         try:
@@ -291,6 +342,9 @@ class StagedFiles:
         return digest.hexdigest()
 
     def add_bytes(self, data: bytes, path: Path) -> None:
+        if is_stream(path):
+            _write_stream(path, lambda fh: fh.write(data))
+            return
         self._prepare(path.parent)
         _refuse_link(path, "output file")
         try:

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import duckdb
 
-from rfm_cli.core import dbfile, runtime
+from rfm_cli.core import dbfile, events, runtime
 from rfm_cli.core.errors import ConfigError, InputError, OutputError, StorageIOError, disk_full_error
 
 SCHEMA_VERSION = 10
@@ -59,54 +59,12 @@ def run_script(con: duckdb.DuckDBPyConnection, name: str) -> None:
     con.execute(sql(name))
 
 
-# The progress display for long statements (`progress`): set by a command only when stderr is a
-# terminal (`show_progress_on`), so pipes, logs and cron jobs never get any. None: no display.
-_progress_console = None
-# Seconds of quiet before a bar appears, so short work never flickers one (RFM_PROGRESS_DELAY: tests).
-_PROGRESS_DELAY = float(os.environ.get("RFM_PROGRESS_DELAY") or 0.5)
-
-
-def show_progress_on(console) -> None:
-    """Show a progress bar on `console` (a Rich console on stderr) for long work from now on."""
-    global _progress_console
-    _progress_console = console
-
-
 @contextlib.contextmanager
 def progress(con: duckdb.DuckDBPyConnection, label: str) -> Iterator[None]:
-    """While the block runs, a transient bar with DuckDB's own progress of the running statement
-    (polled from a thread: DuckDB releases the GIL while it works). Nothing at all unless a command
-    asked for it (`show_progress_on`)."""
-    if _progress_console is None:
+    """Report the block as long work to whoever listens (core/events.py), with DuckDB's own progress
+    of the running statement; nothing at all when nobody does."""
+    with events.progress(label, con.query_progress):
         yield
-        return
-    import threading
-
-    done = threading.Event()
-
-    def show() -> None:
-        if done.wait(_PROGRESS_DELAY):
-            return
-        from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
-
-        with Progress(TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(), TimeElapsedColumn(),
-                      console=_progress_console, transient=True) as bar:
-            task = bar.add_task(label, total=100)
-            while not done.wait(0.1):
-                try:
-                    value = con.query_progress()
-                except Exception:  # noqa: BLE001 - a display must never break the work it shows
-                    return
-                if value >= 0:
-                    bar.update(task, completed=value)
-
-    thread = threading.Thread(target=show, name="rfm-progress", daemon=True)
-    thread.start()
-    try:
-        yield
-    finally:
-        done.set()
-        thread.join()
 
 
 # DuckDB's memory for a throw-away in-memory store (`rfm score FILE`) unless RFM_MEMORY_LIMIT says
@@ -117,15 +75,15 @@ IN_MEMORY_LIMIT = "600MB"
 
 def configure(con: duckdb.DuckDBPyConnection, memory_limit: str | None = None) -> None:
     # DuckDB's own bar would write to stdout; with a display asked for, it only keeps count.
-    if _progress_console is None:
+    if events.reporter() is None:
         con.execute("SET enable_progress_bar = false")
     else:
         con.execute("SET enable_progress_bar = true")
         con.execute("SET enable_progress_bar_print = false")
-    limit = memory_limit or os.environ.get("RFM_MEMORY_LIMIT")
+    limit = memory_limit or runtime.memory_limit_setting()
     if limit:
         if not re.fullmatch(r"\s*\d+(\.\d+)?\s*[KMGT]i?B\s*", limit, flags=re.IGNORECASE):
-            raise ConfigError(f"memory limit {limit!r} (--memory-limit or RFM_MEMORY_LIMIT) is not a size; "
+            raise ConfigError(f"memory limit {limit!r} (--memory-limit, RFM_MEMORY_LIMIT or rfm.toml) is not a size; "
                               "write it like 4GB or 512MB")
         # DuckDB keeps to it by spilling to its temp directory (the database's <db>.tmp, or a private
         # folder for an in-memory store: see open_store).
@@ -255,7 +213,7 @@ def _memory_store(memory_limit: str | None) -> Iterator[Store]:
     spill = None
     try:
         with runtime.interruptible(con):
-            configure(con, memory_limit or os.environ.get("RFM_MEMORY_LIMIT") or IN_MEMORY_LIMIT)
+            configure(con, memory_limit or runtime.memory_limit_setting() or IN_MEMORY_LIMIT)
             # Where DuckDB spills what does not fit its memory limit: a private folder, not ./.tmp.
             spill = tempfile.mkdtemp(prefix="rfm-spill-")
             con.execute("SET temp_directory = '" + spill.replace("'", "''") + "'")

@@ -10,7 +10,7 @@ from datetime import datetime, time, timedelta
 from rfm_cli.core.errors import DataError
 from rfm_cli.core.ingest.mapping import ColumnMap
 from rfm_cli.core.ingest.profiles import normalize_header
-from rfm_cli.core.ingest.sniff import column_names
+from rfm_cli.core.ingest.sniffed import column_names
 from rfm_cli.core.store import fetch_one
 
 

@@ -23,22 +23,20 @@ from rfm_cli.core import customer_stats
 from rfm_cli.core.errors import DataError, InputError, UsageError
 from rfm_cli.core.ingest import staging as staging_sql
 from rfm_cli.core.ingest.checks import date_range_warnings, lost_digits_warning, refuse_duplicate_headers
-from rfm_cli.core.ingest.lines import LineScan
-from rfm_cli.core.ingest.mapping import ColumnMap, resolve
-from rfm_cli.core.ingest.profiles import known_headers, load_profiles
-from rfm_cli.core.ingest.sniff import (
-    Sniffed,
+from rfm_cli.core.ingest.direct import (
     close_direct,
     direct_line_count,
     direct_read,
     direct_rejects,
     direct_rows_add_up,
-    duck_error,
     load_direct_sample,
     open_direct,
-    sniff,
-    to_duckdb,
 )
+from rfm_cli.core.ingest.lines import LineScan
+from rfm_cli.core.ingest.mapping import ColumnMap, resolve
+from rfm_cli.core.ingest.profiles import known_headers, load_profiles
+from rfm_cli.core.ingest.sniff import Sniffed, sniff, to_duckdb
+from rfm_cli.core.ingest.sniffed import duck_error
 from rfm_cli.core.ingest.staging import Staging
 from rfm_cli.core.store import MEMORY, Store, fetch_one, progress, run_statements, statements
 

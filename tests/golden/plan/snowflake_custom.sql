@@ -274,7 +274,7 @@ SELECT
         monetary > -10.25
       )
     )
-    THEN 'o\'neil'
+    THEN 'o-neil'
     WHEN TRUE
     THEN 'rest'
   END AS tier
