@@ -19,19 +19,23 @@ from rfm_cli.commands._common import (
     state,
 )
 
-HELP = """Write the segment lists from the database: per tier and channel, plus summary.csv,
-cut_points.csv and manifest.json (rows written and dropped with reasons, sha256, as-of date, rules).
+HELP = """Write the segment lists from the database into DIR: the state of every tier and
+tonight's send lists, plus manifest.json (rows written and dropped with reasons, sha256, rules).
 
-Channels: csv (full rows, the default, DIR/<tier>.csv), sms, coupon, email, shopify, klaviyo,
-mailchimp, google, meta (DIR/<channel>/<tier>.csv). Opt-outs (--exclude, `rfm suppress`, an
-accepts-marketing column) are honoured and counted. Files appear whole or not at all.
+State, complete every night: DIR/tiers/<tier>.csv (every customer of the tier), summary.csv,
+cut_points.csv. Sends, who to message tonight: DIR/send/<channel>/<list>.csv, one list per tier
+(--tier keeps some) or the win-back list (--winback: silent 60-90 days, any tier). Channels: csv
+(full rows, the default), sms, coupon, email, shopify, klaviyo, mailchimp, google, meta.
+Selection, opt-outs (--exclude, `rfm suppress`, an accepts-marketing column) and --cooldown apply
+to sends only, and are counted. Files appear whole or not at all; files the previous run in DIR
+listed and this one does not write are removed.
 
 \b
 Examples:
   rfm export --out-dir segments
-  rfm export --out-dir winback --tier gold --tier potential \\
-    --recency-days 60:90 --channel sms --sms-vars name,coupon \\
-    --codes codes.txt
+  rfm export --out-dir winback --winback --channel sms \\
+    --sms-vars name,coupon --codes codes.txt
+  rfm export --winback --channel coupon -o - > winback.csv
   rfm export --tier diamond --channel meta -o - > diamond-meta.csv"""
 
 TierOption = Annotated[list[str] | None, typer.Option("--tier", "--segment", metavar="NAME",
@@ -124,7 +128,7 @@ def command(
     out_dir: Annotated[Path | None, typer.Option("--out-dir", "-d", metavar="DIR", help="Folder for the lists.")]
     = None,
     output: Annotated[str | None, typer.Option("--output", "-o", metavar="-",
-                                                  help="- streams one list (one tier, one channel) to stdout.")] = None,
+                                                  help="- streams one send list (one tier or --winback, one channel) to stdout.")] = None,
     tiers: TierOption = None,
     channels: ChannelOption = None,
     fmt: ListFormat = "csv",

@@ -53,13 +53,19 @@ from rfm_cli.commands.export import (
 
 HELP = """Import the exports, score every customer and write the segment lists, in one go.
 
-Takes every option of `rfm export`. A file whose bytes were imported before (under any name) is
-skipped and said so. Each run stores a snapshot of every customer's tier for its as-of date
-(re-running a date replaces it) and writes DIR/entered/<tier>.csv: the customers who entered each
-tier since the previous snapshot (everyone, on the first run). The database changes only if every list was written, and
-the lists appear only once the database has committed: a failed run leaves both as they were.
+Takes every option of `rfm export` and writes the same folder: DIR/tiers/<tier>.csv (every
+customer of the tier), summary.csv, cut_points.csv, and the send lists DIR/send/<channel>/<list>.csv.
+A file whose bytes were imported before (under any name) is skipped and said so. Each run stores
+a snapshot of every customer's tier for its as-of date (re-running a date replaces it) and writes
+DIR/entered/<tier>.csv: the customers who entered each tier since the previous snapshot
+(everyone, on the first run). The database changes only if every list was written, and the lists
+appear only once the database has committed: a failed run leaves both as they were.
 
-Example: rfm run sample_data/orders.csv --out-dir segments"""
+\b
+Examples:
+  rfm run sample_data/orders.csv --out-dir segments
+  rfm run sample_data/ --out-dir segments --channel sms --winback \\
+    --cooldown 30"""
 
 
 def command(
