@@ -11,12 +11,14 @@ from rfm_cli.commands._common import (
     AsOf,
     RulesFile,
     Scheme,
+    Window,
     check_list_options,
     load_rules,
     print_cut_points,
     print_summary,
     progress_on_terminal,
     state,
+    window_option,
 )
 
 HELP = """Write the segment lists from the database into DIR: the state of every tier and
@@ -149,6 +151,7 @@ def command(
     winback: Winback = False,
     winback_days: WinbackDays = None,
     as_of: AsOf = None,
+    window: Window = None,
     scheme: Scheme = None,
     rules_file: RulesFile = None,
     from_scores: FromScores = None,
@@ -167,19 +170,22 @@ def command(
     spec = build_spec(out_dir or Path("."), tiers, channels, fmt, recency_days, min_orders, min_monetary,
                       phone_format, region, sms_vars, batch_size, coupon_key, codes, no_hash, lang, encoding,
                       cooldown, winback_window(st, winback, winback_days))
+    if window_option(window) and from_scores:
+        raise UsageError("--window applies when rfm scores; scores from --from-scores were computed elsewhere: "
+                         "leave out one of the two")
     scores = plan_results.read_scores(from_scores, rules, parse_as_of(as_of)) if from_scores else None
     if output == "-":
         def to_stdout(frame) -> None:
             write_stdout(frame, spec.fmt, encoding=spec.encoding)
 
         streamed, result = api.export_stream(st.db, spec, rules, parse_as_of(as_of), to_stdout,
-                                             exclude=exclude or [], wait=st.wait, scores=scores)
+                                             exclude=exclude or [], wait=st.wait, scores=scores, window=window)
         print_cut_points(st, result)
         st.say(f"{streamed.rows:,} rows" + (" (dropped: " + ", ".join(f"{k} {v:,}" for k, v in sorted(
             streamed.dropped.items())) + ")" if streamed.dropped else ""))
         return
     outcome = api.export(st.db, spec, rules, parse_as_of(as_of), exclude=exclude or [], wait=st.wait,
-                         scores=scores)
+                         scores=scores, window=window)
     print_cut_points(st, outcome.score)
     print_summary(st, outcome.score)
     print_manifest(st, outcome.manifest)

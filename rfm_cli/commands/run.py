@@ -16,6 +16,7 @@ from rfm_cli.commands._common import (
     RulesFile,
     Scheme,
     Source,
+    Window,
     check_list_options,
     import_options,
     load_rules,
@@ -24,6 +25,7 @@ from rfm_cli.commands._common import (
     print_summary,
     progress_on_terminal,
     state,
+    window_option,
 )
 from rfm_cli.commands.export import (
     BatchSize,
@@ -94,6 +96,7 @@ def command(
     winback: Winback = False,
     winback_days: WinbackDays = None,
     as_of: AsOf = None,
+    window: Window = None,
     scheme: Scheme = None,
     rules_file: RulesFile = None,
     maps: MapOption = None,
@@ -113,7 +116,8 @@ def command(
                       sms_vars, batch_size, coupon_key, codes, no_hash, lang, encoding, cooldown,
                       winback_window(st, winback, winback_days))
     options = import_options(st, maps, max_rejects, source, date_format, rejects_dir)
-    outcome = api.run(st.db, inputs, spec, rules, parse_as_of(as_of), options, exclude=exclude or [], wait=st.wait)
+    outcome = api.run(st.db, inputs, spec, rules, parse_as_of(as_of), options, exclude=exclude or [], wait=st.wait,
+                      window=window_option(window))
     print_import_reports(st, outcome.reports)
     print_cut_points(st, outcome.score)
     print_summary(st, outcome.score)

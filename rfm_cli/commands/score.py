@@ -18,6 +18,7 @@ from rfm_cli.commands._common import (
     RulesFile,
     Scheme,
     Source,
+    Window,
     import_options,
     load_rules,
     print_cut_points,
@@ -26,6 +27,7 @@ from rfm_cli.commands._common import (
     progress_on_terminal,
     state,
     stdout_is_terminal,
+    window_option,
 )
 
 HELP = """Score every customer: recency, frequency, monetary, their 1-5 scores and tier.
@@ -55,6 +57,7 @@ def command(
     ] = None,
     fmt: Format = None,
     as_of: AsOf = None,
+    window: Window = None,
     scheme: Scheme = None,
     rules_file: RulesFile = None,
     maps: MapOption = None,
@@ -72,6 +75,11 @@ def command(
     from rfm_cli.core.sinks import format_for, write_file, write_stdout
 
     st = state(ctx)
+    if (engine or table or into) and window:
+        from rfm_cli.core.errors import UsageError
+
+        raise UsageError("--window is not part of the scoring plan of --engine yet; score the database or "
+                         "files without --engine, or leave out --window")
     if engine or table or into:  # scored where the data lives (commands/sql.py, core/engines)
         to_stdout = output == "-" or (output is None and not stdout_is_terminal())
         return sql.score_on_engine(st, files, engine, table, into, output, fmt, rules_file, scheme, as_of,
@@ -82,7 +90,8 @@ def command(
     rules = load_rules(st, scheme, rules_file)
     result, reports = api.score(
         st.db, files, rules, parse_as_of(as_of),
-        import_options(st, maps, max_rejects, source, date_format, rejects_dir), wait=st.wait
+        import_options(st, maps, max_rejects, source, date_format, rejects_dir), wait=st.wait,
+        window=window_option(window),
     )
     if reports:
         print_import_reports(st, reports)

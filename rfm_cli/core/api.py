@@ -60,11 +60,12 @@ def score(
     options: ImportOptions,
     *,
     wait: float = 0.0,
+    window: str | None = None,
 ) -> tuple[ScoreResult, list[FileReport]]:
     from rfm_cli.core.scoring import score_frame, score_inputs
 
     with scoring_store(db, files, options, wait=wait, read_only=True) as (store, reports):
-        inputs = score_inputs(store, rules, as_of)
+        inputs = score_inputs(store, rules, as_of, window=window)
     # Scored once the store is closed: DuckDB's memory is given back before Polars needs its own.
     return score_frame(*inputs), reports
 
@@ -88,7 +89,7 @@ def _lists_and_record(store: Store, result: ScoreResult, spec: ExportSpec, exclu
 
 
 def export(db: str, spec: ExportSpec, rules: RuleSet, as_of: date | None, *, exclude: list[Path] = (),
-           wait: float = 0.0, scores: ScoreResult | None = None) -> RunResult:
+           wait: float = 0.0, scores: ScoreResult | None = None, window: str | None = None) -> RunResult:
     """`scores`: computed elsewhere (plan_results.read_scores); the database then only gives the
     suppression list and keeps the send ledger, and need not exist."""
     from rfm_cli.core.list_files import stage_lists
@@ -98,7 +99,8 @@ def export(db: str, spec: ExportSpec, rules: RuleSet, as_of: date | None, *, exc
 
     path = store_for(db, scores)
     with open_store(path, create=False, wait_seconds=wait) as store, StagedFiles() as staged, store.transaction():
-        result = scores if scores is not None else score_store(store, rules, as_of, keep_totals=True)
+        result = scores if scores is not None else score_store(store, rules, as_of, keep_totals=True,
+                                                                 window=window)
         lists = _lists_and_record(store, result, spec, list(exclude), with_entered=False)
         manifest = stage_lists(result, spec, staged, lists)
         staged.preflight()
@@ -107,7 +109,8 @@ def export(db: str, spec: ExportSpec, rules: RuleSet, as_of: date | None, *, exc
 
 def export_stream(db: str, spec: ExportSpec, rules: RuleSet, as_of: date | None,
                   write: Callable[[pl.DataFrame], None], *, exclude: list[Path] = (), wait: float = 0.0,
-                  scores: ScoreResult | None = None) -> tuple[SegmentList, ScoreResult]:
+                  scores: ScoreResult | None = None, window: str | None = None,
+                  ) -> tuple[SegmentList, ScoreResult]:
     """The one list (one tier, one channel) that `-o -` streams, built as `export` builds its files and
     handed to `write`. Its send is recorded (for --cooldown) only once `write` returned: a reader that
     went away mid-list leaves the database as it was. `scores`: as for `export`."""
@@ -119,14 +122,15 @@ def export_stream(db: str, spec: ExportSpec, rules: RuleSet, as_of: date | None,
         raise UsageError("-o - streams one send list but this selects several; name one --tier (or --winback "
                          "alone) and at most one --channel, or use --out-dir")
     with open_store(store_for(db, scores), create=False, wait_seconds=wait) as store, store.transaction():
-        result = scores if scores is not None else score_store(store, rules, as_of, keep_totals=True)
+        result = scores if scores is not None else score_store(store, rules, as_of, keep_totals=True,
+                                                                 window=window)
         (only,) = _lists_and_record(store, result, spec, list(exclude), with_entered=False).lists
         write(only.frame)
     return only, result
 
 
 def run(db: str, inputs: list[Path], spec: ExportSpec, rules: RuleSet, as_of: date | None, options: ImportOptions,
-        *, exclude: list[Path] = (), wait: float = 0.0) -> RunResult:
+        *, exclude: list[Path] = (), wait: float = 0.0, window: str | None = None) -> RunResult:
     """Import, score, snapshot and export as one unit: the database commits only once every list is
     written, and the lists appear only after the database committed."""
     from rfm_cli.core.list_files import stage_lists
@@ -135,7 +139,7 @@ def run(db: str, inputs: list[Path], spec: ExportSpec, rules: RuleSet, as_of: da
 
     with open_store(db, wait_seconds=wait) as store, StagedFiles() as staged, store.transaction():
         reports = import_files(store, inputs, options, own_transaction=False)
-        result = score_store(store, rules, as_of, keep_totals=True)
+        result = score_store(store, rules, as_of, keep_totals=True, window=window)
         lists = _lists_and_record(store, result, spec, list(exclude), with_entered=True)
         manifest = stage_lists(result, spec, staged, lists)
         staged.preflight()  # a list that cannot be published fails the run before the database commits
@@ -153,12 +157,13 @@ def explain(
     options: ImportOptions,
     *,
     wait: float = 0.0,
+    window: str | None = None,
 ) -> dict[str, Any]:
     from rfm_cli.core.explain import explain_customer
     from rfm_cli.core.scoring import score_store
 
     with scoring_store(db, files, options, wait=wait, read_only=True) as (store, _):
-        result = score_store(store, rules, as_of)
+        result = score_store(store, rules, as_of, window=window)
         return explain_customer(store, result, customer_id)
 
 
@@ -179,6 +184,7 @@ def find_and_explain(
     options: ImportOptions,
     *,
     wait: float = 0.0,
+    window: str | None = None,
 ) -> Found:
     """`rfm explain --find TEXT`: the customers whose phone, email, name or id match TEXT (see
     core/find.py); one match is explained at once, in the same store."""
@@ -190,6 +196,6 @@ def find_and_explain(
         matches = find_customers(store, text)
         if matches.height != 1:
             return Found(matches, None)
-        result = score_store(store, rules, as_of)
+        result = score_store(store, rules, as_of, window=window)
         return Found(matches, explain_customer(store, result, matches["customer_id"][0]))
 

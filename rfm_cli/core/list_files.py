@@ -88,6 +88,8 @@ def stage_lists(result: ScoreResult, spec: ExportSpec, staged: StagedFiles, buil
     }
     if spec.cooldown_days is not None:
         manifest["cooldown_days"] = spec.cooldown_days
+    if result.since is not None:
+        manifest["window_since"] = result.since.isoformat()
     staged.add_bytes((json.dumps(manifest, ensure_ascii=False, indent=2) + "\n").encode("utf-8"),
                      spec.out_dir / layout.MANIFEST)
     writing = {spec.out_dir / entry["path"] for entry in files} | {spec.out_dir / layout.MANIFEST}
