@@ -31,9 +31,10 @@ from hypothesis import strategies as st
 
 from rfm_cli.core import channels as channels_module
 from rfm_cli.core.channels import CHANNELS, ChannelOptions
+from rfm_cli.core.list_files import stage_segment_files
 from rfm_cli.core.rules import load_rules
 from rfm_cli.core.scoring import score_frame
-from rfm_cli.core.segments import ExportSpec, Selection, Suppressions, stage_segment_files
+from rfm_cli.core.segments import ExportSpec, Selection, Suppressions
 from rfm_cli.core.sinks import StagedFiles
 
 HEADER = "order_id,customer_id,order_date,amount,status,customer_name,phone,email,accepts_marketing\n"

@@ -71,7 +71,7 @@ def score(
 
 
 def _lists_and_record(store: Store, result: ScoreResult, spec: ExportSpec, exclude: list[Path], *,
-                      with_entered: bool) -> Lists:
+                      with_entered: bool, with_state: bool = True) -> Lists:
     """Build every list (segments.build_lists) and record the sends (and, for runs, the snapshot) inside
     the caller's transaction: files and stdout get the same lists, cooldown included."""
     from rfm_cli.core import history
@@ -81,7 +81,8 @@ def _lists_and_record(store: Store, result: ScoreResult, spec: ExportSpec, exclu
     suppressions = load_suppressions(store, list(exclude), spec.options.default_region)
     recent = history.recently_sent(store, result.as_of, spec.cooldown_days) if spec.cooldown_days else None
     previous = history.previous_tiers(store, result) if with_entered else None
-    lists = build_lists(result, spec, suppressions, recent_sends=recent, previous=previous)
+    lists = build_lists(result, spec, suppressions, recent_sends=recent, previous=previous,
+                        with_state=with_state)
     history.record_sends(store, result.as_of, lists.sent())
     if with_entered:
         history.save_snapshot(store, result)
@@ -124,7 +125,8 @@ def export_stream(db: str, spec: ExportSpec, rules: RuleSet, as_of: date | None,
     with open_store(store_for(db, scores), create=False, wait_seconds=wait) as store, store.transaction():
         result = scores if scores is not None else score_store(store, rules, as_of, keep_totals=True,
                                                                  window=window)
-        (only,) = _lists_and_record(store, result, spec, list(exclude), with_entered=False).lists
+        (only,) = _lists_and_record(store, result, spec, list(exclude), with_entered=False,
+                                    with_state=False).lists
         write(only.frame)
     return only, result
 

@@ -21,7 +21,7 @@ from rfm_cli import __version__
 from rfm_cli.core import layout
 from rfm_cli.core.channels import safe_cells
 from rfm_cli.core.scoring import ScoreResult
-from rfm_cli.core.segments import ExportSpec, Lists, SegmentList
+from rfm_cli.core.segments import ExportSpec, Lists, SegmentList, Suppressions, build_lists
 from rfm_cli.core.sinks import StagedFiles
 
 
@@ -96,3 +96,13 @@ def stage_lists(result: ScoreResult, spec: ExportSpec, staged: StagedFiles, buil
     stale, _edited = layout.stale_files(spec.out_dir, writing)
     staged.remove_on_publish(spec.out_dir, stale)
     return manifest
+
+
+def stage_segment_files(result: ScoreResult, spec: ExportSpec, staged: StagedFiles,
+                        suppressions: Suppressions | None = None, *,
+                        recent_sends: dict[tuple[str, str], pl.Series] | None = None,
+                        previous: pl.DataFrame | None = None) -> dict[str, Any]:
+    """Build every list (segments.build_lists) and stage the folder. Returns the manifest;
+    `manifest["sent"]` lists (channel, list, customer ids) for the send ledger."""
+    built = build_lists(result, spec, suppressions, recent_sends=recent_sends, previous=previous)
+    return stage_lists(result, spec, staged, built) | {"sent": built.sent()}

@@ -29,7 +29,6 @@ from rfm_cli.core.channels import (
 from rfm_cli.core.errors import InputError, UsageError
 from rfm_cli.core.layout import ENTERED, TIERS
 from rfm_cli.core.scoring import ScoreResult
-from rfm_cli.core.sinks import StagedFiles
 
 WINBACK = "winback"
 WINBACK_DAYS = (60, 90)  # BRIEF §2: silent 60-90 days, before they are lost
@@ -340,8 +339,8 @@ def _attach_codes(built: list[tuple[str, str, int, ChannelRows]], kept_parts: li
     return built, left
 
 
-def _send_lists(chosen: list[tuple[str, bool, pl.DataFrame]], spec: ExportSpec, suppressions: Suppressions | None,
-                options: ChannelOptions, recent_sends: dict[tuple[str, str], pl.Series] | None,
+def _send_lists(chosen: list[tuple[str, bool, pl.DataFrame]], spec: ExportSpec,
+                suppressions: Suppressions | None, options: ChannelOptions, recent_sends: dict[tuple[str, str], pl.Series] | None,
                 ) -> tuple[list[SegmentList], int | None, int]:
     """Each chosen list (name, is a tier, customers in order) on each channel: opt-outs, cooldown, the
     channel's rules, then coupon codes over all of them, then escaping."""
@@ -387,13 +386,14 @@ def _state_lists(ordered: pl.DataFrame, tiers: list[str], options: ChannelOption
 
 def build_lists(result: ScoreResult, spec: ExportSpec, suppressions: Suppressions | None = None, *,
                 recent_sends: dict[tuple[str, str], pl.Series] | None = None,
-                previous: pl.DataFrame | None = None) -> Lists:
+                previous: pl.DataFrame | None = None, with_state: bool = True) -> Lists:
     """Every list of the export, whatever it is written to (files or stdout), every one checked to add up.
 
     State (layout.py): each tier's customers, complete. Sends: the tiers' (or named lists')
     customers the selection picks, less opt-outs and the --cooldown, through each channel's rules,
     then coupon codes, then escaping. `previous` (customer_id, previous_tier), for runs: each tier's
-    entered list holds the tier's customers whose previous tier was another or none."""
+    entered list holds the tier's customers whose previous tier was another or none. `with_state`:
+    False when only the send lists are wanted (`-o -`)."""
     if "sms" in spec.channels and "coupon" in spec.options.sms_vars and spec.codes is None:
         raise UsageError("the coupon variable needs codes; pass --codes FILE (one coupon code per line)")
     names = check_tiers(result, spec.selection)
@@ -409,20 +409,9 @@ def build_lists(result: ScoreResult, spec: ExportSpec, suppressions: Suppression
     chosen += [(name, False, picked.filter(condition).sort(by, descending=descending))
                for name, condition in spec.selection.named_lists()]
     lists, codes_left, listed = _send_lists(chosen, spec, suppressions, options, recent_sends)
-    state = _state_lists(ordered, names, options, entered=False)
+    state = _state_lists(ordered, names, options, entered=False) if with_state else []
     entered = _state_lists(ordered, names, options, entered=True) if previous is not None else []
     for each in lists + state + entered:
         check_accounting(each)
     return Lists(send_tiers, listed, lists, entered, codes_left, state)
 
-
-def stage_segment_files(result: ScoreResult, spec: ExportSpec, staged: StagedFiles,
-                        suppressions: Suppressions | None = None, *,
-                        recent_sends: dict[tuple[str, str], pl.Series] | None = None,
-                        previous: pl.DataFrame | None = None) -> dict[str, Any]:
-    """Build every list (build_lists) and stage the folder (list_files.stage_lists). Returns the
-    manifest; `manifest["sent"]` lists (channel, list, customer ids) for the send ledger."""
-    from rfm_cli.core.list_files import stage_lists
-
-    built = build_lists(result, spec, suppressions, recent_sends=recent_sends, previous=previous)
-    return stage_lists(result, spec, staged, built) | {"sent": built.sent()}
