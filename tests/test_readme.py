@@ -27,7 +27,7 @@ from rfm_cli.core.errors import EXIT_CODE_HELP, ExitCode
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text(encoding="utf-8")
-TIER_FILES = {"tiers/diamond.csv", "tiers/gold.csv", "tiers/potential.csv", "tiers/dormant.csv", "summary.csv",
+TIER_FILES = {*(f"tiers/{tier}.csv" for tier in ("diamond", "gold", "potential", "dormant")), "summary.csv",
               "cut_points.csv", "send/csv/dormant.csv"}
 COLUMNS = (
     "customer_id,customer_name,phone,email,first_order_at,last_order_at,recency_days,frequency,monetary,"
@@ -248,7 +248,7 @@ def check_example(line: str, workspace: Path, tmp_path: Path) -> None:
 
 # README examples this test cannot run, and why (every other `rfm` line of every section runs).
 CANNOT_RUN_HERE = {
-    "--engine postgresql://": "needs a PostgreSQL server (tests/test_plan_engines.py runs one when installed)",
+    "--engine postgresql://": "needs a PostgreSQL server (tests/test_plan_engines.py starts one if installed)",
     "--engine sc://": "needs a Spark Connect server",
     "--engine 'local[8]'": "needs Java and a lake folder /lake/order_lines/ (tests/test_plan_spark.py)",
     "cdnow.": "needs cdnow.csv from the awk line above; tests/test_predict_cdnow.py checks those numbers",
@@ -324,3 +324,15 @@ def _help_examples() -> list[str]:
 @pytest.mark.parametrize("line", _help_examples())
 def test_every_help_example_runs_and_writes_something(line: str, workspace: Path, tmp_path: Path) -> None:
     check_example(line, workspace, tmp_path)
+
+
+def test_the_python_example_runs(workspace: Path, tmp_path: Path) -> None:
+    """`Use it from Python`: the block runs as written, and its win-back list holds rows."""
+    [block] = code_blocks(section("Use it from Python"), "python")
+    work = tmp_path / "ws"
+    shutil.copytree(workspace, work)
+    check = ("\nassert lists.manifest['files'][0]['path'] == 'send/sms/winback.csv'"
+             "\nassert lists.manifest['files'][0]['rows'] > 0\n")
+    done = subprocess.run([sys.executable, "-c", block + check], cwd=work, capture_output=True, timeout=120,
+                          env=clean_env(), stdin=subprocess.DEVNULL, check=False)
+    assert done.returncode == 0, done.stderr.decode()
