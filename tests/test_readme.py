@@ -248,7 +248,7 @@ def check_example(line: str, workspace: Path, tmp_path: Path) -> None:
 
 # README examples this test cannot run, and why (every other `rfm` line of every section runs).
 CANNOT_RUN_HERE = {
-    "--engine postgresql://": "needs a PostgreSQL server (tests/test_plan_engines.py starts one if installed)",
+    "--engine postgresql://": "needs a PostgreSQL server (tests/test_plan_engines.py starts one)",
     "--engine sc://": "needs a Spark Connect server",
     "--engine 'local[8]'": "needs Java and a lake folder /lake/order_lines/ (tests/test_plan_spark.py)",
     "cdnow.": "needs cdnow.csv from the awk line above; tests/test_predict_cdnow.py checks those numbers",
