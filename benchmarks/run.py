@@ -90,6 +90,15 @@ BENCHES: list[Bench] = [
         clean=("{work}/duckdb_rfm.csv",),
     ),
     Bench(
+        "duckdb_same",
+        "baseline",
+        ("{py}", "{bench}/baselines/duckdb_same.py", "{csv}", "{work}/duckdb_same.csv"),
+        "(f) hand-written DuckDB computing the same table as `rfm score` (BRIEF §3: lines of an order "
+        "summed, refunds netted, statuses, contacts of the latest order, tie-sharing quantile M, the "
+        "14 columns, sorted), under rfm's 600MB cap; the runner checks its output equals rfm's",
+        clean=("{work}/duckdb_same.csv",),
+    ),
+    Bench(
         "duckdb_ctas",
         "baseline",
         ("{py}", "{bench}/baselines/duckdb_ctas.py", "{csv}", "{work}/ctas.duckdb"),
@@ -181,6 +190,7 @@ class Target:
 
 TEN_M = 10_000_000
 TARGETS: list[Target] = [
+    Target("rfm score", "duckdb_same", "wall", "<=", 1.2),
     Target("rfm score", "duckdb_rfm", "wall", "<=", 1.0),
     Target("rfm score", "duckdb_read_all", "wall", "<", 2.5),
     Target("rfm score", "pandas_rfm", "wall"),
@@ -399,6 +409,7 @@ class SizeReport:
     info: dict
     results: dict[str, Result]
     repeat: int
+    same_output: bool | None = None  # rfm score's file byte-identical to duckdb_same's (None: not both ran)
 
 
 WARMUP_ORDERS = 2_000
@@ -502,7 +513,22 @@ def run_size(
         run_round(
             benches, results, ctx, rfm, env, args.timeout, f"{count_label(n)} round {rnd}/{args.repeat}"
         )
-    return SizeReport(n, info, results, args.repeat)
+    return SizeReport(n, info, results, args.repeat, same_output(Path(ctx["work"])))
+
+
+def same_output(work: Path) -> bool | None:
+    """Whether the last round's `rfm score` file and the same-semantics baseline's are the same bytes:
+    a baseline that computes something else would make every ratio against it meaningless."""
+    ours, theirs = work / "score.csv", work / "duckdb_same.csv"
+    if not (ours.is_file() and theirs.is_file()):
+        return None
+    with ours.open("rb") as a, theirs.open("rb") as b:
+        while True:
+            x, y = a.read(1 << 20), b.read(1 << 20)
+            if x != y:
+                return False
+            if not x:
+                return True
 
 
 # ------------------------------------------------------------------------------------ report
@@ -549,6 +575,9 @@ def size_table(rep: SizeReport, rfm: list[str]) -> str:
             f"{f'{fmt_s(rng[0])}–{fmt_s(rng[1])}' if rng else ''} | {fmt_s(res.cpu)} | "
             f"{fmt_mib(res.peak_mib)} | {status} |"
         )
+    if rep.same_output is not None:
+        lines += ["", "`rfm score` and `duckdb_same` wrote byte-identical files: "
+                  + ("**yes**." if rep.same_output else "**NO: the baseline is not the same computation**.")]
     comparisons = ["", "| comparison | wall | CPU | peak memory | target | |", "|---|---:|---:|---:|---|---|"]
     for t in TARGETS:
         res = rep.results.get(t.bench)
@@ -813,6 +842,8 @@ def main(argv: list[str] | None = None) -> int:
         for res in rep.results.values()
         if res.bench.kind == "baseline" and not res.status.startswith(("ok", "skipped"))
     ]
+    broken += [f"{count_label(rep.orders)} duckdb_same: its file differs from rfm score's (same semantics "
+               "broken: fix whichever changed, BRIEF §3 decides)" for rep in reports if rep.same_output is False]
     if broken:
         log(
             "baseline failures (a harness or environment bug, not a timing result):\n  " + "\n  ".join(broken)

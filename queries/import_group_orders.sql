@@ -1,7 +1,7 @@
 -- import_group_orders: the rows of one file, as orders and refunds (BRIEF §3), in one pass.
 -- Input:  view staged (one row per input row: order_id, customer_id, ordered_at, amount,
 --         refund_amount, status, raw_status, currency, customer_name, phone, email,
---         is_refund_row, accepts_marketing, bad). `bad` marks a row that cannot be read.
+--         is_refund_row, accepts_marketing, discount_code, bad). `bad` marks a row that cannot be read.
 -- Output: temp table file_orders, one row per order_id (NULL order_id: the unreadable rows with
 --         no id, all bad):
 --           lines, bad_lines     rows of the order, and how many were unreadable: an order with a
@@ -46,6 +46,7 @@ SELECT order_id,
        any_value(customer_name)                                      AS customer_name,
        any_value(phone)                                              AS phone,
        any_value(email)                                              AS email,
-       any_value(accepts_marketing)                                  AS accepts_marketing
+       any_value(accepts_marketing)                                  AS accepts_marketing,
+       any_value(discount_code)                                      AS discount_code
 FROM keyed
 GROUP BY order_id;

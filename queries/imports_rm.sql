@@ -6,6 +6,7 @@
 --   else it is removed.
 -- - This file's own records go: its versions and refund carriers, its rejected rows, its row of
 --   rfm_imports (so the same bytes can be imported again).
+-- - Its discount codes (rfm_order_codes, rfm_code_columns; schema 11) go with it.
 -- rfm_customers is rebuilt by the caller (core/imports.py).
 CREATE OR REPLACE TEMP TABLE _rm_restore AS
 SELECT * EXCLUDE (latest)
@@ -54,3 +55,7 @@ DELETE FROM rfm_imports WHERE import_id = $import_id;
 DROP TABLE _rm_restore;
 
 DROP TABLE _rm_refunds;
+
+DELETE FROM rfm_order_codes WHERE import_id = $import_id;
+
+DELETE FROM rfm_code_columns WHERE import_id = $import_id;

@@ -17,11 +17,13 @@ import typer
 
 from rfm_cli import __version__
 from rfm_cli.commands import (
+    campaign,
     explain,
     export,
     importing,
     imports,
     inspect,
+    levels,
     moves,
     predict,
     report,
@@ -83,11 +85,11 @@ COMMANDS = {
     **{name: (module.command, module.HELP) for name, module in (
         ("import", importing), ("score", score), ("export", export), ("run", run), ("status", status),
         ("explain", explain), ("inspect", inspect), ("report", report), ("predict", predict),
-        ("sql", sql))},
+        ("sql", sql), ("levels", levels))},
     "moves": (moves.moves, moves.MOVES_HELP),
     "history": (moves.customer_history, moves.HISTORY_HELP),
 }
-GROUPS = {"imports": imports, "rules": rules, "suppress": suppress, "sms": sms}
+GROUPS = {"imports": imports, "rules": rules, "suppress": suppress, "sms": sms, "campaign": campaign}
 
 
 def build_app(names: tuple[str, ...] = tuple(SUMMARIES)) -> typer.Typer:
@@ -253,12 +255,15 @@ _PHONE_LIKE = re.compile(r"\+?\d[\d\-. ()]{5,}\d")
 _EMAIL_LIKE = re.compile(r"[^@\s/\\]+@[^@\s/\\]+")
 
 
+_DATE_LIKE = re.compile(r"(19|20)\d\d[-/.](0?[1-9]|1[0-2])[-/.](0?[1-9]|[12]\d|3[01])")
+
+
 def _contacts_in(args: list[str]) -> list[str]:
     found = set()
     for arg in args:
         for piece in re.split(r"[\s,;=:'\"<>]+", arg):
-            if not piece or os.path.exists(piece):
-                continue
+            if not piece or os.path.exists(piece) or _DATE_LIKE.fullmatch(piece):
+                continue  # a file name, or a date (--as-of 2020-01-01), is never a contact
             if _EMAIL_LIKE.fullmatch(piece) or (
                 _PHONE_LIKE.fullmatch(piece) and sum(c.isdigit() for c in piece) >= 7
             ):

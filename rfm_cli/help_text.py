@@ -56,11 +56,13 @@ SUMMARIES = {
     "predict": "Look ahead: P(alive), expected orders, CLV, next order due, churn.",
     "sql": "Print the scoring plan as one SQL statement for your warehouse.",
     "moves": "Who moved between tiers from one snapshot to the next.",
+    "levels": "Member levels by spend and orders over a rolling window, held once reached.",
     "history": "One customer's tier and scores in every snapshot.",
     "imports": "List imported files, or remove one file's import (totals rebuilt).",
     "rules": "The scoring and tier rules in force; check or freeze them.",
     "suppress": "The opt-out list no exported list may contain.",
     "sms": "Check an SMS template against the provider's rules before sending.",
+    "campaign": "Campaigns with a hold-out: lists per arm, then what each earned.",
 }
 
 

@@ -341,7 +341,7 @@ def _render_shopify() -> Fixture:
         mapping={"order_id": "Name", "customer_id": "Email", "order_date": "Paid at", "amount": "Total",
                  "refund_amount": "Refunded Amount", "status": "Financial Status", "currency": "Currency",
                  "customer_name": "Billing Name", "phone": "Phone", "email": "Email", "accepts_marketing": "Accepts Marketing",
-                 "quantity": "Lineitem quantity", "unit_price": "Lineitem price"},
+                 "discount_code": "Discount Code", "quantity": "Lineitem quantity", "unit_price": "Lineitem price"},
         rows=rows, orders={o[0]: o[-1] for o in _SHOPIFY_ORDERS}, customers={o[1] for o in _SHOPIFY_ORDERS},
         status_columns=["Financial Status"], content=content,
     )  # fmt: skip

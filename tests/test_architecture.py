@@ -70,7 +70,7 @@ def test_core_modules_import_each_other_without_a_circle() -> None:
         state[node] = 1
         for nxt in sorted(graph[node]):
             if state.get(nxt) == 1:
-                circles.append(path[path.index(nxt):] + [nxt] if nxt in path else [node, nxt])
+                circles.append(path[path.index(nxt) :] + [nxt] if nxt in path else [node, nxt])
             elif nxt not in state:
                 walk(nxt, [*path, nxt])
         state[node] = 2

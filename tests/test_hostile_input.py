@@ -217,6 +217,33 @@ def test_xlsx_with_order_numbers_stored_as_numbers_is_rejected_then_csv_counts_o
         assert store.con.execute("SELECT count(*) FROM rfm_orders").fetchall()[0][0] == 4
 
 
+@pytest.mark.parametrize("first", [9_007_199_254_740_993 + 7, 12_345_678_901_234_567, 6_920_123_456_789_012_345])
+@pytest.mark.parametrize("as_numbers", [True, False])
+def test_a_small_xlsx_of_long_order_numbers_is_judged_by_its_cell_types(tmp_path: Path, first: int,
+                                                                      as_numbers: bool) -> None:
+    """Two orders with 16, 17 or 19-digit numbers: too few for chance alone to tell float cells from
+    text, so the workbook's cell types decide. Stored as numbers (digits lost): rejected. The same
+    digits stored as text: imported as they are."""
+    import xlsxwriter
+
+    numbers = [first, first + 2_000]
+    with xlsxwriter.Workbook(tmp_path / "orders.xlsx") as workbook:
+        sheet = workbook.add_worksheet()
+        sheet.write_row(0, 0, ["order_id", "customer_id", "order_date", "amount"])
+        for row, number in enumerate(numbers, start=1):
+            if as_numbers:
+                sheet.write_number(row, 0, number)
+            else:
+                sheet.write_string(row, 0, str(number))
+            sheet.write_row(row, 1, [f"C{row}", "2026-01-02", "5.00"])
+    report, con = import_one(tmp_path / "orders.xlsx", max_rejects="100%")
+    if as_numbers:
+        assert (report.imported, report.rejected) == (0, 2)
+    else:
+        assert (report.imported, report.rejected) == (2, 0)
+        assert stored(con) == sorted(str(n) for n in numbers)
+
+
 def test_lost_digits_warning_is_printed_by_import(write_orders, rfm) -> None:
     write_orders("ids.csv", [("1234567890123000", "C1", "2026-01-02", "5.00", "paid", "")])
     done = rfm("--db", "shop.duckdb", "import", "ids.csv")
@@ -332,3 +359,29 @@ def test_a_phone_or_email_in_the_wrong_column_is_masked_in_errors_and_logs(write
     assert reasons == ['unreadable date "138****5678"', 'unreadable amount "s***@example.com"']
     for output in (message, logged.stderr, json.dumps(reasons)):
         assert "13812345678" not in output and "someone@example.com" not in output
+
+
+def test_an_html_xls_with_rows_in_another_encoding_keeps_them_as_rejects(tmp_path: Path) -> None:
+    """A UTF-8 HTML "Excel" export (Taobao/ERP style) where two names were pasted in from a GBK file:
+    those rows are rejected with their reason, every other name stays exactly as written, never a
+    replacement character; every table row is accounted for."""
+    head = ('<html><head><meta http-equiv="Content-Type" content="text/html; charset=utf-8"></head><body>'
+            "<table><tr><td>订单编号</td><td>买家会员名</td><td>收货人姓名</td><td>订单付款时间</td>"
+            "<td>买家实际支付金额</td><td>订单状态</td></tr>\r\n")
+    names = ["王琳", "张伟", "李娜", "刘洋", "陈静", "杨磊"]
+    body = b""
+    for i, name in enumerate(names):
+        # an ERP that pastes the consignee from a GBK address book into its UTF-8 page
+        cell = name.encode("gbk" if i in (2, 4) else "utf-8")
+        before = f"<tr><td>T{i:03d}</td><td>buyer{i}</td><td>".encode()
+        after = f"</td><td>2026-03-0{i + 1} 10:00:00</td><td>{100 + i}.00</td><td>交易成功</td></tr>\r\n".encode()
+        body += before + cell + after
+    path = tmp_path / "ExportOrderList.xls"
+    path.write_bytes(head.encode("utf-8") + body + b"</table></body></html>")
+    report, con = import_one(path, max_rejects="100%")
+    assert (report.rows_read, report.imported, report.rejected) == (6, 4, 2)
+    stored_names = [r[0] for r in con.execute("SELECT customer_name FROM rfm_orders ORDER BY order_id").fetchall()]
+    assert stored_names == ["王琳", "张伟", "刘洋", "杨磊"]
+    reasons = con.execute("SELECT line, reason FROM rfm_rejects ORDER BY line").fetchall()
+    assert [line for line, _ in reasons] == [4, 6] and all("not utf-8 text" in r for _, r in reasons)
+    assert not any("\ufffd" in str(row) for row in con.execute("SELECT * FROM rfm_rejects").fetchall())

@@ -189,7 +189,7 @@ def test_quick_start_writes_the_database_and_the_lists(workspace: Path) -> None:
 
 
 # Commands whose table goes to stdout as CSV when stdout is not a terminal (as in these runs).
-TABLE_COMMANDS = (("moves",), ("history",), ("imports", "list"), ("suppress", "list"))
+TABLE_COMMANDS = (("moves",), ("history",), ("imports", "list"), ("suppress", "list"), ("levels",))
 
 
 def _lists_written(out: Path) -> dict[str, int]:
@@ -204,6 +204,9 @@ def check_example(line: str, workspace: Path, tmp_path: Path) -> None:
     work = tmp_path / "ws"
     shutil.copytree(workspace, work)
     args, pipe, redirects = split_shell(line)
+    if args[:2] in (["campaign", "report"], ["campaign", "show"]):  # a campaign to show: made first
+        made = _rfm(["campaign", "new", args[2], "--tier", "dormant", "--out-dir", "made", "-q"], work)
+        assert made.returncode == 0, made.stderr
     done = _rfm(args, work)
     stdout, stderr = done.stdout, done.stderr
     assert done.returncode == 0, stderr
@@ -229,7 +232,12 @@ def check_example(line: str, workspace: Path, tmp_path: Path) -> None:
     if "stderr" in redirects and "--log-json" in args:  # the cron line: one JSON line per run
         [record] = stderr.splitlines()
         assert json.loads(record)["exit_code"] == 0
-    if "--out-dir" in args:
+    if "--out-dir" in args and args[0] == "campaign":  # each arm's lists, and the control group
+        out = work / args[args.index("--out-dir") + 1]
+        manifest = json.loads((out / "campaign.json").read_text(encoding="utf-8"))
+        assert manifest["files"] and all(entry["rows"] > 0 for entry in manifest["files"]), line
+        assert manifest["control_file"]["rows"] > 0
+    elif "--out-dir" in args:
         out = work / args[args.index("--out-dir") + 1]
         assert {"summary.csv", "cut_points.csv"} <= {p.name for p in out.iterdir()}
         empty = [path for path, rows in _lists_written(out).items() if rows == 0]
@@ -256,8 +264,10 @@ CANNOT_RUN_HERE = {
 
 
 def _every_example() -> list:
-    """Every `rfm` line of every README section but the Quick start (the workspace runs it)."""
-    titles = [t for t in re.findall(r"^## (.+)$", README, re.MULTILINE) if t != "Quick start"]
+    """Every `rfm` line of every README section but the Quick start (the workspace runs it) and the
+    campaign's (one after the other, in their own test below)."""
+    in_order = ("Quick start", "Campaigns with a hold-out")
+    titles = [t for t in re.findall(r"^## (.+)$", README, re.MULTILINE) if t not in in_order]
     params = []
     for line in [line for title in titles for line in rfm_lines(section(title))]:
         reason = next((why for marker, why in CANNOT_RUN_HERE.items() if marker in line), None)
@@ -336,3 +346,22 @@ def test_the_python_example_runs(workspace: Path, tmp_path: Path) -> None:
     done = subprocess.run([sys.executable, "-c", block + check], cwd=work, capture_output=True, timeout=120,
                           env=clean_env(), stdin=subprocess.DEVNULL, check=False)
     assert done.returncode == 0, done.stderr.decode()
+
+
+def test_the_campaign_section_runs_on_the_sample_and_writes_something(workspace: Path, tmp_path: Path) -> None:
+    """README "Campaigns with a hold-out": its commands run in order on sample_data/ and every output
+    holds rows (each arm's lists, the control group, the report's groups)."""
+    work = tmp_path / "ws"
+    shutil.copytree(workspace, work)
+    lines = rfm_lines(section("Campaigns with a hold-out"))
+    assert [line.split()[:3] for line in lines] == [["rfm", "campaign", "new"], ["rfm", "campaign", "report"]]
+    for line in lines:
+        args, _, _ = split_shell(line)
+        done = _rfm(args, work)
+        assert done.returncode == 0 and done.stdout == "" and done.stderr.strip(), done.stderr
+    out = work / "campaigns" / "winback-nov"
+    manifest = json.loads((out / "campaign.json").read_text(encoding="utf-8"))
+    assert manifest["files"] and all(entry["rows"] > 0 for entry in manifest["files"])
+    assert len(pl.read_csv(out / "control.csv")) == manifest["customers_by_arm"]["control"] > 0
+    report = json.loads(_rfm(["campaign", "report", "winback-nov", "--format", "json"], work).stdout)
+    assert all(arm["customers"] > 0 for arm in report["arms"])

@@ -266,10 +266,11 @@ def brute_force_gaps(trees: list[ast.expr]) -> list[dict[str, float]]:
     """Every uncovered combination of the representatives, by evaluating each rule in Python."""
     axes = rule_checks.coverage_axes(trees)
     names = sorted(axes)
+    conditions = [parse_condition(ast.unparse(t), "t") for t in trees]  # once, not once per combination
     found = []
     for combo in itertools.product(*(axes[n] for n in names)):
         values = dict(zip(names, combo))
-        if not any(parse_condition(ast.unparse(t), "t").evaluate(values) for t in trees):
+        if not any(condition.evaluate(values) for condition in conditions):
             found.append(values)
     return found
 

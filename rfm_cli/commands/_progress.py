@@ -26,8 +26,14 @@ class RichBar:
                 return
             from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 
-            with Progress(TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(),
-                          TimeElapsedColumn(), console=self.console, transient=True) as bar:
+            with Progress(
+                TextColumn("{task.description}"),
+                BarColumn(),
+                TaskProgressColumn(),
+                TimeElapsedColumn(),
+                console=self.console,
+                transient=True,
+            ) as bar:
                 task = bar.add_task(label, total=100)
                 while not done.wait(0.1):
                     try:

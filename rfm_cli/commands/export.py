@@ -64,7 +64,8 @@ BatchSize = Annotated[int | None, typer.Option("--batch-size", metavar="N",
 CouponKey = Annotated[str, typer.Option("--coupon-key", metavar="customer_id|phone",
                                         help="The key of coupon/crowd uploads.")]
 Codes = Annotated[Path | None, typer.Option("--codes", metavar="FILE",
-                                               help="Coupon codes, one per line; each used once.")]
+                                               help="Coupon codes, one per line; a code is issued once, "
+                                                    "ever (the database remembers).")]
 NoHash = Annotated[bool, typer.Option("--no-hash", help="google/meta lists in plain normalised text.")]
 Lang = Annotated[str, typer.Option("--lang", metavar="en|zh", help="zh: Chinese headers and tier labels.")]
 Cooldown = Annotated[int | None, typer.Option("--cooldown", metavar="DAYS",

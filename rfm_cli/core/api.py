@@ -73,17 +73,24 @@ def score(
 def _lists_and_record(store: Store, result: ScoreResult, spec: ExportSpec, exclude: list[Path], *,
                       with_entered: bool, with_state: bool = True) -> Lists:
     """Build every list (segments.build_lists) and record the sends (and, for runs, the snapshot) inside
-    the caller's transaction: files and stdout get the same lists, cooldown included."""
-    from rfm_cli.core import history
-    from rfm_cli.core.segments import build_lists
+    the caller's transaction: files and stdout get the same lists, cooldown included. Coupon codes
+    come from the code ledger: a code issued on an earlier night is never issued again."""
+    import dataclasses
+
+    from rfm_cli.core import coupon_ledger, history
+    from rfm_cli.core.segments import build_lists, coded_tiers
     from rfm_cli.core.suppression import load_suppressions
 
     suppressions = load_suppressions(store, list(exclude), spec.options.default_region)
     recent = history.recently_sent(store, result.as_of, spec.cooldown_days) if spec.cooldown_days else None
     previous = history.previous_tiers(store, result) if with_entered else None
+    if spec.codes is not None:
+        spec = dataclasses.replace(spec, codes=coupon_ledger.available(store, spec.codes, result.as_of, "",
+                                                                       coded_tiers(result, spec.selection)))
     lists = build_lists(result, spec, suppressions, recent_sends=recent, previous=previous,
                         with_state=with_state)
     history.record_sends(store, result.as_of, lists.sent())
+    coupon_ledger.record(store, result.as_of, "", lists.codes_issued, coupon_ledger.tiers_of(result, lists))
     if with_entered:
         history.save_snapshot(store, result)
     return lists

@@ -13,7 +13,10 @@ predictions) lands where the README says and the manifest can say what each file
                                       and the channel's contact rules apply to these files only.
 
 State files are complete every night: the same customers as summary.csv, whatever was sent before.
-Everything under `send/` is a list to upload; nothing outside it is.
+Everything under `send/` is a list to upload; nothing outside it is. A campaign's folder (`rfm
+campaign new`) keeps the same rule: each arm's lists under `send/<arm>/`, control.csv outside it.
+A new named list (predictions' overdue, churn risk) is a name and a condition in
+segments.Selection.named_lists, and lands in send/<channel>/<name>.csv by itself.
 """
 
 from __future__ import annotations

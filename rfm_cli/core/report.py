@@ -252,9 +252,12 @@ def moves(store: Store, result: ScoreResult) -> dict[str, Any] | None:
 
 def build(store: Store, result: ScoreResult, *, database: str | None = None) -> dict[str, Any]:
     """Every number of the report, JSON-ready."""
+    from rfm_cli.core.campaigns.report import recent_reports
+
     frame = scored(result)
     concentration, curve = pareto(frame)
     active = activity(store, result.as_of)
+    campaigns = recent_reports(store)
     return {
         "as_of": result.as_of.isoformat(),
         "scheme": result.rules.scheme,
@@ -272,4 +275,4 @@ def build(store: Store, result: ScoreResult, *, database: str | None = None) -> 
         "moves": moves(store, result),
         "data_quality": data_quality(store),
         "methods": METHODS,
-    }
+    } | ({"campaigns": campaigns} if campaigns else {})

@@ -265,6 +265,15 @@ def _concentration(numbers: dict[str, Any], words: dict[str, str]) -> str:
     return _table(head, rows)
 
 
+def _campaigns(numbers: dict[str, Any], lang: str) -> str:
+    """The campaigns section, when the database has campaigns (core/campaigns/html.py)."""
+    if not numbers.get("campaigns"):
+        return ""
+    from rfm_cli.core.campaigns.html import section
+
+    return f'<section id="campaigns">{section(numbers["campaigns"], lang)}</section>\n'
+
+
 def render(numbers: dict[str, Any], lang: str = "en") -> str:
     """The whole page as text."""
     from plotly.offline import get_plotlyjs
@@ -306,7 +315,7 @@ def render(numbers: dict[str, Any], lang: str = "en") -> str:
 <section id="moves">{moves}</section>
 <section id="cuts"><h2>{_esc(words['cut_points'])}</h2>{_cut_table(numbers, words, lang)}</section>
 <section id="quality"><h2>{_esc(words['data_quality'])}</h2>{_quality_table(numbers, words, lang)}</section>
-<section id="methods"><h2>{_esc(words['methods'])}</h2><dl>{method_items}</dl></section>
+{_campaigns(numbers, lang)}<section id="methods"><h2>{_esc(words['methods'])}</h2><dl>{method_items}</dl></section>
 <p class="note">{_esc(words['generated_by'])}</p>
 </main>
 </body>

@@ -22,6 +22,8 @@ from typing import Any
 
 from rfm_cli.core import rule_checks
 from rfm_cli.core.errors import ConfigError
+from rfm_cli.core.levels import BUILT_IN as BUILT_IN_LEVELS
+from rfm_cli.core.levels import LevelRules, parse_levels
 from rfm_cli.core.rule_checks import COMPARE as _COMPARE
 
 # FIELDS, RAW_FIELDS and SCORE_FIELDS were defined here once: still importable from here.
@@ -111,6 +113,7 @@ class RuleSet:
     monetary: DimensionRule
     tiers: tuple[Tier, ...]
     source: str = "built-in"
+    levels: LevelRules = BUILT_IN_LEVELS  # member levels ([levels]; core/levels.py)
 
     def dimension(self, name: str) -> DimensionRule:
         return getattr(self, name)
@@ -299,10 +302,10 @@ def _dimension(name: str, spec: Any, where: str) -> DimensionRule:
 
 
 def build_rules(spec: Mapping[str, Any], where: str) -> RuleSet:
-    unknown = set(spec) - {"scheme", "tiers", *DIMENSIONS}
+    unknown = set(spec) - {"scheme", "tiers", "levels", *DIMENSIONS}
     if unknown:
         raise ConfigError(
-            f"{where}: unknown key {min(unknown)!r}; keys: scheme, recency, frequency, monetary, tiers"
+            f"{where}: unknown key {min(unknown)!r}; keys: scheme, recency, frequency, monetary, tiers, levels"
         )
     tiers_spec = spec.get("tiers")
     if not isinstance(tiers_spec, list) or not tiers_spec:
@@ -344,6 +347,7 @@ def build_rules(spec: Mapping[str, Any], where: str) -> RuleSet:
         monetary=_dimension("monetary", spec.get("monetary"), where),
         tiers=tuple(tiers),
         source=where,
+        levels=parse_levels(spec.get("levels"), where),
     )
     gap = find_uncovered(rules.tiers)
     if gap is not None:

@@ -295,6 +295,7 @@ class Lists:
     lists: list[SegmentList]  # sends: list by list (tiers, then named lists), channel by channel
     entered: list[SegmentList]  # state, runs only: who entered each tier
     codes_left: int | None
+    codes_issued: dict[str, str] = field(default_factory=dict)  # customer_id -> the code on their lists
     state: list[SegmentList] = field(default_factory=list)  # every customer of each tier
 
     def sent(self) -> list[tuple[str, str, pl.Series]]:
@@ -323,25 +324,26 @@ def _cooled(tier_kept: pl.DataFrame, recent: pl.Series | None, days: int | None,
 
 def _attach_codes(built: list[tuple[str, str, int, ChannelRows]], kept_parts: list[pl.DataFrame],
                   spec: ExportSpec, options: ChannelOptions,
-                  ) -> tuple[list[tuple[str, str, int, ChannelRows]], int | None]:
+                  ) -> tuple[list[tuple[str, str, int, ChannelRows]], int | None, dict[str, str]]:
     """Codes go to the customers of the lists that carry one, after every other filter of those lists:
     best first, one per customer (the same code on each of their lists), each used once."""
     given = spec.codes is not None
     carrying = [i for i, (channel, *_) in enumerate(built) if takes_codes(channel, options, given)]
     if not carrying:
-        return built, len(spec.codes) if given else None
+        return built, len(spec.codes) if given else None, {}
     listed = pl.concat([built[i][3].customer_ids for i in carrying]).unique()
     kept = pl.concat([part.select(BEST_FIRST[0]) for part in kept_parts]).unique("customer_id")
     codes, left = assign_codes(kept.filter(pl.col("customer_id").is_in(listed.implode())), spec.codes or [])
     for i in carrying:
         channel, tier, selected, rows = built[i]
         built[i] = (channel, tier, selected, with_codes(rows, codes, options))
-    return built, left
+    return built, left, codes or {}
 
 
 def _send_lists(chosen: list[tuple[str, bool, pl.DataFrame]], spec: ExportSpec,
-                suppressions: Suppressions | None, options: ChannelOptions, recent_sends: dict[tuple[str, str], pl.Series] | None,
-                ) -> tuple[list[SegmentList], int | None, int]:
+                suppressions: Suppressions | None, options: ChannelOptions,
+                recent_sends: dict[tuple[str, str], pl.Series] | None,
+                ) -> tuple[list[SegmentList], int | None, int, dict[str, str]]:
     """Each chosen list (name, is a tier, customers in order) on each channel: opt-outs, cooldown, the
     channel's rules, then coupon codes over all of them, then escaping."""
     built: list[tuple[str, str, int, ChannelRows]] = []
@@ -357,14 +359,14 @@ def _send_lists(chosen: list[tuple[str, bool, pl.DataFrame]], spec: ExportSpec,
             rows = build(channel, candidates, options)
             rows.dropped = suppressed + cooled + rows.dropped
             built.append((channel, name, customers.height, rows))
-    built, codes_left = _attach_codes(built, kept_parts, spec, options)
+    built, codes_left, codes_issued = _attach_codes(built, kept_parts, spec, options)
     lists = [SegmentList(channel, name, count, safe_cells(rows.frame), rows.dropped, rows.customer_ids,
                          is_tier[name]) for channel, name, count, rows in built]
     named = [customers for _, tier_list, customers in chosen if not tier_list]
     listed = sum(customers.height for _, tier_list, customers in chosen if tier_list)
     if named:  # a named list may hold customers of the tiers' lists too: count each once
         listed = pl.concat([c.select("customer_id") for _, _, c in chosen]).n_unique()
-    return lists, codes_left, listed
+    return lists, codes_left, listed, codes_issued
 
 
 def _state_lists(ordered: pl.DataFrame, tiers: list[str], options: ChannelOptions, *, entered: bool,
@@ -408,10 +410,18 @@ def build_lists(result: ScoreResult, spec: ExportSpec, suppressions: Suppression
     by, descending = BEST_FIRST
     chosen += [(name, False, picked.filter(condition).sort(by, descending=descending))
                for name, condition in spec.selection.named_lists()]
-    lists, codes_left, listed = _send_lists(chosen, spec, suppressions, options, recent_sends)
+    lists, codes_left, listed, codes_issued = _send_lists(chosen, spec, suppressions, options, recent_sends)
     state = _state_lists(ordered, names, options, entered=False) if with_state else []
     entered = _state_lists(ordered, names, options, entered=True) if previous is not None else []
     for each in lists + state + entered:
         check_accounting(each)
-    return Lists(send_tiers, listed, lists, entered, codes_left, state)
+    return Lists(send_tiers, listed, lists, entered, codes_left, codes_issued, state)
 
+
+
+def coded_tiers(result: ScoreResult, selection: Selection) -> list[str]:
+    """The tiers whose customers the send lists may give a coupon code: the coupon-code ledger gives
+    back those tiers' codes of the same night before a re-run writes its lists again. A named list
+    (winback) may hold customers of any tier."""
+    names = check_tiers(result, selection)
+    return names if selection.named_lists() else selection.send_tiers(names)

@@ -25,6 +25,7 @@ from rfm_cli.core.ingest.pipeline import FileReport, ImportOptions
 if TYPE_CHECKING:
     import polars as pl
 
+    from rfm_cli.core.campaigns.library import Campaigns
     from rfm_cli.core.rules import RuleSet
     from rfm_cli.core.scoring import ScoreResult
 
@@ -190,6 +191,14 @@ class Shop:
 
         with open_store(self.db, wait_seconds=self.wait) as store:
             return suppression.add(store, list(values), kind, note)
+
+    @property
+    def campaigns(self) -> Campaigns:
+        """Campaigns with a hold-out: .new(name, out_dir, tier=..., holdout="10%"), .list(), .show(name),
+        .report(name)."""
+        from rfm_cli.core.campaigns.library import Campaigns
+
+        return Campaigns(self)
 
     def suppressions(self) -> pl.DataFrame:
         from rfm_cli.core import suppression

@@ -13,6 +13,7 @@ id a spreadsheet rounded (see `rfm_float_id` in queries/macros.sql).
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 EXACT_LIMIT = 2**53
@@ -35,9 +36,13 @@ def stored_as_floats(values: list[str]) -> bool:
     return log_chance < math.log10(_CHANCE)
 
 
-def mark_float_cells(column: Any) -> Any:
+def mark_float_cells(column: Any, held_numbers: Callable[[], bool] | None = None) -> Any:
     """`column` (a pyarrow string array of one sheet column) with its float-stored long numbers in
-    float form; unchanged when it has none."""
+    float form; unchanged when it has none.
+
+    `held_numbers`, asked only when the column has long values that are all exactly floats but too
+    few to be sure by chance alone (a small shop's five 19-digit order numbers): whether the sheet
+    stores the column as numbers (the workbook's cell types say so, not the digits)."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
@@ -46,8 +51,13 @@ def mark_float_cells(column: Any) -> Any:
         return column
     long_values = pc.filter(column, long_mask).to_pylist()
     digits = [v for v in long_values if v.isdigit()]
-    if not digits or not stored_as_floats(digits):
+    if not digits:
         return column
+    if not stored_as_floats(digits):
+        past = [int(v) for v in digits if int(v) >= EXACT_LIMIT]
+        if not (past and all(_is_float_value(n) for n in past) and held_numbers and held_numbers()):
+            return column
     values = column.to_pylist()
-    marked = [f"{float(v):.16e}" if v and v.isdigit() and int(v) >= EXACT_LIMIT else v for v in values]
+    marked = [f"{float(v):.16e}" if v and v.isdigit() and int(v) >= EXACT_LIMIT and _is_float_value(int(v))
+              else v for v in values]
     return pa.array(marked, pa.string())

@@ -12,6 +12,7 @@ import contextlib
 import hashlib
 import json
 from collections import Counter
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -372,45 +373,118 @@ def import_file(store: Store, path: Path, options: ImportOptions, *, as_views: b
     `as_views` (only for the one file of a fresh in-memory store, see `import_files`): the orders are
     not copied into rfm_orders/rfm_refunds, which become views over the file's grouped orders
     (queries/import_views.sql); the report and every query over the store are the same.
+
+    Three steps: stage (read, clean, group the file's lines into orders: `stage_file`), weigh (each
+    order's outcome against the store: `_outcomes`), merge (`_merge`), then the ledger row.
     """
     con = store.con
     label = str(path)
     if not path.is_file():
         raise InputError(f"input file {path} does not exist; check the path")
-    hashing = None
-    if as_views:  # a throw-away store: the hash would only go into its ledger
-        digest = None
-    elif not fetch_one(con, "SELECT count(*) FROM rfm_imports")[0]:
-        # Nothing imported before, so nothing to match: hash while DuckDB reads (hashlib releases the GIL).
+    earlier, digest_of = _fingerprint(con, path, skip=as_views)
+    if earlier:
+        return FileReport.skipped(label, earlier)
+    try:
+        staged = stage_file(con, path, options, direct=True)
+    except BaseException:
+        with contextlib.suppress(Exception):  # the hashing thread ends; the file's error is the one told
+            digest_of()
+        raise
+    digest = digest_of()
+    rejects_file = _write_rejects_file(con, path, options, staged.warnings) if staged.rejected else None
+    _refuse_too_many_rejects(label, staged, options, rejects_file)
+    counts = _outcomes(con, as_views=as_views)
+    import_id = fetch_one(con, "SELECT coalesce(max(import_id), 0) + 1 FROM rfm_imports")[0]
+    _merge(store, path, import_id, counts, as_views=as_views,
+           discount_header=staged.colmap.columns.get("discount_code"))
+    if staged.rejected:
+        con.execute("INSERT INTO rfm_rejects SELECT ?, ?, line, column_name, reason, raw FROM file_rejects",
+                    [import_id, label])
+
+    report = FileReport(
+        source_file=label,
+        profile=staged.colmap.name,
+        rows_read=staged.rows_read,
+        imported=counts.lines["imported"],
+        duplicates=counts.lines["duplicate"],
+        excluded=dict(sorted(counts.excluded.items())),
+        rejected=staged.rejected,
+        orders_new=counts.orders_new,
+        orders_updated=counts.orders_updated,
+        refund_rows=counts.refund_rows,
+        first_rejects=staged.first_rejects,
+        rejects_file=rejects_file,
+        warnings=staged.warnings,
+    )
+    if staged.line_account is not None:
+        report.data_lines, report.empty_lines, report.continuation_lines = staged.line_account
+    if not report.reconciles() or counts.lines["rejected"] + staged.unsplit != staged.rejected:  # a bug
+        raise AssertionError(f"import of {label} does not reconcile: {report}")
+    con.execute(
+        "INSERT INTO rfm_imports VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            import_id, label, digest, staged.colmap.name, datetime.now().replace(microsecond=0),
+            report.rows_read, report.imported, report.duplicates, report.excluded_total, report.rejected,
+            json.dumps(report.excluded, ensure_ascii=False), report.orders_new, report.orders_updated,
+        ],
+    )
+    _drop_staging(con, keep_orders=as_views)
+    return report
+
+
+def _fingerprint(con, path: Path, *, skip: bool) -> tuple[str | None, Callable[[], str | None]]:
+    """(where these bytes were imported before, or None; a function giving the file's sha256).
+
+    `skip`: a throw-away store, whose ledger the hash would only go into. Into a store that imported
+    nothing, nothing can match: the hash is computed in a thread while DuckDB reads (hashlib releases
+    the GIL), and the function waits for it."""
+    if skip:
+        return None, lambda: None
+    if not fetch_one(con, "SELECT count(*) FROM rfm_imports")[0]:
         from concurrent.futures import ThreadPoolExecutor
 
         hashing = ThreadPoolExecutor(max_workers=1)
-        digest_future = hashing.submit(_sha256, path)
-    else:
-        digest = _sha256(path)
-        earlier = con.execute("SELECT source_file, imported_at FROM rfm_imports WHERE file_sha256 = ? "
-                              "ORDER BY import_id LIMIT 1", [digest]).fetchall()
-        if earlier:
-            return FileReport.skipped(label, f"{earlier[0][0]} on {earlier[0][1]:%Y-%m-%d %H:%M}")
-    try:
-        staged = stage_file(con, path, options, direct=True)
-    finally:
-        if hashing is not None:
-            hashing.shutdown(wait=True)
-    if hashing is not None:
-        digest = digest_future.result()
-    rows_read, rejected, first_rejects = staged.rows_read, staged.rejected, staged.first_rejects
-    rejects_file = _write_rejects_file(con, path, options, staged.warnings) if rejected else None
-    if rejected > max_rejects_allowed(options.max_rejects, rows_read):
-        first = first_rejects[0]
-        where = f"; see {rejects_file}" if rejects_file else ""
-        raise DataError(
-            f"{label}: {rejected} of {rows_read} rows unreadable (first at line {first['line']}, "
-            f"{first['column'] or 'line'}: {first['reason']}){where}; fix the file, map the right column with "
-            f"--map, or raise --max-rejects (now {options.max_rejects})"
-        )
-    colmap = staged.colmap
+        future = hashing.submit(_sha256, path)
 
+        def wait() -> str:
+            hashing.shutdown(wait=True)
+            return future.result()
+
+        return None, wait
+    digest = _sha256(path)
+    earlier = con.execute("SELECT source_file, imported_at FROM rfm_imports WHERE file_sha256 = ? "
+                          "ORDER BY import_id LIMIT 1", [digest]).fetchall()
+    if earlier:
+        return f"{earlier[0][0]} on {earlier[0][1]:%Y-%m-%d %H:%M}", lambda: digest
+    return None, lambda: digest
+
+
+def _refuse_too_many_rejects(label: str, staged: StagedFile, options: ImportOptions,
+                             rejects_file: Path | None) -> None:
+    if staged.rejected <= max_rejects_allowed(options.max_rejects, staged.rows_read):
+        return
+    first = staged.first_rejects[0]
+    where = f"; see {rejects_file}" if rejects_file else ""
+    raise DataError(
+        f"{label}: {staged.rejected} of {staged.rows_read} rows unreadable (first at line {first['line']}, "
+        f"{first['column'] or 'line'}: {first['reason']}){where}; fix the file, map the right column with "
+        f"--map, or raise --max-rejects (now {options.max_rejects})"
+    )
+
+
+@dataclass
+class _Outcomes:
+    """What the file's orders come to against the store: lines per outcome, excluded lines per reason,
+    new and updated orders, refund rows."""
+
+    lines: Counter[str] = field(default_factory=Counter)
+    excluded: dict[str, int] = field(default_factory=dict)
+    orders_new: int = 0
+    orders_updated: int = 0
+    refund_rows: int = 0
+
+
+def _outcomes(con, *, as_views: bool) -> _Outcomes:
     # Into a store with no orders (a first import, or `rfm score FILE`) the outcomes join nothing,
     # so they are a view over file_orders, not a second copy of every order: at 10M orders the
     # copy cost 2 s. The view is read before anything is stored (the counts below), and then by
@@ -429,73 +503,47 @@ def import_file(store: Store, path: Path, options: ImportOptions, *, as_views: b
         run_statements(con, "import_outcomes")
         con.execute("DROP TABLE file_orders")  # order_outcomes carries every column: free the copy
 
-    by_outcome: Counter[str] = Counter()
-    excluded: dict[str, int] = {}
-    orders_new = orders_updated = refund_rows = 0
+    counts = _Outcomes()
     for outcome, reason, orders, lines, refunds in con.execute(
         "SELECT outcome, coalesce(reason, ''), count(*), sum(lines), count(refund_key) "
         "FROM order_outcomes GROUP BY ALL ORDER BY ALL"
     ).fetchall():
-        by_outcome[outcome] += lines
-        refund_rows += refunds if outcome != "rejected" else 0
+        counts.lines[outcome] += lines
+        counts.refund_rows += refunds if outcome != "rejected" else 0
         if outcome == "excluded":
-            excluded[reason] = excluded.get(reason, 0) + lines
+            counts.excluded[reason] = counts.excluded.get(reason, 0) + lines
         if outcome in ("imported", "excluded"):
-            orders_new += orders - refunds
+            counts.orders_new += orders - refunds
         if reason == "updated":
-            orders_updated += orders
-
-    import_id = fetch_one(con, "SELECT coalesce(max(import_id), 0) + 1 FROM rfm_imports")[0]
+            counts.orders_updated += orders
     if as_views:
         con.execute("DROP VIEW order_outcomes")
+    return counts
+
+
+def _merge(store: Store, path: Path, import_id: int, counts: _Outcomes, *, as_views: bool,
+           discount_header: str | None = None) -> None:
+    """Store the file's orders (or, `as_views`, make the store's order tables views over them), and
+    their discount codes when the file has a discount-code column (`discount_header`)."""
+    con = store.con
+    params = {"import_id": import_id, "source_file": str(path)}
     with progress(con, f"storing the orders of {path.name}"):
         if as_views:
-            run_statements(con, "import_views", {"import_id": import_id, "source_file": label})
-        else:
-            # rfm_customers, once built (by an export or run), is kept current import by import.
-            keep_stats = customer_stats.is_current(store)
-            if keep_stats:
-                customer_stats.mark_scope(con)
-            if orders_updated:  # else reading every order's outcome finds nothing to update (~1 s at 10M)
-                run_statements(con, "import_update", {"import_id": import_id, "source_file": label})
-            run_statements(con, "import_merge", {"import_id": import_id, "source_file": label})
-            if by_outcome["duplicate"]:  # which files carry which orders, for `rfm imports rm`
-                run_statements(con, "import_carriers", {"import_id": import_id, "source_file": label})
-            if keep_stats:
-                customer_stats.refresh(con)
-    if rejected:
-        con.execute("INSERT INTO rfm_rejects SELECT ?, ?, line, column_name, reason, raw FROM file_rejects",
-                    [import_id, label])
-
-    report = FileReport(
-        source_file=label,
-        profile=colmap.name,
-        rows_read=rows_read,
-        imported=by_outcome["imported"],
-        duplicates=by_outcome["duplicate"],
-        excluded=dict(sorted(excluded.items())),
-        rejected=rejected,
-        orders_new=orders_new,
-        orders_updated=orders_updated,
-        refund_rows=refund_rows,
-        first_rejects=first_rejects,
-        rejects_file=rejects_file,
-        warnings=staged.warnings,
-    )
-    if staged.line_account is not None:
-        report.data_lines, report.empty_lines, report.continuation_lines = staged.line_account
-    if not report.reconciles() or by_outcome["rejected"] + staged.unsplit != rejected:  # a bug, not bad data
-        raise AssertionError(f"import of {label} does not reconcile: {report}")
-    con.execute(
-        "INSERT INTO rfm_imports VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [
-            import_id, label, digest, colmap.name, datetime.now().replace(microsecond=0),
-            report.rows_read, report.imported, report.duplicates, report.excluded_total, report.rejected,
-            json.dumps(report.excluded, ensure_ascii=False), report.orders_new, report.orders_updated,
-        ],
-    )
-    _drop_staging(con, keep_orders=as_views)
-    return report
+            run_statements(con, "import_views", params)
+            return
+        # rfm_customers, once built (by an export or run), is kept current import by import.
+        keep_stats = customer_stats.is_current(store)
+        if keep_stats:
+            customer_stats.mark_scope(con)
+        if counts.orders_updated:  # else reading every order's outcome finds nothing to update (~1 s at 10M)
+            run_statements(con, "import_update", params)
+        run_statements(con, "import_merge", params)
+        if discount_header is not None:  # campaign redemption (schema 11)
+            run_statements(con, "import_codes", {"import_id": import_id, "header": discount_header})
+        if counts.lines["duplicate"]:  # which files carry which orders, for `rfm imports rm`
+            run_statements(con, "import_carriers", params)
+        if keep_stats:
+            customer_stats.refresh(con)
 
 
 def import_files(

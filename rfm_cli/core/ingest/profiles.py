@@ -32,6 +32,7 @@ CANONICAL_FIELDS = (
     "phone",
     "email",
     "accepts_marketing",  # a consent column (yes/no), honoured by every exported list
+    "discount_code",  # the coupon/discount code(s) the order used: campaign redemption
     "quantity",  # helpers for item-level files (amount = quantity x unit_price)
 
     "unit_price",

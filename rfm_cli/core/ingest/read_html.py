@@ -135,13 +135,21 @@ def _sniff_html(path: Path, encoding: str, notes: list[str], text: str, known: s
     raise DataError(f"{path} is an HTML page without a table of orders; export the orders as CSV or Excel")
 
 
+_MARK = "\x00"  # what an undecodable byte becomes: no HTML export holds a NUL in a cell
+_UNDECODABLE = "rfm-html-undecodable"
+codecs.register_error(_UNDECODABLE, lambda error: (_MARK, error.end))
+
+
 def _load_html(con, sniffed: Sniffed, table: str) -> int:
     import pyarrow as pa
 
     target = _table_ident(table)
     names = column_names(sniffed.headers)
+    encoding = sniffed.encoding or "utf-8"
     try:
-        text = sniffed.path.read_bytes().decode(sniffed.encoding or "utf-8", errors="replace")
+        # Bytes that are not `encoding` become a mark, never a replacement character in a name: the
+        # rows holding one are kept with their reason (the `_bad` table), the others load as they are.
+        text = sniffed.path.read_bytes().decode(encoding, errors=_UNDECODABLE)
     except OSError as error:
         raise InputError(f"cannot read {sniffed.path}: {error.strerror or error}; check the file") from None
     parser = _TableParser()
@@ -151,8 +159,15 @@ def _load_html(con, sniffed: Sniffed, table: str) -> int:
         header_index = _find_header_row(rows[:HEADER_SEARCH_ROWS], sniffed.headers)
         if header_index < 0:
             continue
-        body = rows[header_index + 1 :]
-        data: dict[str, Any] = {"_line": pa.array(range(header_index + 2, header_index + 2 + len(body)), pa.int64())}
+        numbered = list(enumerate(rows[header_index + 1 :], start=header_index + 2))
+        bad = [(line, row) for line, row in numbered if any(_MARK in cell for cell in row)]
+        if bad:
+            reason = f"bytes that are not {encoding} text; save the export again as UTF-8"
+            con.executemany(f"INSERT INTO {_table_ident(table + '_bad')} (_line, reason, raw) VALUES (?, ?, ?)",
+                            [(line, reason, "\t".join(row).replace(_MARK, "?")) for line, row in bad])
+            numbered = [(line, row) for line, row in numbered if not any(_MARK in cell for cell in row)]
+        body = [row for _, row in numbered]
+        data: dict[str, Any] = {"_line": pa.array([line for line, _ in numbered], pa.int64())}
         for position, name in enumerate(names):
             data[name] = pa.array([row[position] if position < len(row) and row[position] != "" else None for row in body], pa.string())
         columns = ["_line", *names]

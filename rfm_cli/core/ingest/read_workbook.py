@@ -273,6 +273,22 @@ def _insert_arrow(con, target: str, columns: list[str], data: dict[str, list | A
         con.unregister(view)
 
 
+def _held_numbers(reader, sheet: str, skip: int, index: int):
+    """A question for mark_float_cells: does the sheet store this column's cells as numbers? Read
+    again, typed by the reader, only when asked (a column of long values it cannot judge by chance)."""
+    import pyarrow as pa
+
+    def ask() -> bool:
+        try:
+            probe = reader.load_sheet(sheet, header_row=None, skip_rows=skip, use_columns=[index]).to_arrow()
+        except _excel_errors():
+            return False
+        kind = probe.schema.field(0).type if probe.num_columns else pa.string()
+        return pa.types.is_floating(kind) or pa.types.is_integer(kind)
+
+    return ask
+
+
 def _load_workbook(con, sniffed: Sniffed, table: str) -> int:
     import pyarrow as pa
 
@@ -305,8 +321,8 @@ def _load_workbook(con, sniffed: Sniffed, table: str) -> int:
         for position, name in enumerate(names):
             index = offset + position
             # a long number stored as a float lost its last digits: put it in float form, rejected as an id
-            data[name] = (mark_float_cells(body.column(index)) if index < width
-                          else pa.nulls(count, pa.string()))
+            data[name] = (mark_float_cells(body.column(index), _held_numbers(reader, sheet, header_index + 1, index))
+                          if index < width else pa.nulls(count, pa.string()))
             columns.append(name)
         for index in list(range(offset)) + list(range(offset + len(names), width)):
             column = body.column(index)

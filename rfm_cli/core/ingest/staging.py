@@ -278,6 +278,7 @@ def build(colmap: ColumnMap, headers: list[str], source: str, date_format: str |
        rfm_text({c('email')})                   AS email,
        {is_refund}                              AS is_refund_row,
        rfm_flag({c('accepts_marketing')})       AS accepts_marketing,
+       rfm_text({c('discount_code')})           AS discount_code,
        {raw_date}                               AS _raw_date,
        {raw_amount}                             AS _raw_amount,
        {amount_present}                         AS _amount_present,

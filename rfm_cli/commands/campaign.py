@@ -1,0 +1,240 @@
+"""rfm campaign new|list|show|report: campaigns with a hold-out (core/campaigns)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from rfm_cli.commands._base import RfmCommand
+from rfm_cli.commands._common import AsOf, RulesFile, Scheme, TextOrJson, check_text_or_json, state
+from rfm_cli.commands.export import (
+    BatchSize,
+    ChannelOption,
+    Codes,
+    Cooldown,
+    CouponKey,
+    Encoding,
+    Exclude,
+    Lang,
+    ListFormat,
+    MinMonetary,
+    MinOrders,
+    NoHash,
+    PhoneFormat,
+    RecencyDays,
+    Region,
+    SmsVars,
+    TierOption,
+)
+
+HELP = """Campaigns with a hold-out: who got the coupon, who bought, what it earned.
+
+`rfm campaign new NAME` selects customers exactly as `rfm export` does (the same options, opt-outs,
+cooldown and contact rules), then holds a random share of each tier back (--holdout, default 10%)
+and sends nothing to them: the control group. Everyone else is dealt into the arms (--arms A,B for
+an A/B test). The draw is seeded (--seed, default the name): the same inputs give the same groups
+and byte-identical files.
+
+After the next nights' imports, `rfm campaign report NAME` compares each arm with the control
+group over the attribution window: buyers, conversion, orders, revenue, the uplift and the
+incremental revenue it caused, ROI, coupon redemption (from the export's discount-code column when
+it has one), and whether the difference could be chance (in plain words).
+
+\b
+Examples:
+  rfm campaign new winback-dec --tier dormant --recency-days 91:180 \\
+    --channel sms --codes codes.txt --out-dir campaigns/winback-dec
+  rfm campaign report winback-dec
+  rfm campaign report winback-dec --format json"""
+
+NEW_HELP = """Select customers as `rfm export` does, hold a random share of each tier back (sent
+nothing), deal the rest into the arms, and write the arms' lists.
+
+Files: DIR/send/<arm>/... (upload these; the channel layout of rfm export), DIR/control.csv (the
+customers held back, kept for the record: do not upload) and DIR/campaign.json (groups per tier,
+files, rows and why customers were left off). The database keeps the campaign, each customer's
+group and coupon code, and the sends (so --cooldown of later lists sees them). With --codes every
+customer sent gets a code never issued before (an SMS list carries it as the coupon column); a
+codes file too short stops the campaign before anything is written.
+
+\b
+Examples:
+  rfm campaign new winback-dec --tier dormant --recency-days 91:180 \\
+    --channel sms --codes codes.txt --out-dir campaigns/winback-dec
+  rfm campaign new vip-ab --tier diamond --channel sms --arms A,B \\
+    --holdout 20% --cost-per-message 0.045 --out-dir campaigns/vip-ab"""
+
+REPORT_HELP = """What the campaign earned: per group customers, buyers, conversion, orders, revenue and
+revenue per customer; each arm against the control group (uplift, incremental orders and revenue,
+ROI, coupon redemption) and the arms against each other, with Fisher's exact test, the chance an arm
+truly does better and a bootstrap interval, and a verdict in plain words ("too small to tell" when
+it is). A window that has not closed is reported as "partial, N days left". How each number is
+counted is printed under it. --format json puts the report on stdout.
+
+\b
+Examples:
+  rfm campaign report winback-dec
+  rfm campaign report winback-dec --margin 30% --format json"""
+
+app = typer.Typer(help=HELP, no_args_is_help=True)
+
+Name = Annotated[str, typer.Argument(metavar="NAME", help="The campaign's name.", show_default=False)]
+Margin = Annotated[str | None, typer.Option("--margin", metavar="SHARE",
+                                            help="Gross margin (e.g. 30%): ROI on margin, not revenue.")]
+
+
+@app.command("new", help=NEW_HELP, cls=RfmCommand, short_help="Draw the groups and write the arms' lists.")
+def new(
+    ctx: typer.Context,
+    name: Name,
+    out_dir: Annotated[Path, typer.Option("--out-dir", "-d", metavar="DIR", help="Folder for the campaign.",
+                                          show_default=False)],
+    holdout: Annotated[str, typer.Option("--holdout", metavar="SHARE",
+                                         help="Share of each tier held back (sent nothing).")] = "10%",
+    arms: Annotated[str, typer.Option("--arms", metavar="A,B", help="Names of the arms that are sent.")]
+    = "treatment",
+    seed: Annotated[str | None, typer.Option("--seed", metavar="TEXT",
+                                             help="Seed of the draw (default: the name).")] = None,
+    window: Annotated[str, typer.Option("--window", metavar="DAYS", help="Attribution window, e.g. 14d.")]
+    = "14d",
+    sent_on: Annotated[str | None, typer.Option("--sent-on", metavar="YYYY-MM-DD",
+                                                help="The send day, the window's first (default: the day after "
+                                                     "the as-of date).")] = None,
+    cost_per_message: Annotated[float | None, typer.Option("--cost-per-message", metavar="X",
+                                                           help="Cost of one message.")] = None,
+    coupon_value: Annotated[float | None, typer.Option("--coupon-value", metavar="X",
+                                                       help="Cost of one coupon redeemed.")] = None,
+    margin: Margin = None,
+    tiers: TierOption = None,
+    channels: ChannelOption = None,
+    fmt: ListFormat = "csv",
+    recency_days: RecencyDays = None,
+    min_orders: MinOrders = None,
+    min_monetary: MinMonetary = None,
+    exclude: Exclude = None,
+    phone_format: PhoneFormat = "national",
+    region: Region = "CN",
+    sms_vars: SmsVars = None,
+    batch_size: BatchSize = None,
+    coupon_key: CouponKey = "customer_id",
+    codes: Codes = None,
+    no_hash: NoHash = False,
+    lang: Lang = "en",
+    encoding: Encoding = "utf-8",
+    cooldown: Cooldown = None,
+    as_of: AsOf = None,
+    scheme: Scheme = None,
+    rules_file: RulesFile = None,
+) -> None:
+    from rfm_cli.commands._common import check_list_options, load_rules, log
+    from rfm_cli.core.campaigns.assign import ArmPlan, parse_share
+    from rfm_cli.core.campaigns.create import CampaignSpec, new_campaign, parse_window
+    from rfm_cli.core.options import ListOptions
+    from rfm_cli.core.scoring import parse_as_of
+
+    st = state(ctx)
+    rules = load_rules(st, scheme, rules_file)
+    check_list_options(tiers, channels, rules)
+    options = ListOptions(tier=tiers, channel=channels or "csv", format=fmt, recency_days=recency_days,
+                          min_orders=min_orders, min_monetary=min_monetary, exclude=exclude or (),
+                          phone_format=phone_format, region=region, sms_vars=sms_vars, batch_size=batch_size,
+                          coupon_key=coupon_key, codes=codes, hashed=not no_hash, lang=lang, encoding=encoding,
+                          cooldown=cooldown)
+    spec = CampaignSpec(name, ArmPlan(tuple(a.strip() for a in arms.split(",") if a.strip()),
+                                      parse_share(holdout)),
+                        seed=seed, window_days=parse_window(window), cost_per_message=cost_per_message,
+                        coupon_value=coupon_value, margin=_margin(margin),
+                        sent_on=parse_as_of(sent_on) if sent_on else None)
+    created = new_campaign(st.db, spec, options, out_dir, rules, parse_as_of(as_of), wait=st.wait)
+    manifest = created.manifest
+    log(campaign=name, customers_by_arm=manifest["customers_by_arm"])
+    groups = ", ".join(f"{arm} {n:,}" for arm, n in manifest["customers_by_arm"].items())
+    st.say(f"campaign {name}: {manifest['customers_drawn']:,} of {manifest['customers_selected']:,} selected "
+           f"customers drawn ({groups}); window {manifest['window']['from']} to {manifest['window']['to']}")
+    for entry in manifest["files"]:
+        dropped = ", ".join(f"{k} {v:,}" for k, v in entry["dropped"].items())
+        st.say(f"  {entry['path']}: {entry['rows']:,} rows" + (f" (left off: {dropped})" if dropped else ""))
+    st.say(f"  {manifest['control_file']['path']}: {manifest['control_file']['rows']:,} customers held back "
+           "(kept for the record: do not upload)")
+    if manifest["coupon_codes_left"] is not None:
+        st.say(f"  coupon codes issued {manifest['coupon_codes_issued']:,}, never issued left "
+               f"{manifest['coupon_codes_left']:,}")
+    st.say(f"wrote {len(created.written)} files to {out_dir}; after the next imports: rfm campaign report {name}")
+
+
+def _margin(text: str | None) -> float | None:
+    from rfm_cli.core.campaigns.assign import parse_share
+    from rfm_cli.core.errors import UsageError
+
+    if text is None:
+        return None
+    try:
+        return parse_share(text)
+    except UsageError:
+        raise UsageError(f"--margin {text!r} is not a share; write it like 30% or 0.3") from None
+
+
+@app.command("list", cls=RfmCommand, short_help="The campaigns, newest first.",
+             help="The campaigns in the database, newest first: when, window, arms, customers, codes.")
+def listing(ctx: typer.Context, fmt: TextOrJson = "text") -> None:
+    from rfm_cli.commands._common import print_table
+    from rfm_cli.commands._tables import Col
+    from rfm_cli.core.campaigns.report import listing as campaigns
+    from rfm_cli.core.store import open_store
+
+    st = state(ctx)
+    check_text_or_json(fmt)
+    with open_store(st.db, create=False, wait_seconds=st.wait) as store:
+        found = campaigns(store)
+    if fmt == "json":
+        sys.stdout.write(json.dumps(found, ensure_ascii=False, indent=2) + "\n")
+        return
+    if not found:
+        st.say("no campaigns yet; start one with rfm campaign new NAME ... --out-dir DIR")
+        return
+    if st.quiet:
+        return
+    rows = [[c["name"], c["sent_on"], f"{c['window_days']}d", ",".join(c["arms"]), f"{c['customers']:,}",
+             f"{c['control']:,}", f"{c['codes']:,}"] for c in found]
+    print_table("Campaigns", [Col("name", min_text=12), Col("sent on"), Col("window", True), Col("arms"),
+                              Col("customers", True), Col("held back", True), Col("codes", True, drop=1)], rows)
+
+
+@app.command("show", cls=RfmCommand, short_help="One campaign as created: settings and groups.",
+             help="One campaign as created: its selection, arms, hold-out, seed, window, costs, and per arm "
+                  "and tier the customers drawn, codes issued and sent.")
+def show(ctx: typer.Context, name: Name, fmt: TextOrJson = "text") -> None:
+    from rfm_cli.core.campaigns.report import show as show_campaign
+    from rfm_cli.core.store import open_store
+
+    st = state(ctx)
+    check_text_or_json(fmt)
+    with open_store(st.db, create=False, wait_seconds=st.wait) as store:
+        record = show_campaign(store, name)
+    if fmt == "json":
+        sys.stdout.write(json.dumps(record, ensure_ascii=False, indent=2) + "\n")
+        return
+    from rfm_cli.commands.campaign_text import say_show
+
+    say_show(st, record)
+
+
+@app.command("report", help=REPORT_HELP, cls=RfmCommand, short_help="What it earned, arm against control.")
+def report(ctx: typer.Context, name: Name, margin: Margin = None, fmt: TextOrJson = "text") -> None:
+    from rfm_cli.core.campaigns.report import build
+    from rfm_cli.core.store import open_store
+
+    st = state(ctx)
+    check_text_or_json(fmt)
+    with open_store(st.db, create=False, wait_seconds=st.wait) as store:
+        built = build(store, name, margin=_margin(margin))
+    if fmt == "json":
+        sys.stdout.write(json.dumps(built, ensure_ascii=False, indent=2) + "\n")
+        return
+    from rfm_cli.commands.campaign_text import say_report
+
+    say_report(st, built)

@@ -1,0 +1,101 @@
+"""Member levels against the database: one night computed (queries/levels_night.sql), and saved
+when asked (`rfm levels --save`, `rfm run`) with the changes of that night (rfm_level_changes)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import TYPE_CHECKING
+
+from rfm_cli.core.errors import DataError
+from rfm_cli.core.levels import LevelRules, check_as_of
+from rfm_cli.core.store import Store, fetch_one, run_statements
+
+if TYPE_CHECKING:
+    import polars as pl
+
+
+@dataclass
+class LevelsNight:
+    """One night of member levels: every customer's level, and who changed (from `prev_level`)."""
+
+    as_of: date
+    rules: LevelRules
+    customers: (
+        pl.DataFrame
+    )  # customer_id, level, label_zh, reached_on, qualified_on, spend, orders, prev_level
+    saved: bool
+
+    def counts(self) -> list[tuple[str, str, int]]:
+        """(level, label_zh, customers) for every level of the rules, lowest first, zeros included."""
+        counted = dict(self.customers.group_by("level").len().iter_rows())
+        return [(lv.name, lv.label_zh, int(counted.get(lv.name, 0))) for lv in self.rules.levels]
+
+    def changes(self) -> pl.DataFrame:
+        """The customers whose level is not the one they had the night before (new customers included)."""
+        import polars as pl
+
+        return self.customers.filter(pl.col("prev_level").ne_missing(pl.col("level")))
+
+
+def saved_as_of(store: Store) -> date | None:
+    return fetch_one(store.con, "SELECT max(as_of) FROM rfm_levels")[0]
+
+
+def compute(store: Store, rules: LevelRules, as_of: date | None, *, save: bool) -> LevelsNight:
+    """The levels on `as_of` (None: the day of the latest counted order), from the state saved the
+    night before; saved (inside the caller's transaction) when `save`."""
+    import polars as pl
+
+    from rfm_cli.core.frames import frame as as_frame
+    from rfm_cli.core.scoring import default_as_of
+
+    con = store.con
+    as_of = as_of or default_as_of(store)
+    if as_of is None:
+        raise DataError(f"{store.label} has no counted order; import orders first (rfm import FILE)")
+    check_as_of(saved_as_of(store), as_of)
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE level_rules (rank INTEGER, name VARCHAR, label_zh VARCHAR, "
+        "min_spend DECIMAL(18, 2), min_orders BIGINT)"
+    )
+    con.executemany(
+        "INSERT INTO level_rules VALUES (?, ?, ?, ?, ?)",
+        [(rank, lv.name, lv.label_zh, lv.min_spend, lv.min_orders) for rank, lv in enumerate(rules.levels)],
+    )
+    run_statements(
+        con,
+        "levels_night",
+        {
+            "as_of": as_of,
+            "window_start": as_of - timedelta(days=rules.window_days - 1),
+            "hold_days": rules.hold_days,
+            "match_all": rules.match == "all",
+        },
+    )
+    frame = as_frame(
+        con.sql(
+            "SELECT n.customer_id, r.name AS level, r.label_zh, n.reached_on, n.qualified_on, n.spend, n.orders, "
+            "q.name AS qualifies_for, n.prev_level, n.prev_reached_on "
+            "FROM level_night AS n JOIN level_rules AS r ON r.rank = n.rank "
+            "JOIN level_rules AS q ON q.rank = n.qualified ORDER BY n.customer_id"
+        )
+    )
+    if save:
+        con.execute("DELETE FROM rfm_level_changes WHERE as_of = ?", [as_of])
+        con.execute(
+            "INSERT INTO rfm_level_changes SELECT ?, n.customer_id, n.prev_level, r.name "
+            "FROM level_night AS n JOIN level_rules AS r ON r.rank = n.rank "
+            "WHERE n.prev_level IS DISTINCT FROM r.name",
+            [as_of],
+        )
+        con.execute("DELETE FROM rfm_levels")
+        con.execute(
+            "INSERT INTO rfm_levels SELECT n.customer_id, r.name, n.reached_on, n.qualified_on, ?, n.spend, "
+            "n.orders, n.prev_level, n.prev_reached_on, n.prev_qualified_on, n.prev_as_of "
+            "FROM level_night AS n JOIN level_rules AS r ON r.rank = n.rank",
+            [as_of],
+        )
+    con.execute("DROP TABLE level_night")
+    con.execute("DROP TABLE level_rules")
+    return LevelsNight(as_of, rules, frame.with_columns(pl.col("spend").cast(pl.Float64)), save)
