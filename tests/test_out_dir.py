@@ -143,6 +143,19 @@ def _ids_or_phones(path: Path) -> list[str]:
         return [row["phone"] for row in csv.DictReader(fh)]
 
 
+def test_a_rerun_of_the_night_gives_the_win_back_codes_back_and_writes_the_same(shop: Path, rfm) -> None:
+    """The coupon-code ledger gives back the codes of every tier the win-back list may hold."""
+    (shop / "codes.txt").write_text("W1\nW2\nW3\nW4\n", encoding="utf-8")
+    args = ("--winback", "--channel", "coupon", "--codes", "codes.txt")
+    _export(rfm, "--out-dir", "a", *args)
+    _export(rfm, "--out-dir", "b", *args)  # the same as-of date: a cron re-run
+    coupon = Path("send") / "coupon" / "winback.csv"
+    assert (shop / "a" / coupon).read_bytes() == (shop / "b" / coupon).read_bytes()
+    with (shop / "b" / coupon).open(encoding="utf-8", newline="") as fh:
+        assert [row["coupon_code"] for row in csv.DictReader(fh)] == ["W1", "W2", "W3"]
+    assert _manifest(shop / "b")["coupon_codes_left"] == 1
+
+
 # ------------------------------------------------------------------ state apart from sends
 
 
