@@ -1,7 +1,8 @@
 -- import_group_orders: the rows of one file, as orders and refunds (BRIEF §3), in one pass.
 -- Input:  view staged (one row per input row: order_id, customer_id, ordered_at, amount,
 --         refund_amount, status, raw_status, currency, customer_name, phone, email,
---         is_refund_row, accepts_marketing, discount_code, bad). `bad` marks a row that cannot be read.
+--         is_refund_row, accepts_marketing, discount_code, accepts_email, accepts_sms, bad). `bad` marks a
+--         row that cannot be read.
 -- Output: temp table file_orders, one row per order_id (NULL order_id: the unreadable rows with
 --         no id, all bad):
 --           lines, bad_lines     rows of the order, and how many were unreadable: an order with a
@@ -47,6 +48,8 @@ SELECT order_id,
        any_value(phone)                                              AS phone,
        any_value(email)                                              AS email,
        any_value(accepts_marketing)                                  AS accepts_marketing,
-       any_value(discount_code)                                      AS discount_code
+       any_value(discount_code)                                      AS discount_code,
+       any_value(accepts_email)                                      AS accepts_email,
+       any_value(accepts_sms)                                        AS accepts_sms
 FROM keyed
 GROUP BY order_id;

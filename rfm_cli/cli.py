@@ -17,9 +17,12 @@ import typer
 
 from rfm_cli import __version__
 from rfm_cli.commands import (
+    audit,
     campaign,
+    consent,
     explain,
     export,
+    forget,
     importing,
     imports,
     inspect,
@@ -85,11 +88,12 @@ COMMANDS = {
     **{name: (module.command, module.HELP) for name, module in (
         ("import", importing), ("score", score), ("export", export), ("run", run), ("status", status),
         ("explain", explain), ("inspect", inspect), ("report", report), ("predict", predict),
-        ("sql", sql), ("levels", levels))},
+        ("sql", sql), ("levels", levels), ("forget", forget), ("audit", audit))},
     "moves": (moves.moves, moves.MOVES_HELP),
     "history": (moves.customer_history, moves.HISTORY_HELP),
 }
-GROUPS = {"imports": imports, "rules": rules, "suppress": suppress, "sms": sms, "campaign": campaign}
+GROUPS = {"imports": imports, "rules": rules, "suppress": suppress, "sms": sms, "campaign": campaign,
+          "consent": consent}
 
 
 def build_app(names: tuple[str, ...] = tuple(SUMMARIES)) -> typer.Typer:

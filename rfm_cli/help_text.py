@@ -58,11 +58,14 @@ SUMMARIES = {
     "moves": "Who moved between tiers from one snapshot to the next.",
     "levels": "Member levels by spend and orders over a rolling window, held once reached.",
     "history": "One customer's tier and scores in every snapshot.",
+    "forget": "Erase one person (phone, email or id) and keep the totals.",
+    "audit": "Every list written: when, by what, sha256, personal fields.",
     "imports": "List imported files, or remove one file's import (totals rebuilt).",
     "rules": "The scoring and tier rules in force; check or freeze them.",
     "suppress": "The opt-out list no exported list may contain.",
     "sms": "Check an SMS template against the provider's rules before sending.",
     "campaign": "Campaigns with a hold-out: lists per arm, then what each earned.",
+    "consent": "The consent ledger: who agreed to SMS, email or ads, when, how.",
 }
 
 

@@ -162,6 +162,8 @@ def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
     pl.DataFrame({"phone": ["13800000001", "13800000002"], "note": ["asked", "complaint"]}).write_excel(
         work / "optouts.xlsx"
     )
+    (work / "aliyun-replies.csv").write_text("手机号码,上行内容,上行时间\n13842145006,退订,2026-11-21 10:00:00\n",
+                                             encoding="utf-8")  # `rfm suppress import-replies --help`
     [quick_start] = rfm_lines(section("Quick start"))
     # As a new user runs it: a process of its own.
     done = subprocess.run([sys.executable, "-m", "rfm_cli", *shlex.split(quick_start)[1:]], check=False,
@@ -189,7 +191,8 @@ def test_quick_start_writes_the_database_and_the_lists(workspace: Path) -> None:
 
 
 # Commands whose table goes to stdout as CSV when stdout is not a terminal (as in these runs).
-TABLE_COMMANDS = (("moves",), ("history",), ("imports", "list"), ("suppress", "list"), ("levels",))
+TABLE_COMMANDS = (("moves",), ("history",), ("imports", "list"), ("suppress", "list"), ("levels",),
+                  ("audit",))
 
 
 def _lists_written(out: Path) -> dict[str, int]:

@@ -83,18 +83,30 @@ WinbackDays = Annotated[str | None, typer.Option(
     help="The win-back window in days (implies --winback; rfm.toml: winback_days) (default: 60:90).")]
 Encoding = Annotated[str, typer.Option("--encoding", metavar="utf-8|utf-8-sig",
                                        help="utf-8-sig adds a BOM so Excel on Windows reads Chinese.")]
+Template = Annotated[str | None, typer.Option(
+    "--template", metavar="FILE|TEXT", help="The SMS text: checked against the provider's rules before any "
+                                            "work (exit 78 naming the rule it breaks), kept in the manifest.")]
+SmsProvider = Annotated[str, typer.Option("--sms-provider", metavar="aliyun|tencent|huawei",
+                                          help="Whose SMS rules apply (template, sending hours).")]
+SendWindow = Annotated[str | None, typer.Option(
+    "--send-window", metavar="HH:MM-HH:MM", help="When the lists may be sent, in the recipients' local time "
+                                                 "(default: the provider's; huawei 08:00-21:00); in the manifest.")]
+RequireConsent = Annotated[bool, typer.Option(
+    "--require-consent", help="Only customers with recorded consent for the channel (rfm consent).")]
 
 
 def build_spec(out_dir, tiers, channels, fmt, recency_days, min_orders, min_monetary, phone_format, region, sms_vars,
-               batch_size, coupon_key, codes, no_hash, lang, encoding, cooldown=None, winback=False):
-    """The flags as the library's ListOptions (which checks them) and the list builder's spec."""
+               batch_size, coupon_key, codes, no_hash, lang, encoding, cooldown=None, winback=False,
+               **sending):
+    """The flags as the library's ListOptions (which checks them) and the list builder's spec.
+    `sending`: template, sms_provider, send_window, require_consent (core/compliance/sending.py)."""
     from rfm_cli.core.options import ListOptions
 
     return ListOptions(tier=tiers, channel=channels or "csv", format=fmt, recency_days=recency_days,
                        min_orders=min_orders, min_monetary=min_monetary, phone_format=phone_format, region=region,
                        sms_vars=sms_vars, batch_size=batch_size, coupon_key=coupon_key, codes=codes,
                        hashed=not no_hash, lang=lang, encoding=encoding, cooldown=cooldown,
-                       winback=winback).spec(out_dir)
+                       winback=winback, **sending).spec(out_dir)
 
 
 def winback_window(st, winback: bool, winback_days: str | None) -> str | bool:
@@ -124,6 +136,13 @@ def print_manifest(st, manifest: dict) -> None:
         st.say(f"  {entry['path']}: {entry['rows']:,} rows" + (f" (dropped: {dropped})" if dropped else ""))
     if manifest.get("coupon_codes_left") is not None:
         st.say(f"  coupon codes left unused: {manifest['coupon_codes_left']:,}")
+    sending = manifest.get("sending") or {}
+    for each in (sending.get("template_check") or {}).get("lists", []):
+        st.say(f"  SMS to {each['tier']}: longest message {each['longest_message']} characters, "
+               f"{each['segments']} segment(s) each, {each['segments_total']:,} billed in all")
+    if sending.get("may_send"):
+        window = sending["may_send"]
+        st.say(f"  send only between {window['from']} and {window['to']}, {window['local_time_of']}")
 
 
 def command(
@@ -151,6 +170,10 @@ def command(
     cooldown: Cooldown = None,
     winback: Winback = False,
     winback_days: WinbackDays = None,
+    template: Template = None,
+    sms_provider: SmsProvider = "aliyun",
+    send_window: SendWindow = None,
+    require_consent: RequireConsent = False,
     as_of: AsOf = None,
     window: Window = None,
     scheme: Scheme = None,
@@ -170,7 +193,8 @@ def command(
     check_list_options(tiers, channels, rules)
     spec = build_spec(out_dir or Path("."), tiers, channels, fmt, recency_days, min_orders, min_monetary,
                       phone_format, region, sms_vars, batch_size, coupon_key, codes, no_hash, lang, encoding,
-                      cooldown, winback_window(st, winback, winback_days))
+                      cooldown, winback_window(st, winback, winback_days), template=template,
+                      sms_provider=sms_provider, send_window=send_window, require_consent=require_consent)
     if window_option(window) and from_scores:
         raise UsageError("--window applies when rfm scores; scores from --from-scores were computed elsewhere: "
                          "leave out one of the two")

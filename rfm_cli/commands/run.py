@@ -43,7 +43,11 @@ from rfm_cli.commands.export import (
     PhoneFormat,
     RecencyDays,
     Region,
+    RequireConsent,
+    SendWindow,
+    SmsProvider,
     SmsVars,
+    Template,
     TierOption,
     Winback,
     WinbackDays,
@@ -95,6 +99,10 @@ def command(
     cooldown: Cooldown = None,
     winback: Winback = False,
     winback_days: WinbackDays = None,
+    template: Template = None,
+    sms_provider: SmsProvider = "aliyun",
+    send_window: SendWindow = None,
+    require_consent: RequireConsent = False,
     as_of: AsOf = None,
     window: Window = None,
     scheme: Scheme = None,
@@ -114,7 +122,8 @@ def command(
     check_list_options(tiers, channels, rules)
     spec = build_spec(out_dir, tiers, channels, fmt, recency_days, min_orders, min_monetary, phone_format, region,
                       sms_vars, batch_size, coupon_key, codes, no_hash, lang, encoding, cooldown,
-                      winback_window(st, winback, winback_days))
+                      winback_window(st, winback, winback_days), template=template, sms_provider=sms_provider,
+                      send_window=send_window, require_consent=require_consent)
     options = import_options(st, maps, max_rejects, source, date_format, rejects_dir)
     outcome = api.run(st.db, inputs, spec, rules, parse_as_of(as_of), options, exclude=exclude or [], wait=st.wait,
                       window=window_option(window))

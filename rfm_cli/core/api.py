@@ -82,6 +82,14 @@ def _lists_and_record(store: Store, result: ScoreResult, spec: ExportSpec, exclu
     from rfm_cli.core.suppression import load_suppressions
 
     suppressions = load_suppressions(store, list(exclude), spec.options.default_region)
+    if spec.sending is not None and spec.sending.require_consent:
+        from rfm_cli.core.compliance.consent import in_force
+
+        suppressions.consented = in_force(store)
+    if "google" in spec.channels:  # its EEA consent columns (compliance/eea.py)
+        from rfm_cli.core.compliance.consent import status
+
+        suppressions.ads_consent = status(store, "ads")
     recent = history.recently_sent(store, result.as_of, spec.cooldown_days) if spec.cooldown_days else None
     previous = history.previous_tiers(store, result) if with_entered else None
     if spec.codes is not None:
@@ -111,8 +119,18 @@ def export(db: str, spec: ExportSpec, rules: RuleSet, as_of: date | None, *, exc
                                                                  window=window)
         lists = _lists_and_record(store, result, spec, list(exclude), with_entered=False)
         manifest = stage_lists(result, spec, staged, lists)
+        _audit(store, "export", manifest, spec, exclude)
         staged.preflight()
     return RunResult(reports=[], score=result, written=staged.published, manifest=manifest, removed=staged.removed)
+
+
+def _audit(store: Store, command: str, manifest: dict[str, Any], spec: ExportSpec, exclude, *,
+           stream: bool = False) -> None:
+    """The lists' row in the audit trail (compliance/audit.py), in the same transaction as the sends."""
+    from rfm_cli.core.compliance import audit
+
+    audit.record(store, command, manifest, out_dir="(stdout)" if stream else str(spec.out_dir),
+                 exclude=[Path(p).name for p in exclude])
 
 
 def export_stream(db: str, spec: ExportSpec, rules: RuleSet, as_of: date | None,
@@ -135,6 +153,9 @@ def export_stream(db: str, spec: ExportSpec, rules: RuleSet, as_of: date | None,
         (only,) = _lists_and_record(store, result, spec, list(exclude), with_entered=False,
                                     with_state=False).lists
         write(only.frame)
+        from rfm_cli.core.compliance.audit import stream_manifest
+
+        _audit(store, "export -o -", stream_manifest(only, result, spec), spec, exclude, stream=True)
     return only, result
 
 
@@ -151,6 +172,7 @@ def run(db: str, inputs: list[Path], spec: ExportSpec, rules: RuleSet, as_of: da
         result = score_store(store, rules, as_of, keep_totals=True, window=window)
         lists = _lists_and_record(store, result, spec, list(exclude), with_entered=True)
         manifest = stage_lists(result, spec, staged, lists)
+        _audit(store, "run", manifest, spec, exclude)
         staged.preflight()  # a list that cannot be published fails the run before the database commits
 
     return RunResult(reports=reports, score=result, written=staged.published, manifest=manifest,

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
+from rfm_cli.core.compliance.eea import consent_columns, countries
 from rfm_cli.core.contacts import (
     escape_formula_except_e164,
     google_hash,
@@ -46,6 +47,7 @@ class ChannelOptions:
     hashed: bool = True  # google, meta
     lang: str = "en"  # en | zh: headers and tier labels of csv, sms, coupon
     tier_labels: dict[str, str] = field(default_factory=dict)  # tier -> Chinese label
+    ads_consent: dict[str, str] = field(default_factory=dict)  # customer_id -> granted | withdrawn (google)
 
 
 @dataclass
@@ -200,7 +202,9 @@ def build(channel: str, customers: pl.DataFrame, opts: ChannelOptions) -> Channe
             else:
                 out = f.select(pl.col("email_out").alias("Email"), pl.col("phone_out").alias("Phone"),
                                pl.col("first_name").alias("First Name"), pl.col("last_name").alias("Last Name"))
-            out = out.with_columns(Country=pl.lit(None, pl.String), Zip=pl.lit(None, pl.String))
+            country = countries(f["phone_out"])
+            out = out.with_columns(Country=country, Zip=pl.lit(None, pl.String),
+                                   **consent_columns(country, f["customer_id"], opts.ads_consent))
             return ChannelRows(out, dropped, f["customer_id"])
         meta_phone = f["phone_out"].str.strip_prefix("+")
         if opts.hashed:

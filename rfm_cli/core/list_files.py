@@ -20,6 +20,7 @@ import polars as pl
 from rfm_cli import __version__
 from rfm_cli.core import layout
 from rfm_cli.core.channels import safe_cells
+from rfm_cli.core.compliance.sending import personal_fields
 from rfm_cli.core.scoring import ScoreResult
 from rfm_cli.core.segments import ExportSpec, Lists, SegmentList, Suppressions, build_lists
 from rfm_cli.core.sinks import StagedFiles
@@ -54,7 +55,8 @@ def stage_lists(result: ScoreResult, spec: ExportSpec, staged: StagedFiles, buil
         digest = staged.add(frame, fmt, path, encoding=encoding)
         relative = path.relative_to(spec.out_dir).as_posix()
         files.append({"path": relative, **about, "kind": layout.kind_of(relative), "rows": frame.height,
-                      "dropped": dict(sorted(dropped.items())), "sha256": digest})
+                      "dropped": dict(sorted(dropped.items())), "sha256": digest}
+                     | personal_fields(frame, about["channel"] or "summary", spec.options.hashed))
         return relative
 
     for each in built.lists + built.state + built.entered:
@@ -90,6 +92,8 @@ def stage_lists(result: ScoreResult, spec: ExportSpec, staged: StagedFiles, buil
         manifest["cooldown_days"] = spec.cooldown_days
     if result.since is not None:
         manifest["window_since"] = result.since.isoformat()
+    if spec.sending is not None:
+        manifest["sending"] = spec.sending.describe(built.lists)
     staged.add_bytes((json.dumps(manifest, ensure_ascii=False, indent=2) + "\n").encode("utf-8"),
                      spec.out_dir / layout.MANIFEST)
     writing = {spec.out_dir / entry["path"] for entry in files} | {spec.out_dir / layout.MANIFEST}

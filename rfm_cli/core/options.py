@@ -59,6 +59,12 @@ class ListOptions:
     cooldown: int | None = None  # days
     # The win-back list: True for the default window (60:90 days), or the window itself ("45:75").
     winback: bool | str | tuple[int | None, int | None] = False
+    # Sending lawfully (core/compliance/sending.py): the SMS template and its provider, the hours the
+    # lists may be sent, and whether only customers with recorded consent go on them.
+    template: str | None = None  # the text, or a .txt file holding it
+    sms_provider: str = "aliyun"
+    send_window: str | None = None  # "08:00-21:00"; default: the provider's
+    require_consent: bool = False
 
     def __post_init__(self) -> None:
         from rfm_cli.core.channels import SMS_VARS
@@ -80,6 +86,14 @@ class ListOptions:
         self.channels()  # an unknown channel is refused now, not after the import
         self.recency_range()
         self.winback_range()
+        self.sending()  # a template that breaks a rule is refused now (78), before any work
+
+    def sending(self):
+        from rfm_cli.core.compliance.sending import sending_rules
+
+        return sending_rules(channels=self.channels(), sms_vars=_names(self.sms_vars), template=self.template,
+                             provider=self.sms_provider, send_window=self.send_window, region=self.region,
+                             require_consent=self.require_consent)
 
     def tiers(self) -> list[str] | None:
         return list(_names(self.tier)) or None
@@ -123,7 +137,7 @@ class ListOptions:
                                    sms_vars=_names(self.sms_vars), coupon_key=self.coupon_key,
                                    hashed=self.hashed, lang=self.lang),
             batch_size=self.batch_size, codes=read_codes(Path(self.codes)) if self.codes else None,
-            encoding=self.encoding, cooldown_days=self.cooldown,
+            encoding=self.encoding, cooldown_days=self.cooldown, sending=self.sending(),
         )
 
     def exclude_files(self) -> list[Path]:

@@ -138,6 +138,12 @@ def score_result(frame: pl.DataFrame, rules: RuleSet, label: str, as_of: date | 
     return ScoreResult(as_of=found, rules=rules, customers=customers, cut_points=cut_points(customers, rules))
 
 
+def empty_result(frame: pl.DataFrame, rules: RuleSet, label: str, as_of: date) -> ScoreResult:
+    """No customer counted on or before `as_of`: what rfm score gives then, an empty table."""
+    customers = scores_frame(frame, label)
+    return ScoreResult(as_of=as_of, rules=rules, customers=customers, cut_points=cut_points(customers, rules))
+
+
 def read_scores(path: Path, rules: RuleSet, as_of: date | None = None) -> ScoreResult:
     """A scores file (csv, parquet or json as `rfm score -o` writes them) as a ScoreResult."""
     label = f"scores file {path}"

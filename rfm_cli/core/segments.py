@@ -26,6 +26,7 @@ from rfm_cli.core.channels import (
     with_codes,
     with_contacts,
 )
+from rfm_cli.core.compliance.consent import only_consented
 from rfm_cli.core.errors import InputError, UsageError
 from rfm_cli.core.layout import ENTERED, TIERS
 from rfm_cli.core.scoring import ScoreResult
@@ -83,6 +84,12 @@ class Suppressions:
     ids: dict[str, str] = field(default_factory=dict)  # customer_id -> reason
     phones: dict[str, str] = field(default_factory=dict)
     emails: dict[str, str] = field(default_factory=dict)
+    # People erased by `rfm forget`: keyed hashes of their ids, phones and emails (compliance/forget.py)
+    hashed: set[str] = field(default_factory=set)
+    hash_key: str | None = None
+    # --require-consent: channel (sms, email, ads) -> customer ids with consent in force (compliance/consent.py)
+    consented: dict[str, set[str]] | None = None
+    ads_consent: dict[str, str] | None = None  # customer_id -> granted | withdrawn, for google lists
 
 
 @dataclass
@@ -96,6 +103,7 @@ class ExportSpec:
     codes: list[str] | None = None
     encoding: str = "utf-8"
     cooldown_days: int | None = None
+    sending: Any = None  # compliance.sending.SendingRules: template, window, consent (manifest "sending")
 
 
 def parse_range(value: str | None, option: str = "--recency-days") -> tuple[int | None, int | None] | None:
@@ -214,12 +222,19 @@ def with_previous(customers: pl.DataFrame, previous: pl.DataFrame) -> pl.DataFra
 def needs_contacts(channels: list[str], sup: Suppressions) -> bool:
     """Whether the lists need with_contacts' normalised phones, emails and split names: a channel
     other than csv (which writes the cells as stored), or phones or emails to suppress."""
-    return bool(set(channels) - {"csv"} or sup.phones or sup.emails)
+    return bool(set(channels) - {"csv"} or sup.phones or sup.emails or sup.hashed)
 
 
 def suppress(contacts: pl.DataFrame, sup: Suppressions) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Split into (kept, removed with a `reason` column). Phones and emails are matched on
     with_contacts' columns, which `contacts` must hold when `sup` has any."""
+    if sup.hashed and sup.hash_key:
+        from rfm_cli.core.compliance.forget import hashed_matches
+        from rfm_cli.core.suppression import ERASED
+
+        erased = hashed_matches(contacts, sup.hash_key, sup.hashed)
+        sup = Suppressions(sup.opted_out_ids, {**dict.fromkeys(erased, ERASED), **sup.ids},
+                           sup.phones, sup.emails)
     checks = [(pl.col("customer_id"), sup.ids)]
     if sup.phones:
         checks += [(pl.col("phone_national"), sup.phones), (pl.col("phone_e164"), sup.phones)]
@@ -356,6 +371,9 @@ def _send_lists(chosen: list[tuple[str, bool, pl.DataFrame]], spec: ExportSpec,
         suppressed = Counter(dict(removed.group_by("reason").len().iter_rows()))
         for channel in spec.channels:
             candidates, cooled = _cooled(kept, (recent_sends or {}).get((channel, name)), spec.cooldown_days)
+            candidates, unconsented = only_consented(candidates, channel, spec.options.coupon_key,
+                                                     suppressions.consented if suppressions else None)
+            cooled.update(unconsented)
             rows = build(channel, candidates, options)
             rows.dropped = suppressed + cooled + rows.dropped
             built.append((channel, name, customers.height, rows))
@@ -369,19 +387,41 @@ def _send_lists(chosen: list[tuple[str, bool, pl.DataFrame]], spec: ExportSpec,
     return lists, codes_left, listed, codes_issued
 
 
+def erased_only(sup: Suppressions | None) -> Suppressions | None:
+    """The people `rfm forget` erased, out of `sup` (None when there are none): they are in no file,
+    state included, where an opt-out only keeps a person off the send lists."""
+    from rfm_cli.core.suppression import ERASED
+
+    if sup is None:
+        return None
+    pick = lambda values: {k: v for k, v in values.items() if v == ERASED}
+    erased = Suppressions(ids=pick(sup.ids), phones=pick(sup.phones), emails=pick(sup.emails),
+                          hashed=sup.hashed, hash_key=sup.hash_key)
+    return erased if erased.ids or erased.phones or erased.emails or erased.hashed else None
+
+
 def _state_lists(ordered: pl.DataFrame, tiers: list[str], options: ChannelOptions, *, entered: bool,
-                 ) -> list[SegmentList]:
-    """State: every customer of each tier (`tiers`), or, with previous_tier, those who entered it."""
+                 erased: pl.DataFrame | None = None) -> list[SegmentList]:
+    """State: every customer of each tier (`tiers`), or, with previous_tier, those who entered it;
+    `erased`: customer ids of erased people, left out and counted."""
     out = []
     for tier, members in by_tier(ordered, tiers).items():
+        gone = Counter()
+        if erased is not None and erased.height:
+            whole = members.height
+            members = members.filter(~pl.col("customer_id").is_in(erased.get_column("customer_id").implode()))
+            gone = Counter({"erased (rfm forget)": whole - members.height} if whole - members.height else {})
+            selected = whole
+        else:
+            selected = members.height
         if entered:
             rows = build("csv", history.entered(members), options)
             stayed = members.height - rows.frame.height
-            dropped = Counter({STAYED: stayed} if stayed else {})
+            dropped = gone + Counter({STAYED: stayed} if stayed else {})
         else:
             rows = build("csv", members.drop("previous_tier", strict=False), options)
-            dropped = Counter()
-        out.append(SegmentList(ENTERED if entered else TIERS, tier, members.height, safe_cells(rows.frame),
+            dropped = gone
+        out.append(SegmentList(ENTERED if entered else TIERS, tier, selected, safe_cells(rows.frame),
                                dropped, rows.customer_ids))
     return out
 
@@ -402,7 +442,8 @@ def build_lists(result: ScoreResult, spec: ExportSpec, suppressions: Suppression
     customers = result.customers if previous is None else with_previous(result.customers, previous)
     ordered = list_order(customers, names)
     options = ChannelOptions(**{**spec.options.__dict__,
-                                "tier_labels": {t.name: t.label_zh for t in result.rules.tiers}})
+                                "tier_labels": {t.name: t.label_zh for t in result.rules.tiers},
+                                "ads_consent": (suppressions.ads_consent if suppressions else None) or {}})
     picked = ordered.filter(conditions(spec.selection)).drop("previous_tier", strict=False)
     send_tiers = spec.selection.send_tiers(names)
     chosen = [(tier, True, part) for tier, part in by_tier(picked.filter(pl.col("tier").is_in(send_tiers)),
@@ -411,12 +452,15 @@ def build_lists(result: ScoreResult, spec: ExportSpec, suppressions: Suppression
     chosen += [(name, False, picked.filter(condition).sort(by, descending=descending))
                for name, condition in spec.selection.named_lists()]
     lists, codes_left, listed, codes_issued = _send_lists(chosen, spec, suppressions, options, recent_sends)
-    state = _state_lists(ordered, names, options, entered=False) if with_state else []
-    entered = _state_lists(ordered, names, options, entered=True) if previous is not None else []
+    erased_sup = erased_only(suppressions) if with_state else None
+    erased = (None if erased_sup is None else
+              contacts_and_suppressed(ordered, [], erased_sup, spec.options.default_region)[1].select("customer_id"))
+    state = _state_lists(ordered, names, options, entered=False, erased=erased) if with_state else []
+    entered = (_state_lists(ordered, names, options, entered=True, erased=erased)
+               if previous is not None and with_state else [])
     for each in lists + state + entered:
         check_accounting(each)
     return Lists(send_tiers, listed, lists, entered, codes_left, codes_issued, state)
-
 
 
 def coded_tiers(result: ScoreResult, selection: Selection) -> list[str]:

@@ -28,7 +28,7 @@ from rfm_cli.core.errors import ConfigError, InputError, OutputError, StorageIOE
 SCHEMA_VERSION = 15
 MIGRATIONS = {2: "migrate_v2", 3: "migrate_v3", 4: "migrate_v4", 5: "migrate_v5", 6: "migrate_v6",
               7: "migrate_v7", 8: "migrate_v8", 9: "migrate_v9", 10: "migrate_v10",
-              11: "migrate_v11", 15: "migrate_v15"}
+              11: "migrate_v11", 12: "migrate_v12", 15: "migrate_v15"}
   # version reached -> query file that reaches it
 MEMORY = ":memory:"
 

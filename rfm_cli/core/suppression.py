@@ -21,6 +21,7 @@ from rfm_cli.core.segments import Suppressions
 from rfm_cli.core.store import Store
 
 KINDS = ("auto", "phone", "email", "customer_id")
+ERASED = "erased (rfm forget)"  # the reason a list gives for leaving out an erased person
 
 
 def classify(values: list[str], kind: str = "auto", default_region: str = "CN") -> list[tuple[str, str]]:
@@ -51,24 +52,28 @@ def read_exclude_file(path: Path) -> list[str]:
     Text goes through the encoding detection of order exports (UTF-8, UTF-16 from Excel's "Unicode
     text", GBK…); a file that cannot be read, or holds nothing rfm can tell is an opt-out, is an
     error, never an empty list."""
+    values = opt_out_values(read_table(path, "exclude file"), str(path))
+    if not values:
+        raise DataError(f"exclude file {path} holds no phone, email or customer id; "
+                        "pass the file of opt-outs")
+    return values
+
+
+def read_table(path: Path, what: str) -> list[list[str]]:
+    """The cells of a CSV/TSV/TXT/XLSX file as rows of text: a workbook by its bytes, text through the
+    encoding detection of order exports."""
     if not path.is_file():
-        raise InputError(f"exclude file {path} does not exist; check the path")
+        raise InputError(f"{what} {path} does not exist; check the path")
     with path.open("rb") as handle:
         head = handle.read(4)
     if head == b"PK\x03\x04":
         try:
             frame = pl.read_excel(path, has_header=False, infer_schema_length=0)
         except (OSError, pl.exceptions.PolarsError, ValueError) as exc:
-            raise InputError(f"cannot read exclude file {path} as a workbook; "
+            raise InputError(f"cannot read {what} {path} as a workbook; "
                              "save it as .xlsx or CSV") from exc
-        rows = [["" if v is None else str(v) for v in row] for row in frame.iter_rows()]
-    else:
-        rows = _text_rows(read_text(path, "exclude file"))
-    values = opt_out_values(rows, str(path))
-    if not values:
-        raise DataError(f"exclude file {path} holds no phone, email or customer id; "
-                        "pass the file of opt-outs")
-    return values
+        return [["" if v is None else str(v) for v in row] for row in frame.iter_rows()]
+    return _text_rows(read_text(path, what))
 
 
 def _text_rows(text: str) -> list[list[str]]:
@@ -88,8 +93,15 @@ def load_suppressions(store: Store | None, exclude_files: list[Path], default_re
         for kind, value in classify(read_exclude_file(path), "auto", default_region):
             target[kind].setdefault(value, f"excluded by {path.name}")
     if store is not None:
-        for kind, value in store.con.execute("SELECT kind, value FROM rfm_suppressions").fetchall():
-            target[kind].setdefault(value, "suppression list")
+        for kind, value, source in store.con.execute("SELECT kind, value, source FROM rfm_suppressions").fetchall():
+            if kind.endswith("_hash"):  # a person erased by `rfm forget`
+                sup.hashed.add(value)
+            else:
+                target[kind].setdefault(value, ERASED if source == "rfm forget" else "suppression list")
+        if sup.hashed:
+            from rfm_cli.core.compliance.forget import forget_key
+
+            sup.hash_key = forget_key(store, create=False)
         opted_out = store.con.execute(
             "SELECT customer_id FROM rfm_orders WHERE customer_id IS NOT NULL AND accepts_marketing IS NOT NULL "
             # The latest order's answer; of orders placed at the same moment, a "no" wins.
@@ -100,17 +112,24 @@ def load_suppressions(store: Store | None, exclude_files: list[Path], default_re
     return sup
 
 
-def add(store: Store, values: list[str], kind: str = "auto", note: str | None = None) -> int:
+def add(store: Store, values: list[str], kind: str = "auto", note: str | None = None,
+        source: str = "rfm suppress add") -> int:
     pairs = classify(values, kind)
-    now = datetime.now().replace(microsecond=0)
     with store.transaction():
-        before = store.con.execute("SELECT count(*) FROM rfm_suppressions").fetchall()[0][0]
-        store.con.executemany(
-            "INSERT INTO rfm_suppressions VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
-            [(k, v, now, note) for k, v in pairs],
-        )
-        after = store.con.execute("SELECT count(*) FROM rfm_suppressions").fetchall()[0][0]
-    return after - before
+        return insert(store, [(k, v, None) for k, v in pairs], source, note)
+
+
+def insert(store: Store, entries: list[tuple], source: str, note: str | None = None) -> int:
+    """Add (kind, value, opted_out_at[, source]) entries inside the caller's transaction; an entry
+    already there keeps its first date and source. Returns how many were new."""
+    now = datetime.now().replace(microsecond=0)
+    before = store.con.execute("SELECT count(*) FROM rfm_suppressions").fetchall()[0][0]
+    store.con.executemany(
+        "INSERT INTO rfm_suppressions (kind, value, added_at, note, source, opted_out_at) "
+        "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+        [(e[0], e[1], now, note, e[3] if len(e) > 3 else source, e[2]) for e in entries],
+    )
+    return store.con.execute("SELECT count(*) FROM rfm_suppressions").fetchall()[0][0] - before
 
 
 def remove(store: Store, values: list[str], kind: str = "auto") -> int:
@@ -124,4 +143,5 @@ def remove(store: Store, values: list[str], kind: str = "auto") -> int:
 
 def listing(store: Store) -> pl.DataFrame:
     return pl.from_arrow(store.con.sql(
-        "SELECT kind, value, added_at, note FROM rfm_suppressions ORDER BY kind, value").to_arrow_table())
+        "SELECT kind, value, added_at, note, source, opted_out_at FROM rfm_suppressions "
+        "ORDER BY kind, value").to_arrow_table())

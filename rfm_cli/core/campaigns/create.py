@@ -125,6 +125,7 @@ def campaign_spec(options: ListOptions, out_dir: Path, plan_has_codes: bool) -> 
 
 def new_campaign(db: str, campaign: CampaignSpec, options: ListOptions, out_dir: str | Path, rules: RuleSet,
                  as_of: date | None, *, wait: float = 0.0) -> Created:
+    from rfm_cli.core.compliance import audit
     from rfm_cli.core.scoring import score_store
     from rfm_cli.core.sinks import StagedFiles
     from rfm_cli.core.store import open_store
@@ -136,6 +137,7 @@ def new_campaign(db: str, campaign: CampaignSpec, options: ListOptions, out_dir:
         drawn = draw_and_build(store, result, campaign, spec, options)
         manifest = stage_campaign(result, campaign, spec, staged, drawn)
         record_campaign(store, result, campaign, spec, drawn)
+        audit.record(store, f"campaign new {campaign.name}", manifest, out_dir=str(spec.out_dir))
         staged.preflight()
     return Created(result, staged.published, manifest)
 
@@ -237,6 +239,7 @@ def stage_campaign(result: ScoreResult, campaign: CampaignSpec, spec: ExportSpec
     import polars as pl
 
     from rfm_cli.core.channels import safe_cells
+    from rfm_cli.core.compliance.sending import personal_fields
 
     staged.folder(spec.out_dir)
     files: list[dict[str, Any]] = []
@@ -254,7 +257,8 @@ def stage_campaign(result: ScoreResult, campaign: CampaignSpec, spec: ExportSpec
                 files.append({"path": path.relative_to(spec.out_dir).as_posix(), "arm": arm,
                               "channel": each.channel, "tier": each.tier, "rows": frame.height,
                               "dropped": dict(sorted(each.dropped.items())) if batch in (None, 1) else {},
-                              "sha256": digest})
+                              "sha256": digest}
+                             | personal_fields(frame, each.channel, spec.options.hashed))
     held = sorted(cid for cid, arm in drawn.arms.items() if arm == CONTROL)
     control = (result.customers.filter(pl.col("customer_id").is_in(held))
                .select("customer_id", "tier", "recency_days", "frequency", "monetary")

@@ -135,6 +135,10 @@ def score_on_engine(
             plan_for(engine, table, rules, as_of=as_of, maps=maps, amount_cents=amount_cents)
         )
         where = engine.label
+    if frame.is_empty() and as_of is not None:  # as rfm score --as-of: nobody counted yet, an empty table
+        from rfm_cli.core.plan_results import empty_result
+
+        return empty_result(frame, rules, f"scores from {where}", as_of)
     if frame.is_empty():
         raise DataError(
             f"{table} on {where} has no counted orders"

@@ -21,6 +21,7 @@ from pathlib import Path
 import duckdb
 
 from rfm_cli.core import customer_stats
+from rfm_cli.core.compliance import consent
 from rfm_cli.core.errors import DataError, InputError, UsageError
 from rfm_cli.core.ingest import staging as staging_sql
 from rfm_cli.core.ingest.checks import date_range_warnings, lost_digits_warning, refuse_duplicate_headers
@@ -540,6 +541,7 @@ def _merge(store: Store, path: Path, import_id: int, counts: _Outcomes, *, as_vi
         run_statements(con, "import_merge", params)
         if discount_header is not None:  # campaign redemption (schema 11)
             run_statements(con, "import_codes", {"import_id": import_id, "header": discount_header})
+        consent.record_import(con, import_id, str(path))  # per-channel consent columns -> the ledger
         if counts.lines["duplicate"]:  # which files carry which orders, for `rfm imports rm`
             run_statements(con, "import_carriers", params)
         if keep_stats:

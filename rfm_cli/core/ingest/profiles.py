@@ -33,6 +33,8 @@ CANONICAL_FIELDS = (
     "email",
     "accepts_marketing",  # a consent column (yes/no), honoured by every exported list
     "discount_code",  # the coupon/discount code(s) the order used: campaign redemption
+    "accepts_email",  # consent per channel (yes/no): kept in the consent ledger (compliance/consent.py)
+    "accepts_sms",
     "quantity",  # helpers for item-level files (amount = quantity x unit_price)
 
     "unit_price",

@@ -279,6 +279,8 @@ def build(colmap: ColumnMap, headers: list[str], source: str, date_format: str |
        {is_refund}                              AS is_refund_row,
        rfm_flag({c('accepts_marketing')})       AS accepts_marketing,
        rfm_text({c('discount_code')})           AS discount_code,
+       rfm_flag({c('accepts_email')})           AS accepts_email,
+       rfm_flag({c('accepts_sms')})             AS accepts_sms,
        {raw_date}                               AS _raw_date,
        {raw_amount}                             AS _raw_amount,
        {amount_present}                         AS _amount_present,
