@@ -267,9 +267,10 @@ CANNOT_RUN_HERE = {
 
 
 def _every_example() -> list:
-    """Every `rfm` line of every README section but the Quick start (the workspace runs it) and the
-    campaign's (one after the other, in their own test below)."""
-    in_order = ("Quick start", "Campaigns with a hold-out")
+    """Every `rfm` line of every README section but the Quick start (the workspace runs it), the
+    campaign's (one after the other, in their own test below) and Sending lawfully's (with the reply
+    and consent files they need, in tests/test_lawful_readme.py)."""
+    in_order = ("Quick start", "Campaigns with a hold-out", "Sending lawfully")
     titles = [t for t in re.findall(r"^## (.+)$", README, re.MULTILINE) if t not in in_order]
     params = []
     for line in [line for title in titles for line in rfm_lines(section(title))]:
