@@ -1,5 +1,8 @@
 -- customer_rfm: raw recency / frequency / monetary inputs per customer (BRIEF §3).
 -- Parameters: $as_of (DATE): orders after this day are left out; refund rows apply whatever their date.
+--   $since (DATE or NULL): the analysis window's first day (rfm_in_window): orders before it, and
+--   refund rows naming no order dated before it, are left out, so frequency and monetary count the
+--   window only; a customer with no counted order in the window has no row (not scored). NULL: all.
 -- Counted order: status counted and amount net of every refund > 0, on or before $as_of.
 -- monetary: net spend over counted orders, less refund rows that name no stored order
 --   (credit notes: they reduce their customer's monetary, never recency or frequency).
@@ -25,12 +28,14 @@ orders_net AS (
     LEFT JOIN refunds_by_order AS r USING (order_id)
     WHERE o.customer_id IS NOT NULL
       AND CAST(o.ordered_at AS DATE) <= $as_of
+      AND rfm_in_window(o.ordered_at, $since)
 ),
 unmatched AS (
     SELECT f.customer_id, sum(f.amount) AS refunded
     FROM rfm_refunds AS f
     WHERE f.customer_id IS NOT NULL
       AND NOT EXISTS (SELECT 1 FROM rfm_orders AS o WHERE o.order_id = f.order_id)
+      AND rfm_in_window(f.refunded_at, $since)
     GROUP BY f.customer_id
 ),
 per_customer AS (  -- customer_stats_delta.sql runs this CTE over a file's orders (customer_stats.delta_sql)

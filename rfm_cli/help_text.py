@@ -47,7 +47,7 @@ VERSION_HELP = "Print the version and exit."
 SUMMARIES = {
     "import": "Load order exports (CSV, Excel, Parquet) into the database.",
     "score": "The per-customer table: R, F, M, their scores and tier.",
-    "export": "Write the segment lists (per tier, per channel) from the database.",
+    "export": "Write every tier and tonight's send lists from the database.",
     "run": "Import, score and export in one go: the command to run every day.",
     "status": "What the database holds: files imported, dates, customers, runs.",
     "explain": "Every number behind one customer's tier; --find by phone or name.",

@@ -46,7 +46,9 @@ def test_every_list_written_is_in_the_audit_trail_with_its_files(rfm, orders, tm
     assert night["rows_written"] == sum(e["rows"] for e in manifest["files"])
     assert {"phone", "email", "first_name", "last_name"} <= set(night["personal_fields"])
     assert any(e["hashed"] for e in night["files"] if e["channel"] == "google")
-    assert rows[1]["personal_fields"] == ["email", "name"]
+    sent = [f for f in rows[1]["files"] if f["path"].startswith("send/")]
+    assert [f["path"] for f in sent] == ["send/email/potential.csv"] and sent[0]["personal_fields"] == ["email", "name"]
+    assert {"email", "name"} <= set(rows[1]["personal_fields"])  # and the tiers' state files beside it
     assert rows[2]["files"][0]["path"] == "-" and rows[2]["files"][0]["rows"] == streamed.stdout.count("\n") - 1
     # the same choice of people shares a selection hash; another choice does not
     again = rfm("export", "--db", db, "--out-dir", "gold2", "--tier", "potential", "--channel", "email")

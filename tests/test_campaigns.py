@@ -46,7 +46,7 @@ def test_the_worked_campaign_reports_the_hand_computed_numbers(rfm, dormant_shop
     done = rfm("campaign", "new", "worked", "--tier", "dormant", "--holdout", "20%", "--sent-on", "2026-06-04",
                "--cost-per-message", "0.045", "--coupon-value", "10", "--out-dir", "worked", "--db", dormant_shop)
     assert done.returncode == 0, done.stderr
-    treated = sorted(r["customer_id"] for r in _read(Path("worked/send/treatment/dormant.csv")))
+    treated = sorted(r["customer_id"] for r in _read(Path("worked/send/treatment/csv/dormant.csv")))
     held = sorted(r["customer_id"] for r in _read(Path("worked/control.csv")))
     assert (len(treated), len(held)) == (200, 50)
     orders = [(f"T{i}", cid, "2026-06-05", "100.00", "paid", "") for i, cid in enumerate(treated[:24])]
@@ -149,7 +149,7 @@ def test_draw_is_balanced_per_tier_and_control_is_on_no_list(rfm, write_orders) 
 def test_cooldown_of_a_later_export_sees_the_campaign(rfm, dormant_shop) -> None:
     assert rfm("campaign", "new", "cool", "--tier", "dormant", "--out-dir", "cool", "--db",
                dormant_shop).returncode == 0
-    treated = {r["customer_id"] for r in _read(Path("cool/send/treatment/dormant.csv"))}
+    treated = {r["customer_id"] for r in _read(Path("cool/send/treatment/csv/dormant.csv"))}
     held = {r["customer_id"] for r in _read(Path("cool/control.csv"))}
     later = rfm("export", "--tier", "dormant", "--cooldown", "7", "--as-of", "2026-06-03", "-o", "-",
                 "--db", dormant_shop)

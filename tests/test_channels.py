@@ -63,7 +63,7 @@ def exported(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.mark.parametrize("channel", CHANNELS)
 def test_channel_matches_golden(exported: Path, channel: str) -> None:
-    path = exported / ("potential.csv" if channel == "csv" else f"{channel}/potential.csv")
+    path = exported / "send" / channel / "potential.csv"
     golden = GOLDEN / f"{channel}.csv"
     if os.environ.get("RFM_UPDATE_GOLDEN"):
         golden.write_bytes(path.read_bytes())
@@ -71,7 +71,7 @@ def test_channel_matches_golden(exported: Path, channel: str) -> None:
 
 
 def rows(exported: Path, channel: str) -> list[dict[str, str]]:
-    with (exported / channel / "potential.csv").open(encoding="utf-8", newline="") as fh:
+    with (exported / "send" / channel / "potential.csv").open(encoding="utf-8", newline="") as fh:
         return list(csv.DictReader(fh))
 
 
@@ -86,7 +86,7 @@ def test_sms_has_only_usable_mobiles_once_each(exported: Path) -> None:
 def test_manifest_counts_every_dropped_row(exported: Path) -> None:
     manifest = json.loads((exported / "manifest.json").read_text(encoding="utf-8"))
     by_path = {f["path"]: f for f in manifest["files"]}
-    sms = by_path["sms/potential.csv"]
+    sms = by_path["send/sms/potential.csv"]
     assert sms["rows"] == 3
     assert sms["dropped"] == {"duplicate phone": 1, "excluded by optouts.csv": 1, "no coupon code left": 1,
                               "opted out (accepts marketing: no)": 1, "phone landline": 1, "phone masked": 1,
@@ -94,7 +94,8 @@ def test_manifest_counts_every_dropped_row(exported: Path) -> None:
     assert sum(sms["dropped"].values()) + sms["rows"] == len(CUSTOMERS)
     for entry in manifest["files"]:
         assert entry["sha256"] == hashlib.sha256((exported / entry["path"]).read_bytes()).hexdigest()
-        assert entry["rows"] + sum(entry["dropped"].values()) <= len(CUSTOMERS)
+        if entry["list"] is not None:  # a list, not summary.csv or cut_points.csv
+            assert entry["rows"] + sum(entry["dropped"].values()) <= len(CUSTOMERS)
     assert manifest["coupon_codes_left"] == 0
     assert manifest["rules"]["tiers"][0]["name"] == "dormant"
 
@@ -126,13 +127,24 @@ def test_no_cell_starts_a_formula_except_strict_e164(exported: Path) -> None:
                         assert cell.startswith("+") and cell[1:].isdigit() and 8 <= len(cell) - 1 <= 15, (path, cell)
 
 
-def test_opted_out_and_excluded_customers_are_in_no_list(exported: Path) -> None:
-    for path in exported.rglob("*.csv"):
+def test_opted_out_and_excluded_customers_are_in_no_send_list(exported: Path) -> None:
+    sends = list((exported / "send").rglob("*.csv"))
+    assert {path.parent.name for path in sends} == set(CHANNELS)
+    for path in sends:
         text = path.read_text(encoding="utf-8")
-        if path.name in ("summary.csv", "cut_points.csv"):
-            continue
         for needle in ("K8", "13700000008", "optout@example.com", "K9", "13600000009", "cj@example.com"):
             assert needle not in text, (path, needle)
+
+
+def test_the_tier_file_is_state_and_holds_every_customer_opted_out_or_not(exported: Path) -> None:
+    """tiers/<tier>.csv says who is in the tier (as summary.csv counts them), not whom to message."""
+    with (exported / "tiers" / "potential.csv").open(encoding="utf-8", newline="") as fh:
+        ids = [row["customer_id"] for row in csv.DictReader(fh)]
+    assert sorted(ids) == sorted(cid for cid, *_ in CUSTOMERS)
+    manifest = json.loads((exported / "manifest.json").read_text(encoding="utf-8"))
+    kinds = {f["path"]: f["kind"] for f in manifest["files"]}
+    assert kinds["tiers/potential.csv"] == kinds["summary.csv"] == kinds["entered/potential.csv"] == "state"
+    assert {kinds[f"send/{c}/potential.csv"] for c in CHANNELS} == {"send"}
 
 
 @pytest.mark.parametrize("answers", [("yes", "no"), ("no", "yes")])
@@ -144,7 +156,8 @@ def test_of_two_orders_placed_at_the_same_moment_a_no_to_marketing_wins(tmp_path
     (tmp_path / "orders.csv").write_text(HEADER + "\n".join(lines) + "\n", encoding="utf-8")
     done = rfm("run", "orders.csv", "--out-dir", "out", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
-    listed = {row["customer_id"] for row in csv.DictReader((tmp_path / "out" / "potential.csv").open(encoding="utf-8"))}
+    listed = {row["customer_id"] for row in csv.DictReader((tmp_path / "out" / "send" / "csv" / "potential.csv").open(
+        encoding="utf-8"))}
     assert listed == {"K2"}
 
 

@@ -31,7 +31,8 @@ import pytest
 from rfm_cli.core.scoring import OUTPUT_COLUMNS
 
 HEADER = "order_id,customer_id,order_date,amount,status,refund_amount"
-TIER_FILES = {"diamond.csv", "gold.csv", "potential.csv", "dormant.csv", "summary.csv", "cut_points.csv"}
+TIER_FILES = {"tiers/diamond.csv", "tiers/gold.csv", "tiers/potential.csv", "tiers/dormant.csv", "summary.csv",
+              "cut_points.csv"}
 
 # As of 2026-06-30: every tier is represented.
 SHOP_ROWS = [
@@ -128,6 +129,7 @@ def folder_state(folder: Path) -> dict[str, bytes | None]:
 def fill_folder(folder: Path) -> dict[str, bytes | None]:
     folder.mkdir()
     for name in sorted(TIER_FILES):
+        (folder / name).parent.mkdir(exist_ok=True)
         (folder / name).write_text(f"previous {name}\n", encoding="utf-8")
     (folder / "notes.txt").write_text("mine, keep\n", encoding="utf-8")
     return folder_state(folder)
@@ -383,10 +385,10 @@ def test_run_writes_one_list_per_tier_plus_summary_and_cut_points(tmp_path: Path
     assert result.returncode == 0, result.stderr
     assert result.stdout == ""
     out = tmp_path / "segments"
-    assert TIER_FILES <= {p.name for p in out.iterdir()}
+    assert TIER_FILES <= {p.relative_to(out).as_posix() for p in out.rglob("*")}
     listed = {}
     for tier in ("diamond", "gold", "potential", "dormant"):
-        for row in csv.DictReader(io.StringIO((out / f"{tier}.csv").read_text(encoding="utf-8"))):
+        for row in csv.DictReader(io.StringIO((out / "tiers" / f"{tier}.csv").read_text(encoding="utf-8"))):
             assert row["tier"] == tier
             listed[row["customer_id"]] = tier
     assert listed == EXPECTED_TIERS
@@ -397,14 +399,14 @@ def test_run_writes_one_list_per_tier_plus_summary_and_cut_points(tmp_path: Path
     assert no_temp_files(out)
 
 
-def test_export_one_tier_writes_only_that_list(tmp_path: Path, rfm, shop) -> None:
+def test_export_one_tier_writes_only_that_send_list_beside_the_whole_state(tmp_path: Path, rfm, shop) -> None:
     assert rfm("--db", "shop.duckdb", "import", shop).returncode == 0
     result = rfm("--db", "shop.duckdb", "export", "--out-dir", "winback", "--tier", "dormant")
     assert result.returncode == 0, result.stderr
     assert result.stdout == ""
     written = {p.relative_to(tmp_path / "winback").as_posix() for p in (tmp_path / "winback").rglob("*.csv")}
-    assert written == {"dormant.csv", "summary.csv", "cut_points.csv"}
-    rows = list(csv.DictReader(io.StringIO((tmp_path / "winback" / "dormant.csv").read_text())))
+    assert written == TIER_FILES | {"send/csv/dormant.csv"}
+    rows = list(csv.DictReader(io.StringIO((tmp_path / "winback" / "send" / "csv" / "dormant.csv").read_text())))
     assert [(r["customer_id"], r["tier"]) for r in rows] == [("ZZZ", "dormant")]
 
 
@@ -464,8 +466,8 @@ def test_unwritable_output_file_exits_73(tmp_path: Path, rfm, shop, assert_cli_e
 
 def test_a_list_that_cannot_be_published_leaves_the_folder_as_it_was(tmp_path: Path, rfm, shop) -> None:
     before = fill_folder(tmp_path / "segments")
-    (tmp_path / "segments" / "gold.csv").unlink()
-    (tmp_path / "segments" / "gold.csv").mkdir()  # a folder where a list must go: the rename fails
+    (tmp_path / "segments" / "tiers" / "gold.csv").unlink()
+    (tmp_path / "segments" / "tiers" / "gold.csv").mkdir()  # a folder where a list must go: the rename fails
     before = folder_state(tmp_path / "segments")
     result = rfm("--db", "shop.duckdb", "run", shop, "--out-dir", "segments")
     assert result.returncode == 73, result.stderr
@@ -478,7 +480,7 @@ def test_a_list_that_cannot_be_published_leaves_the_database_as_it_was(
 ) -> None:
     assert rfm("--db", "shop.duckdb", "import", shop).returncode == 0
     before = db_snapshot(tmp_path / "shop.duckdb")
-    (tmp_path / "segments" / "gold.csv").mkdir(parents=True)
+    (tmp_path / "segments" / "tiers" / "gold.csv").mkdir(parents=True)
     result = rfm("--db", "shop.duckdb", "run", more_orders, "--out-dir", "segments")
     assert result.returncode == 73, result.stderr
     assert db_snapshot(tmp_path / "shop.duckdb") == before

@@ -90,13 +90,13 @@ def test_require_consent_lists_only_customers_whose_consent_is_in_force(rfm, db,
     done = rfm("export", "--db", db, "--out-dir", "out", "--channel", "sms,email,csv", "--require-consent")
     assert done.returncode == 0, done.stderr
     out = tmp_path / "out"
-    sms = [r["phone"] for f in (out / "sms").glob("*.csv") for r in rows(out, f"sms/{f.name}")]
-    emails = sorted(r["Email"] for f in (out / "email").glob("*.csv") for r in rows(out, f"email/{f.name}"))
+    sms = [r["phone"] for f in (out / "send" / "sms").glob("*.csv") for r in rows(out, f"send/sms/{f.name}")]
+    emails = sorted(r["Email"] for f in (out / "send" / "email").glob("*.csv")
+                    for r in rows(out, f"send/email/{f.name}"))
     assert sms == ["13812345678"]  # ben refused, carl withdrew later, dora and emma never said
     assert emails == ["anna@example.com", "ben@example.com", "emma@example.co.uk"]
-    full = sorted(r["customer_id"] for f in out.glob("*.csv") if f.name not in ("summary.csv", "cut_points.csv")
-                  for r in rows(out, f.name))
-    assert len(full) == 5  # the seller's own csv list is not a send: not filtered
+    full = sorted(r["customer_id"] for f in (out / "tiers").glob("*.csv") for r in rows(out, f"tiers/{f.name}"))
+    assert len(full) == 5  # the tiers' state is not a send: not filtered
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     dropped = sum(each["dropped"].get("no recorded sms consent", 0) for each in manifest["lists"])
     assert dropped == 4 and manifest["sending"]["require_consent"] is True
@@ -104,8 +104,8 @@ def test_require_consent_lists_only_customers_whose_consent_is_in_force(rfm, db,
     assert rfm("consent", "add", "136 1234 5678", "--channel", "sms", "--source", "门店登记表", "--db", db).returncode == 0
     again = rfm("export", "--db", db, "--out-dir", "out2", "--channel", "sms", "--require-consent")
     assert again.returncode == 0, again.stderr
-    phones = sorted(r["phone"] for f in (tmp_path / "out2" / "sms").glob("*.csv") for r in rows(tmp_path / "out2",
-                                                                                                  f"sms/{f.name}"))
+    phones = sorted(r["phone"] for f in (tmp_path / "out2" / "send" / "sms").glob("*.csv") for r in rows(tmp_path / "out2",
+                                                                                                  f"send/sms/{f.name}"))
     assert phones == ["13612345678", "13812345678"]
 
 
@@ -128,8 +128,8 @@ def test_google_lists_with_eea_people_carry_their_ads_consent(rfm, db, tmp_path)
                db).returncode == 0
     done = rfm("export", "--db", db, "--out-dir", "out", "--channel", "google", "--no-hash")
     assert done.returncode == 0, done.stderr
-    listed = {r["Email"]: r for f in (tmp_path / "out" / "google").glob("*.csv")
-              for r in rows(tmp_path / "out", f"google/{f.name}")}
+    listed = {r["Email"]: r for f in (tmp_path / "out" / "send" / "google").glob("*.csv")
+              for r in rows(tmp_path / "out", f"send/google/{f.name}")}
     assert listed["emma@example.co.uk"]["Country"] == "GB" and listed["anna@example.com"]["Country"] == "CN"
     assert {e: (r["ad_user_data"], r["ad_personalization"]) for e, r in listed.items()} == {
         "anna@example.com": ("GRANTED", "GRANTED"), "ben@example.com": ("DENIED", "DENIED"),
@@ -137,7 +137,7 @@ def test_google_lists_with_eea_people_carry_their_ads_consent(rfm, db, tmp_path)
         "emma@example.co.uk": ("UNSPECIFIED", "UNSPECIFIED")}
     strict = rfm("export", "--db", db, "--out-dir", "strict", "--channel", "google", "--require-consent")
     assert strict.returncode == 0
-    assert sum(len(rows(tmp_path / "strict", f"google/{f.name}")) for f in (tmp_path / "strict" / "google").glob(
+    assert sum(len(rows(tmp_path / "strict", f"send/google/{f.name}")) for f in (tmp_path / "strict" / "send" / "google").glob(
         "*.csv")) == 1
 
 
@@ -146,5 +146,5 @@ def test_a_list_without_eea_people_has_no_consent_columns(rfm, write_orders, tmp
     orders = write_orders("o.csv", [("O1", "C1", "2026-01-01", "10.00", "paid", "13812345678", "a@example.com")],
                           header=header)
     assert rfm("run", orders, "--db", tmp_path / "t.db", "--out-dir", "out", "--channel", "google").returncode == 0
-    header_line = next((tmp_path / "out" / "google").glob("*.csv")).read_text(encoding="utf-8").splitlines()[0]
+    header_line = next((tmp_path / "out" / "send" / "google").glob("*.csv")).read_text(encoding="utf-8").splitlines()[0]
     assert header_line == "Email,Phone,First Name,Last Name,Country,Zip"

@@ -10,7 +10,7 @@ import pytest
 
 
 def _codes(folder: Path) -> dict[str, str]:
-    with (folder / "coupon" / "potential.csv").open(encoding="utf-8") as fh:
+    with (folder / "send" / "coupon" / "potential.csv").open(encoding="utf-8") as fh:
         return {row["customer_id"]: row["coupon_code"] for row in csv.DictReader(fh)}
 
 
@@ -43,7 +43,7 @@ def test_two_nights_never_reissue_a_code_and_codes_left_is_true(rfm, nights) -> 
     assert sorted(night2.values()) == [f"WB{i:03d}" for i in range(5, 11)]
     manifest = json.loads(Path("n2/manifest.json").read_text())
     assert manifest["coupon_codes_left"] == 0
-    [entry] = [f for f in manifest["files"] if f["path"] == "coupon/potential.csv"]
+    [entry] = [f for f in manifest["files"] if f["path"] == "send/coupon/potential.csv"]
     assert entry["dropped"] == {"no coupon code left": 1}
 
 
@@ -52,7 +52,8 @@ def test_rerunning_the_same_night_writes_the_same_codes(rfm, nights) -> None:
     args = ("--channel", "coupon", "--codes", codes, "--db", "shop.duckdb")
     assert rfm("run", first, "--out-dir", "a", *args).returncode == 0
     assert rfm("export", "--out-dir", "b", *args).returncode == 0  # the same as-of date: given back
-    assert Path("a/coupon/potential.csv").read_bytes() == Path("b/coupon/potential.csv").read_bytes()
+    coupon = Path("send") / "coupon" / "potential.csv"
+    assert (Path("a") / coupon).read_bytes() == (Path("b") / coupon).read_bytes()
     assert json.loads(Path("b/manifest.json").read_text())["coupon_codes_left"] == 6
 
 

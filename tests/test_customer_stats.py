@@ -29,6 +29,8 @@ HEADER = "order_id,customer_id,order_date,amount,status,refund_amount,customer_n
 START = datetime(2025, 1, 1, 9, 0)
 OPTIONS = ImportOptions(rejects_dir=None)
 
+ALL_HISTORY = {"as_of": customer_stats.NO_CUT, "since": None}  # customer_rfm.sql's parameters, no window
+
 
 def stored(con) -> pl.DataFrame:
     """The table's rows, in customer_id order (it is read in storage order)."""
@@ -37,7 +39,7 @@ def stored(con) -> pl.DataFrame:
 
 def recomputed(con) -> pl.DataFrame:
     query = customer_stats.customer_rfm_sql()
-    return pl.from_arrow(con.sql(query, params={"as_of": customer_stats.NO_CUT}).to_arrow_table())
+    return pl.from_arrow(con.sql(query, params=ALL_HISTORY).to_arrow_table())
 
 
 def build_once(db: Path) -> None:
@@ -203,7 +205,7 @@ def test_stored_and_recomputed_inputs_score_the_same(tmp_path: Path) -> None:
     with open_store(db, create=False) as store:
         assert customer_stats.usable(store.con, as_of)
         from_table = customer_inputs(store, as_of)
-        from_orders = pl.from_arrow(store.con.sql(customer_stats.customer_rfm_sql(), params={"as_of": as_of})
+        from_orders = pl.from_arrow(store.con.sql(customer_stats.customer_rfm_sql(), params={**ALL_HISTORY, "as_of": as_of})
                                     .to_arrow_table()).drop("latest_key")
     assert from_table.equals(from_orders)
     assert from_table["customer_id"].to_list() == ["C1"]  # C2's only order was refunded in full
@@ -222,7 +224,7 @@ def test_rows_a_nightly_import_replaced_are_read_back_in_customer_order(tmp_path
     with open_store(db, create=False) as store:
         storage_order = [r[0] for r in store.con.execute(customer_stats.read_sql()).fetchall()]
         from_table = customer_inputs(store, as_of)
-        from_orders = pl.from_arrow(store.con.sql(customer_stats.customer_rfm_sql(), params={"as_of": as_of})
+        from_orders = pl.from_arrow(store.con.sql(customer_stats.customer_rfm_sql(), params={**ALL_HISTORY, "as_of": as_of})
                                     .to_arrow_table()).drop("latest_key")
     assert storage_order != sorted(storage_order)  # the case this is about
     assert from_table["customer_id"].to_list() == ["C1", "C2", "C3", "C4"]

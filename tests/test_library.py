@@ -49,7 +49,7 @@ def test_a_shop_imports_scores_exports_and_explains(tmp_path: Path) -> None:
     assert 0 < scored.customers.height < shop.score().customers.height  # later customers are not there yet
     lists = shop.export(tmp_path / "out", tier="diamond", channel=["csv", "sms"])
     written = {p.relative_to(tmp_path / "out").as_posix() for p in lists.written}
-    assert {"diamond.csv", "sms/diamond.csv", "manifest.json"} <= written
+    assert {"tiers/diamond.csv", "send/csv/diamond.csv", "send/sms/diamond.csv", "manifest.json"} <= written
     for entry in lists.manifest["files"]:
         assert entry["rows"] > 0
     assert shop.explain("C00053")["customer_id"] == "C00053"

@@ -31,9 +31,10 @@ from hypothesis import strategies as st
 
 from rfm_cli.core import channels as channels_module
 from rfm_cli.core.channels import CHANNELS, ChannelOptions
+from rfm_cli.core.list_files import stage_segment_files
 from rfm_cli.core.rules import load_rules
 from rfm_cli.core.scoring import score_frame
-from rfm_cli.core.segments import ExportSpec, Selection, Suppressions, stage_segment_files
+from rfm_cli.core.segments import ExportSpec, Selection, Suppressions
 from rfm_cli.core.sinks import StagedFiles
 
 HEADER = "order_id,customer_id,order_date,amount,status,customer_name,phone,email,accepts_marketing\n"
@@ -99,15 +100,17 @@ def test_every_list_of_every_channel_adds_up(tmp_path: Path) -> None:
     selected = selected_per_tier(tmp_path / "out")
     assert selected["dormant"] == 60
     for entry in manifest["files"]:
-        assert entry["rows"] + sum(entry["dropped"].values()) == selected[entry["tier"]], entry
+        if entry["list"] is not None:  # a list, not summary.csv or cut_points.csv
+            assert entry["rows"] + sum(entry["dropped"].values()) == selected[entry["tier"]], entry
     by_path = {entry["path"]: entry for entry in manifest["files"]}
-    assert by_path["coupon/dormant.csv"]["dropped"] == {
+    assert by_path["tiers/dormant.csv"]["rows"] == 60 and by_path["tiers/dormant.csv"]["dropped"] == {}
+    assert by_path["send/coupon/dormant.csv"]["dropped"] == {
         "no coupon code left": 25,
         "opted out (accepts marketing: no)": 5,
     }
-    assert by_path["google/dormant.csv"]["rows"] == 55  # every one has an email
+    assert by_path["send/google/dormant.csv"]["rows"] == 55  # every one has an email
     lists = {(each["channel"], each["tier"]): each for each in manifest["lists"]}
-    assert set(lists) == {(c, t) for c in [*CHANNELS, "entered"] for t in selected}
+    assert set(lists) == {(c, t) for c in [*CHANNELS, "tiers", "entered"] for t in selected}
     for each in lists.values():
         assert each["rows"] + sum(each["dropped"].values()) == each["selected"] == selected[each["tier"]]
 
@@ -130,7 +133,7 @@ def test_batched_and_entered_lists_add_up_too(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     manifest = json.loads((tmp_path / "out" / "manifest.json").read_text(encoding="utf-8"))
     entered_file = next(entry for entry in manifest["files"] if entry["channel"] == "entered")
-    assert entered_file["rows"] + sum(entered_file["dropped"].values()) == 60  # opted out: dropped, counted
+    assert entered_file["rows"] == 60  # state: the opted out too (the first run: everyone entered)
     sms = next(each for each in manifest["lists"] if each["channel"] == "sms")
     assert len(sms["files"]) == 3 and sms["rows"] == 20  # 60 less opted out, masked, landline, blank, twins
     assert sms["rows"] + sum(sms["dropped"].values()) == sms["selected"] == 60
@@ -166,11 +169,12 @@ def test_codes_go_to_the_customers_written_not_to_those_dropped(tmp_path: Path) 
         cwd=tmp_path,
     )
     assert done.returncode == 0, done.stderr
-    rows = list(csv.DictReader((tmp_path / "out" / "sms" / "dormant.csv").open(encoding="utf-8")))
+    rows = list(csv.DictReader((tmp_path / "out" / "send" / "sms" / "dormant.csv").open(encoding="utf-8")))
     assert len(rows) == 10 and sorted(r["coupon_code"] for r in rows) == [f"C{i:02d}" for i in range(10)]
     manifest = json.loads((tmp_path / "out" / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["coupon_codes_left"] == 0
-    assert manifest["files"][0]["dropped"] == {"phone landline": 1, "phone masked": 1, "phone missing": 2}
+    sms = next(entry for entry in manifest["files"] if entry["kind"] == "send")
+    assert sms["dropped"] == {"phone landline": 1, "phone masked": 1, "phone missing": 2}
 
 
 # ---------------------------------------------------------------- the property: for random shops
@@ -241,14 +245,23 @@ def scored(shop) -> object:
     return score_frame(inputs, AS_OF, load_rules())
 
 
-def chosen_count(customers: pl.DataFrame, selection: Selection, tier: str) -> int:
-    """The selection spelled out, independently of segments.select."""
-    frame = customers.filter(pl.col("tier") == tier)
-    low, high = selection.recency_days or (None, None)
+def _within(frame: pl.DataFrame, bounds: tuple[int | None, int | None] | None) -> pl.DataFrame:
+    low, high = bounds or (None, None)
     if low is not None:
         frame = frame.filter(pl.col("recency_days") >= low)
     if high is not None:
         frame = frame.filter(pl.col("recency_days") <= high)
+    return frame
+
+
+def chosen_count(customers: pl.DataFrame, selection: Selection, tier: str) -> int:
+    """The selection spelled out, independently of segments.select; tier "winback": the win-back
+    window, whatever the tier."""
+    if tier == "winback":
+        frame = _within(customers, selection.winback)
+    else:
+        frame = customers.filter(pl.col("tier") == tier)
+    frame = _within(frame, selection.recency_days)
     if selection.min_orders is not None:
         frame = frame.filter(pl.col("frequency") >= selection.min_orders)
     if selection.min_monetary is not None:
@@ -275,6 +288,7 @@ def test_for_random_shops_every_list_adds_up_and_codes_follow_the_rows(shop, dat
         ),
         min_orders=data.draw(st.one_of(st.none(), st.integers(1, 4))),
         min_monetary=data.draw(st.one_of(st.none(), st.sampled_from([10.0, 100.0]))),
+        winback=data.draw(st.sampled_from([None, (60, 90), (0, 30)])),
     )
     if selection.recency_days == (None, None):
         selection.recency_days = None
@@ -291,7 +305,7 @@ def test_for_random_shops_every_list_adds_up_and_codes_follow_the_rows(shop, dat
     recent = {
         (channel, tier): pl.Series("customer_id", data.draw(some_ids), pl.String)
         for channel in chosen_channels
-        for tier in TIERS
+        for tier in [*TIERS, "winback"]
         if data.draw(st.booleans())
     }
     previous = (
@@ -318,16 +332,18 @@ def test_for_random_shops_every_list_adds_up_and_codes_follow_the_rows(shop, dat
         with StagedFiles() as staged:
             stage_segment_files(result, spec, staged, sup, recent_sends=recent, previous=previous)
         manifest = json.loads((spec.out_dir / "manifest.json").read_text(encoding="utf-8"))
-        tiers = selection.tiers or TIERS
-        selected = {tier: chosen_count(result.customers, selection, tier) for tier in tiers}
+        sends = (selection.tiers or ([] if selection.winback else TIERS)) + ["winback"] * bool(selection.winback)
+        selected = {name: chosen_count(result.customers, selection, name) for name in sends}
+        members = dict(result.customers.group_by("tier").len().iter_rows())
+        expected = lambda entry: (selected[entry["list"]] if entry["kind"] == "send"
+                                  else members.get(entry["list"], 0))
         for entry in manifest["files"]:
-            if not re.search(r"-\d{3}\.csv$", entry["path"]):  # a batch holds part of its list
-                assert entry["rows"] + sum(entry["dropped"].values()) == selected[entry["tier"]], entry
-        assert len(manifest["lists"]) == len(tiers) * (len(chosen_channels) + (previous is not None))
+            if entry["list"] is not None and not re.search(r"-\d{3}\.csv$", entry["path"]):  # a batch: a part
+                assert entry["rows"] + sum(entry["dropped"].values()) == expected(entry), entry
+        assert len(manifest["lists"]) == len(sends) * len(chosen_channels) + len(TIERS) * (1 + (previous is not None))
         for each in manifest["lists"]:
-            assert (
-                each["rows"] + sum(each["dropped"].values()) == each["selected"] == selected[each["tier"]]
-            ), each
+            assert each["rows"] + sum(each["dropped"].values()) == each["selected"] == expected(each), each
+            assert (each["tier"] is None) == (each["list"] == "winback")
             assert sum(len(read_cells(spec.out_dir / path)) for path in each["files"]) == each["rows"]
 
         written_codes: set[str] = set()
@@ -504,12 +520,15 @@ def test_the_streamed_list_is_the_file_list_byte_for_byte(second_night: Path, ch
     written = rfm("export", *common, "--out-dir", f"night2-{channel}", cwd=second_night)
     assert written.returncode == 0, written.stderr
     folder = second_night / f"night2-{channel}"
-    path = folder / ("dormant.csv" if channel == "csv" else f"{channel}/dormant.csv")
-    assert streamed.stdout == path.read_bytes()
+    assert streamed.stdout == (folder / "send" / channel / "dormant.csv").read_bytes()
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
-    assert manifest["lists"][0]["dropped"]["sent within 7 days"] > 0
-    assert manifest["lists"][0]["rows"] > 0  # the comparison is of lists with rows
-    assert f"{manifest['lists'][0]['rows']:,} rows" in streamed.stderr.decode("utf-8")
+    [send] = [each for each in manifest["lists"] if each["kind"] == "send"]
+    assert send["dropped"]["sent within 7 days"] > 0
+    assert send["rows"] > 0  # the comparison is of lists with rows
+    assert f"{send['rows']:,} rows" in streamed.stderr.decode("utf-8")
+    # The state of the tier is whole, whatever was sent: every dormant customer, as summary.csv counts.
+    state = next(each for each in manifest["lists"] if each["kind"] == "state" and each["tier"] == "dormant")
+    assert state["rows"] == selected_per_tier(folder)["dormant"] == 60
 
 
 def test_a_streamed_list_counts_for_the_cooldown(tmp_path: Path) -> None:

@@ -87,12 +87,13 @@ def test_a_csv_only_export_still_suppresses_phones_and_emails(rfm, tmp_path: Pat
     (tmp_path / "optouts.csv").write_text("contact\n13800000011\nD2@EXAMPLE.COM\n", encoding="utf-8")
     done = rfm("--db", "shop.duckdb", "run", "orders.csv", "--out-dir", "out", "--exclude", "optouts.csv")
     assert done.returncode == 0, done.stderr
-    assert _ids(tmp_path / "out" / "gold.csv") == ["D1", "D3"]
-    assert _ids(tmp_path / "out" / "potential.csv") == ["P2", "P3"]
+    assert _ids(tmp_path / "out" / "send" / "csv" / "gold.csv") == ["D1", "D3"]
+    assert _ids(tmp_path / "out" / "send" / "csv" / "potential.csv") == ["P2", "P3"]
     manifest = json.loads((tmp_path / "out" / "manifest.json").read_text(encoding="utf-8"))
     dropped = {f["path"]: f["dropped"] for f in manifest["files"]}
-    assert dropped["gold.csv"] == {"excluded by optouts.csv": 1}
-    assert dropped["potential.csv"] == {"excluded by optouts.csv": 1}
+    assert dropped["send/csv/gold.csv"] == {"excluded by optouts.csv": 1}
+    assert dropped["send/csv/potential.csv"] == {"excluded by optouts.csv": 1}
+    assert _ids(tmp_path / "out" / "tiers" / "gold.csv") == ["D1", "D2", "D3"]  # the state: every one
 
 
 def test_coupon_codes_go_to_the_best_customers_whatever_their_tier(rfm, tmp_path: Path) -> None:
@@ -103,7 +104,7 @@ def test_coupon_codes_go_to_the_best_customers_whatever_their_tier(rfm, tmp_path
     assert done.returncode == 0, done.stderr
 
     def codes(tier: str) -> dict[str, str]:
-        with (tmp_path / "out" / "coupon" / f"{tier}.csv").open(encoding="utf-8", newline="") as fh:
+        with (tmp_path / "out" / "send" / "coupon" / f"{tier}.csv").open(encoding="utf-8", newline="") as fh:
             return {row["customer_id"]: row["coupon_code"] for row in csv.DictReader(fh)}
 
     # By monetary: P1 900, P2 800, D1 300 (6 x 50), D2 240, D3 180, P3 1. Gold comes before potential in

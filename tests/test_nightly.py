@@ -250,6 +250,11 @@ def export_spec(tmp_path: Path, channels: list[str], cooldown_days: int | None =
     return lambda name: ExportSpec(out_dir=tmp_path / name, channels=channels, cooldown_days=cooldown_days)
 
 
+def sent_ids(folder: Path, tier: str = "dormant") -> set[str]:
+    """The customers of the folder's csv send list of the tier."""
+    return set(pl.read_csv(folder / "send" / "csv" / f"{tier}.csv", infer_schema=False)["customer_id"])
+
+
 def first_night(tmp_path: Path, db: str, spec):
     """`rfm run` of a month of orders as of START, its lists in tmp_path/d0."""
     export = tmp_path / "orders.csv"
@@ -260,23 +265,29 @@ def first_night(tmp_path: Path, db: str, spec):
 def test_cooldown_leaves_out_customers_sent_the_same_list_recently(tmp_path: Path) -> None:
     db, spec = str(tmp_path / "c.duckdb"), export_spec(tmp_path, ["csv"], cooldown_days=7)
     first = first_night(tmp_path, db, spec)
-    sent_dormant = set(pl.read_csv(tmp_path / "d0" / "dormant.csv", infer_schema=False)["customer_id"])
+    sent_dormant = sent_ids(tmp_path / "d0")
     assert sent_dormant
     nextday = api.export(db, spec("d1"), load_rules(), START + timedelta(days=1))
-    again = set(pl.read_csv(tmp_path / "d1" / "dormant.csv", infer_schema=False)["customer_id"])
+    again = sent_ids(tmp_path / "d1")
     assert not again & sent_dormant
-    entry = next(f for f in nextday.manifest["files"] if f["path"] == "dormant.csv")
+    entry = next(f for f in nextday.manifest["files"] if f["path"] == "send/csv/dormant.csv")
     assert entry["dropped"]["sent within 7 days"] == len(sent_dormant & set(
         nextday.score.customers.filter(pl.col("tier") == "dormant")["customer_id"]))
+    # The cooldown shrinks the send list, never the state: tiers/ holds the whole tier, as summary.csv.
+    summary = pl.read_csv(tmp_path / "d1" / "summary.csv").filter(pl.col("tier") == "dormant")["customers"][0]
+    whole = pl.read_csv(tmp_path / "d1" / "tiers" / "dormant.csv", infer_schema=False)
+    assert whole.height == summary == len(again) + entry["dropped"]["sent within 7 days"]
+    assert sent_dormant & set(whole["customer_id"])
     later = api.export(db, spec("d9"), load_rules(), START + timedelta(days=9))
-    assert set(pl.read_csv(tmp_path / "d9" / "dormant.csv", infer_schema=False)["customer_id"]) & sent_dormant
+    assert sent_ids(tmp_path / "d9") & sent_dormant
     assert first.manifest["cooldown_days"] == 7 and later.written
 
 
 def test_cooldown_is_per_list_a_customer_who_changed_tier_is_listed_in_the_new_tier(tmp_path: Path) -> None:
     db, spec = str(tmp_path / "c.duckdb"), export_spec(tmp_path, ["csv"], cooldown_days=30)
     first_night(tmp_path, db, spec)
-    listed = lambda name, tier: set(pl.read_csv(tmp_path / name / f"{tier}.csv", infer_schema=False)["customer_id"])
+    listed = lambda name, tier: set(pl.read_csv(tmp_path / name / "send" / "csv" / f"{tier}.csv",
+                                                infer_schema=False)["customer_id"])
     tiers = ("diamond", "gold", "potential", "dormant")
     before = {tier: listed("d0", tier) for tier in tiers}
     later = api.export(db, spec("d20"), load_rules(), START + timedelta(days=20))
@@ -295,7 +306,7 @@ def test_the_send_ledger_holds_each_list_once_and_a_rerun_replaces_it(tmp_path: 
     api.export(db, spec("d0-again"), load_rules(), START)  # the same as-of date: replaces the records
     with open_store(db, create=False) as store:
         rows = store.con.execute("SELECT channel, tier, customers, customer_ids FROM rfm_send_lists").fetchall()
-    list_path = lambda channel, tier: tmp_path / "d0-again" / ("" if channel == "csv" else channel) / f"{tier}.csv"
+    list_path = lambda channel, tier: tmp_path / "d0-again" / "send" / channel / f"{tier}.csv"
     assert sorted((c, t) for c, t, _, _ in rows) == sorted(
         (c, t) for c in ("csv", "email") for t in ("diamond", "gold", "potential", "dormant")
         if list_path(c, t).exists() and len(pl.read_csv(list_path(c, t), infer_schema=False)))
@@ -311,14 +322,14 @@ def test_cooldown_still_reads_sends_recorded_one_row_per_customer(tmp_path: Path
     """Databases from before schema 8 hold their sends in rfm_sends: they still count."""
     db, spec = str(tmp_path / "c.duckdb"), export_spec(tmp_path, ["csv"], cooldown_days=7)
     first_night(tmp_path, db, spec)
-    sent = pl.read_csv(tmp_path / "d0" / "dormant.csv", infer_schema=False)["customer_id"].to_list()
+    sent = sorted(sent_ids(tmp_path / "d0"))
     assert sent
     with open_store(db, create=False) as store:  # what an older rfm recorded instead
         store.con.execute("DELETE FROM rfm_send_lists")
         store.con.executemany("INSERT INTO rfm_sends VALUES (?, 'csv', 'dormant', ?, now())",
                               [[START, c] for c in sent])
     api.export(db, spec("d1"), load_rules(), START + timedelta(days=1))
-    again = set(pl.read_csv(tmp_path / "d1" / "dormant.csv", infer_schema=False)["customer_id"])
+    again = sent_ids(tmp_path / "d1")
     assert not again & set(sent)
 
 

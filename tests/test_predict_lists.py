@@ -48,11 +48,9 @@ def shop(rfm, write_orders) -> Path:
 
 
 def _listed(folder: Path) -> dict[str, dict[str, str]]:
-    """customer_id -> row, over every tier's csv list in `folder`."""
+    """customer_id -> row, over every tier's csv send list in `folder` (send/csv/<tier>.csv)."""
     rows = {}
-    for path in sorted(folder.glob("*.csv")):
-        if path.name in ("summary.csv", "cut_points.csv"):
-            continue
+    for path in sorted((folder / "send" / "csv").glob("*.csv")):
         text = path.read_text(encoding="utf-8")
         assert "nan" not in text.lower(), f"NaN in {path.name}"
         rows |= {row["customer_id"]: row for row in csv.DictReader(text.splitlines())}
@@ -69,7 +67,7 @@ def test_overdue_lists_exactly_the_customers_past_due_by_n_days(rfm, shop, tmp_p
         assert row["days_overdue"] == str(r - 20)
         assert row["next_order_due"] == (AS_OF - timedelta(days=r) + timedelta(days=20)).isoformat()
         assert row["due_basis"] == ("own gaps" if customer in RECENCY_REPEAT else "shop median")
-    assert not (tmp_path / "due" / "dormant.csv").exists()  # an overdue list is never dormant
+    assert not (tmp_path / "due" / "send" / "csv" / "dormant.csv").exists()  # an overdue list is never dormant
     manifest = json.loads((tmp_path / "due" / "manifest.json").read_text())
     assert manifest["selection"]["overdue_days"] == 5
     assert manifest["predictions"]["model_status"] == "not fitted (not needed)"
@@ -109,7 +107,7 @@ def test_streamed_list_matches_and_says_the_note(rfm, shop, tmp_path):
     assert folder.returncode == 0, folder.stderr
     streamed = rfm("export", "--churn-risk", "high", "--tier", "dormant", "-o", "-")
     assert streamed.returncode == 0, streamed.stderr
-    assert streamed.stdout == (tmp_path / "risk" / "dormant.csv").read_text(encoding="utf-8")
+    assert streamed.stdout == (tmp_path / "risk" / "send" / "csv" / "dormant.csv").read_text(encoding="utf-8")
     assert sum("a model needs" in line for line in streamed.stderr.splitlines()) == 1
 
 
@@ -117,7 +115,7 @@ def test_sms_list_of_overdue_customers(rfm, shop, tmp_path):
     result = rfm("export", "--out-dir", "due", "--overdue", "5", "--channel", "sms")
     assert result.returncode == 0, result.stderr
     phones = set()
-    for path in (tmp_path / "due" / "sms").glob("*.csv"):
+    for path in (tmp_path / "due" / "send" / "sms").glob("*.csv"):
         phones |= {row["phone"] for row in csv.DictReader(path.read_text(encoding="utf-8").splitlines())}
     order = sorted(RECENCY)
     assert phones == {f"1380000{order.index(c):04d}" for c, r in RECENCY.items() if 25 <= r <= 90}
@@ -161,7 +159,7 @@ def test_overdue_coupon_list_with_codes(rfm, shop, tmp_path):
     result = rfm("export", "--out-dir", "due", "--overdue", "5", "--channel", "coupon", "--codes", "codes.txt")
     assert result.returncode == 0, result.stderr
     rows = []
-    for path in (tmp_path / "due" / "coupon").glob("*.csv"):
+    for path in (tmp_path / "due" / "send" / "coupon").glob("*.csv"):
         rows += list(csv.DictReader(path.read_text(encoding="utf-8").splitlines()))
     assert {row["customer_id"] for row in rows} == {c for c, r in RECENCY.items() if 25 <= r <= 90}
     assert len({row["coupon_code"] for row in rows}) == len(rows)

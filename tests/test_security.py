@@ -185,11 +185,12 @@ def test_a_linked_channel_folder_is_refused_and_nothing_lands_elsewhere(
     elsewhere.mkdir()
     segments = tmp_path / "segments"
     segments.mkdir()
-    (segments / "sms").symlink_to(elsewhere)
+    (segments / "send").mkdir()
+    (segments / "send" / "sms").symlink_to(elsewhere)
     line = assert_cli_error(rfm("export", "--out-dir", segments, "--channel", "csv,sms"), 73)
-    assert f"output folder {segments}/sms is a symbolic link" in line, line
+    assert f"output folder {segments}/send/sms is a symbolic link" in line, line
     assert list(elsewhere.iterdir()) == []
-    assert sorted(p.name for p in segments.iterdir()) == ["sms"]
+    assert sorted(p.relative_to(segments).as_posix() for p in segments.rglob("*")) == ["send", "send/sms"]
 
 
 def test_a_list_file_that_is_a_link_is_refused(tmp_path: Path, orders: Path, rfm, assert_cli_error) -> None:
@@ -198,11 +199,12 @@ def test_a_list_file_that_is_a_link_is_refused(tmp_path: Path, orders: Path, rfm
     segments.mkdir()
     victim = tmp_path / "notes.txt"
     victim.write_text("keep\n", encoding="utf-8")
-    (segments / "dormant.csv").symlink_to(victim)
+    (segments / "tiers").mkdir()
+    (segments / "tiers" / "dormant.csv").symlink_to(victim)
     line = assert_cli_error(rfm("export", "--out-dir", segments), 73)
-    assert f"output file {segments}/dormant.csv is a symbolic link" in line, line
+    assert f"output file {segments}/tiers/dormant.csv is a symbolic link" in line, line
     assert victim.read_text(encoding="utf-8") == "keep\n"
-    assert (segments / "dormant.csv").is_symlink()
+    assert (segments / "tiers" / "dormant.csv").is_symlink()
 
 
 def test_an_out_dir_that_is_a_link_the_user_made_is_followed(tmp_path: Path, orders: Path, rfm) -> None:
@@ -211,4 +213,4 @@ def test_an_out_dir_that_is_a_link_the_user_made_is_followed(tmp_path: Path, ord
     (tmp_path / "segments").symlink_to(real)
     done = rfm("run", orders, "--out-dir", "segments", "--channel", "csv,sms")
     assert done.returncode == 0, done.stderr
-    assert (real / "sms" / "potential.csv").is_file() and (real / "manifest.json").is_file()
+    assert (real / "send" / "sms" / "potential.csv").is_file() and (real / "manifest.json").is_file()

@@ -95,7 +95,7 @@ def test_refused_numbers_are_left_off_every_later_list(rfm, write_orders, tmp_pa
     assert rfm("suppress", "import-replies", replies, "--db", db).returncode == 0
     done = rfm("export", "--db", db, "--out-dir", "out", "--channel", "sms")
     assert done.returncode == 0, done.stderr
-    phones = "".join(p.read_text(encoding="utf-8") for p in (tmp_path / "out" / "sms").glob("*.csv"))
+    phones = "".join(p.read_text(encoding="utf-8") for p in (tmp_path / "out" / "send" / "sms").glob("*.csv"))
     assert "13912345678" in phones and "13812345678" not in phones
 
 

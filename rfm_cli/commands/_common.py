@@ -121,6 +121,29 @@ AsOf = Annotated[
         help="The day the scores describe (default: date of the latest counted order).",
     ),
 ]
+Window = Annotated[
+    str | None,
+    typer.Option(
+        "--window",
+        "--since",
+        metavar="SPAN|YYYY-MM-DD",
+        help="Analysis window: only orders of the last SPAN (365d, 52w, 12m, 2y) up to the as-of date, or "
+             "since a date, count for frequency and monetary; customers with none in it are not scored "
+             "(default: all history).",
+    ),
+]
+
+
+def window_option(value: str | None) -> str | None:
+    """--window checked now (a bad span is a usage error before any work), passed on as given."""
+    from datetime import date
+
+    from rfm_cli.core.scoring import window_start
+
+    window_start(value, date(2000, 1, 1))
+    return value
+
+
 Scheme = Annotated[
     str | None,
     typer.Option(
@@ -284,6 +307,9 @@ def print_cut_points(st: State, result: ScoreResult) -> None:
         f"as of {result.as_of}: {result.customers.height:,} customers scored, "
         f"{rules.scheme} scheme ({rules.source})"
     )
+    if result.since:
+        st.say(f"  analysis window: orders from {result.since} to {result.as_of}; customers with none in it "
+               "are not scored")
     for dimension in ("recency", "frequency", "monetary"):
         rule = rules.dimension(dimension)
         if rule.method == "fixed":

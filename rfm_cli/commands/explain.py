@@ -17,12 +17,14 @@ from rfm_cli.commands._common import (
     Scheme,
     Source,
     TextOrJson,
+    Window,
     check_text_or_json,
     console,
     emit_table,
     import_options,
     load_rules,
     state,
+    window_option,
 )
 
 HELP = """Show one customer's orders (counted or not, and why), raw values, scores, the cut points in
@@ -55,6 +57,7 @@ def command(
         show_default=False)] = None,
     fmt: TextOrJson = "text",
     as_of: AsOf = None,
+    window: Window = None,
     scheme: Scheme = None,
     rules_file: RulesFile = None,
     maps: MapOption = None,
@@ -75,13 +78,14 @@ def command(
         raise UsageError("say whose account to show; give a CUSTOMER_ID, or --find PHONE|EMAIL|NAME")
     rules = load_rules(st, scheme, rules_file)
     options = import_options(st, maps, None, source, date_format)
+    window = window_option(window)
     predictions = None if no_predictions else {"churn_thresholds": st.settings.churn_thresholds()}
     if customer_id is not None:
         account = api.explain(st.db, files, customer_id, rules, parse_as_of(as_of), options, wait=st.wait,
-                              predictions=predictions)
+                              predictions=predictions, window=window)
     else:
-        found = api.find_and_explain(st.db, files, find, rules, parse_as_of(as_of), options, wait=st.wait,
-                                     predictions=predictions)
+        found = api.find_and_explain(st.db, files, find, rules, parse_as_of(as_of), options,
+                                     wait=st.wait, predictions=predictions, window=window)
         if found.account is None:
             _show_matches(st, found.matches, fmt)
             return
@@ -131,6 +135,9 @@ def show(account: dict) -> None:
         )
     if account.get("orders_after_as_of"):
         out.print(f"{account['orders_after_as_of']} orders after {account['as_of']} are left out (see --as-of)")
+    if account.get("window_since"):
+        out.print(f"analysis window: {account['window_since']} to {account['as_of']}; orders before it do not "
+                  "count (see --window)")
     if not account["scored"]:
 
         out.print(f"not scored: {account['reason']}")

@@ -11,27 +11,33 @@ from rfm_cli.commands._common import (
     AsOf,
     RulesFile,
     Scheme,
+    Window,
     check_list_options,
     load_rules,
     print_cut_points,
     print_summary,
     progress_on_terminal,
     state,
+    window_option,
 )
 
-HELP = """Write the segment lists from the database: per tier and channel, plus summary.csv,
-cut_points.csv and manifest.json (rows written and dropped with reasons, sha256, as-of date, rules).
+HELP = """Write the segment lists from the database into DIR: the state of every tier and
+tonight's send lists, plus manifest.json (rows written and dropped with reasons, sha256, rules).
 
-Channels: csv (full rows, the default, DIR/<tier>.csv), sms, coupon, email, shopify, klaviyo,
-mailchimp, google, meta (DIR/<channel>/<tier>.csv). Opt-outs (--exclude, `rfm suppress`, an
-accepts-marketing column) are honoured and counted. Files appear whole or not at all.
+State, complete every night: DIR/tiers/<tier>.csv (every customer of the tier), summary.csv,
+cut_points.csv. Sends, who to message tonight: DIR/send/<channel>/<list>.csv, one list per tier
+(--tier keeps some) or the win-back list (--winback: silent 60-90 days, any tier). Channels: csv
+(full rows, the default), sms, coupon, email, shopify, klaviyo, mailchimp, google, meta.
+Selection, opt-outs (--exclude, `rfm suppress`, an accepts-marketing column) and --cooldown apply
+to sends only, and are counted. Files appear whole or not at all; files the previous run in DIR
+listed and this one does not write are removed.
 
 \b
 Examples:
   rfm export --out-dir segments
-  rfm export --out-dir winback --tier gold --tier potential \\
-    --recency-days 60:90 --channel sms --sms-vars name,coupon \\
-    --codes codes.txt
+  rfm export --out-dir winback --winback --channel sms \\
+    --sms-vars name,coupon --codes codes.txt
+  rfm export --winback --channel coupon -o - > winback.csv
   rfm export --tier diamond --channel meta -o - > diamond-meta.csv
   rfm export --out-dir due --overdue 7 --channel sms"""
 
@@ -77,6 +83,12 @@ Overdue = Annotated[int | None, typer.Option(
 ChurnRisk = Annotated[list[str] | None, typer.Option(
     "--churn-risk", metavar="high|medium|low",
     help="Only customers with this churn risk (rfm predict's rule); repeatable or comma-separated.")]
+Winback = Annotated[bool, typer.Option(
+    "--winback", help="Also write the win-back list send/<channel>/winback.csv: customers whose last order "
+                      "was 60-90 days ago, whatever their tier (instead of one list per tier, unless --tier).")]
+WinbackDays = Annotated[str | None, typer.Option(
+    "--winback-days", metavar="FROM:TO",
+    help="The win-back window in days (implies --winback; rfm.toml: winback_days) (default: 60:90).")]
 Encoding = Annotated[str, typer.Option("--encoding", metavar="utf-8|utf-8-sig",
                                        help="utf-8-sig adds a BOM so Excel on Windows reads Chinese.")]
 Template = Annotated[str | None, typer.Option(
@@ -92,8 +104,8 @@ RequireConsent = Annotated[bool, typer.Option(
 
 
 def build_spec(out_dir, tiers, channels, fmt, recency_days, min_orders, min_monetary, phone_format, region, sms_vars,
-               batch_size, coupon_key, codes, no_hash, lang, encoding, cooldown=None, *, overdue=None,
-               churn_risk=None, churn_thresholds=None, **sending):
+               batch_size, coupon_key, codes, no_hash, lang, encoding, cooldown=None, winback=False, *,
+               overdue=None, churn_risk=None, churn_thresholds=None, **sending):
     """The flags as the library's ListOptions (which checks them) and the list builder's spec.
     `sending`: template, sms_provider, send_window, require_consent (core/compliance/sending.py)."""
     from rfm_cli.core.options import ListOptions
@@ -101,8 +113,25 @@ def build_spec(out_dir, tiers, channels, fmt, recency_days, min_orders, min_mone
     return ListOptions(tier=tiers, channel=channels or "csv", format=fmt, recency_days=recency_days,
                        min_orders=min_orders, min_monetary=min_monetary, phone_format=phone_format, region=region,
                        sms_vars=sms_vars, batch_size=batch_size, coupon_key=coupon_key, codes=codes,
-                       hashed=not no_hash, lang=lang, encoding=encoding, cooldown=cooldown, overdue=overdue,
-                       churn_risk=churn_risk, churn_thresholds=churn_thresholds, **sending).spec(out_dir)
+                       hashed=not no_hash, lang=lang, encoding=encoding, cooldown=cooldown,
+                       winback=winback, overdue=overdue, churn_risk=churn_risk,
+                       churn_thresholds=churn_thresholds, **sending).spec(out_dir)
+
+
+def winback_window(st, winback: bool, winback_days: str | None) -> str | bool:
+    """--winback / --winback-days as ListOptions' winback: the window, from the flag, RFM_WINBACK_DAYS
+    or rfm.toml's winback_days (default 60:90); False when neither flag is given."""
+    if not winback and winback_days is None:
+        return False
+    return str(st.settings.get("winback_days", winback_days))
+
+
+def print_removed(st, removed: list[Path], out_dir: Path) -> None:
+    """The files of the previous run that this one does not write, removed (layout.stale_files)."""
+    if removed:
+        names = ", ".join(p.relative_to(out_dir).as_posix() for p in removed[:5])
+        more = f" and {len(removed) - 5:,} more" if len(removed) > 5 else ""
+        st.say(f"removed {len(removed):,} files the previous run wrote and this one does not: {names}{more}")
 
 
 def print_manifest(st, manifest: dict) -> None:
@@ -132,7 +161,7 @@ def command(
     out_dir: Annotated[Path | None, typer.Option("--out-dir", "-d", metavar="DIR", help="Folder for the lists.")]
     = None,
     output: Annotated[str | None, typer.Option("--output", "-o", metavar="-",
-                                                  help="- streams one list (one tier, one channel) to stdout.")] = None,
+                                                  help="- streams one send list (one tier or --winback, one channel) to stdout.")] = None,
     tiers: TierOption = None,
     channels: ChannelOption = None,
     fmt: ListFormat = "csv",
@@ -150,6 +179,8 @@ def command(
     lang: Lang = "en",
     encoding: Encoding = "utf-8",
     cooldown: Cooldown = None,
+    winback: Winback = False,
+    winback_days: WinbackDays = None,
     template: Template = None,
     sms_provider: SmsProvider = "aliyun",
     send_window: SendWindow = None,
@@ -157,6 +188,7 @@ def command(
     overdue: Overdue = None,
     churn_risk: ChurnRisk = None,
     as_of: AsOf = None,
+    window: Window = None,
     scheme: Scheme = None,
     rules_file: RulesFile = None,
     from_scores: FromScores = None,
@@ -174,24 +206,29 @@ def command(
     check_list_options(tiers, channels, rules)
     spec = build_spec(out_dir or Path("."), tiers, channels, fmt, recency_days, min_orders, min_monetary,
                       phone_format, region, sms_vars, batch_size, coupon_key, codes, no_hash, lang, encoding,
-                      cooldown, overdue=overdue, churn_risk=churn_risk,
-                      churn_thresholds=st.settings.churn_thresholds() if churn_risk else None,
+                      cooldown, winback_window(st, winback, winback_days), overdue=overdue,
+                      churn_risk=churn_risk, churn_thresholds=st.settings.churn_thresholds() if churn_risk else None,
                       template=template, sms_provider=sms_provider, send_window=send_window,
                       require_consent=require_consent)
+    if window_option(window) and from_scores:
+        raise UsageError("--window applies when rfm scores; scores from --from-scores were computed elsewhere: "
+                         "leave out one of the two")
     scores = plan_results.read_scores(from_scores, rules, parse_as_of(as_of)) if from_scores else None
     if output == "-":
         def to_stdout(frame) -> None:
             write_stdout(frame, spec.fmt, encoding=spec.encoding)
 
         streamed, result = api.export_stream(st.db, spec, rules, parse_as_of(as_of), to_stdout,
-                                             exclude=exclude or [], wait=st.wait, scores=scores, say=st.say)
+                                             exclude=exclude or [], wait=st.wait, scores=scores, window=window,
+                                             say=st.say)
         print_cut_points(st, result)
         st.say(f"{streamed.rows:,} rows" + (" (dropped: " + ", ".join(f"{k} {v:,}" for k, v in sorted(
             streamed.dropped.items())) + ")" if streamed.dropped else ""))
         return
     outcome = api.export(st.db, spec, rules, parse_as_of(as_of), exclude=exclude or [], wait=st.wait,
-                         scores=scores)
+                         scores=scores, window=window)
     print_cut_points(st, outcome.score)
     print_summary(st, outcome.score)
     print_manifest(st, outcome.manifest)
+    print_removed(st, outcome.removed, spec.out_dir)
     st.say(f"wrote {len(outcome.written)} files to {spec.out_dir}")

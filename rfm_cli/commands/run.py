@@ -16,6 +16,7 @@ from rfm_cli.commands._common import (
     RulesFile,
     Scheme,
     Source,
+    Window,
     check_list_options,
     import_options,
     load_rules,
@@ -24,6 +25,7 @@ from rfm_cli.commands._common import (
     print_summary,
     progress_on_terminal,
     state,
+    window_option,
 )
 from rfm_cli.commands.export import (
     BatchSize,
@@ -49,19 +51,29 @@ from rfm_cli.commands.export import (
     SmsVars,
     Template,
     TierOption,
+    Winback,
+    WinbackDays,
     build_spec,
     print_manifest,
+    print_removed,
+    winback_window,
 )
 
 HELP = """Import the exports, score every customer and write the segment lists, in one go.
 
-Takes every option of `rfm export`. A file whose bytes were imported before (under any name) is
-skipped and said so. Each run stores a snapshot of every customer's tier for its as-of date
-(re-running a date replaces it) and writes DIR/entered/<tier>.csv: the customers who entered each
-tier since the previous snapshot (everyone, on the first run). The database changes only if every list was written, and
-the lists appear only once the database has committed: a failed run leaves both as they were.
+Takes every option of `rfm export` and writes the same folder: DIR/tiers/<tier>.csv (every
+customer of the tier), summary.csv, cut_points.csv, and the send lists DIR/send/<channel>/<list>.csv.
+A file whose bytes were imported before (under any name) is skipped and said so. Each run stores
+a snapshot of every customer's tier for its as-of date (re-running a date replaces it) and writes
+DIR/entered/<tier>.csv: the customers who entered each tier since the previous snapshot
+(everyone, on the first run). The database changes only if every list was written, and the lists
+appear only once the database has committed: a failed run leaves both as they were.
 
-Example: rfm run sample_data/orders.csv --out-dir segments"""
+\b
+Examples:
+  rfm run sample_data/orders.csv --out-dir segments
+  rfm run sample_data/ --out-dir segments --channel sms --winback \\
+    --cooldown 30"""
 
 
 def command(
@@ -87,6 +99,8 @@ def command(
     lang: Lang = "en",
     encoding: Encoding = "utf-8",
     cooldown: Cooldown = None,
+    winback: Winback = False,
+    winback_days: WinbackDays = None,
     template: Template = None,
     sms_provider: SmsProvider = "aliyun",
     send_window: SendWindow = None,
@@ -94,6 +108,7 @@ def command(
     overdue: Overdue = None,
     churn_risk: ChurnRisk = None,
     as_of: AsOf = None,
+    window: Window = None,
     scheme: Scheme = None,
     rules_file: RulesFile = None,
     maps: MapOption = None,
@@ -110,14 +125,17 @@ def command(
     rules = load_rules(st, scheme, rules_file)
     check_list_options(tiers, channels, rules)
     spec = build_spec(out_dir, tiers, channels, fmt, recency_days, min_orders, min_monetary, phone_format, region,
-                      sms_vars, batch_size, coupon_key, codes, no_hash, lang, encoding, cooldown, overdue=overdue,
-                      churn_risk=churn_risk, churn_thresholds=st.settings.churn_thresholds() if churn_risk else None,
+                      sms_vars, batch_size, coupon_key, codes, no_hash, lang, encoding, cooldown,
+                      winback_window(st, winback, winback_days), overdue=overdue, churn_risk=churn_risk,
+                      churn_thresholds=st.settings.churn_thresholds() if churn_risk else None,
                       template=template, sms_provider=sms_provider, send_window=send_window,
                       require_consent=require_consent)
     options = import_options(st, maps, max_rejects, source, date_format, rejects_dir)
-    outcome = api.run(st.db, inputs, spec, rules, parse_as_of(as_of), options, exclude=exclude or [], wait=st.wait)
+    outcome = api.run(st.db, inputs, spec, rules, parse_as_of(as_of), options, exclude=exclude or [], wait=st.wait,
+                      window=window_option(window))
     print_import_reports(st, outcome.reports)
     print_cut_points(st, outcome.score)
     print_summary(st, outcome.score)
     print_manifest(st, outcome.manifest)
+    print_removed(st, outcome.removed, out_dir)
     st.say(f"wrote {len(outcome.written)} files to {out_dir}; database {st.db}")

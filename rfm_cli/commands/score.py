@@ -18,6 +18,7 @@ from rfm_cli.commands._common import (
     RulesFile,
     Scheme,
     Source,
+    Window,
     import_options,
     load_rules,
     print_cut_points,
@@ -26,6 +27,7 @@ from rfm_cli.commands._common import (
     progress_on_terminal,
     state,
     stdout_is_terminal,
+    window_option,
 )
 
 HELP = """Score every customer: recency, frequency, monetary, their 1-5 scores and tier.
@@ -58,6 +60,7 @@ def command(
     ] = None,
     fmt: Format = None,
     as_of: AsOf = None,
+    window: Window = None,
     scheme: Scheme = None,
     rules_file: RulesFile = None,
     maps: MapOption = None,
@@ -83,6 +86,11 @@ def command(
 
         raise UsageError("--with-predictions reads the orders here, not on an --engine; score here, or run "
                          "rfm predict on the database")
+    if (engine or table or into) and window:
+        from rfm_cli.core.errors import UsageError
+
+        raise UsageError("--window is not part of the scoring plan of --engine yet; score the database or "
+                         "files without --engine, or leave out --window")
     if engine or table or into:  # scored where the data lives (commands/sql.py, core/engines)
         to_stdout = output == "-" or (output is None and not stdout_is_terminal())
         return sql.score_on_engine(st, files, engine, table, into, output, fmt, rules_file, scheme, as_of,
@@ -94,10 +102,11 @@ def command(
     options = import_options(st, maps, max_rejects, source, date_format, rejects_dir)
     if with_predictions:
         result, predicted, reports = api.score_with_predictions(
-            st.db, files, rules, parse_as_of(as_of), options, wait=st.wait,
+            st.db, files, rules, parse_as_of(as_of), options, wait=st.wait, window=window_option(window),
             churn_thresholds=st.settings.churn_thresholds())
     else:
-        result, reports = api.score(st.db, files, rules, parse_as_of(as_of), options, wait=st.wait)
+        result, reports = api.score(st.db, files, rules, parse_as_of(as_of), options, wait=st.wait,
+                                    window=window_option(window))
     if reports:
         print_import_reports(st, reports)
     print_cut_points(st, result)

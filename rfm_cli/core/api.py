@@ -27,6 +27,7 @@ class RunResult:
     score: ScoreResult
     written: list[Path] = field(default_factory=list)
     manifest: dict[str, Any] = field(default_factory=dict)
+    removed: list[Path] = field(default_factory=list)  # a previous run's files this one does not write
 
 
 @contextlib.contextmanager
@@ -59,11 +60,12 @@ def score(
     options: ImportOptions,
     *,
     wait: float = 0.0,
+    window: str | None = None,
 ) -> tuple[ScoreResult, list[FileReport]]:
     from rfm_cli.core.scoring import score_frame, score_inputs
 
     with scoring_store(db, files, options, wait=wait, read_only=True) as (store, reports):
-        inputs = score_inputs(store, rules, as_of)
+        inputs = score_inputs(store, rules, as_of, window=window)
     # Scored once the store is closed: DuckDB's memory is given back before Polars needs its own.
     return score_frame(*inputs), reports
 
@@ -76,6 +78,7 @@ def score_with_predictions(
     options: ImportOptions,
     *,
     wait: float = 0.0,
+    window: str | None = None,
     **settings: Any,
 ) -> tuple[ScoreResult, Any, list[FileReport]]:
     """`score`, the customers table widened with `rfm predict`'s columns (core/predict/engine.py) for
@@ -86,7 +89,7 @@ def score_with_predictions(
     from rfm_cli.core.scoring import score_frame, score_inputs
 
     with scoring_store(db, files, options, wait=wait, read_only=True) as (store, reports):
-        inputs = score_inputs(store, rules, as_of)
+        inputs = score_inputs(store, rules, as_of, window=window)  # the models read every order
         predicted = predict_customers(store, inputs[1], **settings)
     result = score_frame(*inputs)
     result.customers = with_predictions(result.customers, predicted.customers)
@@ -94,7 +97,7 @@ def score_with_predictions(
 
 
 def _lists_and_record(store: Store, result: ScoreResult, spec: ExportSpec, exclude: list[Path], *,
-                      with_entered: bool) -> Lists:
+                      with_entered: bool, with_state: bool = True) -> Lists:
     """Build every list (segments.build_lists) and record the sends (and, for runs, the snapshot) inside
     the caller's transaction: files and stdout get the same lists, cooldown included. Coupon codes
     come from the code ledger: a code issued on an earlier night is never issued again. A selection on
@@ -102,7 +105,7 @@ def _lists_and_record(store: Store, result: ScoreResult, spec: ExportSpec, exclu
     import dataclasses
 
     from rfm_cli.core import coupon_ledger, history
-    from rfm_cli.core.segments import build_lists, select
+    from rfm_cli.core.segments import build_lists, coded_tiers
     from rfm_cli.core.suppression import load_suppressions
 
     suppressions = load_suppressions(store, list(exclude), spec.options.default_region)
@@ -123,15 +126,10 @@ def _lists_and_record(store: Store, result: ScoreResult, spec: ExportSpec, exclu
         predicted = list_predictions(store, result.as_of, churn=bool(spec.selection.churn_risk),
                                      thresholds=spec.churn_thresholds)
     if spec.codes is not None:
-        none = result.customers.clear()
-        if predicted is not None:  # select's prediction step reads their columns
-            from rfm_cli.core.predict.lists import with_predictions
-
-            none = with_predictions(none, predicted.columns.clear())
-        tiers, _ = select(result, spec.selection, none)
-        spec = dataclasses.replace(spec, codes=coupon_ledger.available(store, spec.codes, result.as_of, "", tiers))
+        spec = dataclasses.replace(spec, codes=coupon_ledger.available(store, spec.codes, result.as_of, "",
+                                                                       coded_tiers(result, spec.selection)))
     lists = build_lists(result, spec, suppressions, recent_sends=recent, previous=previous,
-                        predictions=None if predicted is None else predicted.columns)
+                        with_state=with_state, predictions=None if predicted is None else predicted.columns)
     lists.predictions = None if predicted is None else predicted.describe()
     history.record_sends(store, result.as_of, lists.sent())
     coupon_ledger.record(store, result.as_of, "", lists.codes_issued, coupon_ledger.tiers_of(result, lists))
@@ -150,23 +148,24 @@ def _keep_predict_inputs(store: Store, scores: ScoreResult | None) -> None:
 
 
 def export(db: str, spec: ExportSpec, rules: RuleSet, as_of: date | None, *, exclude: list[Path] = (),
-           wait: float = 0.0, scores: ScoreResult | None = None) -> RunResult:
+           wait: float = 0.0, scores: ScoreResult | None = None, window: str | None = None) -> RunResult:
     """`scores`: computed elsewhere (plan_results.read_scores); the database then only gives the
     suppression list and keeps the send ledger, and need not exist."""
+    from rfm_cli.core.list_files import stage_lists
     from rfm_cli.core.plan_results import store_for
     from rfm_cli.core.scoring import score_store
-    from rfm_cli.core.segments import stage_lists
     from rfm_cli.core.sinks import StagedFiles
 
     path = store_for(db, scores)
     with open_store(path, create=False, wait_seconds=wait) as store, StagedFiles() as staged, store.transaction():
-        result = scores if scores is not None else score_store(store, rules, as_of, keep_totals=True)
+        result = scores if scores is not None else score_store(store, rules, as_of, keep_totals=True,
+                                                                 window=window)
         _keep_predict_inputs(store, scores)
         lists = _lists_and_record(store, result, spec, list(exclude), with_entered=False)
         manifest = stage_lists(result, spec, staged, lists)
         _audit(store, "export", manifest, spec, exclude)
         staged.preflight()
-    return RunResult(reports=[], score=result, written=staged.published, manifest=manifest)
+    return RunResult(reports=[], score=result, written=staged.published, manifest=manifest, removed=staged.removed)
 
 
 def _audit(store: Store, command: str, manifest: dict[str, Any], spec: ExportSpec, exclude, *,
@@ -180,7 +179,7 @@ def _audit(store: Store, command: str, manifest: dict[str, Any], spec: ExportSpe
 
 def export_stream(db: str, spec: ExportSpec, rules: RuleSet, as_of: date | None,
                   write: Callable[[pl.DataFrame], None], *, exclude: list[Path] = (), wait: float = 0.0,
-                  scores: ScoreResult | None = None,
+                  scores: ScoreResult | None = None, window: str | None = None,
                   say: Callable[[str], None] | None = None) -> tuple[SegmentList, ScoreResult]:
     """The one list (one tier, one channel) that `-o -` streams, built as `export` builds its files and
     handed to `write`. Its send is recorded (for --cooldown) only once `write` returned: a reader that
@@ -190,12 +189,13 @@ def export_stream(db: str, spec: ExportSpec, rules: RuleSet, as_of: date | None,
     from rfm_cli.core.plan_results import store_for
     from rfm_cli.core.scoring import score_store
 
-    if len(spec.channels) != 1 or len(set(spec.selection.tiers or [])) != 1:
-        raise UsageError("-o - streams one list but this selects several; name one --tier and at most one "
-                         "--channel, or use --out-dir")
+    if len(spec.channels) != 1 or len(set(spec.selection.tiers or [])) + len(spec.selection.named_lists()) != 1:
+        raise UsageError("-o - streams one send list but this selects several; name one --tier (or --winback "
+                         "alone) and at most one --channel, or use --out-dir")
     with open_store(store_for(db, scores), create=False, wait_seconds=wait) as store, store.transaction():
-        result = scores if scores is not None else score_store(store, rules, as_of, keep_totals=True)
-        lists = _lists_and_record(store, result, spec, list(exclude), with_entered=False)
+        result = scores if scores is not None else score_store(store, rules, as_of, keep_totals=True,
+                                                                 window=window)
+        lists = _lists_and_record(store, result, spec, list(exclude), with_entered=False, with_state=False)
         for note in (lists.predictions or {}).get("notes", []) if say else []:
             say(note)
         (only,) = lists.lists
@@ -207,23 +207,24 @@ def export_stream(db: str, spec: ExportSpec, rules: RuleSet, as_of: date | None,
 
 
 def run(db: str, inputs: list[Path], spec: ExportSpec, rules: RuleSet, as_of: date | None, options: ImportOptions,
-        *, exclude: list[Path] = (), wait: float = 0.0) -> RunResult:
+        *, exclude: list[Path] = (), wait: float = 0.0, window: str | None = None) -> RunResult:
     """Import, score, snapshot and export as one unit: the database commits only once every list is
     written, and the lists appear only after the database committed."""
+    from rfm_cli.core.list_files import stage_lists
     from rfm_cli.core.scoring import score_store
-    from rfm_cli.core.segments import stage_lists
     from rfm_cli.core.sinks import StagedFiles
 
     with open_store(db, wait_seconds=wait) as store, StagedFiles() as staged, store.transaction():
         reports = import_files(store, inputs, options, own_transaction=False)
-        result = score_store(store, rules, as_of, keep_totals=True)
+        result = score_store(store, rules, as_of, keep_totals=True, window=window)
         _keep_predict_inputs(store, None)
         lists = _lists_and_record(store, result, spec, list(exclude), with_entered=True)
         manifest = stage_lists(result, spec, staged, lists)
         _audit(store, "run", manifest, spec, exclude)
         staged.preflight()  # a list that cannot be published fails the run before the database commits
 
-    return RunResult(reports=reports, score=result, written=staged.published, manifest=manifest)
+    return RunResult(reports=reports, score=result, written=staged.published, manifest=manifest,
+                     removed=staged.removed)
 
 
 def explain(
@@ -236,6 +237,7 @@ def explain(
     *,
     wait: float = 0.0,
     predictions: dict[str, Any] | None = None,
+    window: str | None = None,
 ) -> dict[str, Any]:
     """`predictions`: predict_customers' keywords ({} for its defaults) to add the customer's
     predictions and how each was computed under `predictions` in the account; None leaves them out."""
@@ -243,7 +245,7 @@ def explain(
     from rfm_cli.core.scoring import score_store
 
     with scoring_store(db, files, options, wait=wait, read_only=True) as (store, _):
-        result = score_store(store, rules, as_of)
+        result = score_store(store, rules, as_of, window=window)
         return _with_predictions(store, result, explain_customer(store, result, customer_id), predictions)
 
 
@@ -274,6 +276,7 @@ def find_and_explain(
     *,
     wait: float = 0.0,
     predictions: dict[str, Any] | None = None,
+    window: str | None = None,
 ) -> Found:
     """`rfm explain --find TEXT`: the customers whose phone, email, name or id match TEXT (see
     core/find.py); one match is explained at once, in the same store."""
@@ -285,7 +288,7 @@ def find_and_explain(
         matches = find_customers(store, text)
         if matches.height != 1:
             return Found(matches, None)
-        result = score_store(store, rules, as_of)
+        result = score_store(store, rules, as_of, window=window)
         account = explain_customer(store, result, matches["customer_id"][0])
         return Found(matches, _with_predictions(store, result, account, predictions))
 

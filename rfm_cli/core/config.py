@@ -8,6 +8,7 @@ rfm.toml (in the current folder, or the file named by RFM_CONFIG) may hold:
     max_rejects = "1%"          # like --max-rejects
     wait = 600                  # like --wait (seconds)
     memory_limit = "4GB"        # like --memory-limit
+    winback_days = "60:90"      # like --winback-days
     [churn]                     # churn-risk thresholds (rfm predict, --churn-risk lists)
     high_below_p_alive = 0.3    # and medium_below_p_alive = 0.6, quiet_high_days = 90, quiet_medium_days = 60
     [rules_inline]              # or the rules themselves, same keys as a rules file
@@ -26,7 +27,8 @@ from typing import Any
 from rfm_cli.core.errors import ConfigError
 
 DEFAULTS: dict[str, Any] = {"db": "rfm.duckdb", "scheme": "tiers", "rules": None, "max_rejects": "1%",
-                            "source": None, "date_format": None, "wait": 0.0, "memory_limit": None}
+                            "source": None, "date_format": None, "wait": 0.0, "memory_limit": None,
+                            "winback_days": "60:90"}
 KNOWN_KEYS = set(DEFAULTS) | {"rules_inline", "profiles"}  # [profiles.NAME]: column maps of your own
 KNOWN_KEYS |= {"churn"}  # [churn]: the churn-risk thresholds of rfm predict and the lists
 
@@ -96,6 +98,7 @@ KEY_TYPES: dict[str, tuple[tuple[type, ...], str]] = {
     "date_format": ((str,), 'text, e.g. date_format = "%d/%m/%Y"'),
     "wait": ((int, float), "seconds, e.g. wait = 600"),
     "memory_limit": ((str,), 'a size, e.g. memory_limit = "4GB"'),
+    "winback_days": ((str,), 'text FROM:TO, e.g. winback_days = "45:75"'),
     "rules_inline": ((dict,), "a table, e.g. [rules_inline]"),
     "profiles": ((dict,), "tables, e.g. [profiles.myshop]"),
     "churn": ((dict,), "a table, e.g. [churn] with high_below_p_alive = 0.3"),

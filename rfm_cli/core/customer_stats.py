@@ -76,7 +76,7 @@ def is_current(store: Store) -> bool:
 def rebuild(con: duckdb.DuckDBPyConnection) -> None:
     """Every row from the orders, and the table marked current. The caller owns the transaction."""
     con.execute(f"DELETE FROM {TABLE}")
-    con.execute(f"INSERT INTO {TABLE} {customer_rfm_sql()}", {"as_of": NO_CUT})
+    con.execute(f"INSERT INTO {TABLE} {customer_rfm_sql()}", {"as_of": NO_CUT, "since": None})
     con.execute("INSERT OR REPLACE INTO rfm_meta VALUES ('customer_stats', 'current')")
 
 
@@ -99,7 +99,7 @@ def refresh(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(delta_sql())  # reads the old rows: before they are deleted
     con.execute(f"DELETE FROM {TABLE} WHERE customer_id IN (SELECT customer_id FROM {SCOPE})")
     con.execute(f"INSERT INTO {TABLE} SELECT * FROM _rfm_delta")
-    con.execute(f"INSERT INTO {TABLE} {customer_rfm_sql(scoped=True)}", {"as_of": NO_CUT})
+    con.execute(f"INSERT INTO {TABLE} {customer_rfm_sql(scoped=True)}", {"as_of": NO_CUT, "since": None})
     con.execute(f"DROP TABLE {SCOPE}")
     con.execute("DROP TABLE _rfm_delta")
 

@@ -15,8 +15,8 @@ from rfm_cli.core.scoring import RAW_OF, SCORE_OF, ScoreResult
 from rfm_cli.core.store import Store, sql
 
 
-def _orders(store: Store, customer_id: str, as_of: date) -> pl.DataFrame:
-    facts = store.con.sql(sql("order_facts"), params={"as_of": as_of})
+def _orders(store: Store, customer_id: str, as_of: date, since: date | None) -> pl.DataFrame:
+    facts = store.con.sql(sql("order_facts"), params={"as_of": as_of, "since": since})
     return as_frame(facts.filter(f"customer_id = '{customer_id.replace(chr(39), chr(39) * 2)}'")
                     .order("ordered_at, order_id"))
 
@@ -35,7 +35,7 @@ def _refund_rows(store: Store, customer_id: str) -> pl.DataFrame:
 
 def explain_customer(store: Store, result: ScoreResult, customer_id: str) -> dict[str, Any]:
     """A JSON-ready account of every number of one customer."""
-    orders = _orders(store, customer_id, result.as_of)
+    orders = _orders(store, customer_id, result.as_of, result.since)
     refunds = _refund_rows(store, customer_id)
     later = store.con.execute(
         "SELECT count(*) FROM rfm_orders WHERE customer_id = ? AND CAST(ordered_at AS DATE) > ?",
@@ -55,6 +55,8 @@ def explain_customer(store: Store, result: ScoreResult, customer_id: str) -> dic
         "scheme": rules.scheme,
         "rules_source": rules.source,
         "orders_after_as_of": later,
+        # The analysis window (--window): orders before its first day do not count.
+        "window_since": result.since.isoformat() if result.since else None,
         "orders": [
             {
                 **o,
@@ -94,8 +96,15 @@ def explain_customer(store: Store, result: ScoreResult, customer_id: str) -> dic
     }
     if row.is_empty():
         account["scored"] = False
-        account["reason"] = f"no counted order on or before {result.as_of}" + (
-            f" ({later} order{'s' if later != 1 else ''} after that date left out)" if later else "")
+        before = [o for o in account["orders"] if o["not_counted_reason"] == "before the analysis window"]
+        if before:
+            account["reason"] = (f"no counted order in the analysis window ({result.since} to {result.as_of}): "
+                                 f"left out of the scores and the lists; {len(before)} counted "
+                                 f"order{'s' if len(before) != 1 else ''} before it, the last on "
+                                 f"{before[-1]['ordered_at'][:10]} (widen --window to include them)")
+        else:
+            account["reason"] = f"no counted order on or before {result.as_of}" + (
+                f" ({later} order{'s' if later != 1 else ''} after that date left out)" if later else "")
 
         return account
     values = row.row(0, named=True)
@@ -107,7 +116,8 @@ def explain_customer(store: Store, result: ScoreResult, customer_id: str) -> dic
         "recency_rule": f"{result.as_of} - last counted order {values['last_order_at']:%Y-%m-%d} "
         f"= {values['recency_days']} days",
         "frequency": values["frequency"],
-        "frequency_rule": f"{len(counted)} counted orders",
+        "frequency_rule": f"{len(counted)} counted orders"
+        + (f" since {result.since} (the analysis window)" if result.since else ""),
         "monetary": values["monetary"],
         "monetary_rule": (
             f"{rules.monetary.basis} of counted net amounts ({sum(o['net_amount'] for o in counted):,.2f})"

@@ -58,6 +58,8 @@ class ListOptions:
     lang: str = "en"
     encoding: str = "utf-8"
     cooldown: int | None = None  # days
+    # The win-back list: True for the default window (60:90 days), or the window itself ("45:75").
+    winback: bool | str | tuple[int | None, int | None] = False
     # Sending lawfully (core/compliance/sending.py): the SMS template and its provider, the hours the
     # lists may be sent, and whether only customers with recorded consent go on them.
     template: str | None = None  # the text, or a .txt file holding it
@@ -88,6 +90,7 @@ class ListOptions:
         self.channels()  # an unknown channel is refused now, not after the import
         self.recency_range()
         self._check_predictions()
+        self.winback_range()
         self.sending()  # a template that breaks a rule is refused now (78), before any work
 
     def sending(self):
@@ -124,6 +127,17 @@ class ListOptions:
         low, high = self.recency_days
         return parse_range(f"{'' if low is None else low}:{'' if high is None else high}")
 
+    def winback_range(self) -> tuple[int | None, int | None] | None:
+        from rfm_cli.core.segments import WINBACK_DAYS, parse_range
+
+        if self.winback is False or self.winback is None:
+            return None
+        if self.winback is True:
+            return WINBACK_DAYS
+        text = self.winback if isinstance(self.winback, str) else ":".join(
+            "" if v is None else str(v) for v in self.winback)
+        return parse_range(text, "--winback-days")
+
     def spec(self, out_dir: str | Path) -> ExportSpec:
         """The list builder's spec for `out_dir` (reads the codes file, if any)."""
         from rfm_cli.core.channels import ChannelOptions
@@ -134,7 +148,8 @@ class ListOptions:
             out_dir=Path(out_dir), fmt=format_for(None, self.format), channels=self.channels(),
             selection=Selection(tiers=self.tiers(), recency_days=self.recency_range(),
                                 min_orders=self.min_orders, min_monetary=self.min_monetary,
-                                overdue_days=self.overdue, churn_risk=self.churn_risks()),
+                                winback=self.winback_range(), overdue_days=self.overdue,
+                                churn_risk=self.churn_risks()),
             options=ChannelOptions(phone_format=self.phone_format, default_region=self.region.upper(),
                                    sms_vars=_names(self.sms_vars), coupon_key=self.coupon_key,
                                    hashed=self.hashed, lang=self.lang),

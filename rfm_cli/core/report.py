@@ -153,7 +153,7 @@ def activity(store: Store, as_of: date) -> pl.DataFrame:
     """(cohort, month, customers, orders, revenue) from the database: the aggregate in DuckDB."""
     facts = sql("order_facts").strip().rstrip(";")
     query = f"WITH facts AS (\n{facts}\n),\n{sql('report_activity')}"
-    return as_frame(store.con.sql(query, params={"as_of": as_of}))
+    return as_frame(store.con.sql(query, params={"as_of": as_of, "since": None}))
 
 
 def monthly(active: pl.DataFrame) -> list[dict[str, Any]]:

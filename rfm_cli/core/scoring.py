@@ -7,6 +7,8 @@ ordered tier rules: the first match wins and coverage was proved when the rules 
 
 from __future__ import annotations
 
+import calendar
+import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -44,6 +46,7 @@ class ScoreResult:
     rules: RuleSet
     customers: pl.DataFrame  # OUTPUT_COLUMNS, one row per scored customer, sorted by customer_id
     cut_points: pl.DataFrame  # dimension, score, rule, min_value, max_value, customers
+    since: date | None = None  # the analysis window's first day (--window); None: all history
 
     def summary(self) -> pl.DataFrame:
         return tier_summary(self.customers, self.rules)
@@ -60,20 +63,47 @@ def parse_as_of(value: str | None) -> date | None:
         raise UsageError(f"--as-of {value!r} is not a date; use YYYY-MM-DD or today") from None
 
 
+_SPAN = re.compile(r"\s*(\d+)\s*([dwmy])\s*", re.IGNORECASE)
+
+
+def window_start(value: str | None, as_of: date) -> date | None:
+    """The first day of the analysis window `value` ending on `as_of` (both days in): `365d`, `52w`,
+    `12m` or `2y` (the last N days, weeks, months or years), or a first day `YYYY-MM-DD`. None: no
+    window. `12m` as of 2026-11-20 starts 2025-11-21."""
+    if value is None:
+        return None
+    span = _SPAN.fullmatch(value)
+    if span is None:
+        try:
+            return date.fromisoformat(value.strip())
+        except ValueError:
+            raise UsageError(f"--window {value!r} is not a span or a date; use e.g. --window 365d, 12m, 2y "
+                             "or --since 2025-01-01") from None
+    count, unit = int(span.group(1)), span.group(2).lower()
+    if count < 1:
+        raise UsageError(f"--window {value!r} is empty; use 1 or more days, weeks, months or years")
+    if unit in "dw":
+        return as_of - timedelta(days=count * (7 if unit == "w" else 1) - 1)
+    months = as_of.year * 12 + as_of.month - 1 - count * (12 if unit == "y" else 1)
+    year, month = divmod(months, 12)
+    day = min(as_of.day, calendar.monthrange(year, month + 1)[1])
+    return date(year, month + 1, day) + timedelta(days=1)
+
+
 def default_as_of(store: Store) -> date | None:
     if customer_stats.is_current(store):  # the table keeps each customer's latest counted order
         return customer_stats.latest_counted_day(store.con)
     return fetch_one(store.con, sql("as_of_default"))[0]
 
 
-def customer_inputs(store: Store, as_of: date) -> pl.DataFrame:
-    """customer_rfm.sql's rows at `as_of`: from rfm_customers when it holds them (current, and no
-    stored order after `as_of`), else computed from the orders."""
-    from_table = customer_stats.is_current(store) and customer_stats.usable(store.con, as_of)
+def customer_inputs(store: Store, as_of: date, since: date | None = None) -> pl.DataFrame:
+    """customer_rfm.sql's rows at `as_of` (in the window from `since`): from rfm_customers when it
+    holds them (current, no window, and no stored order after `as_of`), else from the orders."""
+    from_table = since is None and customer_stats.is_current(store) and customer_stats.usable(store.con, as_of)
     if from_table:
         query, params = customer_stats.read_sql(), None
     else:
-        query, params = sql("customer_rfm"), {"as_of": as_of}
+        query, params = sql("customer_rfm"), {"as_of": as_of, "since": since}
     # latest_key (kept for the import's updates of rfm_customers) is no scoring input; from the orders,
     # DuckDB then drops its aggregate.
     query = f"SELECT * EXCLUDE (latest_key) FROM ({query.rstrip().rstrip(';')})"
@@ -103,7 +133,7 @@ def _score_expr(rule: DimensionRule, column: str, customers: int) -> pl.Expr:
     return pl.lit(1) + (strictly_worse * 5) // customers
 
 
-def score_frame(inputs: pl.DataFrame, as_of: date, rules: RuleSet) -> ScoreResult:
+def score_frame(inputs: pl.DataFrame, as_of: date, rules: RuleSet, since: date | None = None) -> ScoreResult:
     """Score customers from their raw inputs (the columns of customer_rfm.sql)."""
     n = inputs.height
     # One chunk per column first (DuckDB's Arrow result comes in many): the expressions below over
@@ -138,13 +168,15 @@ def score_frame(inputs: pl.DataFrame, as_of: date, rules: RuleSet) -> ScoreResul
     if frame["tier"].null_count():  # impossible after the coverage check; never write an untiered row
         raise AssertionError("a scored customer matched no tier")
     customers = frame.select(OUTPUT_COLUMNS).sort("customer_id")
-    return ScoreResult(as_of=as_of, rules=rules, customers=customers, cut_points=cut_points(customers, rules))
+    return ScoreResult(as_of=as_of, rules=rules, customers=customers, cut_points=cut_points(customers, rules),
+                       since=since)
 
 
 def score_inputs(store: Store, rules: RuleSet, as_of: date | None = None, *, keep_totals: bool = False,
-                 ) -> tuple[pl.DataFrame, date, RuleSet]:
-    """What score_frame needs from the store: the customers' raw inputs, the as-of date and the rules
-    with any cut points frozen in the store (they replace quantile scoring).
+                 window: str | None = None) -> tuple[pl.DataFrame, date, RuleSet, date | None]:
+    """What score_frame needs from the store: the customers' raw inputs, the as-of date, the rules
+    with any cut points frozen in the store (they replace quantile scoring) and the first day of the
+    analysis window (`window`, see window_start; None: all history).
 
     `keep_totals` (export and run, inside their transaction): build rfm_customers first when it is
     not current, so this and every later rescoring read it."""
@@ -155,13 +187,15 @@ def score_inputs(store: Store, rules: RuleSet, as_of: date | None = None, *, kee
         as_of = default_as_of(store)
         if as_of is None:
             raise DataError(f"no counted orders in {store.label}; import an export with paid orders first")
-    return customer_inputs(store, as_of), as_of, rules
+    since = window_start(window, as_of)
+    return customer_inputs(store, as_of, since), as_of, rules, since
 
 
 def score_store(store: Store, rules: RuleSet, as_of: date | None = None, *, keep_totals: bool = False,
-                ) -> ScoreResult:
-    """Score the store's customers; cut points frozen in the store replace quantile scoring."""
-    return score_frame(*score_inputs(store, rules, as_of, keep_totals=keep_totals))
+                window: str | None = None) -> ScoreResult:
+    """Score the store's customers; cut points frozen in the store replace quantile scoring. With
+    `window`, only orders in the analysis window count (customer_rfm.sql's $since)."""
+    return score_frame(*score_inputs(store, rules, as_of, keep_totals=keep_totals, window=window))
 
 
 def cut_points(customers: pl.DataFrame, rules: RuleSet) -> pl.DataFrame:

@@ -1,16 +1,14 @@
-"""Segment lists: per tier and channel, with selection, suppression, cooldown, coupon codes and a manifest.
+"""Segment lists: the tiers' state, and the send lists per tier (or named list) and channel, with
+selection, suppression, cooldown and coupon codes.
 
 One builder (`build_lists`) makes every list, whether it goes to files or to stdout, so the two
-cannot drift. Files are staged (`StagedFiles`) and published as one set by the caller: a failed
-export leaves the output folder as it was. `manifest.json` lists every file and every list with
-its rows, the rows it dropped and why (rows + dropped = the tier's selected customers), its
-sha256, the as-of date and the rules in force. It holds no clock time, so the same inputs give
-byte-identical folders.
+cannot drift; every list is checked to add up (rows + dropped = selected). Where each file goes,
+and which are state and which are sends, is layout.py's; list_files.py stages the folder and its
+manifest as one set, published by the caller: a failed export leaves the output folder as it was.
 """
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,7 +16,6 @@ from typing import Any
 
 import polars as pl
 
-from rfm_cli import __version__
 from rfm_cli.core import history
 from rfm_cli.core.channels import (
     ChannelOptions,
@@ -30,10 +27,12 @@ from rfm_cli.core.channels import (
     with_contacts,
 )
 from rfm_cli.core.compliance.consent import only_consented
-from rfm_cli.core.compliance.sending import personal_fields
 from rfm_cli.core.errors import InputError, UsageError
+from rfm_cli.core.layout import ENTERED, TIERS
 from rfm_cli.core.scoring import ScoreResult
-from rfm_cli.core.sinks import StagedFiles
+
+WINBACK = "winback"
+WINBACK_DAYS = (60, 90)  # BRIEF §2: silent 60-90 days, before they are lost
 
 
 @dataclass
@@ -42,6 +41,9 @@ class Selection:
     recency_days: tuple[int | None, int | None] | None = None  # inclusive
     min_orders: int | None = None
     min_monetary: float | None = None
+    # The win-back list (send/<channel>/winback.csv): last counted order FROM..TO days before the
+    # as-of date, whatever the tier. None: no win-back list.
+    winback: tuple[int | None, int | None] | None = None
     overdue_days: int | None = None  # days_overdue >= this, not dormant (core/predict/lists.py)
     churn_risk: list[str] | None = None  # churn_risk in these
 
@@ -52,8 +54,39 @@ class Selection:
     def describe(self) -> dict[str, Any]:
         return {k: v for k, v in {"tiers": self.tiers, "recency_days": self.recency_days,
                                   "min_orders": self.min_orders, "min_monetary": self.min_monetary,
-                                  "overdue_days": self.overdue_days, "churn_risk": self.churn_risk}.items()
+                                  "winback_days": self.winback, "overdue_days": self.overdue_days,
+                                  "churn_risk": self.churn_risk}.items()
                 if v is not None}
+
+    def named_lists(self) -> list[tuple[str, pl.Expr]]:
+        """The lists that are not a tier, with the condition that picks their customers."""
+        named = []
+        if self.winback is not None:
+            named.append((WINBACK, _between("recency_days", self.winback)))
+        return named
+
+    def send_tiers(self, names: list[str]) -> list[str]:
+        """The tiers that get send lists: those named by --tier, else every tier unless a named list
+        (--winback) was asked for, which then replaces them."""
+        if self.tiers:
+            tiers = [t for t in names if t in self.tiers]
+        else:
+            tiers = [] if self.named_lists() else list(names)
+        if self.overdue_days is not None and tiers:  # overdue lists are for customers not yet dormant
+            from rfm_cli.core.predict.lists import listed_tiers
+
+            tiers = listed_tiers(tiers, self.overdue_days)
+        return tiers
+
+
+def _between(column: str, bounds: tuple[int | None, int | None]) -> pl.Expr:
+    low, high = bounds
+    condition = pl.lit(True)
+    if low is not None:
+        condition &= pl.col(column) >= low
+    if high is not None:
+        condition &= pl.col(column) <= high
+    return condition
 
 
 @dataclass
@@ -87,7 +120,7 @@ class ExportSpec:
     churn_thresholds: Any = None  # core.predict.churn.ChurnThresholds for --churn-risk; None: defaults
 
 
-def parse_range(value: str | None) -> tuple[int | None, int | None] | None:
+def parse_range(value: str | None, option: str = "--recency-days") -> tuple[int | None, int | None] | None:
     """`60:90`, `60:`, `:90` -> inclusive bounds."""
     if value is None:
         return None
@@ -97,39 +130,49 @@ def parse_range(value: str | None) -> tuple[int | None, int | None] | None:
     except ValueError:
         bounds = None
     if not sep or bounds is None or bounds == (None, None):
-        raise UsageError(f"--recency-days {value!r} is not FROM:TO; e.g. --recency-days 60:90")
+        raise UsageError(f"{option} {value!r} is not FROM:TO; e.g. {option} 60:90")
     return bounds
 
 
-def select(result: ScoreResult, selection: Selection, customers: pl.DataFrame | None = None,
-           ) -> tuple[list[str], pl.DataFrame]:
-    """The tiers and the customers the selection lists, in list_order. `customers`: result.customers
-    with extra columns, in the same (customer_id) order."""
+def check_tiers(result: ScoreResult, selection: Selection) -> list[str]:
+    """The scheme's tier names, once --tier and the named lists are checked against them."""
     names = result.rules.tier_names()
-    wanted = selection.tiers or names
-    unknown = [t for t in wanted if t not in names]
+    unknown = [t for t in selection.tiers or [] if t not in names]
     if unknown:
         raise UsageError(f"{unknown[0]!r} is not a tier of the {result.rules.scheme} scheme; "
                          f"tiers: {', '.join(names)}")
-    tiers = [t for t in names if t in wanted]
-    condition = pl.col("tier").is_in(tiers)
+    for name, _ in selection.named_lists():
+        if name in names:
+            raise UsageError(f"the {result.rules.scheme} scheme has a tier named {name!r}, which would share "
+                             f"send/<channel>/{name}.csv with the {name} list; rename the tier in the rules")
+    return names
+
+
+def conditions(selection: Selection) -> pl.Expr:
+    """--recency-days, --min-orders, --min-monetary, --overdue, --churn-risk: every send list's filter
+    (combined with AND)."""
+    condition = pl.lit(True)
     if selection.recency_days:
-        low, high = selection.recency_days
-        if low is not None:
-            condition &= pl.col("recency_days") >= low
-        if high is not None:
-            condition &= pl.col("recency_days") <= high
+        condition &= _between("recency_days", selection.recency_days)
     if selection.min_orders is not None:
         condition &= pl.col("frequency") >= selection.min_orders
     if selection.min_monetary is not None:
         condition &= pl.col("monetary") >= selection.min_monetary
     if selection.uses_predictions:  # the prediction columns: build_lists' `predictions`
         from rfm_cli.core.predict.lists import condition as predicted
-        from rfm_cli.core.predict.lists import listed_tiers
 
-        tiers = listed_tiers(tiers, selection.overdue_days)
         condition &= predicted(selection.overdue_days, selection.churn_risk)
-    return tiers, list_order((result.customers if customers is None else customers).filter(condition), names)
+    return condition
+
+
+def select(result: ScoreResult, selection: Selection, customers: pl.DataFrame | None = None,
+           ) -> tuple[list[str], pl.DataFrame]:
+    """The tiers that get send lists and their customers the selection picks, in list_order.
+    `customers`: result.customers with extra columns, in the same (customer_id) order."""
+    names = check_tiers(result, selection)
+    tiers = selection.send_tiers(names)
+    frame = result.customers if customers is None else customers
+    return tiers, list_order(frame.filter(pl.col("tier").is_in(tiers) & conditions(selection)), names)
 
 
 STAYED = "in the tier at the previous snapshot"  # why a listed customer is not on the entered list
@@ -260,23 +303,19 @@ def read_codes(path: Path) -> list[str]:
     return codes
 
 
-def _file_path(spec: ExportSpec, channel: str, tier: str, batch: int | None = None) -> Path:
-    name = f"{tier}-{batch:03d}" if batch is not None else tier
-    folder = spec.out_dir if channel == "csv" else spec.out_dir / channel
-    return folder / f"{name}.{spec.fmt}"
-
-
 @dataclass
 class SegmentList:
-    """One list: a tier's selected customers for one channel (or `entered`), the rows to write, and
+    """One list: for a send, a tier's (or a named list's) selected customers on one channel; for
+    state, a tier's customers (`tiers`) or those who entered it (`entered`). The rows to write, and
     per reason the customers left off it. rows + sum(dropped) == selected, checked on every list."""
 
-    channel: str
-    tier: str
+    channel: str  # a channel (send), or `tiers` / `entered` (state)
+    tier: str  # the tier, or the named list's name (winback)
     selected: int
     frame: pl.DataFrame
     dropped: Counter[str]
     customer_ids: pl.Series  # row for row
+    is_tier: bool = True  # False for a named list such as winback
 
     @property
     def rows(self) -> int:
@@ -287,10 +326,11 @@ class SegmentList:
 class Lists:
     tiers: list[str]
     customers_selected: int
-    lists: list[SegmentList]  # tier by tier, channel by channel
-    entered: list[SegmentList]
+    lists: list[SegmentList]  # sends: list by list (tiers, then named lists), channel by channel
+    entered: list[SegmentList]  # state, runs only: who entered each tier
     codes_left: int | None
     codes_issued: dict[str, str] = field(default_factory=dict)  # customer_id -> the code on their lists
+    state: list[SegmentList] = field(default_factory=list)  # every customer of each tier
     predictions: dict[str, Any] | None = None  # with a prediction selection: model status and notes
 
     def sent(self) -> list[tuple[str, str, pl.Series]]:
@@ -317,8 +357,8 @@ def _cooled(tier_kept: pl.DataFrame, recent: pl.Series | None, days: int | None,
     return candidates, Counter({f"sent within {days} days": gone} if gone else {})
 
 
-def _attach_codes(built: list[tuple[str, str, int, ChannelRows]], kept: pl.DataFrame, spec: ExportSpec,
-                  options: ChannelOptions,
+def _attach_codes(built: list[tuple[str, str, int, ChannelRows]], kept_parts: list[pl.DataFrame],
+                  spec: ExportSpec, options: ChannelOptions,
                   ) -> tuple[list[tuple[str, str, int, ChannelRows]], int | None, dict[str, str]]:
     """Codes go to the customers of the lists that carry one, after every other filter of those lists:
     best first, one per customer (the same code on each of their lists), each used once."""
@@ -327,6 +367,7 @@ def _attach_codes(built: list[tuple[str, str, int, ChannelRows]], kept: pl.DataF
     if not carrying:
         return built, len(spec.codes) if given else None, {}
     listed = pl.concat([built[i][3].customer_ids for i in carrying]).unique()
+    kept = pl.concat([part.select(BEST_FIRST[0]) for part in kept_parts]).unique("customer_id")
     codes, left = assign_codes(kept.filter(pl.col("customer_id").is_in(listed.implode())), spec.codes or [])
     for i in carrying:
         channel, tier, selected, rows = built[i]
@@ -334,131 +375,125 @@ def _attach_codes(built: list[tuple[str, str, int, ChannelRows]], kept: pl.DataF
     return built, left, codes or {}
 
 
-def build_lists(result: ScoreResult, spec: ExportSpec, suppressions: Suppressions | None = None, *,
-                recent_sends: dict[tuple[str, str], pl.Series] | None = None,
-                previous: pl.DataFrame | None = None, predictions: pl.DataFrame | None = None) -> Lists:
-    """Every list of the export, whatever it is written to (files or stdout): selection, suppression,
-    cooldown, each channel's filters, then coupon codes, then escaping; every list checked to add up.
-
-    `previous` (customer_id, previous_tier), for runs: each tier's entered list holds the listed
-    customers of the tier whose previous tier was another or none. `predictions` (customer_id and
-    core/predict/lists.py's LIST_COLUMNS): needed by a selection on --overdue or --churn-risk; the
-    csv lists then carry those columns too."""
-    if "sms" in spec.channels and "coupon" in spec.options.sms_vars and spec.codes is None:
-        raise UsageError("the coupon variable needs codes; pass --codes FILE (one coupon code per line)")
-    customers = None
-    if predictions is not None:
-        from rfm_cli.core.predict.lists import with_predictions
-
-        customers = with_predictions(result.customers, predictions)
-    if previous is not None:
-        customers = with_previous(result.customers if customers is None else customers, previous)
-    tiers, chosen = select(result, spec.selection, customers)
-    kept, removed = contacts_and_suppressed(chosen, spec.channels, suppressions, spec.options.default_region)
-    options = ChannelOptions(**{**spec.options.__dict__,
-                                "tier_labels": {t.name: t.label_zh for t in result.rules.tiers},
-                                "ads_consent": (suppressions.ads_consent if suppressions else None) or {}})
-    selected = dict(chosen.group_by("tier").len().iter_rows())
-    kept_by_tier, removed_by_tier = by_tier(kept, tiers), by_tier(removed, tiers)
-    suppressed = {tier: Counter(dict(removed_by_tier[tier].group_by("reason").len().iter_rows()))
-                  for tier in tiers}
-
+def _send_lists(chosen: list[tuple[str, bool, pl.DataFrame]], spec: ExportSpec,
+                suppressions: Suppressions | None, options: ChannelOptions,
+                recent_sends: dict[tuple[str, str], pl.Series] | None,
+                ) -> tuple[list[SegmentList], int | None, int, dict[str, str]]:
+    """Each chosen list (name, is a tier, customers in order) on each channel: opt-outs, cooldown, the
+    channel's rules, then coupon codes over all of them, then escaping."""
     built: list[tuple[str, str, int, ChannelRows]] = []
-    for tier in tiers:
-        tier_kept = kept_by_tier[tier]
-        if previous is not None:
-            tier_kept = tier_kept.drop("previous_tier")
+    kept_parts, is_tier = [], {}
+    for name, tier_list, customers in chosen:
+        is_tier[name] = tier_list
+        kept, removed = contacts_and_suppressed(customers, spec.channels, suppressions,
+                                                spec.options.default_region)
+        kept_parts.append(kept)
+        suppressed = Counter(dict(removed.group_by("reason").len().iter_rows()))
         for channel in spec.channels:
-            recent = (recent_sends or {}).get((channel, tier))
-            candidates, cooled = _cooled(tier_kept, recent, spec.cooldown_days)
+            candidates, cooled = _cooled(kept, (recent_sends or {}).get((channel, name)), spec.cooldown_days)
             candidates, unconsented = only_consented(candidates, channel, spec.options.coupon_key,
                                                      suppressions.consented if suppressions else None)
             cooled.update(unconsented)
             rows = build(channel, candidates, options)
-            rows.dropped = suppressed[tier] + cooled + rows.dropped
-            built.append((channel, tier, selected.get(tier, 0), rows))
-    built, codes_left, codes_issued = _attach_codes(built, kept, spec, options)
-    lists = [SegmentList(channel, tier, count, safe_cells(rows.frame), rows.dropped, rows.customer_ids)
-             for channel, tier, count, rows in built]
-
-    entered: list[SegmentList] = []
-    if previous is not None:
-        # Customers who changed tier since the previous snapshot, from each tier's list as selected
-        # and suppressed (so in its order, best first), the output columns and previous_tier.
-        for tier in tiers:
-            listed = kept_by_tier[tier].select(*result.customers.columns, "previous_tier")
-            rows = build("csv", history.entered(listed), options)
-            stayed = listed.height - rows.frame.height
-            dropped = suppressed[tier] + Counter({STAYED: stayed} if stayed else {})
-            entered.append(SegmentList("entered", tier, selected.get(tier, 0), safe_cells(rows.frame),
-                                       dropped, rows.customer_ids))
-    for each in lists + entered:
-        check_accounting(each)
-    return Lists(tiers, chosen.height, lists, entered, codes_left, codes_issued)
+            rows.dropped = suppressed + cooled + rows.dropped
+            built.append((channel, name, customers.height, rows))
+    built, codes_left, codes_issued = _attach_codes(built, kept_parts, spec, options)
+    lists = [SegmentList(channel, name, count, safe_cells(rows.frame), rows.dropped, rows.customer_ids,
+                         is_tier[name]) for channel, name, count, rows in built]
+    named = [customers for _, tier_list, customers in chosen if not tier_list]
+    listed = sum(customers.height for _, tier_list, customers in chosen if tier_list)
+    if named:  # a named list may hold customers of the tiers' lists too: count each once
+        listed = pl.concat([c.select("customer_id") for _, _, c in chosen]).n_unique()
+    return lists, codes_left, listed, codes_issued
 
 
-def stage_segment_files(result: ScoreResult, spec: ExportSpec, staged: StagedFiles,
-                        suppressions: Suppressions | None = None, *,
-                        recent_sends: dict[tuple[str, str], pl.Series] | None = None,
-                        previous: pl.DataFrame | None = None) -> dict[str, Any]:
-    """Stage every list (build_lists), summary.csv, cut_points.csv and manifest.json.
+def erased_only(sup: Suppressions | None) -> Suppressions | None:
+    """The people `rfm forget` erased, out of `sup` (None when there are none): they are in no file,
+    state included, where an opt-out only keeps a person off the send lists."""
+    from rfm_cli.core.suppression import ERASED
 
-    Returns the manifest; `manifest["sent"]` lists (channel, tier, customer ids) for the send ledger.
-    """
-    built = build_lists(result, spec, suppressions, recent_sends=recent_sends, previous=previous)
-    return stage_lists(result, spec, staged, built) | {"sent": built.sent()}
+    if sup is None:
+        return None
+    pick = lambda values: {k: v for k, v in values.items() if v == ERASED}
+    erased = Suppressions(ids=pick(sup.ids), phones=pick(sup.phones), emails=pick(sup.emails),
+                          hashed=sup.hashed, hash_key=sup.hash_key)
+    return erased if erased.ids or erased.phones or erased.emails or erased.hashed else None
 
 
-def stage_lists(result: ScoreResult, spec: ExportSpec, staged: StagedFiles, built: Lists) -> dict[str, Any]:
-    """Stage the files of lists built by build_lists, summary.csv, cut_points.csv and manifest.json;
-    returns the manifest."""
-    staged.folder(spec.out_dir)
-    files: list[dict[str, Any]] = []
-    lists: list[dict[str, Any]] = []
-
-    def add(frame: pl.DataFrame, path: Path, each: SegmentList, dropped: Counter[str]) -> str:
-        digest = staged.add(frame, spec.fmt, path, encoding=spec.encoding)
-        relative = path.relative_to(spec.out_dir).as_posix()
-        files.append({"path": relative, "channel": each.channel, "tier": each.tier, "rows": frame.height,
-                      "dropped": dict(sorted(dropped.items())), "sha256": digest}
-                     | personal_fields(frame, each.channel, spec.options.hashed))
-        return relative
-
-    for each in built.lists + built.entered:
-        if each.channel == "sms" and spec.batch_size:
-            starts = range(0, max(each.rows, 1), spec.batch_size)
-            paths = [add(each.frame.slice(start, spec.batch_size), _file_path(spec, "sms", each.tier, i),
-                         each, each.dropped if i == 1 else Counter()) for i, start in enumerate(starts, 1)]
-        elif each.channel == "entered":
-            path = spec.out_dir / "entered" / f"{each.tier}.{spec.fmt}"
-            paths = [add(each.frame, path, each, each.dropped)]
+def _state_lists(ordered: pl.DataFrame, tiers: list[str], options: ChannelOptions, *, entered: bool,
+                 erased: pl.DataFrame | None = None) -> list[SegmentList]:
+    """State: every customer of each tier (`tiers`), or, with previous_tier, those who entered it;
+    `erased`: customer ids of erased people, left out and counted."""
+    out = []
+    for tier, members in by_tier(ordered, tiers).items():
+        gone = Counter()
+        if erased is not None and erased.height:
+            whole = members.height
+            members = members.filter(~pl.col("customer_id").is_in(erased.get_column("customer_id").implode()))
+            gone = Counter({"erased (rfm forget)": whole - members.height} if whole - members.height else {})
+            selected = whole
         else:
-            paths = [add(each.frame, _file_path(spec, each.channel, each.tier), each, each.dropped)]
-        lists.append({"channel": each.channel, "tier": each.tier, "selected": each.selected,
-                      "rows": each.rows, "dropped": dict(sorted(each.dropped.items())), "files": paths})
+            selected = members.height
+        if entered:
+            rows = build("csv", history.entered(members), options)
+            stayed = members.height - rows.frame.height
+            dropped = gone + Counter({STAYED: stayed} if stayed else {})
+        else:
+            rows = build("csv", members.drop("previous_tier", strict=False), options)
+            dropped = gone
+        out.append(SegmentList(ENTERED if entered else TIERS, tier, selected, safe_cells(rows.frame),
+                               dropped, rows.customer_ids))
+    return out
 
-    as_of = pl.lit(result.as_of.isoformat())
-    staged.add(safe_cells(result.summary().with_columns(as_of=as_of)), "csv", spec.out_dir / "summary.csv")
-    staged.add(safe_cells(result.cut_points.with_columns(as_of=as_of)), "csv",
-               spec.out_dir / "cut_points.csv")
-    manifest = {
-        "rfm_version": __version__,
-        "as_of": result.as_of.isoformat(),
-        "customers_scored": result.customers.height,
-        "customers_selected": built.customers_selected,
-        "selection": spec.selection.describe(),
-        **({"predictions": built.predictions} if built.predictions is not None else {}),
-        "channels": spec.channels,
-        "format": spec.fmt,
-        "coupon_codes_left": built.codes_left,
-        "rules": result.rules.to_dict(),
-        "files": files,
-        "lists": lists,
-    }
-    if spec.cooldown_days is not None:
-        manifest["cooldown_days"] = spec.cooldown_days
-    if spec.sending is not None:
-        manifest["sending"] = spec.sending.describe(built.lists)
-    staged.add_bytes((json.dumps(manifest, ensure_ascii=False, indent=2) + "\n").encode("utf-8"),
-                     spec.out_dir / "manifest.json")
-    return manifest
+
+def build_lists(result: ScoreResult, spec: ExportSpec, suppressions: Suppressions | None = None, *,
+                recent_sends: dict[tuple[str, str], pl.Series] | None = None,
+                previous: pl.DataFrame | None = None, with_state: bool = True,
+                predictions: pl.DataFrame | None = None) -> Lists:
+    """Every list of the export, whatever it is written to (files or stdout), every one checked to add up.
+
+    State (layout.py): each tier's customers, complete. Sends: the tiers' (or named lists')
+    customers the selection picks, less opt-outs and the --cooldown, through each channel's rules,
+    then coupon codes, then escaping. `previous` (customer_id, previous_tier), for runs: each tier's
+    entered list holds the tier's customers whose previous tier was another or none. `with_state`:
+    False when only the send lists are wanted (`-o -`). `predictions` (customer_id and
+    core/predict/lists.py's LIST_COLUMNS): needed by a selection on --overdue or --churn-risk; the
+    send lists of the csv channel then carry those columns too (the state files never do)."""
+    if "sms" in spec.channels and "coupon" in spec.options.sms_vars and spec.codes is None:
+        raise UsageError("the coupon variable needs codes; pass --codes FILE (one coupon code per line)")
+    names = check_tiers(result, spec.selection)
+    customers = result.customers if previous is None else with_previous(result.customers, previous)
+    ordered = list_order(customers, names)
+    options = ChannelOptions(**{**spec.options.__dict__,
+                                "tier_labels": {t.name: t.label_zh for t in result.rules.tiers},
+                                "ads_consent": (suppressions.ads_consent if suppressions else None) or {}})
+    sending = ordered
+    if predictions is not None:
+        from rfm_cli.core.predict.lists import with_predictions
+
+        sending = list_order(with_predictions(customers, predictions), names)
+    picked = sending.filter(conditions(spec.selection)).drop("previous_tier", strict=False)
+    send_tiers = spec.selection.send_tiers(names)
+    chosen = [(tier, True, part) for tier, part in by_tier(picked.filter(pl.col("tier").is_in(send_tiers)),
+                                                            names).items() if tier in send_tiers]
+    by, descending = BEST_FIRST
+    chosen += [(name, False, picked.filter(condition).sort(by, descending=descending))
+               for name, condition in spec.selection.named_lists()]
+    lists, codes_left, listed, codes_issued = _send_lists(chosen, spec, suppressions, options, recent_sends)
+    erased_sup = erased_only(suppressions) if with_state else None
+    erased = (None if erased_sup is None else
+              contacts_and_suppressed(ordered, [], erased_sup, spec.options.default_region)[1].select("customer_id"))
+    state = _state_lists(ordered, names, options, entered=False, erased=erased) if with_state else []
+    entered = (_state_lists(ordered, names, options, entered=True, erased=erased)
+               if previous is not None and with_state else [])
+    for each in lists + state + entered:
+        check_accounting(each)
+    return Lists(send_tiers, listed, lists, entered, codes_left, codes_issued, state)
+
+
+def coded_tiers(result: ScoreResult, selection: Selection) -> list[str]:
+    """The tiers whose customers the send lists may give a coupon code: the coupon-code ledger gives
+    back those tiers' codes of the same night before a re-run writes its lists again. A named list
+    (winback) may hold customers of any tier."""
+    names = check_tiers(result, selection)
+    return names if selection.named_lists() else selection.send_tiers(names)

@@ -88,13 +88,14 @@ class ListsResult:
 
 
 def score(*paths: PathLike, as_of: date | str | None = None, scheme: str = "tiers", rules: Any = None,
-          **import_kwargs: Any) -> ScoreResult:
+          window: str | None = None, **import_kwargs: Any) -> ScoreResult:
     """Score order exports in memory: nothing is written anywhere (pass rejects_dir= to keep the
-    unreadable rows as CSV). `result.customers` is one row per customer."""
+    unreadable rows as CSV). `result.customers` is one row per customer. `window`: only the orders
+    of the last "12m", "365d" … (or since "YYYY-MM-DD") count."""
     from rfm_cli.core import api
 
     result, _ = api.score(":memory:", _paths(paths), rule_set(scheme, rules), as_of_date(as_of),
-                          import_options(**import_kwargs))
+                          import_options(**import_kwargs), window=window)
     return result
 
 
@@ -115,27 +116,27 @@ class Shop:
         return api.import_to_db(self.db, _paths(paths), import_options(**import_kwargs), wait=self.wait)
 
     def score(self, *, as_of: date | str | None = None, scheme: str = "tiers", rules: Any = None,
-              ) -> ScoreResult:
+              window: str | None = None) -> ScoreResult:
         from rfm_cli.core import api
 
         result, _ = api.score(self.db, None, rule_set(scheme, rules), as_of_date(as_of), ImportOptions(),
-                              wait=self.wait)
+                              wait=self.wait, window=window)
         return result
 
     def export(self, out_dir: PathLike = "segments", *, as_of: date | str | None = None, scheme: str = "tiers",
-               rules: Any = None, **list_kwargs: Any) -> ListsResult:
+               rules: Any = None, window: str | None = None, **list_kwargs: Any) -> ListsResult:
         """Write the lists (see ListOptions for the keywords: tier, channel, recency_days, cooldown …)."""
         from rfm_cli.core import api
         from rfm_cli.core.options import ListOptions
 
         options = ListOptions(**list_kwargs)
         outcome = api.export(self.db, options.spec(out_dir), rule_set(scheme, rules), as_of_date(as_of),
-                             exclude=options.exclude_files(), wait=self.wait)
+                             exclude=options.exclude_files(), wait=self.wait, window=window)
         return ListsResult(outcome.score, outcome.written, outcome.manifest)
 
     def run(self, *paths: PathLike, out_dir: PathLike = "segments", as_of: date | str | None = None,
             scheme: str = "tiers", rules: Any = None, import_kwargs: Mapping[str, Any] | None = None,
-            **list_kwargs: Any) -> ListsResult:
+            window: str | None = None, **list_kwargs: Any) -> ListsResult:
         """Import, score, snapshot and write the lists as one unit (the nightly job)."""
         from rfm_cli.core import api
         from rfm_cli.core.options import ListOptions
@@ -143,16 +144,16 @@ class Shop:
         options = ListOptions(**list_kwargs)
         outcome = api.run(self.db, _paths(paths), options.spec(out_dir), rule_set(scheme, rules),
                           as_of_date(as_of), import_options(**dict(import_kwargs or {})),
-                          exclude=options.exclude_files(), wait=self.wait)
+                          exclude=options.exclude_files(), wait=self.wait, window=window)
         return ListsResult(outcome.score, outcome.written, outcome.manifest, outcome.reports)
 
     def explain(self, customer_id: str, *, as_of: date | str | None = None, scheme: str = "tiers",
-                rules: Any = None) -> dict[str, Any]:
+                rules: Any = None, window: str | None = None) -> dict[str, Any]:
         """How each of the customer's numbers, scores and tier was computed."""
         from rfm_cli.core import api
 
         return api.explain(self.db, None, customer_id, rule_set(scheme, rules), as_of_date(as_of), ImportOptions(),
-                           wait=self.wait)
+                           wait=self.wait, window=window)
 
     def report(self, *, as_of: date | str | None = None, scheme: str = "tiers", rules: Any = None,
                ) -> dict[str, Any]:

@@ -290,7 +290,15 @@ class StagedFiles:
         self._prefix = f"{TMP_PREFIX}{os.getpid()}-{os.urandom(4).hex()}-"
         self._folders: set[Path] = set()  # every folder a file of this set goes to
         self._holding = False
+        self._stale: list[tuple[Path, list[Path]]] = []  # (folder, files) to delete once published
         self.published: list[Path] = []
+        self.removed: list[Path] = []
+
+    def remove_on_publish(self, folder: Path, files: list[Path]) -> None:
+        """Delete these files of `folder` (a previous run's, see layout.stale_files) once the set is
+        published, and only then: a set that fails leaves them where they were."""
+        if files:
+            self._stale.append((folder, list(files)))
 
     def folder(self, folder: Path) -> None:
         """Create a destination folder the caller chose (--out-dir); on discard it is removed again if
@@ -383,6 +391,10 @@ class StagedFiles:
                 except OSError as exc:
                     raise _io_error(final, exc) from exc
                 self.published.append(final)
+            from rfm_cli.core.layout import remove_stale
+
+            for folder, files in self._stale:
+                self.removed += remove_stale(folder, files)
         except BaseException:
             self.discard()
             raise

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 from rfm_cli.core.campaigns.assign import CONTROL, ArmPlan, assign_arms
 from rfm_cli.core.errors import DataError, UsageError
+from rfm_cli.core.layout import SEND_FOLDER
 
 if TYPE_CHECKING:
     import polars as pl
@@ -42,7 +43,6 @@ if TYPE_CHECKING:
     from rfm_cli.core.store import Store
 
 CONTROL_FILE = "control.csv"
-SEND_FOLDER = "send"
 NOT_REACHED = "not reachable on the campaign's channels"
 HELD_BACK = "held back (control group)"
 
@@ -175,7 +175,7 @@ def draw_and_build(store: Store, result: ScoreResult, campaign: CampaignSpec, sp
 
     suppressions = load_suppressions(store, options.exclude_files(), spec.options.default_region)
     recent = history.recently_sent(store, result.as_of, spec.cooldown_days) if spec.cooldown_days else None
-    reach = build_lists(result, _without_coupon_var(spec), suppressions, recent_sends=recent)
+    reach = build_lists(result, _without_coupon_var(spec), suppressions, recent_sends=recent, with_state=False)
     reached = sorted(set().union(*(each.customer_ids.to_list() for each in reach.lists)))
     if not reached:
         why = Counter()
@@ -198,7 +198,7 @@ def draw_and_build(store: Store, result: ScoreResult, campaign: CampaignSpec, sp
                   for cid in chosen.get_column("customer_id").to_list() if arms.get(cid) != arm}
         arm_sup = _with_ids(suppressions, others)
         lists[arm] = built = build_lists(result, dataclasses.replace(spec, codes=codes), arm_sup,
-                                         recent_sends=recent)
+                                         recent_sends=recent, with_state=False)
         if codes is not None:
             used = set(built.codes_issued.values())
             codes = [code for code in codes if code not in used]
@@ -252,7 +252,7 @@ def stage_campaign(result: ScoreResult, campaign: CampaignSpec, spec: ExportSpec
                          enumerate(range(0, max(each.rows, 1), spec.batch_size), 1)]
             for frame, batch in parts:
                 name = f"{each.tier}-{batch:03d}" if batch is not None else each.tier
-                path = (folder if each.channel == "csv" else folder / each.channel) / f"{name}.{spec.fmt}"
+                path = folder / each.channel / f"{name}.{spec.fmt}"  # as export's send/<channel>/<list>
                 digest = staged.add(frame, spec.fmt, path, encoding=spec.encoding)
                 files.append({"path": path.relative_to(spec.out_dir).as_posix(), "arm": arm,
                               "channel": each.channel, "tier": each.tier, "rows": frame.height,
