@@ -216,3 +216,37 @@ def test_the_command_shows_counts_lists_and_saves(tmp_path: Path, rfm, assert_cl
         rfm("--db", "shop.duckdb", "levels", "--rules", "rules.toml", "--as-of", "2025-01-01"), 2
     )
     assert "2025-01-01" in line  # a date in an error is never masked as if it were a phone
+
+
+def test_run_saves_the_levels_each_night_and_writes_who_reached_each(tmp_path: Path, rfm) -> None:
+    """Night 1: C1 has 3 orders (silver by the built-in rule), C2 one (regular). Night 2: C1's 6th
+    order makes gold. levels/entered/ holds who reached each level that night, with the level before;
+    a run as of a day before the saved levels leaves them alone."""
+    first = [(f"A{i}", "C1", date(2026, 1, 5) + timedelta(days=7 * i), 40.0, "paid", "") for i in range(3)]
+    first.append(("B1", "C2", date(2026, 1, 9), 40.0, "paid", ""))
+    second = [(f"A{i}", "C1", date(2026, 1, 5) + timedelta(days=7 * i), 40.0, "paid", "") for i in range(3, 6)]
+    write(tmp_path / "night1.csv", first)
+    write(tmp_path / "night2.csv", second)
+
+    def entered(folder: str) -> dict[str, list[tuple[str, str]]]:
+        found = {}
+        for path in sorted((tmp_path / folder / "levels" / "entered").glob("*.csv")):
+            rows = path.read_text(encoding="utf-8").splitlines()[1:]
+            found[path.stem] = [(r.split(",")[0], r.split(",")[3]) for r in rows]
+        return found
+
+    assert rfm("--db", "shop.duckdb", "run", "night1.csv", "--out-dir", "n1", "--as-of", "2026-02-01").returncode == 0
+    assert entered("n1") == {"regular": [("C2", "")], "silver": [("C1", "")], "gold": [], "diamond": []}
+    assert rfm("--db", "shop.duckdb", "run", "night2.csv", "--out-dir", "n2", "--as-of", "2026-02-15").returncode == 0
+    assert entered("n2") == {"regular": [], "silver": [], "gold": [("C1", "silver")], "diamond": []}
+    manifest = (tmp_path / "n2" / "manifest.json").read_text(encoding="utf-8")
+    assert '"levels/entered/gold.csv"' in manifest
+    past = rfm("--db", "shop.duckdb", "run", "night1.csv", "--out-dir", "past", "--as-of", "2026-02-10")
+    assert past.returncode == 0, past.stderr
+    assert not (tmp_path / "past" / "levels").exists()
+    shown = rfm("--db", "shop.duckdb", "levels", "--list", "gold", "-o", "-")
+    assert [line.split(",")[0] for line in shown.stdout.splitlines()[1:]] == ["C1"]
+    told = rfm("--db", "shop.duckdb", "explain", "C1", "--no-predictions", "--as-of", "2026-02-15")
+    assert told.returncode == 0, told.stderr
+    text = " ".join((told.stdout + told.stderr).split())
+    assert "member level: gold 黄金会员 since 2026-02-15" in text and "6 counted orders" in text

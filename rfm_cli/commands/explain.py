@@ -153,6 +153,8 @@ def show(account: dict) -> None:
         verdict = "[green]matches[/green]" if check["matched"] else "no"
         out.print(f"  {check['tier']:<20} when {check['with_values']}: {verdict}")
     out.print(f"[bold]tier: {account['tier']}[/bold] {account['tier_label_zh']} ({account['tier_why']})")
+    for line in account.get("level", []):
+        out.print(escape(line))
     if "predictions" in account:
         from rfm_cli.core.predict.explain import describe
 

@@ -219,12 +219,25 @@ def run(db: str, inputs: list[Path], spec: ExportSpec, rules: RuleSet, as_of: da
         result = score_store(store, rules, as_of, keep_totals=True, window=window)
         _keep_predict_inputs(store, None)
         lists = _lists_and_record(store, result, spec, list(exclude), with_entered=True)
+        lists.state += _save_levels(store, rules, result)
         manifest = stage_lists(result, spec, staged, lists)
         _audit(store, "run", manifest, spec, exclude)
         staged.preflight()  # a list that cannot be published fails the run before the database commits
 
     return RunResult(reports=reports, score=result, written=staged.published, manifest=manifest,
                      removed=staged.removed)
+
+
+def _save_levels(store: Store, rules: RuleSet, result: ScoreResult) -> list:
+    """Tonight's member levels saved (core/levels.py), and who reached each level as state lists. A
+    run as of a day before the saved levels (a night of the past run again) leaves them as they are."""
+    from rfm_cli.core import levels_store
+
+    saved = levels_store.saved_as_of(store)
+    if saved is not None and result.as_of < saved:
+        return []
+    night = levels_store.compute(store, rules.levels, result.as_of, save=True)
+    return levels_store.entered_lists(night, result.customers)
 
 
 def explain(
@@ -251,6 +264,10 @@ def explain(
 
 def _with_predictions(store: Store, result: ScoreResult, account: dict[str, Any],
                       predictions: dict[str, Any] | None) -> dict[str, Any]:
+    if account.get("scored"):
+        from rfm_cli.core.levels_store import describe_customer
+
+        account["level"] = describe_customer(store, result.rules.levels, account["customer_id"])
     if predictions is not None and account.get("scored"):
         from rfm_cli.core.predict.explain import explain_predictions
 

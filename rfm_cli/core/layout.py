@@ -8,6 +8,7 @@ predictions) lands where the README says and the manifest can say what each file
     DIR/cut_points.csv                state: how the scores were cut
     DIR/tiers/<tier>.csv              state: every customer of the tier tonight, complete
     DIR/entered/<tier>.csv            state (rfm run): who entered the tier since the previous snapshot
+    DIR/levels/entered/<level>.csv    state (rfm run): who reached the member level tonight (rfm levels)
     DIR/send/<channel>/<list>.csv     send: who to message tonight on that channel; <list> is a tier
                                       or a named list (winback). The selection, opt-outs, --cooldown
                                       and the channel's contact rules apply to these files only.
@@ -34,6 +35,7 @@ SUMMARY = "summary.csv"
 CUT_POINTS = "cut_points.csv"
 TIERS = "tiers"
 ENTERED = "entered"
+LEVELS_ENTERED = "levels/entered"
 SEND_FOLDER = "send"
 
 
@@ -45,6 +47,11 @@ def tier_path(out_dir: Path, tier: str, fmt: str) -> Path:
 def entered_path(out_dir: Path, tier: str, fmt: str) -> Path:
     """State: the customers who entered the tier since the previous snapshot."""
     return out_dir / ENTERED / f"{tier}.{fmt}"
+
+
+def level_entered_path(out_dir: Path, level: str, fmt: str) -> Path:
+    """State: the customers who reached the member level tonight (core/levels.py)."""
+    return out_dir / "levels" / "entered" / f"{level}.{fmt}"
 
 
 def send_path(out_dir: Path, channel: str, name: str, fmt: str, batch: int | None = None) -> Path:

@@ -3,9 +3,12 @@ when asked (`rfm levels --save`, `rfm run`) with the changes of that night (rfm_
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
+import duckdb
 
 from rfm_cli.core.errors import DataError
 from rfm_cli.core.levels import LevelRules, check_as_of
@@ -51,10 +54,13 @@ def compute(store: Store, rules: LevelRules, as_of: date | None, *, save: bool) 
     from rfm_cli.core.scoring import default_as_of
 
     con = store.con
-    as_of = as_of or default_as_of(store)
+    saved = saved_as_of(store)
+    if as_of is None:  # the latest counted order's day, or the night last saved when that is later
+        known = [d for d in (default_as_of(store), saved) if d is not None]
+        as_of = max(known) if known else None
     if as_of is None:
         raise DataError(f"{store.label} has no counted order; import orders first (rfm import FILE)")
-    check_as_of(saved_as_of(store), as_of)
+    check_as_of(saved, as_of)
     con.execute(
         "CREATE OR REPLACE TEMP TABLE level_rules (rank INTEGER, name VARCHAR, label_zh VARCHAR, "
         "min_spend DECIMAL(18, 2), min_orders BIGINT)"
@@ -99,3 +105,45 @@ def compute(store: Store, rules: LevelRules, as_of: date | None, *, save: bool) 
     con.execute("DROP TABLE level_night")
     con.execute("DROP TABLE level_rules")
     return LevelsNight(as_of, rules, frame.with_columns(pl.col("spend").cast(pl.Float64)), save)
+
+
+def entered_lists(night: LevelsNight, customers: pl.DataFrame) -> list[Any]:
+    """One state list per level: the customers who reached it tonight (an upgrade, a downgrade after
+    the hold, or a first level), with their contacts from the scores (`rfm run`'s levels/entered/)."""
+    import polars as pl
+
+    from rfm_cli.core import layout
+    from rfm_cli.core.channels import safe_cells
+    from rfm_cli.core.segments import SegmentList
+
+    contacts = customers.select("customer_id", "customer_name", "phone", "email")
+    moved = (night.changes()
+             .select("customer_id", "level", "label_zh", pl.col("prev_level").alias("previous_level"),
+                     "reached_on", "spend", "orders")
+             .join(contacts, on="customer_id", how="left", maintain_order="left"))
+    lists = []
+    for level in night.rules.levels:
+        frame = moved.filter(pl.col("level") == level.name)
+        lists.append(SegmentList(layout.LEVELS_ENTERED, level.name, frame.height, safe_cells(frame), Counter(),
+                                 frame["customer_id"], is_tier=False))
+    return lists
+
+
+def describe_customer(store: Store, rules: LevelRules, customer_id: str) -> list[str]:
+    """The customer's saved member level and why, as lines for `rfm explain` (the night last saved)."""
+    try:
+        row = fetch_one(store.con, "SELECT level, reached_on, qualified_on, as_of, spend, orders FROM rfm_levels "
+                                   "WHERE customer_id = ?", [customer_id])
+    except duckdb.CatalogException:  # a store without the table: nothing saved
+        row = ()
+    if not row:
+        return ["member level: none saved (rfm run saves them each night; rfm levels shows them now)"]
+    level, reached, qualified, as_of, spend, orders = row
+    known = {lv.name: lv for lv in rules.levels}
+    lines = [f"member level: {level} {known[level].label_zh if level in known else ''} since {reached} "
+             f"(saved {as_of}): spend {float(spend):,.2f} and {orders} counted orders in the "
+             f"{rules.window_days} days to {as_of}"]
+    if level in known:
+        lines.append(f"  {level}: {rules.describe(known[level])}; kept {rules.hold_days} days after the customer "
+                     f"last qualified ({qualified})")
+    return lines

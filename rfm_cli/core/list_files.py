@@ -32,6 +32,8 @@ def _paths(spec: ExportSpec, each: SegmentList) -> list[tuple[Path, pl.DataFrame
         return [(layout.tier_path(spec.out_dir, each.tier, spec.fmt), each.frame)]
     if each.channel == layout.ENTERED:
         return [(layout.entered_path(spec.out_dir, each.tier, spec.fmt), each.frame)]
+    if each.channel == layout.LEVELS_ENTERED:
+        return [(layout.level_entered_path(spec.out_dir, each.tier, spec.fmt), each.frame)]
     if each.channel == "sms" and spec.batch_size:
         starts = range(0, max(each.rows, 1), spec.batch_size)
         return [(layout.send_path(spec.out_dir, "sms", each.tier, spec.fmt, i),
