@@ -100,7 +100,7 @@ def test_every_list_of_every_channel_adds_up(tmp_path: Path) -> None:
     selected = selected_per_tier(tmp_path / "out")
     assert selected["dormant"] == 60
     for entry in manifest["files"]:
-        if entry["list"] is not None:  # a list, not summary.csv or cut_points.csv
+        if entry["tier"] is not None:  # a tier's list, not summary.csv, cut_points.csv or levels/
             assert entry["rows"] + sum(entry["dropped"].values()) == selected[entry["tier"]], entry
     by_path = {entry["path"]: entry for entry in manifest["files"]}
     assert by_path["tiers/dormant.csv"]["rows"] == 60 and by_path["tiers/dormant.csv"]["dropped"] == {}
@@ -109,10 +109,12 @@ def test_every_list_of_every_channel_adds_up(tmp_path: Path) -> None:
         "opted out (accepts marketing: no)": 5,
     }
     assert by_path["send/google/dormant.csv"]["rows"] == 55  # every one has an email
-    lists = {(each["channel"], each["tier"]): each for each in manifest["lists"]}
+    lists = {(each["channel"], each["tier"]): each for each in manifest["lists"] if each["tier"] is not None}
     assert set(lists) == {(c, t) for c in [*CHANNELS, "tiers", "entered"] for t in selected}
     for each in lists.values():
         assert each["rows"] + sum(each["dropped"].values()) == each["selected"] == selected[each["tier"]]
+    levels = [each for each in manifest["lists"] if each["channel"] == "levels/entered"]  # the first night:
+    assert sum(each["rows"] for each in levels) == sum(selected.values())  # everyone reached a first level
 
 
 def test_batched_and_entered_lists_add_up_too(tmp_path: Path) -> None:

@@ -219,7 +219,7 @@ def run(db: str, inputs: list[Path], spec: ExportSpec, rules: RuleSet, as_of: da
         result = score_store(store, rules, as_of, keep_totals=True, window=window)
         _keep_predict_inputs(store, None)
         lists = _lists_and_record(store, result, spec, list(exclude), with_entered=True)
-        lists.state += _save_levels(store, rules, result)
+        lists.state += _save_levels(store, rules, result, lists)
         manifest = stage_lists(result, spec, staged, lists)
         _audit(store, "run", manifest, spec, exclude)
         staged.preflight()  # a list that cannot be published fails the run before the database commits
@@ -228,7 +228,7 @@ def run(db: str, inputs: list[Path], spec: ExportSpec, rules: RuleSet, as_of: da
                      removed=staged.removed)
 
 
-def _save_levels(store: Store, rules: RuleSet, result: ScoreResult) -> list:
+def _save_levels(store: Store, rules: RuleSet, result: ScoreResult, lists: Lists) -> list:
     """Tonight's member levels saved (core/levels.py), and who reached each level as state lists. A
     run as of a day before the saved levels (a night of the past run again) leaves them as they are."""
     from rfm_cli.core import levels_store
@@ -236,8 +236,13 @@ def _save_levels(store: Store, rules: RuleSet, result: ScoreResult) -> list:
     saved = levels_store.saved_as_of(store)
     if saved is not None and result.as_of < saved:
         return []
+    import polars as pl
+
+    from rfm_cli.core import layout
+
     night = levels_store.compute(store, rules.levels, result.as_of, save=True)
-    return levels_store.entered_lists(night, result.customers)
+    named = [each.customer_ids for each in lists.state if each.channel == layout.TIERS]
+    return levels_store.entered_lists(night, result.customers, pl.concat(named) if named else None)
 
 
 def explain(

@@ -107,9 +107,11 @@ def compute(store: Store, rules: LevelRules, as_of: date | None, *, save: bool) 
     return LevelsNight(as_of, rules, frame.with_columns(pl.col("spend").cast(pl.Float64)), save)
 
 
-def entered_lists(night: LevelsNight, customers: pl.DataFrame) -> list[Any]:
+def entered_lists(night: LevelsNight, customers: pl.DataFrame, allowed: pl.Series | None = None) -> list[Any]:
     """One state list per level: the customers who reached it tonight (an upgrade, a downgrade after
-    the hold, or a first level), with their contacts from the scores (`rfm run`'s levels/entered/)."""
+    the hold, or a first level), with their contacts from the scores (`rfm run`'s levels/entered/).
+    `allowed`: the customers the state files may name (the tier files'); the others — people erased
+    by `rfm forget` — are left off and counted."""
     import polars as pl
 
     from rfm_cli.core import layout
@@ -124,7 +126,12 @@ def entered_lists(night: LevelsNight, customers: pl.DataFrame) -> list[Any]:
     lists = []
     for level in night.rules.levels:
         frame = moved.filter(pl.col("level") == level.name)
-        lists.append(SegmentList(layout.LEVELS_ENTERED, level.name, frame.height, safe_cells(frame), Counter(),
+        selected, dropped = frame.height, Counter()
+        if allowed is not None:
+            frame = frame.filter(pl.col("customer_id").is_in(allowed.implode()))
+            if selected - frame.height:
+                dropped["erased (rfm forget)"] = selected - frame.height
+        lists.append(SegmentList(layout.LEVELS_ENTERED, level.name, selected, safe_cells(frame), dropped,
                                  frame["customer_id"], is_tier=False))
     return lists
 
