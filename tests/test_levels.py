@@ -3,6 +3,7 @@ independent replay in Python on random shops, and the command's contract."""
 
 from __future__ import annotations
 
+import itertools
 import random
 from datetime import date, timedelta
 from pathlib import Path
@@ -67,18 +68,8 @@ def replay(
             spend, count = sum(in_window), len(in_window)
             qualified = 0
             for rank, level in enumerate(rules.levels[1:], start=1):
-                tests = [
-                    t
-                    for t in (
-                        (level.min_spend is not None and spend >= level.min_spend)
-                        if level.min_spend is not None
-                        else None,
-                        (level.min_orders is not None and count >= level.min_orders)
-                        if level.min_orders is not None
-                        else None,
-                    )
-                    if t is not None
-                ]
+                tests = [spend >= level.min_spend] if level.min_spend is not None else []
+                tests += [count >= level.min_orders] if level.min_orders is not None else []
                 if any(tests) if rules.match == "any" else all(tests):
                     qualified = rank
             states[customer] = step(states.get(customer), qualified, day, rules.hold_days)
@@ -112,8 +103,8 @@ def test_a_year_with_an_upgrade_a_hold_and_a_downgrade(tmp_path: Path) -> None:
     in_window = sum(1 for b in buys if after - timedelta(days=89) <= b <= after)
     assert level[after] == ("silver" if in_window >= 2 else "regular")
     assert level[days[-1]] == "regular"  # nothing left in the window, hold long over
-    for a, b in zip(days, days[1:]):  # never down within the hold
-        ranks = {"regular": 0, "silver": 1, "gold": 2}
+    ranks = {"regular": 0, "silver": 1, "gold": 2}
+    for a, b in itertools.pairwise(days):  # never down within the hold
         if ranks[level[b]] < ranks[level[a]]:
             assert b >= last_gold + timedelta(days=30)
     assert seen == replay(orders, RULES, days)

@@ -269,10 +269,6 @@ def explain(
 
 def _with_predictions(store: Store, result: ScoreResult, account: dict[str, Any],
                       predictions: dict[str, Any] | None) -> dict[str, Any]:
-    if account.get("scored"):
-        from rfm_cli.core.levels_store import describe_customer
-
-        account["level"] = describe_customer(store, result.rules.levels, account["customer_id"])
     if predictions is not None and account.get("scored"):
         from rfm_cli.core.predict.explain import explain_predictions
 

@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from contextvars import ContextVar
-from typing import ContextManager, Protocol
+from typing import Protocol
 
 
 class Reporter(Protocol):
-    def progress(self, label: str, poll: Callable[[], float]) -> ContextManager[None]:
+    def progress(self, label: str, poll: Callable[[], float]) -> AbstractContextManager[None]:
         """A context manager around one piece of long work."""
         ...
 

@@ -10,6 +10,7 @@ import polars as pl
 
 from rfm_cli.core.errors import UsageError
 from rfm_cli.core.frames import frame as as_frame
+from rfm_cli.core.levels_store import describe_customer
 from rfm_cli.core.rules import render
 from rfm_cli.core.scoring import RAW_OF, SCORE_OF, ScoreResult
 from rfm_cli.core.store import Store, sql
@@ -157,4 +158,5 @@ def explain_customer(store: Store, result: ScoreResult, customer_id: str) -> dic
             break
     account["rules_checked"] = checked
     account["cut_points"] = result.cut_points.to_dicts()
+    account["level"] = describe_customer(store, result.rules.levels, customer_id)
     return account

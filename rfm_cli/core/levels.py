@@ -31,9 +31,10 @@ same levels; an as-of day before the saved one is refused (levels move forward i
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any, Mapping
+from typing import Any
 
 from rfm_cli.core import rule_checks
 from rfm_cli.core.errors import ConfigError, UsageError

@@ -8,8 +8,6 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
-import duckdb
-
 from rfm_cli.core.errors import DataError
 from rfm_cli.core.levels import LevelRules, check_as_of
 from rfm_cli.core.store import Store, fetch_one, run_statements
@@ -138,18 +136,15 @@ def entered_lists(night: LevelsNight, customers: pl.DataFrame, allowed: pl.Serie
 
 def describe_customer(store: Store, rules: LevelRules, customer_id: str) -> list[str]:
     """The customer's saved member level and why, as lines for `rfm explain` (the night last saved)."""
-    try:
-        row = fetch_one(store.con, "SELECT level, reached_on, qualified_on, as_of, spend, orders FROM rfm_levels "
-                                   "WHERE customer_id = ?", [customer_id])
-    except duckdb.CatalogException:  # a store without the table: nothing saved
-        row = ()
+    row = fetch_one(store.con, "SELECT level, reached_on, qualified_on, as_of, spend, orders FROM rfm_levels "
+                               "WHERE customer_id = ?", [customer_id])
     if not row:
         return ["member level: none saved (rfm run saves them each night; rfm levels shows them now)"]
     level, reached, qualified, as_of, spend, orders = row
     known = {lv.name: lv for lv in rules.levels}
-    lines = [f"member level: {level} {known[level].label_zh if level in known else ''} since {reached} "
-             f"(saved {as_of}): spend {float(spend):,.2f} and {orders} counted orders in the "
-             f"{rules.window_days} days to {as_of}"]
+    label = known[level].label_zh if level in known else ""
+    lines = [(f"member level: {level} {label} since {reached} (saved {as_of}): spend {float(spend):,.2f} "
+              f"and {orders} counted orders in the {rules.window_days} days to {as_of}")]
     if level in known:
         lines.append(f"  {level}: {rules.describe(known[level])}; kept {rules.hold_days} days after the customer "
                      f"last qualified ({qualified})")

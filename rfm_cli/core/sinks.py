@@ -58,10 +58,9 @@ def _prepare(frame: pl.DataFrame, fmt: str) -> pl.DataFrame:
     if fmt in ("csv", "xlsx"):
         # Spreadsheet formats: no text cell may start a formula (a name "=HYPERLINK(…)" in a score
         # table opened in Excel), as every list is escaped (channels.safe_cells; idempotent).
-        from rfm_cli.core.contacts import escape_formula_except_e164
+        from rfm_cli.core.channels import safe_cells
 
-        frame = frame.with_columns([escape_formula_except_e164(frame[c]) for c in frame.columns
-                                    if frame[c].dtype == pl.String])
+        frame = safe_cells(frame)
     if fmt in ("json", "xlsx"):  # timestamps as the same text the CSV carries
         return frame.with_columns(pl.col(pl.Datetime).dt.strftime(DATETIME_FORMAT))
     return frame
