@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 from rfm_cli.core import api, customer_stats
 from rfm_cli.core.errors import DataError
 from rfm_cli.core.ingest.pipeline import ImportOptions
+from rfm_cli.core.predict import stored as predict_stored
 from rfm_cli.core.rules import load_rules
 from rfm_cli.core.scoring import customer_inputs, score_store
 from rfm_cli.core.store import SCHEMA_VERSION, open_store
@@ -43,21 +44,40 @@ def recomputed(con) -> pl.DataFrame:
 
 
 def build_once(db: Path) -> None:
-    """What the first `rfm export` or `rfm run` on a database does: total every customer."""
+    """What the first `rfm export` or `rfm run` on a database does: total every customer and keep
+    the models' inputs (rfm_predict_inputs)."""
     with open_store(db, create=False) as store, store.transaction():
         customer_stats.ensure_current(store)
+        predict_stored.keep(store)
+
+
+def predict_rows(con, query: str) -> pl.DataFrame:
+    frame = pl.from_arrow(con.sql(query, params={"as_of": predict_stored.NO_CUT}).to_arrow_table())
+    return frame.sort("customer_id")
+
+
+def assert_inputs_match_orders(db: Path) -> None:
+    """rfm_predict_inputs is current without a rebuild, and equals predict_inputs.sql over the orders."""
+    with open_store(db, create=False) as store:
+        assert predict_stored.is_current(store)
+        kept = predict_rows(store.con, predict_stored.read_sql())
+        fresh = predict_rows(store.con, predict_stored.sql("predict_inputs").rstrip().rstrip(";"))
+    assert kept.equals(fresh), f"rfm_predict_inputs differs from the orders:\n{kept}\n{fresh}"
 
 
 def import_kept_current(db: Path, path: Path) -> None:
     api.import_to_db(str(db), [path], OPTIONS)
-    build_once(db)  # a no-op after the first file: from then on each import refreshes the table
+    build_once(db)  # a no-op after the first file: from then on each import refreshes the tables
 
 
-def assert_table_matches_orders(db: Path) -> pl.DataFrame:
+def assert_table_matches_orders(db: Path, *, inputs: bool = True) -> pl.DataFrame:
+    """`inputs`: rfm_predict_inputs was kept too (by an export, run or build_once), so check it."""
     with open_store(db, create=False) as store:
         assert customer_stats.is_current(store)
         kept, fresh = stored(store.con), recomputed(store.con)
     assert kept.equals(fresh), f"rfm_customers differs from the orders:\n{kept}\n{fresh}"
+    if inputs:
+        assert_inputs_match_orders(db)
     return kept
 
 
@@ -151,7 +171,7 @@ def test_a_schema_4_database_gets_the_table_on_its_next_export(tmp_path: Path) -
         assert not customer_stats.is_current(store)
         with store.transaction():
             scored = score_store(store, load_rules("tiers"), keep_totals=True).customers
-    assert assert_table_matches_orders(db)["customer_id"].to_list() == scored["customer_id"].to_list()
+    assert assert_table_matches_orders(db, inputs=False)["customer_id"].to_list() == scored["customer_id"].to_list()
 
 
 def test_a_schema_5_database_rebuilds_totals_taken_under_the_old_contact_pick(tmp_path: Path) -> None:
@@ -169,7 +189,8 @@ def test_a_schema_5_database_rebuilds_totals_taken_under_the_old_contact_pick(tm
         assert not customer_stats.is_current(store)
         with store.transaction():
             score_store(store, load_rules("tiers"), keep_totals=True)
-    assert assert_table_matches_orders(db).select("customer_name", "phone").rows() == [("李雷", "13900001111")]
+    rows = assert_table_matches_orders(db, inputs=False).select("customer_name", "phone").rows()
+    assert rows == [("李雷", "13900001111")]
 
 
 def test_an_earlier_as_of_is_scored_from_the_orders(tmp_path: Path) -> None:

@@ -139,6 +139,16 @@ def test_the_sql_follows_the_rule_on_random_shops(tmp_path: Path, seed: int, mat
         day += timedelta(days=rng.choice([1, 3, 7, 15]))
     seen = nights(tmp_path / "shop.duckdb", [write(tmp_path / "o.csv", orders)], rules, days)
     assert seen == replay(orders, rules, days)
+    assert_one_row_per_key(tmp_path / "shop.duckdb")
+
+
+def assert_one_row_per_key(db: Path) -> None:
+    """The keys the tables have no primary key for (schema 19): one level per customer, one change
+    per customer and night."""
+    with open_store(str(db)) as store:
+        assert store.con.execute("SELECT count(*) - count(DISTINCT customer_id) FROM rfm_levels").fetchone() == (0,)
+        assert store.con.execute("SELECT count(*) FROM (SELECT DISTINCT as_of, customer_id FROM rfm_level_changes)"
+                                 ).fetchone() == store.con.execute("SELECT count(*) FROM rfm_level_changes").fetchone()
 
 
 def test_a_night_saved_twice_is_the_same_night(tmp_path: Path) -> None:
@@ -152,6 +162,7 @@ def test_a_night_saved_twice_is_the_same_night(tmp_path: Path) -> None:
         assert again.changes()["customer_id"].to_list() == ["C1"]  # regular -> gold that night, still
         with pytest.raises(UsageError, match="levels move forward in time"):
             levels_store.compute(store, RULES, date(2026, 3, 9), save=False)
+    assert_one_row_per_key(db)
 
 
 def test_the_built_in_levels_read_as_a_seller_writes_them() -> None:

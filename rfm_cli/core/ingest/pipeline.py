@@ -40,6 +40,7 @@ from rfm_cli.core.ingest.profiles import known_headers, load_profiles
 from rfm_cli.core.ingest.sniff import Sniffed, sniff, to_duckdb
 from rfm_cli.core.ingest.sniffed import duck_error
 from rfm_cli.core.ingest.staging import Staging
+from rfm_cli.core.predict import stored as predict_stored
 from rfm_cli.core.store import MEMORY, Store, fetch_one, progress, run_statements, statements
 
 SUPPORTED_SUFFIXES = {".csv", ".tsv", ".txt", ".xlsx", ".xls", ".parquet"}
@@ -396,8 +397,8 @@ def import_file(store: Store, path: Path, options: ImportOptions, *, as_views: b
     _refuse_too_many_rejects(label, staged, options, rejects_file)
     counts = _outcomes(con, as_views=as_views)
     import_id = fetch_one(con, "SELECT coalesce(max(import_id), 0) + 1 FROM rfm_imports")[0]
-    _merge(store, path, import_id, counts, as_views=as_views,
-           discount_header=staged.colmap.columns.get("discount_code"))
+    kept_inputs = _merge(store, path, import_id, counts, as_views=as_views,
+                         discount_header=staged.colmap.columns.get("discount_code"))
     if staged.rejected:
         con.execute("INSERT INTO rfm_rejects SELECT ?, ?, line, column_name, reason, raw FROM file_rejects",
                     [import_id, label])
@@ -429,6 +430,8 @@ def import_file(store: Store, path: Path, options: ImportOptions, *, as_views: b
             json.dumps(report.excluded, ensure_ascii=False), report.orders_new, report.orders_updated,
         ],
     )
+    if kept_inputs:
+        predict_stored.mark_current(store)
     _drop_staging(con, keep_orders=as_views)
     return report
 
@@ -523,17 +526,20 @@ def _outcomes(con, *, as_views: bool) -> _Outcomes:
 
 
 def _merge(store: Store, path: Path, import_id: int, counts: _Outcomes, *, as_views: bool,
-           discount_header: str | None = None) -> None:
+           discount_header: str | None = None) -> bool:
     """Store the file's orders (or, `as_views`, make the store's order tables views over them), and
-    their discount codes when the file has a discount-code column (`discount_header`)."""
+    their discount codes when the file has a discount-code column (`discount_header`). True when
+    the models' inputs were kept current too: the caller marks them once the import is recorded."""
     con = store.con
     params = {"import_id": import_id, "source_file": str(path)}
     with progress(con, f"storing the orders of {path.name}"):
         if as_views:
             run_statements(con, "import_views", params)
-            return
-        # rfm_customers, once built (by an export or run), is kept current import by import.
+            return False
+        # rfm_customers and rfm_predict_inputs, once built (by an export or run), are kept current
+        # import by import, over the customers the file can change.
         keep_stats = customer_stats.is_current(store)
+        keep_inputs = keep_stats and predict_stored.is_current(store)
         if keep_stats:
             customer_stats.mark_scope(con)
         if counts.orders_updated:  # else reading every order's outcome finds nothing to update (~1 s at 10M)
@@ -544,8 +550,11 @@ def _merge(store: Store, path: Path, import_id: int, counts: _Outcomes, *, as_vi
         consent.record_import(con, import_id, str(path))  # per-channel consent columns -> the ledger
         if counts.lines["duplicate"]:  # which files carry which orders, for `rfm imports rm`
             run_statements(con, "import_carriers", params)
+        if keep_inputs:
+            predict_stored.refresh_scope(store)  # reads _rfm_scope, which the stats refresh drops
         if keep_stats:
             customer_stats.refresh(con)
+    return keep_inputs
 
 
 def import_files(

@@ -9,7 +9,10 @@ orders that grouping is about half of what `rfm predict` costs.
 The stamp is the number of import records, the greatest import id and the numbers of stored orders
 and refund rows: every import adds a record (a file whose bytes were imported before changes
 nothing and adds none), and `rfm imports rm` removes one, so any change to the orders changes the
-stamp. The rows answer a question at any as-of date on or after the day of the latest stored order
+stamp. Once current, each import keeps them current (`refresh_scope` + `mark_current`, called by
+the import's merge): the rows of the customers the file can change (customer_stats_scope.sql's
+_rfm_scope) are recomputed from their orders, so a nightly file costs what its customers bought,
+not a regrouping of every order. The rows answer a question at any as-of date on or after the day of the latest stored order
 (T is as_of - first_day); an earlier --as-of or a hold-out date is computed from the orders.
 
 This module loads no NumPy or SciPy: export and run import it.
@@ -64,7 +67,32 @@ def keep(store: Store) -> None:
         store.con.execute(f"DELETE FROM {TABLE}")
         store.con.execute(f"INSERT INTO {TABLE} SELECT {_COLUMNS} FROM ({query}) ORDER BY customer_id",
                           {"as_of": NO_CUT})
-        store.con.execute("INSERT OR REPLACE INTO rfm_meta VALUES (?, ?)", [META_KEY, stamp(store)])
+        mark_current(store)
+
+
+# predict_inputs.sql's one condition on the customer of an order; a refresh narrows it to the
+# customers in scope (the query itself stays the one definition, as customer_stats does).
+_WITH_CUSTOMER = "WHERE o.customer_id IS NOT NULL"
+
+
+def _scoped_sql() -> str:
+    text = sql("predict_inputs").rstrip().rstrip(";")
+    if text.count(_WITH_CUSTOMER) != 1:  # the query was edited: fail loudly rather than refresh wrongly
+        raise AssertionError(f"predict_inputs.sql must contain {_WITH_CUSTOMER!r} exactly once")
+    return text.replace(_WITH_CUSTOMER, "WHERE o.customer_id IN (SELECT customer_id FROM _rfm_scope)")
+
+
+def refresh_scope(store: Store) -> None:
+    """After an import's merge, while _rfm_scope exists: the rows of the customers in scope
+    recomputed from their orders (a customer left with no counted order loses the row). The
+    caller owns the transaction and calls `mark_current` once the import's record is written."""
+    store.con.execute(f"DELETE FROM {TABLE} WHERE customer_id IN (SELECT customer_id FROM _rfm_scope)")
+    store.con.execute(f"INSERT INTO {TABLE} SELECT {_COLUMNS} FROM ({_scoped_sql()}) ORDER BY customer_id",
+                      {"as_of": NO_CUT})
+
+
+def mark_current(store: Store) -> None:
+    store.con.execute("INSERT OR REPLACE INTO rfm_meta VALUES (?, ?)", [META_KEY, stamp(store)])
 
 
 def read_sql() -> str:
