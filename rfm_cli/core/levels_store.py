@@ -121,14 +121,15 @@ def entered_lists(night: LevelsNight, customers: pl.DataFrame, allowed: pl.Serie
              .select("customer_id", "level", "label_zh", pl.col("prev_level").alias("previous_level"),
                      "reached_on", "spend", "orders")
              .join(contacts, on="customer_id", how="left", maintain_order="left"))
+    selected_by_level = dict(moved.group_by("level").len().iter_rows())
+    if allowed is not None:  # one semi-join, not an is_in over every customer per level
+        moved = moved.join(allowed.to_frame("customer_id"), on="customer_id", how="semi", maintain_order="left")
     lists = []
     for level in night.rules.levels:
         frame = moved.filter(pl.col("level") == level.name)
-        selected, dropped = frame.height, Counter()
-        if allowed is not None:
-            frame = frame.filter(pl.col("customer_id").is_in(allowed.implode()))
-            if selected - frame.height:
-                dropped["erased (rfm forget)"] = selected - frame.height
+        selected, dropped = int(selected_by_level.get(level.name, 0)), Counter()
+        if selected - frame.height:
+            dropped["erased (rfm forget)"] = selected - frame.height
         lists.append(SegmentList(layout.LEVELS_ENTERED, level.name, selected, safe_cells(frame), dropped,
                                  frame["customer_id"], is_tier=False))
     return lists
