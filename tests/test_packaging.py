@@ -48,14 +48,14 @@ def installed_wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_queries_load_by_name_from_an_installed_wheel(installed_wheel: Path, tmp_path: Path) -> None:
     env = {**os.environ, "PYTHONPATH": str(installed_wheel)}
-    done = subprocess.run([sys.executable, "-c", CHECK, str(ROOT / "queries")], check=False, cwd=tmp_path, env=env,
+    done = subprocess.run([sys.executable, "-c", CHECK, str(ROOT / "rfm_cli" / "queries")], check=False, cwd=tmp_path, env=env,
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
-    assert int(done.stdout) == len(list((ROOT / "queries").glob("*.sql")))
+    assert int(done.stdout) == len(list((ROOT / "rfm_cli" / "queries").glob("*.sql")))
 
 
 def test_every_query_file_has_a_header() -> None:
-    for path in (ROOT / "queries").glob("*.sql"):
+    for path in (ROOT / "rfm_cli" / "queries").glob("*.sql"):
         first = path.read_text(encoding="utf-8").splitlines()[0]
         assert first.startswith(f"-- {path.stem}:"), path.name
 

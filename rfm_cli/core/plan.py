@@ -112,14 +112,9 @@ def check_rules(rules: RuleSet) -> None:
 
 def _query_text(name: str) -> str:
     """A queries/ file without its header comment (the header is for readers of the file)."""
-    from importlib import resources
-    from pathlib import Path
+    from rfm_cli.core.store import sql
 
-    packaged = resources.files("rfm_cli").joinpath("queries", f"{name}.sql")
-    if packaged.is_file():
-        text = packaged.read_text(encoding="utf-8")
-    else:  # a source checkout: the queries live at the top level
-        text = (Path(__file__).resolve().parents[2] / "queries" / f"{name}.sql").read_text(encoding="utf-8")
+    text = sql(name)
     lines = text.splitlines()
     while lines and lines[0].startswith("--"):
         lines.pop(0)

@@ -36,24 +36,17 @@ MEMORY = ":memory:"
 
 @cache
 def sql(name: str) -> str:
-    """The text of `queries/<name>.sql`, from the installed package (or the source tree)."""
+    """The text of `rfm_cli/queries/<name>.sql` (package data, in a wheel as in a checkout)."""
     filename = f"{name}.sql"
     packaged = resources.files("rfm_cli").joinpath("queries", filename)
-    if packaged.is_file():
-        return packaged.read_text(encoding="utf-8")
-    # Running from a source checkout (editable install): the queries live at the top level.
-    source_tree = Path(__file__).resolve().parents[2] / "queries" / filename
-    if source_tree.is_file():
-        return source_tree.read_text(encoding="utf-8")
-    raise FileNotFoundError(f"query {filename} is not shipped with rfm_cli")
+    if not packaged.is_file():
+        raise FileNotFoundError(f"query {filename} is not shipped with rfm_cli")
+    return packaged.read_text(encoding="utf-8")
 
 
 def query_names() -> list[str]:
     packaged = resources.files("rfm_cli").joinpath("queries")
-    if packaged.is_dir():
-        return sorted(p.name[:-4] for p in packaged.iterdir() if p.name.endswith(".sql"))
-    source_tree = Path(__file__).resolve().parents[2] / "queries"
-    return sorted(p.stem for p in source_tree.glob("*.sql"))
+    return sorted(p.name[:-4] for p in packaged.iterdir() if p.name.endswith(".sql"))
 
 
 def run_script(con: duckdb.DuckDBPyConnection, name: str) -> None:
