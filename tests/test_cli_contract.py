@@ -163,12 +163,12 @@ def no_temp_files(folder: Path) -> bool:
                 (
                     "export-bad-lang",
                     (["export", "--out-dir", "out", "--lang", "fr"], 2),
-                    "commands/export.py build_spec()",
+                    "core/options.py ListOptions",
                 ),
                 (
                     "export-batch-size-0",
                     (["export", "--out-dir", "out", "--batch-size", "0"], 2),
-                    "commands/export.py build_spec()",
+                    "core/options.py ListOptions",
                 ),
                 (
                     "rules-bad-breakpoints",

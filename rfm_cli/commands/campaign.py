@@ -11,25 +11,7 @@ import typer
 
 from rfm_cli.commands._base import RfmCommand
 from rfm_cli.commands._common import AsOf, RulesFile, Scheme, TextOrJson, check_text_or_json, state
-from rfm_cli.commands.export import (
-    BatchSize,
-    ChannelOption,
-    Codes,
-    Cooldown,
-    CouponKey,
-    Encoding,
-    Exclude,
-    Lang,
-    ListFormat,
-    MinMonetary,
-    MinOrders,
-    NoHash,
-    PhoneFormat,
-    RecencyDays,
-    Region,
-    SmsVars,
-    TierOption,
-)
+from rfm_cli.commands._list_flags import CAMPAIGN_FLAGS, ListFlags, with_list_flags
 
 HELP = """Campaigns with a hold-out: who got the coupon, who bought, what it earned.
 
@@ -88,6 +70,7 @@ Margin = Annotated[str | None, typer.Option("--margin", metavar="SHARE",
 
 
 @app.command("new", help=NEW_HELP, cls=RfmCommand, short_help="Draw the groups and write the arms' lists.")
+@with_list_flags(CAMPAIGN_FLAGS)
 def new(
     ctx: typer.Context,
     name: Name,
@@ -109,41 +92,20 @@ def new(
     coupon_value: Annotated[float | None, typer.Option("--coupon-value", metavar="X",
                                                        help="Cost of one coupon redeemed.")] = None,
     margin: Margin = None,
-    tiers: TierOption = None,
-    channels: ChannelOption = None,
-    fmt: ListFormat = "csv",
-    recency_days: RecencyDays = None,
-    min_orders: MinOrders = None,
-    min_monetary: MinMonetary = None,
-    exclude: Exclude = None,
-    phone_format: PhoneFormat = "national",
-    region: Region = "CN",
-    sms_vars: SmsVars = None,
-    batch_size: BatchSize = None,
-    coupon_key: CouponKey = "customer_id",
-    codes: Codes = None,
-    no_hash: NoHash = False,
-    lang: Lang = "en",
-    encoding: Encoding = "utf-8",
-    cooldown: Cooldown = None,
+    lists: ListFlags = None,
     as_of: AsOf = None,
     scheme: Scheme = None,
     rules_file: RulesFile = None,
 ) -> None:
-    from rfm_cli.commands._common import check_list_options, load_rules, log
+    from rfm_cli.commands._common import load_rules, log
     from rfm_cli.core.campaigns.assign import ArmPlan, parse_share
     from rfm_cli.core.campaigns.create import CampaignSpec, new_campaign, parse_window
-    from rfm_cli.core.options import ListOptions
     from rfm_cli.core.scoring import parse_as_of
 
     st = state(ctx)
     rules = load_rules(st, scheme, rules_file)
-    check_list_options(tiers, channels, rules)
-    options = ListOptions(tier=tiers, channel=channels or "csv", format=fmt, recency_days=recency_days,
-                          min_orders=min_orders, min_monetary=min_monetary, exclude=exclude or (),
-                          phone_format=phone_format, region=region, sms_vars=sms_vars, batch_size=batch_size,
-                          coupon_key=coupon_key, codes=codes, hashed=not no_hash, lang=lang, encoding=encoding,
-                          cooldown=cooldown)
+    lists.check(rules)
+    options = lists.options(st, with_exclude=True)
     spec = CampaignSpec(name, ArmPlan(tuple(a.strip() for a in arms.split(",") if a.strip()),
                                       parse_share(holdout)),
                         seed=seed, window_days=parse_window(window), cost_per_message=cost_per_message,

@@ -17,7 +17,6 @@ from rfm_cli.commands._common import (
     Scheme,
     Source,
     Window,
-    check_list_options,
     import_options,
     load_rules,
     print_cut_points,
@@ -27,37 +26,8 @@ from rfm_cli.commands._common import (
     state,
     window_option,
 )
-from rfm_cli.commands.export import (
-    BatchSize,
-    ChannelOption,
-    ChurnRisk,
-    Codes,
-    Cooldown,
-    CouponKey,
-    Encoding,
-    Exclude,
-    Lang,
-    ListFormat,
-    MinMonetary,
-    MinOrders,
-    NoHash,
-    Overdue,
-    PhoneFormat,
-    RecencyDays,
-    Region,
-    RequireConsent,
-    SendWindow,
-    SmsProvider,
-    SmsVars,
-    Template,
-    TierOption,
-    Winback,
-    WinbackDays,
-    build_spec,
-    print_manifest,
-    print_removed,
-    winback_window,
-)
+from rfm_cli.commands._list_flags import ListFlags, with_list_flags
+from rfm_cli.commands.export import print_manifest, print_removed
 
 HELP = """Import the exports, score every customer and write the segment lists, in one go.
 
@@ -76,37 +46,14 @@ Examples:
     --cooldown 30"""
 
 
+@with_list_flags()
 def command(
     ctx: typer.Context,
     inputs: Annotated[list[Path], typer.Argument(metavar="FILE_OR_DIR", help="Exports, or folders of them.",
                                                  show_default=False)],
     out_dir: Annotated[Path, typer.Option("--out-dir", "-d", metavar="DIR", help="Folder for the lists.")] = Path(
         "segments"),
-    tiers: TierOption = None,
-    channels: ChannelOption = None,
-    fmt: ListFormat = "csv",
-    recency_days: RecencyDays = None,
-    min_orders: MinOrders = None,
-    min_monetary: MinMonetary = None,
-    exclude: Exclude = None,
-    phone_format: PhoneFormat = "national",
-    region: Region = "CN",
-    sms_vars: SmsVars = None,
-    batch_size: BatchSize = None,
-    coupon_key: CouponKey = "customer_id",
-    codes: Codes = None,
-    no_hash: NoHash = False,
-    lang: Lang = "en",
-    encoding: Encoding = "utf-8",
-    cooldown: Cooldown = None,
-    winback: Winback = False,
-    winback_days: WinbackDays = None,
-    template: Template = None,
-    sms_provider: SmsProvider = "aliyun",
-    send_window: SendWindow = None,
-    require_consent: RequireConsent = False,
-    overdue: Overdue = None,
-    churn_risk: ChurnRisk = None,
+    lists: ListFlags = None,
     as_of: AsOf = None,
     window: Window = None,
     scheme: Scheme = None,
@@ -123,15 +70,10 @@ def command(
     st = state(ctx)
     progress_on_terminal(st)
     rules = load_rules(st, scheme, rules_file)
-    check_list_options(tiers, channels, rules)
-    spec = build_spec(out_dir, tiers, channels, fmt, recency_days, min_orders, min_monetary, phone_format, region,
-                      sms_vars, batch_size, coupon_key, codes, no_hash, lang, encoding, cooldown,
-                      winback_window(st, winback, winback_days), overdue=overdue, churn_risk=churn_risk,
-                      churn_thresholds=st.settings.churn_thresholds() if churn_risk else None,
-                      template=template, sms_provider=sms_provider, send_window=send_window,
-                      require_consent=require_consent)
+    lists.check(rules)
+    spec = lists.options(st).spec(out_dir)
     options = import_options(st, maps, max_rejects, source, date_format, rejects_dir)
-    outcome = api.run(st.db, inputs, spec, rules, parse_as_of(as_of), options, exclude=exclude or [], wait=st.wait,
+    outcome = api.run(st.db, inputs, spec, rules, parse_as_of(as_of), options, exclude=lists.exclude_files(), wait=st.wait,
                       window=window_option(window))
     print_import_reports(st, outcome.reports)
     print_cut_points(st, outcome.score)
