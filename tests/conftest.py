@@ -10,6 +10,12 @@ from pathlib import Path
 
 import pytest
 from cli_runner import CliResult, clean_env, invoke
+from hypothesis import settings
+
+# No per-example deadline: on a loaded machine (CI shares cores) an example of a pure-Python property
+# can take over hypothesis' default 200 ms and fail a correct test. What is measured is the property.
+settings.register_profile("rfm", deadline=None)
+settings.load_profile("rfm")
 
 CANONICAL_HEADER = ("order_id", "customer_id", "order_date", "amount", "status", "refund_amount")
 
