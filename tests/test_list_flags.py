@@ -60,9 +60,9 @@ def test_the_flags_become_the_options_a_notebook_would_pass(tmp_path) -> None:
 
     st = type("State", (), {"settings": Settings()})()
     made = ListFlags(values).options(st, with_exclude=True)
-    assert made == ListOptions(tier=["gold"], channel=["sms,email"], recency_days="30:60", hashed=False, cooldown=7,
-                               winback="45:75", exclude=(tmp_path / "optout.csv",), churn_risk=["high"],
-                               churn_thresholds="thresholds")
+    assert made == ListOptions(tier=["gold"], channel=["sms,email"], recency_days="30:60", hashed=False,
+                               cooldown=7, winback="45:75", exclude=(tmp_path / "optout.csv",),
+                               churn_risk=["high"], churn_thresholds="thresholds")
     assert ListFlags(values).options(st).exclude == ()  # export and run pass the files beside the options
 
 

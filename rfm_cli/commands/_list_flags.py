@@ -24,62 +24,64 @@ if TYPE_CHECKING:
     from rfm_cli.core.options import ListOptions
     from rfm_cli.core.rules import RuleSet
 
-TierOption = Annotated[list[str] | None, typer.Option("--tier", "--segment", metavar="NAME",
-                                                         help="Only this tier (classic scheme: segment). Repeatable.")]
-ChannelOption = Annotated[list[str] | None, typer.Option(
-    "--channel", "-c", metavar="NAME", help="csv, sms, coupon, email, shopify, klaviyo, mailchimp, google or "
-                                           "meta; repeatable or comma-separated (default: csv).")]
-ListFormat = Annotated[str, typer.Option("--format", "-f", metavar="csv|parquet|json|xlsx",
-                                         help="Format of the lists.")]
-RecencyDays = Annotated[str | None, typer.Option("--recency-days", metavar="FROM:TO",
-                                                    help="Only customers whose last order was FROM..TO days ago.")]
-MinOrders = Annotated[int | None, typer.Option("--min-orders", metavar="N", help="Only customers with N+ orders.")]
-MinMonetary = Annotated[float | None, typer.Option("--min-monetary", metavar="X",
-                                                      help="Only customers who spent at least X.")]
-Exclude = Annotated[list[Path] | None, typer.Option("--exclude", metavar="FILE",
-                                                       help="Opt-outs: phones, emails or ids in any column layout.")]
-PhoneFormat = Annotated[str, typer.Option("--phone-format", metavar="national|e164",
-                                          help="SMS/coupon phones as 11 digits or +86…")]
-Region = Annotated[str, typer.Option("--region", metavar="CC", help="Country of numbers written without one.")]
-SmsVars = Annotated[str | None, typer.Option("--sms-vars", metavar="name,tier,coupon",
-                                                help="Template-variable columns of the SMS list.")]
-BatchSize = Annotated[int | None, typer.Option("--batch-size", metavar="N",
-                                                  help="Split SMS lists into numbered files of N rows.")]
-CouponKey = Annotated[str, typer.Option("--coupon-key", metavar="customer_id|phone",
-                                        help="The key of coupon/crowd uploads.")]
-Codes = Annotated[Path | None, typer.Option("--codes", metavar="FILE",
-                                               help="Coupon codes, one per line; a code is issued once, "
-                                                    "ever (the database remembers).")]
-NoHash = Annotated[bool, typer.Option("--no-hash", help="google/meta lists in plain normalised text.")]
-Lang = Annotated[str, typer.Option("--lang", metavar="en|zh", help="zh: Chinese headers and tier labels.")]
-Encoding = Annotated[str, typer.Option("--encoding", metavar="utf-8|utf-8-sig",
-                                       help="utf-8-sig adds a BOM so Excel on Windows reads Chinese.")]
-Cooldown = Annotated[int | None, typer.Option("--cooldown", metavar="DAYS",
-                                                 help="Leave out customers put on the same list in the "
-                                                      "last DAYS days (by as-of date).")]
-Winback = Annotated[bool, typer.Option(
-    "--winback", help="Also write the win-back list send/<channel>/winback.csv: customers whose last order "
-                      "was 60-90 days ago, whatever their tier (instead of one list per tier, unless --tier).")]
-WinbackDays = Annotated[str | None, typer.Option(
-    "--winback-days", metavar="FROM:TO",
-    help="The win-back window in days (implies --winback; rfm.toml: winback_days) (default: 60:90).")]
-Template = Annotated[str | None, typer.Option(
-    "--template", metavar="FILE|TEXT", help="The SMS text: checked against the provider's rules before any "
-                                            "work (exit 78 naming the rule it breaks), kept in the manifest.")]
-SmsProvider = Annotated[str, typer.Option("--sms-provider", metavar="aliyun|tencent|huawei",
-                                          help="Whose SMS rules apply (template, sending hours).")]
-SendWindow = Annotated[str | None, typer.Option(
-    "--send-window", metavar="HH:MM-HH:MM", help="When the lists may be sent, in the recipients' local time "
-                                                 "(default: the provider's; huawei 08:00-21:00); in the manifest.")]
-RequireConsent = Annotated[bool, typer.Option(
-    "--require-consent", help="Only customers with recorded consent for the channel (rfm consent).")]
-Overdue = Annotated[int | None, typer.Option(
-    "--overdue", metavar="DAYS",
-    help="Only customers past their next-order due date by DAYS or more (0: due today or earlier) "
-         "and not dormant; the lists gain the due-date columns (see rfm predict).")]
-ChurnRisk = Annotated[list[str] | None, typer.Option(
-    "--churn-risk", metavar="high|medium|low",
-    help="Only customers with this churn risk (rfm predict's rule); repeatable or comma-separated.")]
+def _option(kind: Any, *names: str, metavar: str | None = None, help: str) -> Any:
+    return Annotated[kind, typer.Option(*names, metavar=metavar, help=help)]
+
+
+Names = list[str] | None
+TierOption = _option(Names, "--tier", "--segment", metavar="NAME",
+                     help="Only this tier (classic scheme: segment). Repeatable.")
+ChannelOption = _option(Names, "--channel", "-c", metavar="NAME",
+                        help="csv, sms, coupon, email, shopify, klaviyo, mailchimp, google or meta; "
+                             "repeatable or comma-separated (default: csv).")
+ListFormat = _option(str, "--format", "-f", metavar="csv|parquet|json|xlsx", help="Format of the lists.")
+RecencyDays = _option(str | None, "--recency-days", metavar="FROM:TO",
+                      help="Only customers whose last order was FROM..TO days ago.")
+MinOrders = _option(int | None, "--min-orders", metavar="N", help="Only customers with N+ orders.")
+MinMonetary = _option(float | None, "--min-monetary", metavar="X",
+                      help="Only customers who spent at least X.")
+Exclude = _option(list[Path] | None, "--exclude", metavar="FILE",
+                  help="Opt-outs: phones, emails or ids in any column layout.")
+PhoneFormat = _option(str, "--phone-format", metavar="national|e164",
+                      help="SMS/coupon phones as 11 digits or +86…")
+Region = _option(str, "--region", metavar="CC", help="Country of numbers written without one.")
+SmsVars = _option(str | None, "--sms-vars", metavar="name,tier,coupon",
+                  help="Template-variable columns of the SMS list.")
+BatchSize = _option(int | None, "--batch-size", metavar="N",
+                    help="Split SMS lists into numbered files of N rows.")
+CouponKey = _option(str, "--coupon-key", metavar="customer_id|phone",
+                    help="The key of coupon/crowd uploads.")
+Codes = _option(Path | None, "--codes", metavar="FILE",
+                help="Coupon codes, one per line; a code is issued once, ever (the database remembers).")
+NoHash = _option(bool, "--no-hash", help="google/meta lists in plain normalised text.")
+Lang = _option(str, "--lang", metavar="en|zh", help="zh: Chinese headers and tier labels.")
+Encoding = _option(str, "--encoding", metavar="utf-8|utf-8-sig",
+                   help="utf-8-sig adds a BOM so Excel on Windows reads Chinese.")
+Cooldown = _option(int | None, "--cooldown", metavar="DAYS",
+                   help="Leave out customers put on the same list in the last DAYS days (by as-of date).")
+Winback = _option(bool, "--winback",
+                  help="Also write the win-back list send/<channel>/winback.csv: customers whose last "
+                       "order was 60-90 days ago, whatever their tier (instead of one list per tier, "
+                       "unless --tier).")
+WinbackDays = _option(str | None, "--winback-days", metavar="FROM:TO",
+                      help="The win-back window in days (implies --winback; rfm.toml: winback_days) "
+                           "(default: 60:90).")
+Template = _option(str | None, "--template", metavar="FILE|TEXT",
+                   help="The SMS text: checked against the provider's rules before any work (exit 78 naming "
+                        "the rule it breaks), kept in the manifest.")
+SmsProvider = _option(str, "--sms-provider", metavar="aliyun|tencent|huawei",
+                      help="Whose SMS rules apply (template, sending hours).")
+SendWindow = _option(str | None, "--send-window", metavar="HH:MM-HH:MM",
+                     help="When the lists may be sent, in the recipients' local time (default: the "
+                          "provider's; huawei 08:00-21:00); in the manifest.")
+RequireConsent = _option(bool, "--require-consent",
+                         help="Only customers with recorded consent for the channel (rfm consent).")
+Overdue = _option(int | None, "--overdue", metavar="DAYS",
+                  help="Only customers past their next-order due date by DAYS or more (0: due today or "
+                       "earlier) and not dormant; the lists gain the due-date columns (see rfm predict).")
+ChurnRisk = _option(Names, "--churn-risk", metavar="high|medium|low",
+                    help="Only customers with this churn risk (rfm predict's rule); repeatable or "
+                         "comma-separated.")
 
 
 @dataclass(frozen=True)
@@ -118,10 +120,10 @@ FLAGS: tuple[Flag, ...] = (
     Flag("overdue", Overdue, None, "overdue"),
     Flag("churn_risk", ChurnRisk, None, "churn_risk"),
 )
-# The flags of a campaign's selection and files (its sends have no win-back, template or prediction lists).
+# The flags of a campaign's selection and files (no win-back, template or prediction lists).
 CAMPAIGN_FLAGS = ("tiers", "channels", "fmt", "recency_days", "min_orders", "min_monetary", "exclude",
-                  "phone_format", "region", "sms_vars", "batch_size", "coupon_key", "codes", "no_hash", "lang",
-                  "encoding", "cooldown")
+                  "phone_format", "region", "sms_vars", "batch_size", "coupon_key", "codes", "no_hash",
+                  "lang", "encoding", "cooldown")
 
 
 @dataclass(frozen=True)
@@ -164,30 +166,33 @@ class ListFlags:
         )
 
 
-def with_list_flags(only: Collection[str] | None = None) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+Command = Callable[..., Any]
+
+
+def with_list_flags(only: Collection[str] | None = None) -> Callable[[Command], Command]:
     """Give the command the list flags (all, or the names in `only`) in place of its `lists` parameter."""
     flags = [f for f in FLAGS if only is None or f.name in only]
     unknown = set(only or ()) - {f.name for f in FLAGS}
     if unknown:
         raise AssertionError(f"no list flag named {sorted(unknown)}")
 
-    def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
+    def decorate(func: Command) -> Command:
         own = inspect.signature(func, eval_str=True)
         names = list(own.parameters)
         if "lists" not in names:
-            raise AssertionError(f"{func.__qualname__} needs a `lists: ListFlags` parameter for the list flags")
+            raise AssertionError(f"{func.__qualname__} needs a `lists: ListFlags` parameter for the flags")
         at = names.index("lists")
         params = list(own.parameters.values())
-        generated = [inspect.Parameter(f.name, inspect.Parameter.KEYWORD_ONLY if params[at].kind ==
-                                       inspect.Parameter.KEYWORD_ONLY else inspect.Parameter.POSITIONAL_OR_KEYWORD,
-                                       default=f.default, annotation=f.option) for f in flags]
+        kind = params[at].kind
+        generated = [inspect.Parameter(f.name, kind, default=f.default, annotation=f.option) for f in flags]
         signature = own.replace(parameters=params[:at] + generated + params[at + 1:])
 
         @functools.wraps(func)
         def command(*args: Any, **kwargs: Any) -> Any:
             bound = signature.bind(*args, **kwargs)
             values = {f.name: f.default for f in FLAGS}
-            values.update({f.name: bound.arguments.pop(f.name) for f in flags if f.name in bound.arguments})
+            given = {f.name: bound.arguments.pop(f.name) for f in flags if f.name in bound.arguments}
+            values.update(given)
             return func(**bound.arguments, lists=ListFlags(values))
 
         command.__signature__ = signature  # what Typer reads (inspect.signature honours it)
