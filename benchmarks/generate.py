@@ -5,9 +5,10 @@
     python benchmarks/generate.py 10M --increment 10k --out benchmarks/data/increment_10M_10k.csv
 
 Everything is generated inside DuckDB with SQL; no Python loop touches a row: 10 million
-orders (a 629 MiB file) take about 30 s on 2 cores. Randomness is md5 of (seed, stream, row number), split into 32-bit
-uniforms: md5 is the same in every DuckDB version, so the same N and seed always give the
-same bytes (DuckDB's own hash() may change between versions; md5 cannot).
+orders (a 629 MiB file) take about 30 s on 2 cores. Randomness is md5 of (seed, stream, row
+number), split into 32-bit uniforms: md5 is the same in every DuckDB version, so the same N
+and seed always give the same bytes (DuckDB's own hash() may change between versions; md5
+cannot).
 
 Shape of the data (N counts ORDERS, not rows):
 - customers: a capped discrete Pareto number of orders each (P(f >= x) = x^-1.15, capped at
@@ -126,7 +127,7 @@ def _customers_sql(n_orders: int, cmax: int, mult: int) -> str:
            CASE WHEN u(h, 3) < 0.02 THEN 'u' || ({CUSTOMER_ID_BASE} + (c * {mult}) % {cmax}) || '@example.com' END AS email
     FROM placed
     WHERE coalesce(s, 0) < {n_orders}
-    """
+    """  # noqa: E501, RUF100
 
 
 def _order_lines_sql(orders_table: str, stream: str) -> str:
@@ -168,7 +169,7 @@ def _order_lines_sql(orders_table: str, stream: str) -> str:
            'CNY' AS currency, customer_name, phone, email
     FROM priced
     ORDER BY order_id, line
-    """
+    """  # noqa: E501, RUF100
 
 
 def generate_main(con: duckdb.DuckDBPyConnection, n_orders: int, out: Path) -> dict:
@@ -227,11 +228,11 @@ def generate_increment(con: duckdb.DuckDBPyConnection, n_base: int, k_new: int, 
                CASE WHEN existing THEN phone END AS phone,
                CASE WHEN existing THEN email END AS email
         FROM matched
-        """
+        """  # noqa: E501, RUF100
     )
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE orders AS
-            SELECT *, {ORDER_ID_BASE + n_base} + row_number() OVER (ORDER BY ts, j) - 1 AS order_id FROM inc"""
+            SELECT *, {ORDER_ID_BASE + n_base} + row_number() OVER (ORDER BY ts, j) - 1 AS order_id FROM inc"""  # noqa: E501, RUF100
     )
     rows = con.execute(
         f"COPY ({_order_lines_sql('orders', 'i')}) TO '{_sql_path(out)}' (HEADER, DELIMITER ',')"

@@ -192,7 +192,8 @@ def main(argv: list[str] | None = None) -> int:
     if exported.ok:
         sections += [
             "",
-            f"## {harness.count_label(n)} orders, after `rfm export` (per-customer totals and model inputs kept)",
+            (f"## {harness.count_label(n)} orders, after `rfm export` "
+             "(per-customer totals and model inputs kept)"),
             "",
             *table(rounds(timed_commands(db, models, rfm), work, args.repeat, env, "exported")),
         ]

@@ -57,7 +57,8 @@ INCREMENT_ORDERS = 10_000  # the nightly increment: new orders dated the day aft
 # file of the size being run, {inc} its 10k-order increment, {work} a scratch folder per size.
 # `clean` paths are removed and `copy` (src, dst) done before every round, untimed; then
 # `prepare` (an argv like the command's) runs, untimed: a failure there fails the row.
-# `needs`: skipped in a round where that command failed, or when it is not selected. `requires`: Python modules it imports.
+# `needs`: skipped in a round where that command failed, or when it is not selected. `requires`: Python
+# modules it imports.
 # rfm's --db is a global option: it goes before the subcommand. Commands run with {work} as cwd.
 # ---------------------------------------------------------------------------------------------
 
@@ -636,8 +637,9 @@ def scaling_table(reports: list[SizeReport]) -> str:
         return ""
     names = [b.name for b in BENCHES if any(b.name in r.results for r in sizes)]
     head = "| command | " + " | ".join(f"{count_label(r.orders)} wall s / CPU s / peak MiB" for r in sizes)
-    head += " | " + " | ".join(f"{count_label(a.orders)}→{count_label(b.orders)} (×{b.orders / a.orders:g} orders): wall, peak"
-                               for a, b in itertools.pairwise(sizes)) + " |"
+    head += " | " + " | ".join(
+        f"{count_label(a.orders)}→{count_label(b.orders)} (×{b.orders / a.orders:g} orders): wall, peak"
+        for a, b in itertools.pairwise(sizes)) + " |"
     rows = [head, "|---|" + "---:|" * (2 * len(sizes) - 1)]
     for name in names:
         cells, growth = [], []
@@ -826,7 +828,8 @@ def main(argv: list[str] | None = None) -> int:
     load_start = os.getloadavg()[0]
     if load_start > 0.5 * (os.cpu_count() or 1):
         log(
-            f"warning: load average {load_start:.2f} on {os.cpu_count()} cores: other work is running, timings will be noisy"
+            f"warning: load average {load_start:.2f} on {os.cpu_count()} cores: other work is running, "
+            "timings will be noisy"
         )
     warm_up(benches, args, rfm, env)
     reports = [run_size(n, benches, args, rfm, env) for n in sizes]
@@ -843,7 +846,8 @@ def main(argv: list[str] | None = None) -> int:
         if res.bench.kind == "baseline" and not res.status.startswith(("ok", "skipped"))
     ]
     broken += [f"{count_label(rep.orders)} duckdb_same: its file differs from rfm score's (same semantics "
-               "broken: fix whichever changed, BRIEF §3 decides)" for rep in reports if rep.same_output is False]
+               "broken: fix whichever changed, BRIEF §3 decides)"
+               for rep in reports if rep.same_output is False]
     if broken:
         log(
             "baseline failures (a harness or environment bug, not a timing result):\n  " + "\n  ".join(broken)

@@ -36,8 +36,9 @@ _WHERE = {
     "Shop": "rfm_cli.core.shop", "score": "rfm_cli.core.shop", "ListsResult": "rfm_cli.core.shop",
     "ListOptions": "rfm_cli.core.options", "ScoreResult": "rfm_cli.core.scoring",
     "FileReport": "rfm_cli.core.ingest.pipeline",
-    **{name: "rfm_cli.core.errors" for name in ("RfmError", "UsageError", "DataError", "InputError", "OutputError",
-                                                "StorageIOError", "BusyError", "ConfigError")},
+    **{name: "rfm_cli.core.errors"
+       for name in ("RfmError", "UsageError", "DataError", "InputError", "OutputError", "StorageIOError",
+                    "BusyError", "ConfigError")},
 }
 __all__ = [
     "BusyError", "ConfigError", "DataError", "FileReport", "InputError", "ListOptions", "ListsResult",

@@ -18,7 +18,8 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-COLUMNS = "customer_id, customer_name, phone, email, first_order_at, last_order_at, frequency, spend AS monetary"
+COLUMNS = ("customer_id, customer_name, phone, email, first_order_at, last_order_at, frequency, "
+           "spend AS monetary")
 OUTPUT = ["customer_id", "customer_name", "phone", "email", "first_order_at", "last_order_at", "recency_days",
           "frequency", "monetary", "r_score", "f_score", "m_score", "rfm_code", "tier"]
 
@@ -26,7 +27,8 @@ OUTPUT = ["customer_id", "customer_name", "phone", "email", "first_order_at", "l
 def score(value: pl.Expr, n: int, *, lower_is_better: bool = False) -> pl.Expr:
     """1 + floor(5 * customers strictly worse / n): rfm's quantile rule, written out here rather than
     imported, so that the baseline runs without rfm."""
-    worse = (n - value.rank("max").cast(pl.Int64)) if lower_is_better else (value.rank("min").cast(pl.Int64) - 1)
+    worse = ((n - value.rank("max").cast(pl.Int64)) if lower_is_better
+             else (value.rank("min").cast(pl.Int64) - 1))
     return 1 + worse * 5 // n
 
 
@@ -49,7 +51,8 @@ def main() -> int:
         m_score=score(pl.col("monetary").cast(pl.Float64), n),
     ).with_columns(
         rfm_code=pl.col("r_score") * 100 + pl.col("f_score") * 10 + pl.col("m_score"),
-        tier=pl.when((pl.col("r_score") >= 4) & (pl.col("f_score") >= 4) & (pl.col("m_score") >= 4)).then(pl.lit("diamond"))
+        tier=pl.when((pl.col("r_score") >= 4) & (pl.col("f_score") >= 4)
+                     & (pl.col("m_score") >= 4)).then(pl.lit("diamond"))
         .when((pl.col("r_score") >= 3) & (pl.col("m_score") >= 3)).then(pl.lit("gold"))
         .when(pl.col("r_score") >= 3).then(pl.lit("potential"))
         .otherwise(pl.lit("dormant")),

@@ -35,7 +35,8 @@ def command(ctx: typer.Context, output: OutputOption = None, fmt: TextOrJson = "
         rows = []
         for row in frame.to_dicts():
             files, detail = row.pop("file_list"), row.pop("detail")
-            rows.append(row | {"files": json.loads(files), "personal_fields": (row["personal_fields"] or "").split(),
+            rows.append(row | {"files": json.loads(files),
+                               "personal_fields": (row["personal_fields"] or "").split(),
                                "detail": json.loads(detail or "{}")})
         sys.stdout.write(json.dumps(rows, ensure_ascii=False, indent=2, default=str) + "\n")
         return

@@ -20,12 +20,15 @@ def say_show(st: State, record: dict[str, Any]) -> None:
     if st.quiet:
         return
     st.say(f"campaign {record['name']}: created {record['created_at'][:16].replace('T', ' ')}, "
-           f"scores as of {record['as_of']}, sent on {record['sent_on']}, window {record['window_days']} days")
+           f"scores as of {record['as_of']}, sent on {record['sent_on']}, "
+           f"window {record['window_days']} days")
     selection = ", ".join(f"{k} {v}" for k, v in record["selection"].items()) or "every customer"
     st.say(f"  selection: {selection}; channels {', '.join(record['channels'])}; arms "
-           f"{', '.join(record['arms'])}; held back {record['holdout']:.0%} of each tier; seed {record['seed']!r}")
+           f"{', '.join(record['arms'])}; held back {record['holdout']:.0%} of each tier; "
+           f"seed {record['seed']!r}")
     costs = [f"{label} {record[key]:g}" for key, label in (("cost_per_message", "cost per message"),
-                                                          ("coupon_value", "coupon value"), ("margin", "margin"))
+                                                           ("coupon_value", "coupon value"),
+                                                           ("margin", "margin"))
              if record[key] is not None]
     if costs:
         st.say("  " + ", ".join(costs))
@@ -47,12 +50,13 @@ def say_report(st: State, built: dict[str, Any]) -> None:
              _money(a["revenue"]), _money(a["revenue_per_customer"]),
              "" if a["codes_redeemed"] is None else f"{a['codes_redeemed']:,}/{a['codes_issued']:,}"]
             for a in built["arms"]]
-    print_table("Per group", [Col("group"), Col("customers", True), Col("buyers", True), Col("conversion", True),
-                              Col("orders", True, drop=2), Col("revenue", True), Col("per customer", True, drop=1),
-                              Col("codes used", True, drop=3)], rows)
+    print_table("Per group", [Col("group"), Col("customers", True), Col("buyers", True),
+                              Col("conversion", True), Col("orders", True, drop=2), Col("revenue", True),
+                              Col("per customer", True, drop=1), Col("codes used", True, drop=3)], rows)
     for c in built["against_control"] + built["between_arms"]:
         relative = "" if c["relative_uplift"] is None else f" ({c['relative_uplift'] * 100:+.0f}%)"
-        interval = ("" if c["revenue_diff_low"] is None else f" (revenue per customer {c['revenue_diff_low']:+,.2f} "
+        interval = ("" if c["revenue_diff_low"] is None
+                    else f" (revenue per customer {c['revenue_diff_low']:+,.2f} "
                     f"to {c['revenue_diff_high']:+,.2f}, 95%)")
         st.say(f"{c['arm']} vs {c['against']}: uplift {c['uplift'] * 100:+.1f} points{relative}; "
                f"incremental orders {c['incremental_orders']:+,.1f}, revenue {c['incremental_revenue']:+,.2f}"

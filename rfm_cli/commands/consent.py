@@ -27,12 +27,15 @@ app = typer.Typer(help=HELP, no_args_is_help=True)
 Values = Annotated[list[str], typer.Argument(metavar="VALUE", help="Phones, emails or customer ids.",
                                              show_default=False)]
 Channel = Annotated[str, typer.Option("--channel", metavar="sms|email|ads|any", help="Which channel.")]
-Source = Annotated[str, typer.Option("--source", metavar="TEXT", help="Where it was given (form, register…).")]
-Basis = Annotated[str, typer.Option("--basis", metavar="consent|contract|legitimate_interest|legal_obligation",
+Source = Annotated[str, typer.Option("--source", metavar="TEXT",
+                                     help="Where it was given (form, register…).")]
+Basis = Annotated[str, typer.Option("--basis",
+                                    metavar="consent|contract|legitimate_interest|legal_obligation",
                                     help="The legal basis (PIPL Art. 13, GDPR Art. 6).")]
 
 
-def _record(ctx: typer.Context, values: list[str], channel: str, source: str, basis: str, status: str) -> None:
+def _record(ctx: typer.Context, values: list[str], channel: str, source: str, basis: str,
+            status: str) -> None:
     from rfm_cli.core.compliance import consent
     from rfm_cli.core.store import open_store
 
@@ -43,12 +46,14 @@ def _record(ctx: typer.Context, values: list[str], channel: str, source: str, ba
 
 
 @app.command("add", cls=RfmCommand, help="Record that these people gave consent for a channel.")
-def add(ctx: typer.Context, values: Values, channel: Channel, source: Source, basis: Basis = "consent") -> None:
+def add(ctx: typer.Context, values: Values, channel: Channel, source: Source,
+        basis: Basis = "consent") -> None:
     _record(ctx, values, channel, source, basis, "granted")
 
 
 @app.command("withdraw", cls=RfmCommand, help="Record that these people withdrew consent for a channel.")
-def withdraw(ctx: typer.Context, values: Values, channel: Channel, source: Source, basis: Basis = "consent") -> None:
+def withdraw(ctx: typer.Context, values: Values, channel: Channel, source: Source,
+             basis: Basis = "consent") -> None:
     _record(ctx, values, channel, source, basis, "withdrawn")
 
 

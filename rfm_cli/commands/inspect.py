@@ -56,7 +56,8 @@ def show(r: dict) -> None:
 
     out = console()
     out.print(escape(f"{r['file']}: {r['type']}, encoding {r['encoding']}, delimiter {r['delimiter']!r}, "
-                     f"header on line {r['header_line']}" + (f", sheets {', '.join(r['sheets'])}" if r["sheets"] else "")))
+                     f"header on line {r['header_line']}"
+                     + (f", sheets {', '.join(r['sheets'])}" if r["sheets"] else "")))
     for note in r["sniffing"]:
         out.print(escape(f"  {note}"))
     out.print(escape(f"platform: {r['platform_title']} ({r['platform']}): {r['why_this_platform']}"))
@@ -69,7 +70,8 @@ def show(r: dict) -> None:
         columns = [Col("column"), Col("value"), Col("means"), Col("rows", True)]
         out.print(fitted("Status words", columns, rows, out.width))
     out.print(f"{r['rows']:,} rows: {r['orders']:,} orders of {r['customers']:,} customers, "
-              f"{r['refund_only_orders']:,} refund-only order ids, {r['rows_rejected']:,} rows would be rejected")
+              f"{r['refund_only_orders']:,} refund-only order ids, "
+              f"{r['rows_rejected']:,} rows would be rejected")
     for rej in r["rejects"]:
         out.print(escape(f"  line {rej['line']}: {rej['column'] or '-'}: {rej['reason']}"))
     for w in r["warnings"]:

@@ -24,7 +24,8 @@ Example: rfm history C00053"""
 
 def moves(
     ctx: typer.Context,
-    date_from: Annotated[str | None, typer.Option("--from", metavar="YYYY-MM-DD", help="Earlier snapshot.")] = None,
+    date_from: Annotated[str | None, typer.Option("--from", metavar="YYYY-MM-DD",
+                                                  help="Earlier snapshot.")] = None,
     date_to: Annotated[str | None, typer.Option("--to", metavar="YYYY-MM-DD", help="Later snapshot.")] = None,
     list_move: Annotated[str | None, typer.Option("--list", metavar="FROM:TO",
                                                      help="List the customers who moved FROM:TO "
@@ -63,7 +64,8 @@ def moves(
 
 def customer_history(
     ctx: typer.Context,
-    customer_id: Annotated[str, typer.Argument(metavar="CUSTOMER_ID", help="The customer's id as stored.", show_default=False)],
+    customer_id: Annotated[str, typer.Argument(metavar="CUSTOMER_ID", help="The customer's id as stored.",
+                                               show_default=False)],
     scheme: Scheme = None,
     output: OutputOption = None,
 ) -> None:

@@ -48,7 +48,8 @@ def check(
     st = state(ctx)
     check_text_or_json(fmt)
     variables = tuple(v.strip() for v in (sms_vars or "").split(",") if v.strip())
-    result = check_template(read_template(template), provider, list_vars=variables, promotional=not notification)
+    result = check_template(read_template(template), provider, list_vars=variables,
+                            promotional=not notification)
     if fmt == "json":  # the check's result is data, pass or fail; the exit code and stderr say which
         sys.stdout.write(json.dumps(result.to_dict(), ensure_ascii=False, indent=2) + "\n")
     elif result.ok:

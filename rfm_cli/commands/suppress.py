@@ -20,8 +20,10 @@ Examples:
 
 app = typer.Typer(help=HELP)
 
-Values = Annotated[list[str] | None, typer.Argument(metavar="VALUE", help="Phones, emails or customer ids.", show_default=False)]
-FromFile = Annotated[Path | None, typer.Option("--file", metavar="FILE", help="Read values from every cell of FILE.")]
+Values = Annotated[list[str] | None, typer.Argument(metavar="VALUE", help="Phones, emails or customer ids.",
+                                                    show_default=False)]
+FromFile = Annotated[Path | None, typer.Option("--file", metavar="FILE",
+                                               help="Read values from every cell of FILE.")]
 Kind = Annotated[str, typer.Option("--kind", metavar="auto|phone|email|customer_id",
                                    help="What the values are (default: by their shape).")]
 
@@ -38,7 +40,8 @@ def _values(values: list[str] | None, from_file: Path | None) -> list[str]:
 
 @app.command("add", help="Add values to the suppression list.", cls=RfmCommand)
 def add(ctx: typer.Context, values: Values = None, from_file: FromFile = None, kind: Kind = "auto",
-        note: Annotated[str | None, typer.Option("--note", metavar="TEXT", help="Why (kept with each value).")] = None) -> None:
+        note: Annotated[str | None, typer.Option("--note", metavar="TEXT",
+                                                 help="Why (kept with each value).")] = None) -> None:
     from rfm_cli.core import suppression
     from rfm_cli.core.store import open_store
 
@@ -50,7 +53,8 @@ def add(ctx: typer.Context, values: Values = None, from_file: FromFile = None, k
 
 
 @app.command("remove", help="Remove values from the suppression list.", cls=RfmCommand)
-def remove(ctx: typer.Context, values: Values = None, from_file: FromFile = None, kind: Kind = "auto") -> None:
+def remove(ctx: typer.Context, values: Values = None, from_file: FromFile = None,
+           kind: Kind = "auto") -> None:
     from rfm_cli.core import suppression
     from rfm_cli.core.store import open_store
 
@@ -91,9 +95,11 @@ Example:
              short_help="Add numbers that replied R/T/退订/STOP to the list.")
 def import_replies(
     ctx: typer.Context,
-    path: Annotated[Path, typer.Argument(metavar="FILE", help="The provider's reply export.", show_default=False)],
-    provider: Annotated[str, typer.Option("--provider", metavar="auto|aliyun|tencent|huawei",
-                                          help="Whose export it is (its header words are tried first).")] = "auto",
+    path: Annotated[Path, typer.Argument(metavar="FILE", help="The provider's reply export.",
+                                         show_default=False)],
+    provider: Annotated[str, typer.Option(
+        "--provider", metavar="auto|aliyun|tencent|huawei",
+        help="Whose export it is (its header words are tried first).")] = "auto",
     region: Annotated[str, typer.Option("--region", metavar="CC",
                                         help="Country of numbers written without one.")] = "CN",
 ) -> None:
@@ -104,11 +110,14 @@ def import_replies(
     st = state(ctx)
     with open_store(st.db, wait_seconds=st.wait) as store:
         counts = read_into(store, path, provider, region.upper())
-    log(opt_outs=counts["opt_outs"], numbers_added=counts["numbers_added"], other_replies=counts["other_replies"])
-    st.say(f"{path}: {plural(counts['opt_outs'], 'refusal')} ({plural(counts['numbers_added'], 'number')} new "
-           f"to the suppression list of {st.db}); {plural(counts['other_replies'], 'other reply', 'other replies')}"
+    log(opt_outs=counts["opt_outs"], numbers_added=counts["numbers_added"],
+        other_replies=counts["other_replies"])
+    st.say(f"{path}: {plural(counts['opt_outs'], 'refusal')} ({plural(counts['numbers_added'], 'number')} "
+           f"new to the suppression list of {st.db}); "
+           f"{plural(counts['other_replies'], 'other reply', 'other replies')}"
            " counted, not stored")
     if counts["unusable"]:
         reasons = ", ".join(f"{reason} {n}" for reason, n in sorted(counts["unusable"].items()))
-        st.say(f"  refusals without a usable number: {reasons} (first at line {counts['first_unusable_line']}); "
+        st.say(f"  refusals without a usable number: {reasons} "
+               f"(first at line {counts['first_unusable_line']}); "
                "suppress those customers by id with `rfm suppress add`")
