@@ -23,8 +23,9 @@ def available(store: Store, codes: list[str] | None, as_of: date, list_name: str
     transaction: a failed run gives nothing back."""
     if codes is None:
         return None
-    store.con.execute("DELETE FROM rfm_coupon_codes WHERE as_of = ? AND list_name = ? AND list_contains(?, tier)",
-                      [as_of, list_name, sorted(set(tiers))])
+    store.con.execute(
+        "DELETE FROM rfm_coupon_codes WHERE as_of = ? AND list_name = ? AND list_contains(?, tier)",
+        [as_of, list_name, sorted(set(tiers))])
     if not codes:
         return []
     issued = {row[0] for row in store.con.execute(
@@ -41,8 +42,8 @@ def record(store: Store, as_of: date, list_name: str, issued: Mapping[str, str],
     now = datetime.now().replace(microsecond=0)
     customers = sorted(issued)
     store.con.execute(
-        "INSERT INTO rfm_coupon_codes SELECT unnest(CAST($codes AS VARCHAR[])), unnest(CAST($ids AS VARCHAR[])), "
-        "$as_of, $name, unnest(CAST($tiers AS VARCHAR[])), $now",
+        "INSERT INTO rfm_coupon_codes SELECT unnest(CAST($codes AS VARCHAR[])), "
+        "unnest(CAST($ids AS VARCHAR[])), $as_of, $name, unnest(CAST($tiers AS VARCHAR[])), $now",
         {"codes": [issued[c] for c in customers], "ids": customers, "as_of": as_of, "name": list_name,
          "tiers": [tier_of.get(c, "") for c in customers], "now": now})
 

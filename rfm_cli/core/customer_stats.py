@@ -47,7 +47,8 @@ def customer_rfm_sql(*, scoped: bool = False) -> str:
         if text.count(condition) != 1:  # the query was edited: fail loudly rather than refresh wrongly
             raise AssertionError(f"customer_rfm.sql must contain {condition!r} exactly once")
         column = condition.removeprefix("WHERE ").removesuffix(" IS NOT NULL")
-        text = text.replace(condition, f"WHERE {column} IN (SELECT customer_id FROM {SCOPE} WHERE NOT by_delta)")
+        text = text.replace(condition,
+                            f"WHERE {column} IN (SELECT customer_id FROM {SCOPE} WHERE NOT by_delta)")
     return text
 
 
@@ -59,7 +60,8 @@ def delta_sql() -> str:
     """customer_stats_delta.sql with customer_rfm.sql's per_customer CTE in its slot."""
     rfm, delta = sql("customer_rfm"), sql("customer_stats_delta")
     if rfm.count(_PER_CUSTOMER) != 1 or delta.count(_PER_CUSTOMER_SLOT) != 1:
-        raise AssertionError("customer_rfm.sql needs one per_customer CTE, customer_stats_delta.sql one slot for it")
+        raise AssertionError(
+            "customer_rfm.sql needs one per_customer CTE, customer_stats_delta.sql one slot for it")
     start = rfm.index(_PER_CUSTOMER)
     cte = rfm[start:rfm.index("\n)\n", start) + 2]  # up to the CTE's closing parenthesis
     return delta.replace(_PER_CUSTOMER_SLOT, cte)
@@ -106,7 +108,8 @@ def refresh(con: duckdb.DuckDBPyConnection) -> None:
 
 def usable(con: duckdb.DuckDBPyConnection, as_of: date) -> bool:
     """Whether rfm_customers holds customer_rfm's rows at `as_of`: no stored order is dated after it."""
-    latest = fetch_one(con, "SELECT CAST(max(ordered_at) AS DATE) FROM rfm_orders WHERE customer_id IS NOT NULL")[0]
+    latest = fetch_one(
+        con, "SELECT CAST(max(ordered_at) AS DATE) FROM rfm_orders WHERE customer_id IS NOT NULL")[0]
     return latest is None or latest <= as_of
 
 

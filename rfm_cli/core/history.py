@@ -19,7 +19,8 @@ from rfm_cli.core.frames import frame as as_frame
 from rfm_cli.core.scoring import ScoreResult
 from rfm_cli.core.store import Store
 
-SNAPSHOT_COLUMNS = ["customer_id", "recency_days", "frequency", "monetary", "r_score", "f_score", "m_score", "tier"]
+SNAPSHOT_COLUMNS = ["customer_id", "recency_days", "frequency", "monetary", "r_score", "f_score", "m_score",
+                    "tier"]
 
 
 def _frame(store: Store, query: str, params: dict | None = None) -> pl.DataFrame:
@@ -62,17 +63,20 @@ def snapshot(store: Store, scheme: str, as_of: date) -> pl.DataFrame:
                   {"s": scheme, "d": as_of})
 
 
-def resolve_pair(store: Store, scheme: str, date_from: date | None, date_to: date | None) -> tuple[date, date]:
+def resolve_pair(store: Store, scheme: str, date_from: date | None,
+                 date_to: date | None) -> tuple[date, date]:
     dates = snapshot_dates(store, scheme)
     if not dates:
-        raise DataError(f"no snapshots of the {scheme} scheme in {store.label}; `rfm run` stores one per night")
+        raise DataError(
+            f"no snapshots of the {scheme} scheme in {store.label}; `rfm run` stores one per night")
     to = date_to or dates[-1]
     if to not in dates:
         raise DataError(f"no snapshot on {to}; snapshots: {', '.join(map(str, dates[-10:]))}")
     earlier = [d for d in dates if d < to]
     frm = date_from or (earlier[-1] if earlier else None)
     if frm is None:
-        raise DataError(f"only one snapshot ({to}) in {store.label}; moves need two: run again on a later day")
+        raise DataError(
+            f"only one snapshot ({to}) in {store.label}; moves need two: run again on a later day")
     if frm not in dates:
         raise DataError(f"no snapshot on {frm}; snapshots: {', '.join(map(str, dates[-10:]))}")
     return frm, to
@@ -146,7 +150,8 @@ def record_sends(store: Store, as_of: date, sent: list[tuple[str, str, pl.Series
     keys = sorted({(channel, tier) for channel, tier, _ in sent})
     if keys:
         store.con.execute("DELETE FROM rfm_send_lists WHERE as_of = ? AND list_name = ? "
-                          "AND list_contains(?, [channel, tier])", [as_of, list_name, [list(k) for k in keys]])
+                          "AND list_contains(?, [channel, tier])",
+                          [as_of, list_name, [list(k) for k in keys]])
         if not list_name:
             store.con.execute("DELETE FROM rfm_sends WHERE as_of = ? AND list_contains(?, [channel, tier])",
                               [as_of, [list(key) for key in keys]])
@@ -159,8 +164,9 @@ def record_sends(store: Store, as_of: date, sent: list[tuple[str, str, pl.Series
 
 def recently_sent(store: Store, as_of: date, days: int) -> dict[tuple[str, str], pl.Series]:
     """(channel, tier) -> the customers written to that list (by a run, an export or a campaign)
-    within `days` before this as-of date (distinct). With a week's cooldown at 10M orders that is ~13M ids: read list by list
-    and made distinct as they come, so at most a list and the running set are held at once."""
+    within `days` before this as-of date (distinct). With a week's cooldown at 10M orders that is ~13M
+    ids: read list by list and made distinct as they come, so at most a list and the running set are
+    held at once."""
     since = as_of - timedelta(days=days)
     window = {"as_of": as_of, "since": since}
     found: dict[tuple[str, str], pl.Series] = {}

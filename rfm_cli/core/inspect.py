@@ -10,7 +10,8 @@ from rfm_cli.core.ingest.staging import q
 from rfm_cli.core.store import open_store
 
 
-def inspect_file(path: Path, options: ImportOptions, *, samples: int = 3, reject_rows: int = 20) -> dict[str, Any]:
+def inspect_file(path: Path, options: ImportOptions, *, samples: int = 3,
+                 reject_rows: int = 20) -> dict[str, Any]:
     with open_store(None) as store:
         con = store.con
         staged = stage_file(con, path, options)
@@ -18,22 +19,25 @@ def inspect_file(path: Path, options: ImportOptions, *, samples: int = 3, reject
         columns = []
         for field_name, header in colmap.columns.items():
             values = [row[0] for row in con.execute(
-                f"SELECT DISTINCT {q(header)} FROM raw_rows WHERE {q(header)} IS NOT NULL LIMIT {samples}").fetchall()]
+                f"SELECT DISTINCT {q(header)} FROM raw_rows WHERE {q(header)} IS NOT NULL "
+                f"LIMIT {samples}").fetchall()]
             columns.append({"field": field_name, "header": header, "samples": values})
         if colmap.amount_from:
             columns.append({"field": "amount", "header": " x ".join(colmap.amount_from), "samples": []})
         statuses = []
         for i, column in enumerate(colmap.status_columns):
             for raw, status, rows in con.execute(
-                f"SELECT rfm_text(r.{q(column)}) AS raw, m.status, count(*) FROM {staged.staging.source} AS r "
+                f"SELECT rfm_text(r.{q(column)}) AS raw, m.status, count(*) "
+                f"FROM {staged.staging.source} AS r "
                 f"LEFT JOIN _status_map AS m ON m.col = ? AND m.raw = rfm_text(r.{q(column)}) "
                 "GROUP BY ALL ORDER BY 3 DESC", [i]).fetchall():
-                statuses.append({"column": column, "value": raw, "status": status or ("(empty)" if raw is None
-                                                                                       else "UNKNOWN: rejected"),
+                statuses.append({"column": column, "value": raw,
+                                 "status": status or ("(empty)" if raw is None else "UNKNOWN: rejected"),
                                  "rows": rows})
         orders, customers, refund_only = con.execute(
             "SELECT count(*) FILTER (WHERE NOT refund_only), count(DISTINCT customer_id), "
-            "count(*) FILTER (WHERE refund_only) FROM file_orders WHERE bad_lines = 0 AND order_id IS NOT NULL"
+            "count(*) FILTER (WHERE refund_only) FROM file_orders "
+            "WHERE bad_lines = 0 AND order_id IS NOT NULL"
         ).fetchall()[0]
         rejects = []
         if staged.rejected:

@@ -79,8 +79,8 @@ def compute(store: Store, rules: LevelRules, as_of: date | None, *, save: bool) 
     )
     frame = as_frame(
         con.sql(
-            "SELECT n.customer_id, r.name AS level, r.label_zh, n.reached_on, n.qualified_on, n.spend, n.orders, "
-            "q.name AS qualifies_for, n.prev_level, n.prev_reached_on "
+            "SELECT n.customer_id, r.name AS level, r.label_zh, n.reached_on, n.qualified_on, "
+            "n.spend, n.orders, q.name AS qualifies_for, n.prev_level, n.prev_reached_on "
             "FROM level_night AS n JOIN level_rules AS r ON r.rank = n.rank "
             "JOIN level_rules AS q ON q.rank = n.qualified ORDER BY n.customer_id"
         )
@@ -123,7 +123,8 @@ def entered_lists(night: LevelsNight, customers: pl.DataFrame, allowed: pl.Serie
              .join(contacts, on="customer_id", how="left", maintain_order="left"))
     selected_by_level = dict(moved.group_by("level").len().iter_rows())
     if allowed is not None:  # one semi-join, not an is_in over every customer per level
-        moved = moved.join(allowed.to_frame("customer_id"), on="customer_id", how="semi", maintain_order="left")
+        moved = moved.join(allowed.to_frame("customer_id"), on="customer_id", how="semi",
+                           maintain_order="left")
     lists = []
     for level in night.rules.levels:
         frame = moved.filter(pl.col("level") == level.name)
@@ -147,6 +148,7 @@ def describe_customer(store: Store, rules: LevelRules, customer_id: str) -> list
     lines = [(f"member level: {level} {label} since {reached} (saved {as_of}): spend {float(spend):,.2f} "
               f"and {orders} counted orders in the {rules.window_days} days to {as_of}")]
     if level in known:
-        lines.append(f"  {level}: {rules.describe(known[level])}; kept {rules.hold_days} days after the customer "
-                     f"last qualified ({qualified})")
+        lines.append(
+            f"  {level}: {rules.describe(known[level])}; kept {rules.hold_days} days after the customer "
+            f"last qualified ({qualified})")
     return lines

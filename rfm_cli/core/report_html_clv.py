@@ -21,11 +21,12 @@ WORDS = {
         "p_alive_chart": "P(alive) by tier: share of the tier's customers in each band",
         "p_alive_axis": "P(alive)", "share_axis": "share of the tier",
         "tracking_chart": "Tracking: cumulative repeat purchases, actual and expected",
-        "week": "week ending", "actual": "actual", "expected_line": "expected", "holdout_start": "hold-out starts",
+        "week": "week ending", "actual": "actual", "expected_line": "expected",
+        "holdout_start": "hold-out starts",
         "by_frequency": "Hold-out purchases per customer, by repeat purchases before it",
         "x": "repeat purchases before", "actual_mean": "actual (mean)", "expected_mean": "expected (mean)",
-        "holdout_line": "Hold-out {start} to {end}: expected {expected:,.1f} repeat purchases, actual {actual:,} "
-                        "({error}).",
+        "holdout_line": "Hold-out {start} to {end}: expected {expected:,.1f} repeat purchases, actual "
+                        "{actual:,} ({error}).",
         "model_line": "Model: {model}; spend: {spend}; as of {as_of}.",
         "no_model": "No model was fitted, so CLV and P(alive) are empty; churn risk is by the interval rule.",
     },
@@ -41,7 +42,8 @@ WORDS = {
         "week": "周末日期", "actual": "实际", "expected_line": "预计", "holdout_start": "验证期开始",
         "by_frequency": "验证期人均购买次数，按此前复购次数分组",
         "x": "此前复购次数", "actual_mean": "实际（平均）", "expected_mean": "预计（平均）",
-        "holdout_line": "验证期 {start} 至 {end}：预计复购 {expected:,.1f} 次，实际 {actual:,} 次（{error}）。",
+        "holdout_line": "验证期 {start} 至 {end}：预计复购 {expected:,.1f} 次，实际 {actual:,} "
+                        "次（{error}）。",
         "model_line": "模型：{model}；客单价：{spend}；截至 {as_of}。",
         "no_model": "未拟合模型：终身价值与仍活跃概率为空，流失风险按购买周期规则。",
     },
@@ -66,7 +68,8 @@ def _tier_table(block: dict[str, Any], labels_zh: dict[str, str], lang: str, w: 
     return _table(head, rows)
 
 
-def _p_alive_chart(charts: Charts, block: dict[str, Any], labels_zh: dict[str, str], w: dict[str, str]) -> str:
+def _p_alive_chart(charts: Charts, block: dict[str, Any], labels_zh: dict[str, str],
+                   w: dict[str, str]) -> str:
     go, lang = charts.go, charts.lang
     edges = block["p_alive_bins"]
     bands = [f"{edges[i]:.1f}-{edges[i + 1]:.1f}" for i in range(len(edges) - 1)]
@@ -78,8 +81,10 @@ def _p_alive_chart(charts: Charts, block: dict[str, Any], labels_zh: dict[str, s
                              name=tier_label(row["tier"], labels_zh.get(row["tier"], ""), lang),
                              customdata=row["counts"],
                              hovertemplate="%{x}: %{y:.1%} (%{customdata:,})<extra></extra>"))
-    charts.layout(fig, w["p_alive_chart"], barmode="group", xaxis={"title": w["p_alive_axis"], "type": "category"},
-                  yaxis={"title": w["share_axis"], "tickformat": ".0%"}, legend={"orientation": "h", "y": -0.2})
+    charts.layout(fig, w["p_alive_chart"], barmode="group",
+                  xaxis={"title": w["p_alive_axis"], "type": "category"},
+                  yaxis={"title": w["share_axis"], "tickformat": ".0%"},
+                  legend={"orientation": "h", "y": -0.2})
     return charts.div(fig, "chart-p-alive")
 
 
@@ -92,11 +97,12 @@ def _tracking(charts: Charts, holdout: dict[str, Any], w: dict[str, str]) -> str
                              line={"color": "#1d2330", "width": 3}))
     fig.add_trace(go.Scatter(x=x, y=[r["expected_cumulative"] for r in weeks], name=w["expected_line"],
                              mode="lines", line={"color": "#c2453d", "dash": "dash", "width": 3}))
-    charts.layout(fig, w["tracking_chart"], xaxis={"title": w["week"]}, legend={"orientation": "h", "y": -0.2},
+    charts.layout(fig, w["tracking_chart"], xaxis={"title": w["week"]},
+                  legend={"orientation": "h", "y": -0.2},
                   shapes=[{"type": "line", "x0": holdout["holdout_start"], "x1": holdout["holdout_start"],
                            "yref": "paper", "y0": 0, "y1": 1, "line": {"color": "#8c8c8c", "dash": "dot"}}],
-                  annotations=[{"x": holdout["holdout_start"], "yref": "paper", "y": 1, "text": w["holdout_start"],
-                                "showarrow": False, "xanchor": "left"}])
+                  annotations=[{"x": holdout["holdout_start"], "yref": "paper", "y": 1,
+                                "text": w["holdout_start"], "showarrow": False, "xanchor": "left"}])
     overall = holdout["overall"]
     error = "" if overall["error_pct"] is None else f"{overall['error_pct']:+.1f}%"
     line = w["holdout_line"].format(start=holdout["holdout_start"], end=holdout["holdout_end"],
@@ -121,7 +127,8 @@ def section(charts: Charts, numbers: dict[str, Any], lang: str) -> str:
     parts += [f'<p class="note">{_esc(note)}</p>' for note in block["notes"]]
     if model["status"] == "fitted":
         parts.append('<p class="note">' + _esc(w["model_line"].format(
-            model=_fit_text(model["purchases"]), spend=_fit_text(model["spend"]), as_of=block["as_of"])) + "</p>")
+            model=_fit_text(model["purchases"]), spend=_fit_text(model["spend"]),
+            as_of=block["as_of"])) + "</p>")
     else:
         parts.append(f'<p class="note">{_esc(w["no_model"])}</p>')
     parts.append(f"<h2>{_esc(w['clv_by_tier'].format(h=block['horizon_days']))}</h2>")

@@ -130,8 +130,10 @@ LABELS: dict[str, dict[str, str]] = {
 }
 
 METHODS_ZH = {
-    "counted_order": "计入订单：状态为有效（已付款、未取消、未全额退款），扣除全部退款后金额大于零，且下单日不晚于截至日。",
-    "revenue": "客户销售额即其消费金额 M：计入订单的净额之和，再减去未对应已存订单的退款（按平均客单价口径时为 M × 频次）。",
+    "counted_order": "计入订单：状态为有效（已付款、未取消、未全额退款），"
+                     "扣除全部退款后金额大于零，且下单日不晚于截至日。",
+    "revenue": "客户销售额即其消费金额 M：计入订单的净额之和，"
+               "再减去未对应已存订单的退款（按平均客单价口径时为 M × 频次）。",
     "customer_share": "占比 = 该层级客户数 / 参与评分的客户数；销售额占比同理。",
     "avg_order_value": "客单价 = 该层级销售额 / 该层级计入订单数。",
     "avg_recency": "平均最近购买 = 距上次购买天数的平均值（截至日减去最后一笔计入订单的日期）。",
@@ -140,7 +142,8 @@ METHODS_ZH = {
     "concentration": "前 10% / 20%：按销售额从高到低排序，取前 客户数 × 10%（或 20%）向上取整 位客户，"
                      "其销售额 / 总销售额。",
     "pareto": "帕累托曲线：从 1% 到 100% 的每一个百分比，销售额最高的该比例客户所占的销售额比例。",
-    "monthly": "按计入订单的自然月统计：活跃客户（当月有计入订单）、新客（首笔计入订单在当月）、回头客（首单更早）；"
+    "monthly": "按计入订单的自然月统计：活跃客户（当月有计入订单）、新客（首笔计入订单在当月）、"
+               "回头客（首单更早）；"
                "当月复购率 = 回头客 / 活跃客户。此处销售额为当月计入订单的净额（不含未对应订单的退款）。"
                "截至日所在月份只统计到截至日。",
     "cohorts": "同期群留存：按首笔计入订单的月份分组；每一格为该组在首单后第几个月仍有计入订单的客户占比"
@@ -157,7 +160,8 @@ METHOD_TITLES = {
            "repurchase_rate": "Repurchase rate", "rf_grid": "R x F grid", "concentration": "Top 10% / 20%",
            "pareto": "Pareto curve", "monthly": "New and returning customers", "cohorts": "Cohort retention",
            "moves": "Tier moves", "data_quality": "Data quality"},
-    "zh": {"counted_order": "计入订单", "revenue": "销售额", "customer_share": "占比", "avg_order_value": "客单价",
+    "zh": {"counted_order": "计入订单", "revenue": "销售额", "customer_share": "占比",
+           "avg_order_value": "客单价",
            "avg_recency": "平均最近购买", "repurchase_rate": "复购率", "rf_grid": "R × F 矩阵",
            "concentration": "前 10% / 20%", "pareto": "帕累托曲线", "monthly": "新客与回头客",
            "cohorts": "同期群留存", "moves": "层级变动", "data_quality": "数据质量"},

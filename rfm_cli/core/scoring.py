@@ -99,7 +99,8 @@ def default_as_of(store: Store) -> date | None:
 def customer_inputs(store: Store, as_of: date, since: date | None = None) -> pl.DataFrame:
     """customer_rfm.sql's rows at `as_of` (in the window from `since`): from rfm_customers when it
     holds them (current, no window, and no stored order after `as_of`), else from the orders."""
-    from_table = since is None and customer_stats.is_current(store) and customer_stats.usable(store.con, as_of)
+    from_table = (since is None and customer_stats.is_current(store)
+                  and customer_stats.usable(store.con, as_of))
     if from_table:
         query, params = customer_stats.read_sql(), None
     else:

@@ -123,7 +123,8 @@ class Shop:
                               wait=self.wait, window=window)
         return result
 
-    def export(self, out_dir: PathLike = "segments", *, as_of: date | str | None = None, scheme: str = "tiers",
+    def export(self, out_dir: PathLike = "segments", *, as_of: date | str | None = None,
+               scheme: str = "tiers",
                rules: Any = None, window: str | None = None, **list_kwargs: Any) -> ListsResult:
         """Write the lists (see ListOptions for the keywords: tier, channel, recency_days, cooldown …)."""
         from rfm_cli.core import api
@@ -152,8 +153,8 @@ class Shop:
         """How each of the customer's numbers, scores and tier was computed."""
         from rfm_cli.core import api
 
-        return api.explain(self.db, None, customer_id, rule_set(scheme, rules), as_of_date(as_of), ImportOptions(),
-                           wait=self.wait, window=window)
+        return api.explain(self.db, None, customer_id, rule_set(scheme, rules), as_of_date(as_of),
+                           ImportOptions(), wait=self.wait, window=window)
 
     def report(self, *, as_of: date | str | None = None, scheme: str = "tiers", rules: Any = None,
                ) -> dict[str, Any]:

@@ -35,7 +35,8 @@ def classify(values: list[str], kind: str = "auto", default_region: str = "CN") 
     phones = normalize_phones(series, default_region)
     emails = normalize_emails(series)
     pairs: list[tuple[str, str]] = []
-    for raw, national, e164, email in zip(cleaned, phones["phone_national"], phones["phone_e164"], emails["email"]):
+    for raw, national, e164, email in zip(cleaned, phones["phone_national"], phones["phone_e164"],
+                                          emails["email"]):
         if kind in ("auto", "email") and "@" in raw:
             pairs.append(("email", email or raw.lower()))
         elif kind in ("auto", "phone") and national:
@@ -86,14 +87,16 @@ def _text_rows(text: str) -> list[list[str]]:
     return list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
 
 
-def load_suppressions(store: Store | None, exclude_files: list[Path], default_region: str = "CN") -> Suppressions:
+def load_suppressions(store: Store | None, exclude_files: list[Path],
+                      default_region: str = "CN") -> Suppressions:
     sup = Suppressions()
     target = {"customer_id": sup.ids, "phone": sup.phones, "email": sup.emails}
     for path in exclude_files:
         for kind, value in classify(read_exclude_file(path), "auto", default_region):
             target[kind].setdefault(value, f"excluded by {path.name}")
     if store is not None:
-        for kind, value, source in store.con.execute("SELECT kind, value, source FROM rfm_suppressions").fetchall():
+        for kind, value, source in store.con.execute(
+            "SELECT kind, value, source FROM rfm_suppressions").fetchall():
             if kind.endswith("_hash"):  # a person erased by `rfm forget`
                 sup.hashed.add(value)
             else:
@@ -103,7 +106,8 @@ def load_suppressions(store: Store | None, exclude_files: list[Path], default_re
 
             sup.hash_key = forget_key(store, create=False)
         opted_out = store.con.execute(
-            "SELECT customer_id FROM rfm_orders WHERE customer_id IS NOT NULL AND accepts_marketing IS NOT NULL "
+            "SELECT customer_id FROM rfm_orders WHERE customer_id IS NOT NULL "
+            "AND accepts_marketing IS NOT NULL "
             # The latest order's answer; of orders placed at the same moment, a "no" wins.
             "GROUP BY customer_id HAVING NOT arg_max(accepts_marketing, "
             "epoch_us(ordered_at) * 2 + CASE WHEN accepts_marketing THEN 0 ELSE 1 END)"

@@ -28,7 +28,8 @@ class ArmPlan:
         from rfm_cli.core.errors import UsageError
 
         if not 0 <= self.holdout < 1:
-            raise UsageError(f"--holdout {self.holdout:.0%} is not a share below 100%; use e.g. --holdout 10%")
+            raise UsageError(
+                f"--holdout {self.holdout:.0%} is not a share below 100%; use e.g. --holdout 10%")
         if not self.arms:
             raise UsageError("a campaign needs at least one arm that is sent; e.g. --arms A or --arms A,B")
         if len(set(self.arms)) != len(self.arms) or CONTROL in self.arms:

@@ -71,7 +71,8 @@ class CampaignSpec:
             raise UsageError("--sent-on is not a date; write it like 2026-12-08")
         if self.window_days < 1:
             raise UsageError("--window is below 1 day; use e.g. --window 14d")
-        for option, value in (("--cost-per-message", self.cost_per_message), ("--coupon-value", self.coupon_value)):
+        for option, value in (("--cost-per-message", self.cost_per_message),
+                              ("--coupon-value", self.coupon_value)):
             if value is not None and value < 0:
                 raise UsageError(f"{option} is negative; give the cost in your currency, e.g. 0.045")
         if self.margin is not None and not 0 < self.margin <= 1:
@@ -118,8 +119,9 @@ def campaign_spec(options: ListOptions, out_dir: Path, plan_has_codes: bool) -> 
         spec = dataclasses.replace(spec, options=dataclasses.replace(
             spec.options, sms_vars=(*spec.options.sms_vars, "coupon")))
     if plan_has_codes and not any(takes_codes(c, spec.options, True) for c in spec.channels):
-        raise UsageError(f"--codes gives codes but no list of --channel {','.join(spec.channels)} carries one; "
-                         "add --channel sms or --channel coupon")
+        raise UsageError(
+            f"--codes gives codes but no list of --channel {','.join(spec.channels)} carries one; "
+            "add --channel sms or --channel coupon")
     return spec
 
 
@@ -131,7 +133,8 @@ def new_campaign(db: str, campaign: CampaignSpec, options: ListOptions, out_dir:
     from rfm_cli.core.store import open_store
 
     spec = campaign_spec(options, Path(out_dir), options.codes is not None)
-    with open_store(db, create=False, wait_seconds=wait) as store, StagedFiles() as staged, store.transaction():
+    with (open_store(db, create=False, wait_seconds=wait) as store, StagedFiles() as staged,
+          store.transaction()):
         refuse_existing(store, campaign.name)
         result = score_store(store, rules, as_of, keep_totals=True)
         drawn = draw_and_build(store, result, campaign, spec, options)
@@ -175,7 +178,8 @@ def draw_and_build(store: Store, result: ScoreResult, campaign: CampaignSpec, sp
 
     suppressions = load_suppressions(store, options.exclude_files(), spec.options.default_region)
     recent = history.recently_sent(store, result.as_of, spec.cooldown_days) if spec.cooldown_days else None
-    reach = build_lists(result, _without_coupon_var(spec), suppressions, recent_sends=recent, with_state=False)
+    reach = build_lists(result, _without_coupon_var(spec), suppressions, recent_sends=recent,
+                        with_state=False)
     reached = sorted(set().union(*(each.customer_ids.to_list() for each in reach.lists)))
     if not reached:
         why = Counter()
@@ -184,7 +188,8 @@ def draw_and_build(store: Store, result: ScoreResult, campaign: CampaignSpec, sp
         reasons = "; ".join(f"{reason} {n:,}" for reason, n in why.most_common(3))
         raise UsageError(f"the selection reaches no customer on {', '.join(spec.channels)} "
                          f"({reach.customers_selected:,} selected" + (f": {reasons}" if reasons else "")
-                         + "); widen --tier / --recency-days or choose another --channel; nothing was written")
+                         + "); widen --tier / --recency-days or choose another --channel; "
+                           "nothing was written")
     tier_of = dict(result.customers.filter(pl.col("customer_id").is_in(reached))
                    .select("customer_id", "tier").iter_rows())
     arms = assign_arms([(cid, tier_of[cid]) for cid in reached], campaign.plan, seed=campaign.draw_seed,
@@ -215,7 +220,8 @@ def _with_ids(sup: Suppressions, extra: dict[str, str]) -> Suppressions:
 def _check(drawn: Drawn, spec: ExportSpec, options: ListOptions) -> None:
     """Codes enough for every customer sent one (else nothing is written), and no control customer
     on any list (a bug if so)."""
-    short = sum(each.dropped.get("no coupon code left", 0) for lists in drawn.lists.values() for each in lists.lists)
+    short = sum(each.dropped.get("no coupon code left", 0) for lists in drawn.lists.values()
+                for each in lists.lists)
     if short:
         needed = sum(len(lists.codes_issued) for lists in drawn.lists.values()) + short
         raise DataError(f"coupon codes file {options.codes} has too few codes never issued before for this "
@@ -322,7 +328,8 @@ def record_campaign(store: Store, result: ScoreResult, campaign: CampaignSpec, s
         "INSERT INTO rfm_campaigns VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [campaign.name, now, campaign.send_day(result.as_of), result.as_of, result.rules.scheme,
          json.dumps(spec.selection.describe(), ensure_ascii=False), json.dumps(spec.channels),
-         json.dumps(list(campaign.plan.arms)), campaign.plan.holdout, campaign.draw_seed, campaign.window_days,
+         json.dumps(list(campaign.plan.arms)), campaign.plan.holdout, campaign.draw_seed,
+         campaign.window_days,
          campaign.cost_per_message, campaign.coupon_value, campaign.margin, str(spec.out_dir)])
     channels: dict[str, list[str]] = {}
     codes: dict[str, str] = {}
@@ -336,13 +343,15 @@ def record_campaign(store: Store, result: ScoreResult, campaign: CampaignSpec, s
     members = pl.DataFrame({"customer_id": list(drawn.arms)}, schema={"customer_id": pl.String}).with_columns(
         arm=pl.Series([drawn.arms[c] for c in drawn.arms], dtype=pl.String),
         stratum=pl.Series([drawn.strata[c] for c in drawn.arms], dtype=pl.String),
-        channel=pl.Series([",".join(dict.fromkeys(channels[c])) if c in channels else None for c in drawn.arms],
+        channel=pl.Series([",".join(dict.fromkeys(channels[c])) if c in channels else None
+                           for c in drawn.arms],
                           dtype=pl.String),
         coupon_code=pl.Series([codes.get(c) for c in drawn.arms], dtype=pl.String),
         sent=pl.Series([c in channels for c in drawn.arms], dtype=pl.Boolean))
     store.con.register("_campaign_members", ArrowStream(members))
-    store.con.execute("INSERT INTO rfm_campaign_members SELECT $name, customer_id, arm, stratum, $now, channel, "
-                      "coupon_code, sent FROM _campaign_members", {"name": campaign.name, "now": now})
+    store.con.execute(
+        "INSERT INTO rfm_campaign_members SELECT $name, customer_id, arm, stratum, $now, channel, "
+        "coupon_code, sent FROM _campaign_members", {"name": campaign.name, "now": now})
     store.con.unregister("_campaign_members")
     sent = [(channel, tier, pl.concat(parts)) for (channel, tier), parts in merged.items()]
     history.record_sends(store, result.as_of, sent, list_name=campaign.list_name)

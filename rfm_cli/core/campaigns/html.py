@@ -6,8 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 WORDS = {
-    "en": {"title": "Campaigns with a hold-out", "group": "group", "customers": "customers", "buyers": "buyers",
-           "conversion": "conversion", "orders": "orders", "revenue": "revenue",
+    "en": {"title": "Campaigns with a hold-out", "group": "group", "customers": "customers",
+           "buyers": "buyers", "conversion": "conversion", "orders": "orders", "revenue": "revenue",
            "per_customer": "revenue per customer", "codes": "codes used", "window": "window",
            "uplift": "uplift", "incremental": "incremental revenue", "roi": "ROI", "p_better": "P(better)",
            "verdict": "verdict", "versus": "against", "points": "points"},
@@ -32,16 +32,18 @@ def section(reports: list[dict[str, Any]], lang: str = "en") -> str:
         window = report["window"]
         parts.append(f"<h3>{_esc(report['campaign'])}</h3><p class=\"note\">{_esc(words['window'])} "
                      f"{_esc(window['from'])} – {_esc(window['to'])} ({_esc(window['status'])})</p>")
-        groups = [[a["arm"], f"{a['customers']:,}", f"{a['buyers']:,}", _pct(a["conversion"]), f"{a['orders']:,}",
-                   _num(a["revenue"], 2), _num(a["revenue_per_customer"], 2),
+        groups = [[a["arm"], f"{a['customers']:,}", f"{a['buyers']:,}", _pct(a["conversion"]),
+                   f"{a['orders']:,}", _num(a["revenue"], 2), _num(a["revenue_per_customer"], 2),
                    "" if a["codes_redeemed"] is None else f"{a['codes_redeemed']:,} / {a['codes_issued']:,}"]
                   for a in report["arms"]]
-        parts.append(_table([words[k] for k in ("group", "customers", "buyers", "conversion", "orders", "revenue",
-                                                "per_customer", "codes")], groups))
+        parts.append(_table([words[k] for k in ("group", "customers", "buyers", "conversion", "orders",
+                                                "revenue", "per_customer", "codes")], groups))
         compared = [[f"{c['arm']} – {c['against']}", f"{c['uplift'] * 100:+.1f} {words['points']}",
-                     _num(c["incremental_revenue"], 2), "" if c.get("roi") is None else f"{c['roi'] * 100:+.0f}%",
+                     _num(c["incremental_revenue"], 2),
+                     "" if c.get("roi") is None else f"{c['roi'] * 100:+.0f}%",
                      f"{c['p_better'] * 100:.0f}%", c["verdict"]]
                     for c in report["against_control"] + report["between_arms"]]
-        parts.append(_table([words[k] for k in ("versus", "uplift", "incremental", "roi", "p_better", "verdict")],
+        parts.append(_table([words[k]
+                             for k in ("versus", "uplift", "incremental", "roi", "p_better", "verdict")],
                             compared, text_cols=(5,)))
     return "".join(parts)

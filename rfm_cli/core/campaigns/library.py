@@ -43,9 +43,10 @@ class Campaigns:
         from rfm_cli.core.shop import as_of_date, rule_set
 
         names = tuple(a.strip() for a in (arms.split(",") if isinstance(arms, str) else arms) if a.strip())
-        spec = CampaignSpec(name, ArmPlan(names, _share(holdout)), seed=seed, window_days=parse_window(window),
-                            cost_per_message=cost_per_message, coupon_value=coupon_value, margin=_share(margin),
-                            sent_on=as_of_date(sent_on))
+        spec = CampaignSpec(name, ArmPlan(names, _share(holdout)), seed=seed,
+                            window_days=parse_window(window),
+                            cost_per_message=cost_per_message, coupon_value=coupon_value,
+                            margin=_share(margin), sent_on=as_of_date(sent_on))
         return new_campaign(self.shop.db, spec, ListOptions(**list_kwargs), out_dir, rule_set(scheme, rules),
                             as_of_date(as_of), wait=self.shop.wait)
 

@@ -32,8 +32,8 @@ def campaign(store: Store, name: str) -> dict[str, Any]:
     row = store.con.execute(f"SELECT {', '.join(CAMPAIGN_COLUMNS)} FROM rfm_campaigns WHERE name = ?",
                             [name]).fetchone()
     if row is None:
-        names = [r[0] for r in store.con.execute("SELECT name FROM rfm_campaigns ORDER BY created_at DESC, name "
-                                                 "LIMIT 5").fetchall()]
+        names = [r[0] for r in store.con.execute(
+            "SELECT name FROM rfm_campaigns ORDER BY created_at DESC, name LIMIT 5").fetchall()]
         known = f"campaigns: {', '.join(names)}" if names else "there are none yet"
         raise UsageError(f"no campaign named {name!r} in {store.label} ({known}); "
                          "see rfm campaign list, or create it with rfm campaign new")
@@ -47,7 +47,8 @@ def listing(store: Store) -> list[dict[str, Any]]:
     """Every campaign, newest first: name, dates, arms and how many customers each group holds."""
     rows = store.con.execute(
         "SELECT c.name, c.created_at, c.sent_on, c.window_days, c.arms, c.holdout, c.channels, "
-        "count(m.customer_id) AS customers, count(m.customer_id) FILTER (WHERE m.arm = 'control') AS control, "
+        "count(m.customer_id) AS customers, "
+        "count(m.customer_id) FILTER (WHERE m.arm = 'control') AS control, "
         "count(m.coupon_code) AS codes FROM rfm_campaigns AS c "
         "LEFT JOIN rfm_campaign_members AS m ON m.campaign = c.name GROUP BY ALL "
         "ORDER BY c.created_at DESC, c.name").fetchall()
@@ -111,8 +112,9 @@ def control_sent_elsewhere(store: Store, record: dict[str, Any]) -> int:
     held = {r[0] for r in store.con.execute("SELECT customer_id FROM rfm_campaign_members WHERE campaign = ? "
                                             "AND arm = ?", [record["name"], CONTROL]).fetchall()}
     reached: set[str] = set()
-    for (blob,) in store.con.execute("SELECT customer_ids FROM rfm_send_lists WHERE list_name <> ? AND as_of > ? "
-                                     "AND as_of <= ?", [f"campaign {record['name']}", record["as_of"], end]).fetchall():
+    for (blob,) in store.con.execute("SELECT customer_ids FROM rfm_send_lists WHERE list_name <> ? "
+                                     "AND as_of > ? AND as_of <= ?",
+                                     [f"campaign {record['name']}", record["as_of"], end]).fetchall():
         reached |= held & set(_blob_ids(blob).to_list())
     return len(reached)
 
@@ -172,8 +174,8 @@ def build(store: Store, name: str, *, margin: float | None = None) -> dict[str, 
     return {
          "campaign": name, "sent_on": record["sent_on"].isoformat(), "as_of": record["as_of"].isoformat(),
         "window": window, "arms": arm_rows, "against_control": vs_control, "between_arms": pairwise,
-        "costs": None if costs is None else {"per_message": costs.per_message, "coupon_value": costs.coupon_value,
-                                             "margin": costs.margin},
+        "costs": None if costs is None else {"per_message": costs.per_message,
+                                             "coupon_value": costs.coupon_value, "margin": costs.margin},
         "redemption": {"read_from": column} if column and any(codes_issued.values()) else None,
         "not_attributed": counts,
         "methods": methods(record, window, column, counts, any(codes_issued.values()), margin),
@@ -199,14 +201,15 @@ def methods(record: dict[str, Any], window: dict[str, Any], column: str | None, 
         lines.append(f"Redemption: an issued code found as a word of the window orders' discount-code column "
                      f"({column}), whoever used it.")
     elif has_codes:
-        lines.append("Redemption: no imported export of the window had a discount-code column, so redemption is "
-                     "estimated as \"bought in the window\".")
+        lines.append(
+            "Redemption: no imported export of the window had a discount-code column, so redemption is "
+            "estimated as \"bought in the window\".")
     else:
         lines.append("Redemption: no codes were issued; a coupon is counted as used by every buyer.")
     lines += [
-        ("Uplift: an arm's conversion (buyers / customers) minus the control group's, in points, and relative "
-         "to the control's. Incremental orders and revenue: the per-customer difference times the arm's "
-         "customers."),
+        ("Uplift: an arm's conversion (buyers / customers) minus the control group's, in points, and "
+         "relative to the control's. Incremental orders and revenue: the per-customer difference times the "
+         "arm's customers."),
         "ROI: (incremental " + (f"gross margin at {margin:.0%} of revenue" if margin is not None
                                 else "revenue") + " - message cost - coupon cost) / cost; coupons counted as "
         "codes redeemed, or buyers when redemption is not read.",
@@ -215,8 +218,9 @@ def methods(record: dict[str, Any], window: dict[str, Any], column: str | None, 
          f"({BOOTSTRAP_ROUNDS:,} resamples, seeded)."),
     ]
     if counts["control_sent_other_lists"]:
-        lines.append(f"{counts['control_sent_other_lists']:,} held-back customers were put on other lists after "
-                     "the campaign: what those lists sent them makes the uplift look smaller than it is.")
+        lines.append(
+            f"{counts['control_sent_other_lists']:,} held-back customers were put on other lists after "
+            "the campaign: what those lists sent them makes the uplift look smaller than it is.")
     if window["days_left"]:
         lines.append(f"The window has not closed: {window['status']} (orders imported through "
                      f"{window['orders_through']}); the numbers will change.")

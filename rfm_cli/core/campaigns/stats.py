@@ -44,7 +44,8 @@ class ArmOutcome:
     def row(self) -> dict[str, Any]:
         return {"arm": self.arm, "customers": self.customers, "buyers": self.buyers,
                 "conversion": round(self.conversion, 6), "orders": self.orders,
-                "revenue": round(self.revenue, 2), "revenue_per_customer": round(self.revenue_per_customer, 4),
+                "revenue": round(self.revenue, 2),
+                "revenue_per_customer": round(self.revenue_per_customer, 4),
                 "codes_redeemed": self.codes_redeemed}
 
 

@@ -25,7 +25,8 @@ if TYPE_CHECKING:
 
 
 def _sha256(value: Any) -> str:
-    return hashlib.sha256(json.dumps(value, ensure_ascii=False, sort_keys=True, default=str).encode()).hexdigest()
+    return hashlib.sha256(json.dumps(value, ensure_ascii=False, sort_keys=True,
+                                     default=str).encode()).hexdigest()
 
 
 def _files(manifest: dict[str, Any]) -> list[dict[str, Any]]:
@@ -42,7 +43,8 @@ def record(store: Store, command: str, manifest: dict[str, Any], *, out_dir: str
     if "template_check" in sending:  # the check's verdict, not its per-list detail
         check = sending.pop("template_check")
         sending["template_ok"] = check.get("ok")
-        sending["template_segments"] = [{"tier": t["tier"], "segments": t["segments"]} for t in check.get("lists", [])]
+        sending["template_segments"] = [{"tier": t["tier"], "segments": t["segments"]}
+                                        for t in check.get("lists", [])]
     chosen = {"selection": manifest.get("selection"), "channels": manifest.get("channels"),
               "cooldown_days": manifest.get("cooldown_days"), "sending": manifest.get("sending"),
               "exclude_files": sorted(exclude)}
@@ -76,6 +78,7 @@ def listing(store: Store) -> pl.DataFrame:
 
     return frame(store.con.sql(
         "SELECT audit_id, written_at, command, as_of, customers_selected, rows_written, "
-        "json_array_length(files) AS files, array_to_string(from_json(personal_fields, '[\"VARCHAR\"]'), ' ') "
+        "json_array_length(files) AS files, "
+        "array_to_string(from_json(personal_fields, '[\"VARCHAR\"]'), ' ') "
         "AS personal_fields, out_dir, selection_sha256, rules_sha256, "
         "files AS file_list, detail FROM rfm_audit ORDER BY audit_id"))

@@ -54,7 +54,8 @@ def record_import(con, import_id: int, label: str) -> int:
         con.execute(
             f"INSERT INTO rfm_consent SELECT DISTINCT 'customer_id', customer_id, '{channel}', "
             f"CASE WHEN {column} THEN 'granted' ELSE 'withdrawn' END, ordered_at, $source, 'consent' "
-            f"FROM order_outcomes WHERE {column} IS NOT NULL AND customer_id IS NOT NULL AND ordered_at IS NOT NULL "
+            f"FROM order_outcomes WHERE {column} IS NOT NULL AND customer_id IS NOT NULL "
+            "AND ordered_at IS NOT NULL "
             "AND outcome <> 'rejected' ON CONFLICT DO NOTHING", {"source": source})
     return con.execute("SELECT count(*) FROM rfm_consent").fetchall()[0][0] - before
 

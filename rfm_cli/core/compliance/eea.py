@@ -16,7 +16,8 @@ from functools import cache
 
 import polars as pl
 
-EEA = frozenset(["AT", "BE", "BG", "HR", "CY", "CZ", "DK", "EE", "FI", "FR", "DE", "GR", "HU", "IE", "IT", "LV", "LT", "LU", "MT", "NL", "PL", "PT", "RO", "SK", "SI", "ES", "SE", "IS", "LI", "NO"])
+EEA = frozenset(["AT", "BE", "BG", "HR", "CY", "CZ", "DK", "EE", "FI", "FR", "DE", "GR", "HU", "IE", "IT",
+                 "LV", "LT", "LU", "MT", "NL", "PL", "PT", "RO", "SK", "SI", "ES", "SE", "IS", "LI", "NO"])
 EU_CONSENT_POLICY = EEA | {"GB", "CH"}
 # A calling code shared by several countries gives its main one only where all of them are in or out
 # of the policy together (+44 GB/GG/IM/JE, +358 FI/AX, +47 NO/SJ, +39 IT/VA, +590 GP/BL/MF); else no
@@ -37,15 +38,19 @@ def countries(e164: pl.Series) -> pl.Series:
     prefix-free (ITU-T E.164), so at most one of a number's first 1, 2 or 3 digits is one."""
     digits = e164.cast(pl.String).str.strip_prefix("+")
     mapping = _calling_codes()
-    found = [digits.str.slice(0, n).replace_strict(mapping, default=None, return_dtype=pl.String) for n in (1, 2, 3)]
-    return pl.select(pl.coalesce([s.rename(str(i)) for i, s in enumerate(found)])).to_series().rename("Country")
+    found = [digits.str.slice(0, n).replace_strict(mapping, default=None, return_dtype=pl.String)
+             for n in (1, 2, 3)]
+    return pl.select(pl.coalesce([s.rename(str(i))
+                                  for i, s in enumerate(found)])).to_series().rename("Country")
 
 
-def consent_columns(country: pl.Series, customer_ids: pl.Series, status: dict[str, str]) -> dict[str, pl.Series]:
+def consent_columns(country: pl.Series, customer_ids: pl.Series,
+                    status: dict[str, str]) -> dict[str, pl.Series]:
     """ad_user_data and ad_personalization per row when any row's country is under the policy; else none."""
     if not country.is_in(sorted(EU_CONSENT_POLICY)).any():
         return {}
     words = {"granted": "GRANTED", "withdrawn": "DENIED"}
     values = customer_ids.replace_strict({k: words[v] for k, v in status.items()}, default="UNSPECIFIED",
                                          return_dtype=pl.String)
-    return {"ad_user_data": values.rename("ad_user_data"), "ad_personalization": values.rename("ad_personalization")}
+    return {"ad_user_data": values.rename("ad_user_data"),
+            "ad_personalization": values.rename("ad_personalization")}

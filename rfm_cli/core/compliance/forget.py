@@ -114,8 +114,10 @@ def find_person(store: Store, who: str, region: str = "CN") -> Person:
         "SELECT DISTINCT customer_name, phone, email FROM rfm_orders WHERE list_contains($ids, customer_id) "
         "OR list_contains($digits, regexp_replace(phone, '[^0-9]', '', 'g')) "
         "OR list_contains($emails, lower(trim(email))) "
-        "UNION SELECT customer_name, phone, email FROM rfm_order_versions WHERE list_contains($ids, customer_id)",
-        {"ids": person.customer_ids, "digits": sorted(person.digits), "emails": sorted(person.emails)}).fetchall()
+        "UNION SELECT customer_name, phone, email FROM rfm_order_versions "
+        "WHERE list_contains($ids, customer_id)",
+        {"ids": person.customer_ids, "digits": sorted(person.digits),
+         "emails": sorted(person.emails)}).fetchall()
     for name, phone, email in rows:
         person.raw_values.update(v for v in (name, phone, email) if v and len(v.strip()) >= 2)
         if phone and "*" not in phone:
@@ -133,7 +135,8 @@ def _held_elsewhere(store: Store, given: str, person: Person) -> list[int]:
     """Rows of the suppression list or consent ledger naming the person (forgettable without orders)."""
     params = {"id": given, "digits": sorted(person.digits), "emails": sorted(person.emails)}
     where = ("(kind = 'customer_id' AND value = $id) OR (kind = 'phone' AND list_contains($digits, "
-             "regexp_replace(value, '[^0-9]', '', 'g'))) OR (kind = 'email' AND list_contains($emails, value))")
+             "regexp_replace(value, '[^0-9]', '', 'g'))) "
+             "OR (kind = 'email' AND list_contains($emails, value))")
     return [row[0] for table in ("rfm_suppressions", "rfm_consent")
             for row in store.con.execute(f"SELECT count(*) FROM {table} WHERE {where}", params).fetchall()
             if row[0]]
@@ -159,14 +162,16 @@ def _send_lists(store: Store, tokens: dict[str, str]) -> int:
     from rfm_cli.core.history import _blob_ids, _ids_blob
 
     changed = 0
-    rows = store.con.execute("SELECT as_of, channel, tier, list_name, customer_ids FROM rfm_send_lists").fetchall()
+    rows = store.con.execute(
+        "SELECT as_of, channel, tier, list_name, customer_ids FROM rfm_send_lists").fetchall()
     for as_of, channel, tier, list_name, blob in rows:
         ids = _blob_ids(blob)
         if not ids.is_in(pl.Series(list(tokens)).implode()).any():
             continue
         renamed = ids.replace(tokens)
-        store.con.execute("UPDATE rfm_send_lists SET customer_ids = ? WHERE as_of = ? AND channel = ? AND tier = ? "
-                          "AND list_name = ?", [_ids_blob(renamed), as_of, channel, tier, list_name])
+        store.con.execute(
+            "UPDATE rfm_send_lists SET customer_ids = ? WHERE as_of = ? AND channel = ? AND tier = ? "
+            "AND list_name = ?", [_ids_blob(renamed), as_of, channel, tier, list_name])
         changed += 1
     return changed
 
@@ -257,8 +262,10 @@ def hashed_matches(customers: pl.DataFrame, key: str, hashes: set[str]) -> list[
     try:
         con.register("_rows", ArrowStream(customers.select(present)))
         con.register("_hashes", ArrowStream(_frame({"h": sorted(hashes)})))
-        tests = " OR ".join(f"sha256($key || ':{kinds[c]}:' || {c}) IN (SELECT h FROM _hashes)" for c in present)
-        return [row[0] for row in con.execute(f"SELECT customer_id FROM _rows WHERE {tests}", {"key": key}).fetchall()]
+        tests = " OR ".join(f"sha256($key || ':{kinds[c]}:' || {c}) IN (SELECT h FROM _hashes)"
+                            for c in present)
+        return [row[0] for row in con.execute(f"SELECT customer_id FROM _rows WHERE {tests}",
+                                              {"key": key}).fetchall()]
     finally:
         con.close()
 

@@ -41,7 +41,8 @@ HEADERS = {
                "time": ("上行时间", "接收时间", "sendtime", "send_time")},
     "tencent": {"mobile": ("手机号", "手机号码", "mobile"), "content": ("回复内容", "text", "content"),
                 "time": ("回复时间", "reply_time", "time")},
-    "huawei": {"mobile": ("发送方号码", "主叫号码", "from", "手机号码"), "content": ("上行内容", "短信内容", "body"),
+    "huawei": {"mobile": ("发送方号码", "主叫号码", "from", "手机号码"),
+               "content": ("上行内容", "短信内容", "body"),
                "time": ("上行时间", "接收时间", "createtime", "create_time")},
     "any": {"mobile": ("手机", "号码", "电话", "mobile", "phone", "msisdn", "number", "sender"),
             "content": ("内容", "回复", "短信", "message", "reply", "msg", "sms"),
@@ -107,7 +108,8 @@ def find_columns(header: list[str], provider: str, label: str) -> dict[str, int]
             words = HEADERS[name][role]
             exact = next((i for i, k in enumerate(keys) if k in words and i not in found.values()), None)
             part = exact if exact is not None or name != "any" else next(
-                (i for i, k in enumerate(keys) if any(w in k for w in words) and i not in found.values()), None)
+                (i for i, k in enumerate(keys) if any(w in k for w in words) and i not in found.values()),
+                None)
             if part is not None:
                 found[role] = part
                 break

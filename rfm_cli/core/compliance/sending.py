@@ -67,7 +67,8 @@ def _per_list(rules: SendingRules, lists: list[Any]) -> list[dict[str, Any]]:
             continue
         values = {}
         for variable in rules.check.variables:
-            column = next((c for c in SMS_VALUE_COLUMNS.get(variable, (variable,)) if c in each.frame.columns), None)
+            column = next((c for c in SMS_VALUE_COLUMNS.get(variable, (variable,))
+                           if c in each.frame.columns), None)
             values[variable] = [] if column is None else _texts(each.frame.get_column(column))
         longest, parts = _longest(rules, values)
         found.append({"tier": each.tier, "rows": each.rows, "longest_message": longest, "segments": parts,
@@ -95,8 +96,9 @@ def parse_window(value: str, provider: str) -> tuple[str, str]:
     window = (value.strip()[:5], value.strip()[6:])
     allowed = PROVIDERS[provider].send_window
     if allowed and (window[0] < allowed[0] or window[1] > allowed[1]):
-        raise ConfigError(f"--send-window {value} is wider than {provider} allows ({allowed[0]}-{allowed[1]}); "
-                          f"send within {allowed[0]}-{allowed[1]}")
+        raise ConfigError(
+            f"--send-window {value} is wider than {provider} allows ({allowed[0]}-{allowed[1]}); "
+            f"send within {allowed[0]}-{allowed[1]}")
     return window
 
 
@@ -112,23 +114,25 @@ def sending_rules(*, channels: list[str], sms_vars: tuple[str, ...], template: s
     check = text = None
     if template is not None:
         if "sms" not in channels:
-            raise UsageError("--template is the text of the SMS list; add --channel sms, or leave --template out")
+            raise UsageError(
+                "--template is the text of the SMS list; add --channel sms, or leave --template out")
         text = read_template(template)
         check = check_template(text, provider, list_vars=sms_vars)
         refuse_unless_ok(check)
         if PROVIDERS[provider].positional:
             in_file = [v for v in SMS_COLUMN_ORDER if v in sms_vars]
             if list(sms_vars) != in_file:
-                raise UsageError(f"--sms-vars {','.join(sms_vars)} numbers the columns of {provider}'s {{1}}, "
-                                 f"{{2}} … but the list writes them as {','.join(in_file)}; pass --sms-vars "
-                                 f"{','.join(in_file)} and number the template that way")
+                raise UsageError(
+                    f"--sms-vars {','.join(sms_vars)} numbers the columns of {provider}'s {{1}}, "
+                    f"{{2}} … but the list writes them as {','.join(in_file)}; pass --sms-vars "
+                    f"{','.join(in_file)} and number the template that way")
     window, source = None, None
     if send_window is not None:
         window, source = parse_window(send_window, provider), "--send-window"
     elif PROVIDERS[provider].send_window and "sms" in channels:
         window, source = PROVIDERS[provider].send_window, provider
-    return SendingRules(provider=provider, template=text, check=check, send_window=window, window_source=source,
-                        region=region.upper(), require_consent=require_consent)
+    return SendingRules(provider=provider, template=text, check=check, send_window=window,
+                        window_source=source, region=region.upper(), require_consent=require_consent)
 
 
 # ------------------------------------------------------------------ personal fields per file
@@ -142,9 +146,10 @@ PERSONAL_COLUMNS = {
     "email": "email", "邮箱": "email", "Email": "email", "Email Address": "email",
     "Country": "country", "Zip": "zip", "ct": "city", "st": "state", "zip": "zip", "country": "country",
 }
-PROFILE_COLUMNS = {"recency_days", "frequency", "monetary", "r_score", "f_score", "m_score", "rfm_code", "tier",
-                   "previous_tier", "first_order_at", "last_order_at", "Tier", "Tags", "距今天数", "购买次数",
-                   "消费金额", "R分", "F分", "M分", "RFM编码", "等级", "原等级", "首次下单时间", "最近下单时间"}
+PROFILE_COLUMNS = {"recency_days", "frequency", "monetary", "r_score", "f_score", "m_score", "rfm_code",
+                   "tier", "previous_tier", "first_order_at", "last_order_at", "Tier", "Tags", "距今天数",
+                   "购买次数", "消费金额", "R分", "F分", "M分", "RFM编码", "等级", "原等级", "首次下单时间",
+                   "最近下单时间"}
 
 
 def personal_fields(frame: pl.DataFrame, channel: str, hashed: bool) -> dict[str, Any]:

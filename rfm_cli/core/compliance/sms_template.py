@@ -105,8 +105,9 @@ def check_template(text: str, provider: str = "aliyun", *, list_vars: tuple[str,
 def _check_signature(body: str, check: TemplateCheck) -> None:
     found = SIGNATURE.match(body)
     if not found:
-        check.problems.append(Finding("signature", "the message must start with the shop's signature in 【】, "
-                                                   "2-12 characters, e.g. 【小王的店】"))
+        check.problems.append(Finding("signature",
+                                      "the message must start with the shop's signature in 【】, "
+                                      "2-12 characters, e.g. 【小王的店】"))
         rest = body
     else:
         check.signature = found.group(1)
@@ -116,7 +117,8 @@ def _check_signature(body: str, check: TemplateCheck) -> None:
                                                    "use other brackets in the text"))
 
 
-def _check_variables(body: str, rules: Provider, list_vars: tuple[str, ...], check: TemplateCheck) -> list[str]:
+def _check_variables(body: str, rules: Provider, list_vars: tuple[str, ...],
+                     check: TemplateCheck) -> list[str]:
     """The list columns the template uses, in order; problems for unknown, misnamed or bare variables."""
     pattern = re.compile(rules.variable)
     columns: list[str] = []
@@ -125,13 +127,16 @@ def _check_variables(body: str, rules: Provider, list_vars: tuple[str, ...], che
         if rules.positional:
             index = int(raw) - 1
             if not 0 <= index < len(list_vars):
-                check.problems.append(Finding("variables", f"{found.group(0)} has no column: the list provides "
-                                              f"{len(list_vars)} (--sms-vars {','.join(list_vars) or 'none'})"))
+                check.problems.append(Finding("variables",
+                                              f"{found.group(0)} has no column: the list provides "
+                                              f"{len(list_vars)} "
+                                              f"(--sms-vars {','.join(list_vars) or 'none'})"))
                 continue
             columns.append(list_vars[index])
             continue
         if not VARIABLE_NAME.fullmatch(raw) or raw.lower() in rules.reserved_names:
-            check.problems.append(Finding("variables", f"variable name {raw!r} is not allowed by {rules.name}: "
+            check.problems.append(Finding("variables",
+                                          f"variable name {raw!r} is not allowed by {rules.name}: "
                                           "a letter, then letters, digits or _ (at most 25), and not "
                                           f"{'/'.join(rules.reserved_names)}"))
         elif raw not in list_vars:
@@ -178,7 +183,8 @@ def read_template(text_or_file: str) -> str:
     from rfm_cli.core.errors import InputError
 
     candidate = Path(text_or_file)
-    if len(text_or_file) < 4096 and "\n" not in text_or_file and candidate.suffix in (".txt", ".tmpl", ".sms"):
+    if (len(text_or_file) < 4096 and "\n" not in text_or_file
+            and candidate.suffix in (".txt", ".tmpl", ".sms")):
         try:
             return candidate.read_text(encoding="utf-8-sig").strip()
         except FileNotFoundError:

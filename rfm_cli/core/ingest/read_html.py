@@ -163,13 +163,15 @@ def _load_html(con, sniffed: Sniffed, table: str) -> int:
         bad = [(line, row) for line, row in numbered if any(_MARK in cell for cell in row)]
         if bad:
             reason = f"bytes that are not {encoding} text; save the export again as UTF-8"
-            con.executemany(f"INSERT INTO {_table_ident(table + '_bad')} (_line, reason, raw) VALUES (?, ?, ?)",
-                            [(line, reason, "\t".join(row).replace(_MARK, "?")) for line, row in bad])
+            con.executemany(
+                f"INSERT INTO {_table_ident(table + '_bad')} (_line, reason, raw) VALUES (?, ?, ?)",
+                [(line, reason, "\t".join(row).replace(_MARK, "?")) for line, row in bad])
             numbered = [(line, row) for line, row in numbered if not any(_MARK in cell for cell in row)]
         body = [row for _, row in numbered]
         data: dict[str, Any] = {"_line": pa.array([line for line, _ in numbered], pa.int64())}
         for position, name in enumerate(names):
-            data[name] = pa.array([row[position] if position < len(row) and row[position] != "" else None for row in body], pa.string())
+            data[name] = pa.array([row[position] if position < len(row) and row[position] != "" else None
+                                   for row in body], pa.string())
         columns = ["_line", *names]
         _insert_arrow(con, target, columns, data, created=False)
         return con.execute(f"SELECT count(*) FROM {target}").fetchall()[0][0]

@@ -71,7 +71,8 @@ def _transcode(sniffed: Sniffed, target: Path) -> None:
                     done = chunk[: max(0, error.start)].decode(sniffed.encoding, errors="replace")
                     line = lines_before + done.count("\n") + 1
                     raise DataError(
-                        f"{sniffed.path} is not valid {sniffed.encoding} at line {line} (byte {offset + error.start}); "
+                        f"{sniffed.path} is not valid {sniffed.encoding} at line {line} (byte "
+                        f"{offset + error.start}); "
                         "fix that line or save the file as UTF-8"
                     ) from None
                 sink.write(text.encode("utf-8", errors="surrogateescape"))
@@ -80,14 +81,17 @@ def _transcode(sniffed: Sniffed, target: Path) -> None:
                 lines_before += text.count("\n")
                 offset += len(chunk)
     except OSError as error:
-        raise InputError(f"cannot convert {sniffed.path} to UTF-8 in {target.parent}: {error.strerror or error}; check free disk space") from None
+        raise InputError(
+            f"cannot convert {sniffed.path} to UTF-8 in {target.parent}: {error.strerror or error}; "
+            "check free disk space") from None
 
 
 def _header_span(source: Path, sniffed: Sniffed) -> tuple[int, int]:
     """(records up to and including the header, first physical line after it) in the UTF-8 source.
     DuckDB's `skip` counts records, and a header can span lines when a quoted name holds one."""
     text = _decode_prefix(source, "utf-8-sig")
-    for number, record in enumerate(_records(text, sniffed.delimiter or ",", limit=HEADER_SEARCH_ROWS + 5), start=1):
+    for number, record in enumerate(_records(text, sniffed.delimiter or ",", limit=HEADER_SEARCH_ROWS + 5),
+                                    start=1):
         if record.start_line == sniffed.header_line:
             return number, record.end_line + 1
     return sniffed.header_line, sniffed.header_line + 1
@@ -349,7 +353,8 @@ def _read_csv_sql(source: Path, sniffed: Sniffed, names: list[str], skip: int, e
     types = types or {}
     struct = "{" + ", ".join(f"{_literal(n)}: {_literal(types.get(n, 'VARCHAR'))}" for n in names) + "}"
     return (f"read_csv({_literal(str(source))}, auto_detect=false, header=false, skip={skip}, "
-            f"delim={_literal(sniffed.delimiter or ',')}, quote='\"', escape='\"', columns={struct}, {extra})")
+            f"delim={_literal(sniffed.delimiter or ',')}, quote='\"', escape='\"', "
+            f"columns={struct}, {extra})")
 
 
 def _apply_pieces(con, target: str, pieces: list[tuple[int, int]], rows: int) -> None:

@@ -68,7 +68,8 @@ def _xlsx_samples(path: Path, limit: int) -> list[_SheetSample]:
             if _local(element.tag) != "sheet":
                 continue
             rel_id = next((v for k, v in element.attrib.items() if _local(k) == "id"), None)
-            sheets.append((element.get("name", ""), element.get("state", "visible") == "visible", targets[rel_id]))
+            sheets.append((element.get("name", ""), element.get("state", "visible") == "visible",
+                           targets[rel_id]))
         raw_samples = []
         wanted_strings: set[int] = set()
         for name, visible, target in sheets:
@@ -85,13 +86,15 @@ def _xlsx_samples(path: Path, limit: int) -> list[_SheetSample]:
             width = max(cells, default=-1) + 1
             row = [""] * width
             for column, (kind, value) in cells.items():
-                row[column] = strings[value] if kind == "s" and value < len(strings) else str(value) if kind != "s" else ""
+                row[column] = (strings[value] if kind == "s" and value < len(strings)
+                               else str(value) if kind != "s" else "")
             grid.append(row)
         samples.append(_SheetSample(name, visible, grid))
     return samples
 
 
-def _xlsx_sheet_rows(archive: zipfile.ZipFile, target: str, limit: int) -> dict[int, dict[int, tuple[str, Any]]]:
+def _xlsx_sheet_rows(archive: zipfile.ZipFile, target: str,
+                     limit: int) -> dict[int, dict[int, tuple[str, Any]]]:
     rows: dict[int, dict[int, tuple[str, Any]]] = {}
     row_number = 0
     with archive.open(target) as stream:
@@ -169,7 +172,8 @@ def _fastexcel_reader(path: Path):
         return fastexcel.read_excel(path)
     except (fastexcel.FastExcelError, OSError, ValueError) as error:
         raise InputError(
-            f"cannot read {path} as an Excel workbook ({_short(error)}); open it in Excel, remove any password and save it as .xlsx"
+            f"cannot read {path} as an Excel workbook ({_short(error)}); open it in Excel, remove any "
+            "password and save it as .xlsx"
         ) from None
 
 
@@ -187,7 +191,9 @@ def _fastexcel_samples(path: Path, limit: int) -> list[_SheetSample]:
             sheet = reader.load_sheet(index, header_row=None, skip_rows=0, n_rows=limit, dtypes="string")
             batch = sheet.to_arrow()
         except _excel_errors() as error:
-            raise InputError(f"cannot read sheet {name!r} of {path} ({_short(error)}); open it in Excel and save it as .xlsx") from None
+            raise InputError(
+                f"cannot read sheet {name!r} of {path} ({_short(error)}); "
+                "open it in Excel and save it as .xlsx") from None
         samples.append(_SheetSample(name, sheet.visible == "visible", _arrow_rows(batch)))
     return samples
 
@@ -203,7 +209,8 @@ def _sheet_samples(path: Path, kind: str, limit: int = HEADER_SEARCH_ROWS) -> li
 
 def _sniff_workbook(path: Path, kind: str, known: set[str]) -> Sniffed:
     samples = _sheet_samples(path, kind)
-    notes = [f"{'an Excel 2007+ workbook' if kind == 'xlsx' else 'a legacy Excel (BIFF) workbook'}: {len(samples)} sheet(s)"]
+    notes = [(f"{'an Excel 2007+ workbook' if kind == 'xlsx' else 'a legacy Excel (BIFF) workbook'}: "
+              f"{len(samples)} sheet(s)")]
     first: tuple[_SheetSample, int, list[str]] | None = None
     for sample in samples:
         if not sample.visible:
@@ -214,7 +221,9 @@ def _sniff_workbook(path: Path, kind: str, known: set[str]) -> Sniffed:
             first = (sample, index, _trim(cleaned[index]))
             break
     if first is None:
-        raise DataError(f"{path} has no sheet with a header row in its first {HEADER_SEARCH_ROWS} rows; check that it holds the orders")
+        raise DataError(
+            f"{path} has no sheet with a header row in its first {HEADER_SEARCH_ROWS} rows; "
+            "check that it holds the orders")
     sample, index, headers = first
     # keep the columns in use from the header down (the XML reports absolute columns, including
     # an empty column A that calamine would skip)
@@ -250,7 +259,8 @@ def _sniff_parquet(path: Path) -> Sniffed:
         schema = pq.read_schema(path)
     except (pa.ArrowException, OSError, ValueError) as error:
         raise InputError(f"cannot read {path} as Parquet ({_short(error)}); write the file again") from None
-    return Sniffed(path, "parquet", None, None, 0, list(schema.names), [], ["Parquet: columns from the schema, no header row"])
+    return Sniffed(path, "parquet", None, None, 0, list(schema.names), [],
+                   ["Parquet: columns from the schema, no header row"])
 
 
 def _insert_arrow(con, target: str, columns: list[str], data: dict[str, list | Any], created: bool) -> None:
@@ -267,7 +277,8 @@ def _insert_arrow(con, target: str, columns: list[str], data: dict[str, list | A
             for name in columns:
                 if name.casefold() not in existing:
                     con.execute(f"ALTER TABLE {target} ADD COLUMN {_ident(name)} VARCHAR")
-        nonempty = " OR ".join(f"coalesce({_ident(c)}, '') <> ''" for c in columns if c not in RESERVED_COLUMNS) or "true"
+        nonempty = " OR ".join(f"coalesce({_ident(c)}, '') <> ''"
+                               for c in columns if c not in RESERVED_COLUMNS) or "true"
         con.execute(f"INSERT INTO {target} BY NAME SELECT * FROM {view} WHERE {nonempty}")
     finally:
         con.unregister(view)
@@ -301,27 +312,35 @@ def _load_workbook(con, sniffed: Sniffed, table: str) -> int:
         sample = samples.get(sheet)
         header_index = _find_header_row(sample.rows, sniffed.headers) if sample else -1
         if header_index < 0:
-            raise DataError(f"sheet {sheet!r} of {sniffed.path} no longer has the header it had; read the file again")
+            raise DataError(
+                f"sheet {sheet!r} of {sniffed.path} no longer has the header it had; read the file again")
         try:
             loaded = reader.load_sheet(sheet, header_row=None, skip_rows=header_index, dtypes="string")
             batch = loaded.to_arrow()
         except _excel_errors() as error:
-            raise InputError(f"cannot read sheet {sheet!r} of {sniffed.path} ({_short(error)}); open it in Excel and save it as .xlsx") from None
+            raise InputError(
+                f"cannot read sheet {sheet!r} of {sniffed.path} ({_short(error)}); "
+                "open it in Excel and save it as .xlsx") from None
         width = batch.num_columns
-        header_cells = [clean_header(v) for v in (batch.column(i)[0].as_py() if batch.num_rows else None for i in range(width))]
+        header_cells = [clean_header(v)
+                        for v in (batch.column(i)[0].as_py() if batch.num_rows else None
+                                  for i in range(width))]
         # calamine starts a sheet at its first used column: find where the header sits
         offset = next(
-            (o for o in range(max(1, width - len(sniffed.headers) + 1)) if _trim(header_cells[o : o + len(sniffed.headers)]) == _trim(sniffed.headers)),
+            (o for o in range(max(1, width - len(sniffed.headers) + 1))
+             if _trim(header_cells[o : o + len(sniffed.headers)]) == _trim(sniffed.headers)),
             0,
         )
         body = batch.slice(1)
         count = body.num_rows
-        data: dict[str, Any] = {"_line": pa.array(range(header_index + 2, header_index + 2 + count), pa.int64())}
+        data: dict[str, Any] = {"_line": pa.array(range(header_index + 2, header_index + 2 + count),
+                                                  pa.int64())}
         columns = ["_line"]
         for position, name in enumerate(names):
             index = offset + position
             # a long number stored as a float lost its last digits: put it in float form, rejected as an id
-            data[name] = (mark_float_cells(body.column(index), _held_numbers(reader, sheet, header_index + 1, index))
+            data[name] = (mark_float_cells(body.column(index),
+                                           _held_numbers(reader, sheet, header_index + 1, index))
                           if index < width else pa.nulls(count, pa.string()))
             columns.append(name)
         for index in list(range(offset)) + list(range(offset + len(names), width)):
@@ -358,7 +377,8 @@ def _load_parquet(con, sniffed: Sniffed, table: str) -> int:
                 expression = f"CAST({ref} AS VARCHAR)"
             selects.append(f"{expression} AS {_ident(name)}")
         con.execute(
-            f"CREATE OR REPLACE TABLE {target} AS SELECT (file_row_number + 1)::BIGINT AS _line, {', '.join(selects)} "
+            f"CREATE OR REPLACE TABLE {target} AS SELECT (file_row_number + 1)::BIGINT AS _line, "
+            f"{', '.join(selects)} "
             "FROM read_parquet(?, file_row_number=true) ORDER BY file_row_number",
             [str(sniffed.path)],
         )

@@ -111,7 +111,9 @@ def _sniff_text(path: Path, encoding: str, notes: list[str], text: str, known: s
     cleaned = [[clean_header(c) for c in r.fields] for r in candidates]
     index = _choose_header(cleaned, known)
     if index < 0:
-        raise DataError(f"{path} has no header row in its first {HEADER_SEARCH_ROWS} lines; check that it is an order export")
+        raise DataError(
+            f"{path} has no header row in its first {HEADER_SEARCH_ROWS} lines; "
+            "check that it is an order export")
     header_record = candidates[index]
     headers = cleaned[index]
     header_line = header_record.start_line

@@ -173,7 +173,9 @@ def _fit_width(headers: list[str], data_widths: list[int], notes: list[str]) -> 
         return headers
     usual = Counter(data_widths).most_common(1)[0][0]
     if usual > len(headers):
-        notes.append(f"data rows have {usual} fields, the header {len(headers)}: extra columns get names like 'Column {len(headers) + 1}'")
+        notes.append(
+            f"data rows have {usual} fields, the header {len(headers)}: extra columns get names like "
+            f"'Column {len(headers) + 1}'")
         return headers + [""] * (usual - len(headers))
     if usual < len(headers) and not any(headers[usual:]):
         return headers[:usual]
@@ -214,7 +216,8 @@ def _create_bad_table(con, table: str) -> None:
 
 
 def duck_error(path: Path, error: Exception) -> DataError:
-    return DataError(f"DuckDB could not read {path} ({_short(error)}); check the file or re-export it as UTF-8 CSV")
+    return DataError(
+        f"DuckDB could not read {path} ({_short(error)}); check the file or re-export it as UTF-8 CSV")
 
 
 def _strip_newlines(raw: str | None) -> str:

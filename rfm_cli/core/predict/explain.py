@@ -39,7 +39,8 @@ def _spend_rule(spend: dict[str, Any], x: int, repeat_spend: float, value: float
     p, q, gamma = (spend["params"][k] for k in ("p", "q", "gamma"))
     shop_mean = p * gamma / (q - 1)
     if x == 0:
-        return f"no repeat purchase: the shop's mean under Gamma-Gamma, p * gamma / (q - 1) = {shop_mean:,.2f}"
+        return ("no repeat purchase: the shop's mean under Gamma-Gamma, p * gamma / (q - 1) = "
+                f"{shop_mean:,.2f}")
     own = repeat_spend / x
     weight = p * x / (p * x + q - 1)
     return (f"Gamma-Gamma: {weight:.3f} x own mean of the repeat purchases ({own:,.2f}) + {1 - weight:.3f} x "
@@ -53,16 +54,20 @@ def _due_rule(inputs: dict[str, Any], row: dict[str, Any], shop_gap: float | Non
     if row["due_basis"] == OWN and shop_gap is not None:
         x, own = inputs["x"], inputs["median_gap_days"]
         gap = (f"typical gap (x * own median + {PRIOR_GAPS} * shop median) / (x + {PRIOR_GAPS}) = "
-               f"({x} * {own:g} + {PRIOR_GAPS} * {shop_gap:g}) / {x + PRIOR_GAPS} = {row['typical_gap_days']:g} days")
+               f"({x} * {own:g} + {PRIOR_GAPS} * {shop_gap:g}) / {x + PRIOR_GAPS} = "
+               f"{row['typical_gap_days']:g} days")
     elif row["due_basis"] == OWN:
-        gap = f"typical gap = own median gap {row['typical_gap_days']:g} days (too few repeat buyers to shrink it)"
+        gap = (f"typical gap = own median gap {row['typical_gap_days']:g} days "
+               "(too few repeat buyers to shrink it)")
     else:
         gap = f"one purchase: typical gap = the shop's median gap {row['typical_gap_days']:g} days"
-    return (f"{gap}; due = last purchase {inputs['last_day']} + {math.floor(row['typical_gap_days'] + 0.5):d} "
-            f"days = {row['next_order_due']}")
+    return (
+        f"{gap}; due = last purchase {inputs['last_day']} + {math.floor(row['typical_gap_days'] + 0.5):d} "
+        f"days = {row['next_order_due']}")
 
 
-def explain_predictions(store: Store, as_of: date, customer_id: str, **settings: Any) -> dict[str, Any] | None:
+def explain_predictions(store: Store, as_of: date, customer_id: str,
+                        **settings: Any) -> dict[str, Any] | None:
     """The customer's model inputs, predictions and rules as of `as_of` (None: not a customer then).
     `settings`: predict_customers' keywords."""
     result = predict_customers(store, as_of, **settings)
@@ -91,7 +96,8 @@ def explain_predictions(store: Store, as_of: date, customer_id: str, **settings:
         "churn": {"churn_risk": row["churn_risk"], "rule": row["churn_rule"]},
     }
     if row["next_order_due"] is not None:
-        account["due"]["days_overdue_rule"] = f"{result.as_of} - {row['next_order_due']} = {row['days_overdue']} days"
+        account["due"]["days_overdue_rule"] = (f"{result.as_of} - {row['next_order_due']} = "
+                                               f"{row['days_overdue']} days")
     if result.fitted:
         purchases = model["purchases"]
         account["model"] = {"purchases": purchases["title"], "params": purchases["params"]}
@@ -101,8 +107,9 @@ def explain_predictions(store: Store, as_of: date, customer_id: str, **settings:
         account["expected_orders"] = {
             "horizon_days": horizon,
             "value": row[f"expected_orders_{horizon}d"],
-            "rule": f"{purchases['title']}'s expected purchases in the next {horizon / DAYS_PER_WEEK:.4g} weeks "
-            f"given x={x}, t_x={t_x:.4g}, T={age:.4g} (P(alive) times the purchases of a live customer)",
+            "rule": f"{purchases['title']}'s expected purchases in the next {horizon / DAYS_PER_WEEK:.4g} "
+                    f"weeks given x={x}, t_x={t_x:.4g}, T={age:.4g} "
+                    "(P(alive) times the purchases of a live customer)",
         }
         spend = model["spend"]
         if row["expected_spend_per_order"] is not None and spend is not None:

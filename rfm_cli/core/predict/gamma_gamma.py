@@ -85,7 +85,9 @@ class _Totals:
                 + self.sum_x_log_spend
                 + self.sum_x_log_x
                 - wsum(self.weight_x, log_pool),
-                wsum(count, digamma_all) - self.n * (digamma(q) - np.log(gamma)) - wsum(self.weight, log_pool),
+                wsum(count, digamma_all)
+                - self.n * (digamma(q) - np.log(gamma))
+                - wsum(self.weight, log_pool),
                 self.n * q / gamma - wsum(power, 1.0 / pool),
             ]
         )

@@ -29,7 +29,8 @@ def _model(summary: dict[str, Any]) -> dict[str, Any]:
         return {"title": fit["title"], "params": fit["params"], "log_likelihood": fit["log_likelihood"],
                 "converged": fit["converged"]}
 
-    return {"status": summary["status"], "purchases": part(summary["purchases"]), "spend": part(summary["spend"])}
+    return {"status": summary["status"], "purchases": part(summary["purchases"]),
+            "spend": part(summary["spend"])}
 
 
 def _tier_rows(frame: pl.DataFrame, tiers: list[str], clv_total: float | None) -> list[dict[str, Any]]:
@@ -71,7 +72,8 @@ def _distribution(frame: pl.DataFrame, tiers: list[str]) -> list[dict[str, Any]]
     binned = frame.filter(pl.col("p_alive").is_not_null()).with_columns(
         bin=(pl.col("p_alive") * P_ALIVE_BINS).floor().clip(0, P_ALIVE_BINS - 1).cast(pl.Int64))
     counts = {(t, b): n for t, b, n in binned.group_by("tier", "bin").len().iter_rows()}
-    return [{"tier": tier, "counts": [counts.get((tier, b), 0) for b in range(P_ALIVE_BINS)]} for tier in tiers]
+    return [{"tier": tier,
+             "counts": [counts.get((tier, b), 0) for b in range(P_ALIVE_BINS)]} for tier in tiers]
 
 
 def clv_numbers(store: Store, result: ScoreResult, *, holdout_from: date | None = None,

@@ -12,8 +12,9 @@ nothing and adds none), and `rfm imports rm` removes one, so any change to the o
 stamp. Once current, each import keeps them current (`refresh_scope` + `mark_current`, called by
 the import's merge): the rows of the customers the file can change (customer_stats_scope.sql's
 _rfm_scope) are recomputed from their orders, so a nightly file costs what its customers bought,
-not a regrouping of every order. The rows answer a question at any as-of date on or after the day of the latest stored order
-(T is as_of - first_day); an earlier --as-of or a hold-out date is computed from the orders.
+not a regrouping of every order. The rows answer a question at any as-of date on or after the day
+of the latest stored order (T is as_of - first_day); an earlier --as-of or a hold-out date is
+computed from the orders.
 
 This module loads no NumPy or SciPy: export and run import it.
 """
