@@ -14,7 +14,8 @@ import pytest
 HEADER = ("order_id", "customer_id", "order_date", "amount", "status", "customer_name", "phone", "email")
 PEOPLE = [("O1", "nick_wang", "2026-01-05", "120.00", "paid", "王小明", "13812345678", "wang@example.com"),
           ("O2", "nick_li", "2026-03-06", "80.00", "paid", "李雷", "13912345678", "li.lei@example.com"),
-          ("O3", "nick_ann", "2026-03-07", "30.00", "paid", "Ann Lee", "+44 7700 900123", "ann@example.co.uk")]
+          ("O3", "nick_ann", "2026-03-07", "30.00", "paid", "Ann Lee", "+44 7700 900123",
+           "ann@example.co.uk")]
 PERSONAL = [value for row in PEOPLE for value in row[1:2] + row[5:]]
 
 
@@ -32,7 +33,8 @@ def audit_rows(rfm, db: Path) -> list[dict]:
 def test_every_list_written_is_in_the_audit_trail_with_its_files(rfm, orders, tmp_path) -> None:
     db = tmp_path / "t.db"
     assert rfm("run", orders, "--db", db, "--out-dir", "night", "--channel", "sms,google").returncode == 0
-    assert rfm("export", "--db", db, "--out-dir", "gold", "--tier", "potential", "--channel", "email").returncode == 0
+    assert rfm("export", "--db", db, "--out-dir", "gold", "--tier", "potential", "--channel",
+               "email").returncode == 0
     streamed = rfm("export", "--db", db, "--tier", "potential", "--channel", "meta", "-o", "-")
     assert streamed.returncode == 0, streamed.stderr
     rows = audit_rows(rfm, db)
@@ -42,14 +44,17 @@ def test_every_list_written_is_in_the_audit_trail_with_its_files(rfm, orders, tm
     assert night["as_of"] == manifest["as_of"] and night["out_dir"] == "night"
     assert len(night["files"]) == len(manifest["files"])
     for entry in night["files"]:  # the sha256 recorded is the file's, as published
-        assert hashlib.sha256((tmp_path / "night" / entry["path"]).read_bytes()).hexdigest() == entry["sha256"]
+        assert (hashlib.sha256((tmp_path / "night" / entry["path"]).read_bytes()).hexdigest()
+                == entry["sha256"])
     assert night["rows_written"] == sum(e["rows"] for e in manifest["files"])
     assert {"phone", "email", "first_name", "last_name"} <= set(night["personal_fields"])
     assert any(e["hashed"] for e in night["files"] if e["channel"] == "google")
     sent = [f for f in rows[1]["files"] if f["path"].startswith("send/")]
-    assert [f["path"] for f in sent] == ["send/email/potential.csv"] and sent[0]["personal_fields"] == ["email", "name"]
+    assert ([f["path"] for f in sent] == ["send/email/potential.csv"]
+            and sent[0]["personal_fields"] == ["email", "name"])
     assert {"email", "name"} <= set(rows[1]["personal_fields"])  # and the tiers' state files beside it
-    assert rows[2]["files"][0]["path"] == "-" and rows[2]["files"][0]["rows"] == streamed.stdout.count("\n") - 1
+    assert (rows[2]["files"][0]["path"] == "-"
+            and rows[2]["files"][0]["rows"] == streamed.stdout.count("\n") - 1)
     # the same choice of people shares a selection hash; another choice does not
     again = rfm("export", "--db", db, "--out-dir", "gold2", "--tier", "potential", "--channel", "email")
     assert again.returncode == 0
@@ -101,6 +106,8 @@ def test_a_campaigns_lists_are_in_the_audit_trail(rfm, orders, tmp_path) -> None
     [row] = audit_rows(rfm, db)
     assert row["command"] == "campaign new spring" and row["out_dir"] == "spring"
     for entry in row["files"]:
-        assert hashlib.sha256((tmp_path / "spring" / entry["path"]).read_bytes()).hexdigest() == entry["sha256"]
+        assert (hashlib.sha256((tmp_path / "spring" / entry["path"]).read_bytes()).hexdigest()
+                == entry["sha256"])
     written = json.loads((tmp_path / "spring" / "campaign.json").read_text(encoding="utf-8"))
-    assert "phone" in row["personal_fields"] and row["rows_written"] == sum(f["rows"] for f in written["files"]) > 0
+    assert ("phone" in row["personal_fields"]
+            and row["rows_written"] == sum(f["rows"] for f in written["files"]) > 0)

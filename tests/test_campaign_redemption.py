@@ -39,7 +39,8 @@ def test_taobao_redemption_from_the_discount_column(rfm) -> None:
     buyers = [f"tb_买家{i:02d}" for i in range(20)]
     night1 = [(f"3456789012345{i:06d}", b, "88.00", "2026-01-05 10:00:00", "") for i, b in enumerate(buyers)]
     night1.append(("3456789012399999999", "新客", "50.00", "2026-06-01 09:00:00", ""))
-    assert rfm("import", _taobao(Path("ExportOrderList202606.csv"), night1), "--db", "shop.duckdb").returncode == 0
+    assert rfm("import", _taobao(Path("ExportOrderList202606.csv"), night1), "--db",
+               "shop.duckdb").returncode == 0
     codes = Path("codes.txt")
     codes.write_text("券码\n" + "".join(f"TB{i:03d}\n" for i in range(40)), encoding="utf-8")
     done = rfm("campaign", "new", "tb", "--tier", "dormant", "--holdout", "25%", "--channel", "coupon",
@@ -53,8 +54,10 @@ def test_taobao_redemption_from_the_discount_column(rfm) -> None:
     night2 = [(f"99{i}", cid, "99.00", "2026-06-05 12:00:00", f"店铺优惠券:{issued[cid]}省10.00元")
               for i, cid in enumerate(holders[:3])]
     night2 += [("9910", holders[3], "99.00", "2026-06-06 12:00:00", "")]
-    night2 += [("9911", holders[4], "99.00", "2026-07-30 12:00:00", f"店铺优惠券:{issued[holders[4]]}省10.00元")]
-    assert rfm("import", _taobao(Path("ExportOrderList202607.csv"), night2), "--db", "shop.duckdb").returncode == 0
+    night2 += [("9911", holders[4], "99.00", "2026-07-30 12:00:00",
+                f"店铺优惠券:{issued[holders[4]]}省10.00元")]
+    assert rfm("import", _taobao(Path("ExportOrderList202607.csv"), night2), "--db",
+               "shop.duckdb").returncode == 0
     report = _report(rfm, "tb", "shop.duckdb")
     arms = {a["arm"]: a for a in report["arms"]}
     assert (arms["treatment"]["buyers"], arms["treatment"]["codes_redeemed"]) == (4, 3)
@@ -65,9 +68,9 @@ def test_taobao_redemption_from_the_discount_column(rfm) -> None:
 
 
 def test_shopify_redemption_from_discount_code_on_the_first_line_only(rfm) -> None:
-    header = ["Name", "Email", "Financial Status", "Paid at", "Currency", "Subtotal", "Total", "Discount Code",
-              "Discount Amount", "Created at", "Lineitem quantity", "Lineitem name", "Lineitem price",
-              "Refunded Amount", "Cancelled at"]
+    header = ["Name", "Email", "Financial Status", "Paid at", "Currency", "Subtotal", "Total",
+              "Discount Code", "Discount Amount", "Created at", "Lineitem quantity", "Lineitem name",
+              "Lineitem price", "Refunded Amount", "Cancelled at"]
 
     def shopify(path: Path, orders: list[tuple[str, str, str, str, str]]) -> Path:
         # (name, email, paid at, total, discount code): two line items, order fields on the first only
@@ -89,8 +92,8 @@ def test_shopify_redemption_from_discount_code_on_the_first_line_only(rfm) -> No
         assert con.execute("SELECT count(*) FROM rfm_order_codes").fetchone()[0] == 0
     codes = Path("codes.txt")
     codes.write_text("".join(f"wb-{i:03d}\n" for i in range(20)), encoding="utf-8")
-    assert rfm("campaign", "new", "sh", "--tier", "dormant", "--holdout", "0.25", "--channel", "coupon", "--codes",
-               codes, "--out-dir", "sh", "--db", "s.duckdb").returncode == 0
+    assert rfm("campaign", "new", "sh", "--tier", "dormant", "--holdout", "0.25", "--channel", "coupon",
+               "--codes", codes, "--out-dir", "sh", "--db", "s.duckdb").returncode == 0
     issued = _coupon_list(Path("sh"))
     holders = sorted(issued)
     # two redeem (one typed in upper case, as Shopify shows codes), one code goes to a friend's order
@@ -133,7 +136,8 @@ def test_woocommerce_coupon_items_are_read(rfm) -> None:
                "--codes", "codes.txt", "--out-dir", "woo", "--db", "w.duckdb").returncode == 0
     issued = _coupon_list(Path("woo"))
     [holder, other] = sorted(issued)[:2]
-    second = [("300", "2026-06-03 10:00:00", holder, f"code:{issued[holder]};amount:5.00|code:freeship;amount:0"),
+    second = [("300", "2026-06-03 10:00:00", holder,
+               f"code:{issued[holder]};amount:5.00|code:freeship;amount:0"),
               ("301", "2026-06-03 11:00:00", other, "code:freeship;amount:0")]
     assert rfm("import", woo(Path("woo2.csv"), second), "--db", "w.duckdb").returncode == 0
     treated = next(a for a in _report(rfm, "woo", "w.duckdb")["arms"] if a["arm"] == "treatment")

@@ -61,7 +61,8 @@ def test_bootstrap_interval_holds_the_observed_difference_and_is_reproducible() 
     first = compare(TREATED, CONTROL_GROUP)
     again = compare(TREATED, CONTROL_GROUP)
     assert first.revenue_diff_low < 8.0 < first.revenue_diff_high
-    assert (first.revenue_diff_low, first.revenue_diff_high) == (again.revenue_diff_low, again.revenue_diff_high)
+    assert ((first.revenue_diff_low, first.revenue_diff_high)
+            == (again.revenue_diff_low, again.revenue_diff_high))
 
 
 def test_a_small_list_says_it_cannot_tell() -> None:
@@ -99,7 +100,8 @@ customers = st.lists(st.tuples(st.text("abcdef0123", min_size=1, max_size=6),
 
 
 @settings(max_examples=60, deadline=None)
-@given(customers, st.sampled_from([0.0, 0.05, 0.1, 0.33, 0.5]), st.sampled_from([("A",), ("A", "B"), ("A", "B", "C")]))
+@given(customers, st.sampled_from([0.0, 0.05, 0.1, 0.33, 0.5]),
+       st.sampled_from([("A",), ("A", "B"), ("A", "B", "C")]))
 def test_the_draw_is_balanced_within_one_per_stratum_and_reproducible(pairs, holdout, arms) -> None:
     plan = ArmPlan(arms=arms, holdout=holdout)
     drawn = assign_arms(pairs, plan, seed="s1", campaign="winback")

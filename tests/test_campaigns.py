@@ -43,8 +43,9 @@ def test_the_worked_campaign_reports_the_hand_computed_numbers(rfm, dormant_shop
     # 50 (4%), one order of 100.00 each, in the window. Also: a treated customer whose window order is
     # refunded in full (not a buyer), one who buys only after the window (not a buyer), and a held-back
     # customer who bought on 2026-06-02, before the send (not a buyer; stays in the control group).
-    done = rfm("campaign", "new", "worked", "--tier", "dormant", "--holdout", "20%", "--sent-on", "2026-06-04",
-               "--cost-per-message", "0.045", "--coupon-value", "10", "--out-dir", "worked", "--db", dormant_shop)
+    done = rfm("campaign", "new", "worked", "--tier", "dormant", "--holdout", "20%", "--sent-on",
+               "2026-06-04", "--cost-per-message", "0.045", "--coupon-value", "10", "--out-dir", "worked",
+               "--db", dormant_shop)
     assert done.returncode == 0, done.stderr
     treated = sorted(r["customer_id"] for r in _read(Path("worked/send/treatment/csv/dormant.csv")))
     held = sorted(r["customer_id"] for r in _read(Path("worked/control.csv")))
@@ -127,7 +128,8 @@ def test_draw_is_balanced_per_tier_and_control_is_on_no_list(rfm, write_orders) 
                "--out-dir", "mix", "--db", "shop.duckdb")
     assert done.returncode == 0, done.stderr
     with duckdb.connect("shop.duckdb", read_only=True) as con:
-        groups = con.execute("SELECT stratum, arm, count(*) FROM rfm_campaign_members GROUP BY ALL").fetchall()
+        groups = con.execute(
+            "SELECT stratum, arm, count(*) FROM rfm_campaign_members GROUP BY ALL").fetchall()
         control_sent = con.execute("SELECT count(*) FROM rfm_campaign_members WHERE arm = 'control' "
                                    "AND sent").fetchone()[0]
     per_tier: dict[str, dict[str, int]] = {}
@@ -168,19 +170,23 @@ def test_errors_are_one_line_and_write_nothing(rfm, dormant_shop, assert_cli_err
     assert_cli_error(rfm("campaign", "show", "nope", "--db", dormant_shop), 2)
     short = Path("short.txt")
     short.write_text("A1\nA2\nA3\n", encoding="utf-8")
-    line = assert_cli_error(rfm("campaign", "new", "c1", "--tier", "dormant", "--channel", "coupon", "--codes",
-                                short, "--out-dir", "c1", "--db", dormant_shop), 65)
+    line = assert_cli_error(rfm("campaign", "new", "c1", "--tier", "dormant", "--channel", "coupon",
+                                "--codes", short, "--out-dir", "c1", "--db", dormant_shop), 65)
     assert "too few codes" in line and "short.txt" in line
     assert not Path("c1").exists()
     with duckdb.connect(str(dormant_shop), read_only=True) as con:
-        assert con.execute("SELECT (SELECT count(*) FROM rfm_campaigns) + (SELECT count(*) FROM rfm_coupon_codes) "
-                           "+ (SELECT count(*) FROM rfm_send_lists)").fetchone()[0] == 0
-    assert rfm("campaign", "new", "c1", "--tier", "dormant", "--out-dir", "c1", "--db", dormant_shop).returncode == 0
+        assert con.execute(
+            "SELECT (SELECT count(*) FROM rfm_campaigns) + (SELECT count(*) FROM rfm_coupon_codes) "
+            "+ (SELECT count(*) FROM rfm_send_lists)").fetchone()[0] == 0
+    assert rfm("campaign", "new", "c1", "--tier", "dormant", "--out-dir", "c1", "--db",
+               dormant_shop).returncode == 0
     line = assert_cli_error(rfm("campaign", "new", "c1", "--tier", "dormant", "--out-dir", "again",
                                 "--db", dormant_shop), 2)
     assert "exists already" in line and not Path("again").exists()
-    assert_cli_error(rfm("campaign", "new", "c2", "--holdout", "120%", "--out-dir", "c2", "--db", dormant_shop), 2)
-    line = assert_cli_error(rfm("campaign", "new", "c3", "--codes", short, "--out-dir", "c3", "--db", dormant_shop), 2)
+    assert_cli_error(rfm("campaign", "new", "c2", "--holdout", "120%", "--out-dir", "c2", "--db",
+                         dormant_shop), 2)
+    line = assert_cli_error(rfm("campaign", "new", "c3", "--codes", short, "--out-dir", "c3", "--db",
+                                dormant_shop), 2)
     assert "add --channel sms or --channel coupon" in line and not Path("c3").exists()
 
 

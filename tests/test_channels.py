@@ -54,8 +54,8 @@ def exported(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (work / "orders.csv").write_text(HEADER + "\n".join(lines) + "\n", encoding="utf-8")
     (work / "optouts.csv").write_text("whatever,col\nnote,+86 136 0000 0009\n", encoding="utf-8")
     (work / "codes.txt").write_text("code\nA1\nA2\nA3\n", encoding="utf-8")
-    done = rfm("run", "orders.csv", "--out-dir", "out", "--exclude", "optouts.csv", "--sms-vars", "name,coupon",
-               "--codes", "codes.txt", *[f"--channel={c}" for c in CHANNELS], cwd=work)
+    done = rfm("run", "orders.csv", "--out-dir", "out", "--exclude", "optouts.csv", "--sms-vars",
+               "name,coupon", "--codes", "codes.txt", *[f"--channel={c}" for c in CHANNELS], cwd=work)
     assert done.returncode == 0, done.stderr
     assert done.stdout == ""
     return work / "out"
@@ -78,7 +78,8 @@ def rows(exported: Path, channel: str) -> list[dict[str, str]]:
 def test_sms_has_only_usable_mobiles_once_each(exported: Path) -> None:
     sms = rows(exported, "sms")
     phones = [r["phone"] for r in sms]
-    assert phones == ["13812345678", "13900000001", "13800000002"]  # K4 masked, K5 landline, K6 dup, K8/K9 out
+    # K4 masked, K5 landline, K6 dup, K8/K9 out
+    assert phones == ["13812345678", "13900000001", "13800000002"]
     assert [r["coupon_code"] for r in sms] == ["A1", "A2", "A3"]
     assert sms[1]["name"].startswith("'=")  # never a formula
 
@@ -124,7 +125,8 @@ def test_no_cell_starts_a_formula_except_strict_e164(exported: Path) -> None:
             for row in csv.reader(fh):
                 for cell in row:
                     if cell[:1] in ("=", "+", "-", "@", "\t", "\r"):
-                        assert cell.startswith("+") and cell[1:].isdigit() and 8 <= len(cell) - 1 <= 15, (path, cell)
+                        assert (cell.startswith("+") and cell[1:].isdigit()
+                                and 8 <= len(cell) - 1 <= 15), (path, cell)
 
 
 def test_opted_out_and_excluded_customers_are_in_no_send_list(exported: Path) -> None:
@@ -156,8 +158,8 @@ def test_of_two_orders_placed_at_the_same_moment_a_no_to_marketing_wins(tmp_path
     (tmp_path / "orders.csv").write_text(HEADER + "\n".join(lines) + "\n", encoding="utf-8")
     done = rfm("run", "orders.csv", "--out-dir", "out", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
-    listed = {row["customer_id"] for row in csv.DictReader((tmp_path / "out" / "send" / "csv" / "potential.csv").open(
-        encoding="utf-8"))}
+    listed = {row["customer_id"] for row in csv.DictReader(
+        (tmp_path / "out" / "send" / "csv" / "potential.csv").open(encoding="utf-8"))}
     assert listed == {"K2"}
 
 

@@ -31,8 +31,8 @@ import pytest
 from rfm_cli.core.scoring import OUTPUT_COLUMNS
 
 HEADER = "order_id,customer_id,order_date,amount,status,refund_amount"
-TIER_FILES = {"tiers/diamond.csv", "tiers/gold.csv", "tiers/potential.csv", "tiers/dormant.csv", "summary.csv",
-              "cut_points.csv"}
+TIER_FILES = {"tiers/diamond.csv", "tiers/gold.csv", "tiers/potential.csv", "tiers/dormant.csv",
+              "summary.csv", "cut_points.csv"}
 
 # As of 2026-06-30: every tier is represented.
 SHOP_ROWS = [
@@ -406,7 +406,8 @@ def test_export_one_tier_writes_only_that_send_list_beside_the_whole_state(tmp_p
     assert result.stdout == ""
     written = {p.relative_to(tmp_path / "winback").as_posix() for p in (tmp_path / "winback").rglob("*.csv")}
     assert written == TIER_FILES | {"send/csv/dormant.csv"}
-    rows = list(csv.DictReader(io.StringIO((tmp_path / "winback" / "send" / "csv" / "dormant.csv").read_text())))
+    rows = list(csv.DictReader(io.StringIO(
+        (tmp_path / "winback" / "send" / "csv" / "dormant.csv").read_text())))
     assert [(r["customer_id"], r["tier"]) for r in rows] == [("ZZZ", "dormant")]
 
 

@@ -14,8 +14,8 @@ import pytest
 from rfm_cli.core.compliance.eea import countries
 
 HEADERS = ["Name", "Email", "Financial Status", "Paid at", "Accepts Email Marketing", "Accepts SMS Marketing",
-           "Currency", "Total", "Lineitem quantity", "Lineitem name", "Lineitem price", "Billing Name", "Phone",
-           "Created at", "Cancelled at", "Refunded Amount"]
+           "Currency", "Total", "Lineitem quantity", "Lineitem name", "Lineitem price", "Billing Name",
+           "Phone", "Created at", "Cancelled at", "Refunded Amount"]
 # name, email, paid at, accepts email, accepts sms, total, phone, line items
 ORDERS = [
     ("#1001", "anna@example.com", "2026-05-01 10:00:00 +0800", "yes", "yes", "64.00", "+8613812345678", 2),
@@ -38,7 +38,8 @@ def shopify_export(path: Path) -> Path:
             cells.update({"Name": name, "Email": email, "Created at": paid, "Lineitem quantity": "1",
                           "Lineitem name": f"item {item}", "Lineitem price": "1.00"})
             if item == 0:
-                cells.update({"Financial Status": "paid", "Paid at": paid, "Accepts Email Marketing": accepts_email,
+                cells.update({"Financial Status": "paid", "Paid at": paid,
+                              "Accepts Email Marketing": accepts_email,
                               "Accepts SMS Marketing": accepts_sms, "Currency": "CNY", "Total": total,
                               "Billing Name": email.split("@")[0].title() + " Li", "Phone": phone,
                               "Refunded Amount": "0.00"})
@@ -68,13 +69,16 @@ def rows(folder: Path, relative: str) -> list[dict[str, str]]:
 def test_shopifys_consent_columns_go_to_the_ledger_with_time_and_source(rfm, db) -> None:
     events = {(e["value"], e["channel"], e["recorded_at"][:10]): e for e in ledger(rfm, db)}
     assert {key: e["status"] for key, e in events.items()} == {
-        ("anna@example.com", "email", "2026-05-01"): "granted", ("anna@example.com", "sms", "2026-05-01"): "granted",
-        ("ben@example.com", "email", "2026-05-02"): "granted", ("ben@example.com", "sms", "2026-05-02"): "withdrawn",
-        ("carl@example.com", "sms", "2026-05-03"): "granted", ("carl@example.com", "sms", "2026-06-03"): "withdrawn",
+        ("anna@example.com", "email", "2026-05-01"): "granted",
+        ("anna@example.com", "sms", "2026-05-01"): "granted",
+        ("ben@example.com", "email", "2026-05-02"): "granted",
+        ("ben@example.com", "sms", "2026-05-02"): "withdrawn",
+        ("carl@example.com", "sms", "2026-05-03"): "granted",
+        ("carl@example.com", "sms", "2026-06-03"): "withdrawn",
         ("emma@example.co.uk", "email", "2026-05-06"): "granted"}
     assert {e["source"] for e in events.values()} == {"import 1 (orders_export_1.csv)"}
-    assert {e["legal_basis"] for e in events.values()} == {"consent"} and {e["kind"] for e in events.values()} == {
-        "customer_id"}
+    assert ({e["legal_basis"] for e in events.values()} == {"consent"}
+            and {e["kind"] for e in events.values()} == {"customer_id"})
 
 
 def test_importing_the_same_export_again_adds_no_event(rfm, db, tmp_path) -> None:
@@ -95,25 +99,29 @@ def test_require_consent_lists_only_customers_whose_consent_is_in_force(rfm, db,
                     for r in rows(out, f"send/email/{f.name}"))
     assert sms == ["13812345678"]  # ben refused, carl withdrew later, dora and emma never said
     assert emails == ["anna@example.com", "ben@example.com", "emma@example.co.uk"]
-    full = sorted(r["customer_id"] for f in (out / "tiers").glob("*.csv") for r in rows(out, f"tiers/{f.name}"))
+    full = sorted(r["customer_id"] for f in (out / "tiers").glob("*.csv")
+                  for r in rows(out, f"tiers/{f.name}"))
     assert len(full) == 5  # the tiers' state is not a send: not filtered
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     dropped = sum(each["dropped"].get("no recorded sms consent", 0) for each in manifest["lists"])
     assert dropped == 4 and manifest["sending"]["require_consent"] is True
     # consent kept elsewhere, by phone: dora goes on the next list
-    assert rfm("consent", "add", "136 1234 5678", "--channel", "sms", "--source", "门店登记表", "--db", db).returncode == 0
+    assert rfm("consent", "add", "136 1234 5678", "--channel", "sms", "--source", "门店登记表", "--db",
+               db).returncode == 0
     again = rfm("export", "--db", db, "--out-dir", "out2", "--channel", "sms", "--require-consent")
     assert again.returncode == 0, again.stderr
-    phones = sorted(r["phone"] for f in (tmp_path / "out2" / "send" / "sms").glob("*.csv") for r in rows(tmp_path / "out2",
-                                                                                                  f"send/sms/{f.name}"))
+    phones = sorted(r["phone"] for f in (tmp_path / "out2" / "send" / "sms").glob("*.csv")
+                    for r in rows(tmp_path / "out2", f"send/sms/{f.name}"))
     assert phones == ["13612345678", "13812345678"]
 
 
 def test_consent_add_refuses_unknown_channels_bases_and_empty_sources(rfm, db, assert_cli_error) -> None:
-    assert_cli_error(rfm("consent", "add", "x@example.com", "--channel", "fax", "--source", "s", "--db", db), 2)
-    assert_cli_error(rfm("consent", "add", "x@example.com", "--channel", "sms", "--source", "s", "--basis", "vibes",
-                         "--db", db), 2)
-    assert_cli_error(rfm("consent", "add", "x@example.com", "--channel", "sms", "--source", " ", "--db", db), 2)
+    assert_cli_error(rfm("consent", "add", "x@example.com", "--channel", "fax", "--source", "s", "--db", db),
+                     2)
+    assert_cli_error(rfm("consent", "add", "x@example.com", "--channel", "sms", "--source", "s", "--basis",
+                         "vibes", "--db", db), 2)
+    assert_cli_error(rfm("consent", "add", "x@example.com", "--channel", "sms", "--source", " ", "--db", db),
+                     2)
 
 
 def test_phone_country_codes() -> None:
@@ -133,18 +141,22 @@ def test_google_lists_with_eea_people_carry_their_ads_consent(rfm, db, tmp_path)
     assert listed["emma@example.co.uk"]["Country"] == "GB" and listed["anna@example.com"]["Country"] == "CN"
     assert {e: (r["ad_user_data"], r["ad_personalization"]) for e, r in listed.items()} == {
         "anna@example.com": ("GRANTED", "GRANTED"), "ben@example.com": ("DENIED", "DENIED"),
-        "carl@example.com": ("UNSPECIFIED", "UNSPECIFIED"), "dora@example.com": ("UNSPECIFIED", "UNSPECIFIED"),
+        "carl@example.com": ("UNSPECIFIED", "UNSPECIFIED"),
+        "dora@example.com": ("UNSPECIFIED", "UNSPECIFIED"),
         "emma@example.co.uk": ("UNSPECIFIED", "UNSPECIFIED")}
     strict = rfm("export", "--db", db, "--out-dir", "strict", "--channel", "google", "--require-consent")
     assert strict.returncode == 0
-    assert sum(len(rows(tmp_path / "strict", f"send/google/{f.name}")) for f in (tmp_path / "strict" / "send" / "google").glob(
-        "*.csv")) == 1
+    assert sum(len(rows(tmp_path / "strict", f"send/google/{f.name}"))
+               for f in (tmp_path / "strict" / "send" / "google").glob("*.csv")) == 1
 
 
 def test_a_list_without_eea_people_has_no_consent_columns(rfm, write_orders, tmp_path) -> None:
     header = ("order_id", "customer_id", "order_date", "amount", "status", "phone", "email")
-    orders = write_orders("o.csv", [("O1", "C1", "2026-01-01", "10.00", "paid", "13812345678", "a@example.com")],
+    orders = write_orders("o.csv",
+                          [("O1", "C1", "2026-01-01", "10.00", "paid", "13812345678", "a@example.com")],
                           header=header)
-    assert rfm("run", orders, "--db", tmp_path / "t.db", "--out-dir", "out", "--channel", "google").returncode == 0
-    header_line = next((tmp_path / "out" / "send" / "google").glob("*.csv")).read_text(encoding="utf-8").splitlines()[0]
+    assert rfm("run", orders, "--db", tmp_path / "t.db", "--out-dir", "out", "--channel",
+               "google").returncode == 0
+    header_line = next((tmp_path / "out" / "send" / "google").glob("*.csv")).read_text(
+        encoding="utf-8").splitlines()[0]
     assert header_line == "Email,Phone,First Name,Last Name,Country,Zip"

@@ -18,8 +18,8 @@ from rfm_cli.core.store import open_store
 
 HEADER = ["order_id", "customer_id", "order_date", "amount", "status", "customer_name", "phone", "email"]
 NAME, PHONE, EMAIL, CID = "欧阳娜娜", "13812345678", "nana.ouyang@example.com", "buyer_nana88"
-OTHERS = [[f"O{i}", f"C{i}", f"2026-0{1 + i % 8}-1{i % 9}", f"{50 + i}.00", "paid", f"李{'一二三四五六七八九'[i % 9]}",
-           f"139{i:08d}", f"user{i}@example.com"] for i in range(1, 40)]
+OTHERS = [[f"O{i}", f"C{i}", f"2026-0{1 + i % 8}-1{i % 9}", f"{50 + i}.00", "paid",
+           f"李{'一二三四五六七八九'[i % 9]}", f"139{i:08d}", f"user{i}@example.com"] for i in range(1, 40)]
 PERSON = [["P1", CID, "2026-03-01", "300.00", "paid", NAME, PHONE, EMAIL],
           ["P2", CID, "2026-06-01", "120.50", "paid", NAME, "+86 138-1234-5678", EMAIL.upper()],
           ["P3", CID, "2026-08-20", "88.00", "paid", NAME, PHONE, EMAIL],
@@ -48,7 +48,8 @@ def found_in(path: Path) -> list[str]:
 def totals(db: Path) -> tuple:
     con = duckdb.connect(str(db), read_only=True)
     try:
-        return con.execute("SELECT count(*), count(DISTINCT customer_id), sum(amount) FROM rfm_orders").fetchall()[0]
+        return con.execute(
+            "SELECT count(*), count(DISTINCT customer_id), sum(amount) FROM rfm_orders").fetchall()[0]
     finally:
         con.close()
 
@@ -60,20 +61,26 @@ def shop(rfm, tmp_path: Path) -> Path:
     issued, the consent ledger and the suppression list."""
     db = tmp_path / "shop.db"
     first = gbk_export(tmp_path / "orders.csv", OTHERS + PERSON[:1])
-    done = rfm("run", first, "--db", db, "--out-dir", "night1", "--channel", "sms,email,csv", "--max-rejects", "5")
+    done = rfm("run", first, "--db", db, "--out-dir", "night1", "--channel", "sms,email,csv",
+               "--max-rejects", "5")
     assert done.returncode == 0, done.stderr
     second = gbk_export(tmp_path / "orders2.csv", PERSON[1:])
-    done = rfm("run", second, "--db", db, "--out-dir", "night2", "--channel", "sms,email,csv", "--max-rejects", "5")
+    done = rfm("run", second, "--db", db, "--out-dir", "night2", "--channel", "sms,email,csv",
+               "--max-rejects", "5")
     assert done.returncode == 0, done.stderr
     assert rfm("suppress", "add", PHONE, "--db", db, "--note", "asked by phone").returncode == 0
     with open_store(db) as store, store.transaction():
-        store.con.execute("INSERT INTO rfm_campaign_members VALUES ('winback', ?, 'sms', 'dormant', ?, 'sms', "
-                          "'CODE1', true)", [CID, datetime(2026, 8, 1)])
-        store.con.execute("INSERT INTO rfm_coupon_codes VALUES ('CODE1', ?, DATE '2026-08-01', 'campaign winback', "
-                          "'dormant', ?)", [CID, datetime(2026, 8, 1)])
-        store.con.execute("INSERT INTO rfm_consent VALUES ('email', ?, 'email', 'granted', ?, 'shopify', 'consent')",
-                          [EMAIL, datetime(2026, 3, 1)])
-        assert store.con.execute("SELECT count(*) FROM rfm_rejects WHERE contains(raw, ?)", [PHONE]).fetchall()[0][0]
+        store.con.execute(
+            "INSERT INTO rfm_campaign_members VALUES ('winback', ?, 'sms', 'dormant', ?, 'sms', "
+            "'CODE1', true)", [CID, datetime(2026, 8, 1)])
+        store.con.execute(
+            "INSERT INTO rfm_coupon_codes VALUES ('CODE1', ?, DATE '2026-08-01', 'campaign winback', "
+            "'dormant', ?)", [CID, datetime(2026, 8, 1)])
+        store.con.execute(
+            "INSERT INTO rfm_consent VALUES ('email', ?, 'email', 'granted', ?, 'shopify', 'consent')",
+            [EMAIL, datetime(2026, 3, 1)])
+        assert store.con.execute("SELECT count(*) FROM rfm_rejects WHERE contains(raw, ?)",
+                                 [PHONE]).fetchall()[0][0]
     assert found_in(db), "the fixture must hold the person before the test can show they are gone"
     return db
 
@@ -90,9 +97,11 @@ def test_after_forget_no_byte_of_the_person_is_left_in_the_file(rfm, shop: Path)
     assert totals(shop) == before
     con = duckdb.connect(str(shop), read_only=True)
     try:
-        (token,) = con.execute("SELECT DISTINCT customer_id FROM rfm_orders WHERE order_id LIKE 'P%'").fetchall()[0]
+        (token,) = con.execute(
+            "SELECT DISTINCT customer_id FROM rfm_orders WHERE order_id LIKE 'P%'").fetchall()[0]
         assert token.startswith("forgotten-") and len(token) == len("forgotten-") + 16
-        assert con.execute("SELECT count(*) FROM rfm_snapshots WHERE customer_id = ?", [token]).fetchall()[0][0] == 2
+        assert con.execute("SELECT count(*) FROM rfm_snapshots WHERE customer_id = ?",
+                           [token]).fetchall()[0][0] == 2
         assert con.execute("SELECT customer_id FROM rfm_campaign_members").fetchall() == [(token,)]
         # The send ledger's id blobs are compressed (a byte scan cannot see into them): read them.
         listed = [set(_blob_ids(blob).to_list()) for (blob,) in
@@ -103,7 +112,8 @@ def test_after_forget_no_byte_of_the_person_is_left_in_the_file(rfm, shop: Path)
         assert con.execute("SELECT count(*) FROM rfm_consent").fetchall()[0][0] == 0
         key = con.execute("SELECT value FROM rfm_meta WHERE key = 'forget_key'").fetchall()[0][0]
         stored = {v for (v,) in con.execute("SELECT value FROM rfm_suppressions").fetchall()}
-        assert person_hash(key, "phone", "+86" + PHONE) in stored and person_hash(key, "email", EMAIL) in stored
+        assert (person_hash(key, "phone", "+86" + PHONE) in stored
+                and person_hash(key, "email", EMAIL) in stored)
         # DuckDB's own sha256 gives the digests stored (the later lists are matched with it).
         assert con.execute("SELECT sha256(? || ':email:' || ?)", [key, EMAIL]).fetchall()[0][0] in stored
     finally:
@@ -113,10 +123,11 @@ def test_after_forget_no_byte_of_the_person_is_left_in_the_file(rfm, shop: Path)
 
 def test_the_person_is_on_no_later_list_even_when_imported_again(rfm, shop: Path, tmp_path: Path) -> None:
     assert rfm("forget", EMAIL.upper(), "--db", shop).returncode == 0
-    again = gbk_export(tmp_path / "again.csv", [["P9", CID, "2026-09-01", "50.00", "paid", NAME, PHONE, EMAIL],
-                                                ["Q9", "new_account", "2026-09-02", "40.00", "paid", "", PHONE, ""]])
-    done = rfm("run", again, "--db", shop, "--out-dir", "later", "--channel", "sms,email,csv,google,meta,coupon",
-               "--no-hash")
+    again = gbk_export(tmp_path / "again.csv",
+                       [["P9", CID, "2026-09-01", "50.00", "paid", NAME, PHONE, EMAIL],
+                        ["Q9", "new_account", "2026-09-02", "40.00", "paid", "", PHONE, ""]])
+    done = rfm("run", again, "--db", shop, "--out-dir", "later", "--channel",
+               "sms,email,csv,google,meta,coupon", "--no-hash")
     assert done.returncode == 0, done.stderr
     written = b"".join(p.read_bytes() for p in (tmp_path / "later").rglob("*") if p.is_file())
     assert not [label for label, needle in needles().items() if needle in written]
@@ -158,7 +169,8 @@ def test_forget_reaches_every_table_that_names_a_customer(tmp_path: Path) -> Non
     with open_store(tmp_path / "empty.db") as store:
         tables = {row[0] for row in store.con.execute(
             "SELECT DISTINCT table_name FROM duckdb_columns() WHERE column_name = 'customer_id' "
-            "AND NOT internal AND schema_name = 'main' AND table_name NOT IN (SELECT view_name FROM duckdb_views())"
+            "AND NOT internal AND schema_name = 'main' "
+            "AND table_name NOT IN (SELECT view_name FROM duckdb_views())"
         ).fetchall()}
     script = sql("forget_person")
     missing = sorted(t for t in tables if t not in script)

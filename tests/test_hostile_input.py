@@ -217,7 +217,8 @@ def test_xlsx_with_order_numbers_stored_as_numbers_is_rejected_then_csv_counts_o
         assert store.con.execute("SELECT count(*) FROM rfm_orders").fetchall()[0][0] == 4
 
 
-@pytest.mark.parametrize("first", [9_007_199_254_740_993 + 7, 12_345_678_901_234_567, 6_920_123_456_789_012_345])
+@pytest.mark.parametrize("first",
+                         [9_007_199_254_740_993 + 7, 12_345_678_901_234_567, 6_920_123_456_789_012_345])
 @pytest.mark.parametrize("as_numbers", [True, False])
 def test_a_small_xlsx_of_long_order_numbers_is_judged_by_its_cell_types(tmp_path: Path, first: int,
                                                                       as_numbers: bool) -> None:
@@ -374,13 +375,15 @@ def test_an_html_xls_with_rows_in_another_encoding_keeps_them_as_rejects(tmp_pat
         # an ERP that pastes the consignee from a GBK address book into its UTF-8 page
         cell = name.encode("gbk" if i in (2, 4) else "utf-8")
         before = f"<tr><td>T{i:03d}</td><td>buyer{i}</td><td>".encode()
-        after = f"</td><td>2026-03-0{i + 1} 10:00:00</td><td>{100 + i}.00</td><td>交易成功</td></tr>\r\n".encode()
+        after = (f"</td><td>2026-03-0{i + 1} 10:00:00</td><td>{100 + i}.00</td>"
+                 "<td>交易成功</td></tr>\r\n").encode()
         body += before + cell + after
     path = tmp_path / "ExportOrderList.xls"
     path.write_bytes(head.encode("utf-8") + body + b"</table></body></html>")
     report, con = import_one(path, max_rejects="100%")
     assert (report.rows_read, report.imported, report.rejected) == (6, 4, 2)
-    stored_names = [r[0] for r in con.execute("SELECT customer_name FROM rfm_orders ORDER BY order_id").fetchall()]
+    stored_names = [r[0]
+                    for r in con.execute("SELECT customer_name FROM rfm_orders ORDER BY order_id").fetchall()]
     assert stored_names == ["王琳", "张伟", "刘洋", "杨磊"]
     reasons = con.execute("SELECT line, reason FROM rfm_rejects ORDER BY line").fetchall()
     assert [line for line, _ in reasons] == [4, 6] and all("not utf-8 text" in r for _, r in reasons)

@@ -62,7 +62,8 @@ def test_a_later_export_state_wins(tmp_path: Path) -> None:
 
 def test_refund_rows_reduce_the_order_they_name_once(tmp_path: Path) -> None:
     orders = write(tmp_path / "orders.csv", "O1,C1,2026-01-01,100,paid,\nO2,C1,2026-01-02,40,paid,\n")
-    refunds = write(tmp_path / "refunds.csv", "O1,C1,2026-01-10,-25,refunded,\nO2,C1,2026-01-10,-40,refunded,\n")
+    refunds = write(tmp_path / "refunds.csv",
+                    "O1,C1,2026-01-10,-25,refunded,\nO2,C1,2026-01-10,-40,refunded,\n")
     with open_store(None) as store:
         import_files(store, [orders], ImportOptions())
         import_files(store, [refunds], ImportOptions())
@@ -73,7 +74,8 @@ def test_refund_rows_reduce_the_order_they_name_once(tmp_path: Path) -> None:
 
 
 def test_orders_without_customer_are_excluded_not_one_giant_customer(tmp_path: Path) -> None:
-    path = write(tmp_path / "anon.csv", "O1,,2026-01-01,100,paid,\nO2,,2026-01-02,100,paid,\nO3,C1,2026-01-03,5,paid,\n")
+    path = write(tmp_path / "anon.csv",
+                 "O1,,2026-01-01,100,paid,\nO2,,2026-01-02,100,paid,\nO3,C1,2026-01-03,5,paid,\n")
     with open_store(None) as store:
         [report] = import_files(store, [path], ImportOptions())
         assert report.excluded == {"no customer id": 2}
@@ -86,7 +88,8 @@ def test_a_rejected_line_rejects_its_whole_order(tmp_path: Path) -> None:
     with open_store(None) as store:
         [report] = import_files(store, [path], ImportOptions(max_rejects="2"))
         assert report.rejected == 2 and report.imported == 1
-        reasons = store.con.execute("SELECT line, column_name, reason FROM rfm_rejects ORDER BY line").fetchall()
+        reasons = store.con.execute(
+            "SELECT line, column_name, reason FROM rfm_rejects ORDER BY line").fetchall()
         assert reasons == [(2, "order_id", "line 3 of the same order was rejected"),
                            (3, "amount", 'unreadable amount "1O0"')]
 
@@ -104,7 +107,8 @@ def test_unknown_status_is_rejected_with_its_words(tmp_path: Path) -> None:
     path = write(tmp_path / "s.csv", "O1,C1,2026-01-01,100,lost in space,\n")
     with open_store(None) as store:
         [report] = import_files(store, [path], ImportOptions(max_rejects="100%"))
-        assert report.first_rejects == [{"line": 2, "column": "status", "reason": 'unknown status "lost in space"'}]
+        assert report.first_rejects == [{"line": 2, "column": "status",
+                                         "reason": 'unknown status "lost in space"'}]
 
 
 def test_map_option_reads_other_headers(tmp_path: Path) -> None:
@@ -119,7 +123,8 @@ def test_map_option_reads_other_headers(tmp_path: Path) -> None:
 
 
 def test_ids_stay_text(tmp_path: Path) -> None:
-    path = write(tmp_path / "ids.csv", '="00123",007,2026-01-01,10,paid,\n\t00124,17850.0,2026-01-02,10,paid,\n')
+    path = write(tmp_path / "ids.csv",
+                 '="00123",007,2026-01-01,10,paid,\n\t00124,17850.0,2026-01-02,10,paid,\n')
     with open_store(None) as store:
         import_files(store, [path], ImportOptions())
         ids = store.con.execute("SELECT order_id, customer_id FROM rfm_orders ORDER BY 1").fetchall()

@@ -141,7 +141,8 @@ def test_a_version_8_database_is_brought_to_the_current_version(tmp_path: Path, 
     assert rfm("import", files[1], "--db", db).returncode == 0
     with open_store(db, create=False) as store:
         assert store.con.execute("SELECT value FROM rfm_meta WHERE key IN ('schema_version', "
-                                 "'versions_since_import') ORDER BY key").fetchall() == [(str(SCHEMA_VERSION),), ("2",)]
+                                 "'versions_since_import') ORDER BY key").fetchall() == [
+            (str(SCHEMA_VERSION),), ("2",)]
     # b.csv (import 2) recorded what it shared with a.csv; a.csv (import 1) could not.
     done = rfm("imports", "rm", "b.csv", "--db", db)
     assert done.returncode == 0, done.stderr

@@ -58,8 +58,8 @@ def test_a_good_template_is_kept_in_the_manifest_with_each_lists_longest_message
     ("${name}您好，送您10元券。拒收请回复R", "signature"),
     ("【小王的店】${name}您好，券码${coupon}。拒收请回复R", "variables"),  # the list has no coupon column
 ])
-def test_a_bad_template_stops_export_and_run_before_any_work(rfm, db, tmp_path, assert_cli_error, write_orders,
-                                                             template, rule) -> None:
+def test_a_bad_template_stops_export_and_run_before_any_work(rfm, db, tmp_path, assert_cli_error,
+                                                             write_orders, template, rule) -> None:
     before = db.read_bytes()
     line = assert_cli_error(rfm("export", "--db", db, "--out-dir", "out", "--channel", "sms", "--sms-vars",
                                 "name", "--template", template), 78)
@@ -67,12 +67,13 @@ def test_a_bad_template_stops_export_and_run_before_any_work(rfm, db, tmp_path, 
     assert not (tmp_path / "out").exists() and db.read_bytes() == before
     more = write_orders("more.csv", [("O9", "C9", "2026-03-01", "10.00", "paid", "", "13700000000", "")],
                         header=HEADER)
-    assert_cli_error(rfm("run", more, "--db", db, "--out-dir", "out", "--channel", "sms", "--sms-vars", "name",
-                         "--template", template), 78)
+    assert_cli_error(rfm("run", more, "--db", db, "--out-dir", "out", "--channel", "sms", "--sms-vars",
+                         "name", "--template", template), 78)
     assert not (tmp_path / "out").exists() and db.read_bytes() == before
 
 
-def test_a_template_file_is_read_and_a_template_without_sms_is_refused(rfm, db, tmp_path, assert_cli_error) -> None:
+def test_a_template_file_is_read_and_a_template_without_sms_is_refused(rfm, db, tmp_path,
+                                                                       assert_cli_error) -> None:
     (tmp_path / "winback.txt").write_text("\ufeff" + GOOD + "\n", encoding="utf-8")
     done = rfm("export", "--db", db, "--out-dir", "out", "--channel", "sms", "--sms-vars", "name",
                "--template", "winback.txt")
@@ -84,8 +85,9 @@ def test_a_template_file_is_read_and_a_template_without_sms_is_refused(rfm, db, 
 
 def test_positional_variables_must_follow_the_files_column_order(rfm, db, assert_cli_error) -> None:
     text = "【小王的店】{1}会员{2}您好，送您10元券，回店即用。回T退订"
-    line = assert_cli_error(rfm("export", "--db", db, "--out-dir", "out", "--channel", "sms", "--sms-provider",
-                                "tencent", "--sms-vars", "tier,name", "--template", text), 2)
+    line = assert_cli_error(rfm("export", "--db", db, "--out-dir", "out", "--channel", "sms",
+                                "--sms-provider", "tencent", "--sms-vars", "tier,name", "--template", text),
+                            2)
     assert "--sms-vars name,tier" in line
     ok = rfm("export", "--db", db, "--out-dir", "out", "--channel", "sms", "--sms-provider", "tencent",
              "--sms-vars", "name,tier", "--template", text)
@@ -103,8 +105,8 @@ def test_the_sending_window_defaults_to_the_providers_and_cannot_be_wider(rfm, d
     assert narrower.returncode == 0, narrower.stderr
     assert manifest(tmp_path / "n")["sending"]["may_send"]["from"] == "09:30"
     assert "send only between 09:30 and 20:00" in narrower.stderr
-    assert "wider than huawei" in assert_cli_error(rfm("export", "--db", db, "--out-dir", "w", "--channel", "sms",
-                                                       "--sms-provider", "huawei", "--send-window",
+    assert "wider than huawei" in assert_cli_error(rfm("export", "--db", db, "--out-dir", "w", "--channel",
+                                                       "sms", "--sms-provider", "huawei", "--send-window",
                                                        "07:00-22:00"), 78)
     assert_cli_error(rfm("export", "--db", db, "--out-dir", "w", "--send-window", "21:00-08:00"), 2)
     assert not (tmp_path / "w").exists()
@@ -128,7 +130,8 @@ FIELDS = {
     "shopify": ["email", "first_name", "last_name", "phone"],
     "klaviyo": ["email", "first_name", "last_name", "phone"],
     "mailchimp": ["email", "first_name", "last_name", "phone"],
-    "google": ["country", "email", "first_name", "last_name", "phone"], "meta": ["email", "first_name", "last_name", "phone"],
+    "google": ["country", "email", "first_name", "last_name", "phone"],
+    "meta": ["email", "first_name", "last_name", "phone"],
 }
 
 

@@ -23,6 +23,7 @@ def test_the_sending_lawfully_examples_run_in_order(rfm, tmp_path: Path) -> None
         assert done.returncode == 0, (line, done.stderr)
         if args[0] == "export" and "--template" in args:
             manifest = json.loads((tmp_path / "winback" / "manifest.json").read_text(encoding="utf-8"))
-            assert manifest["sending"]["template"].startswith("【小王的店】${name}")  # not expanded by a shell
+            # not expanded by a shell
+            assert manifest["sending"]["template"].startswith("【小王的店】${name}")
     trail = json.loads(done.stdout)
     assert [row["command"] for row in trail] == ["export", "run", "export"]

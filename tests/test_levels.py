@@ -146,9 +146,11 @@ def assert_one_row_per_key(db: Path) -> None:
     """The keys the tables have no primary key for (schema 19): one level per customer, one change
     per customer and night."""
     with open_store(str(db)) as store:
-        assert store.con.execute("SELECT count(*) - count(DISTINCT customer_id) FROM rfm_levels").fetchone() == (0,)
-        assert store.con.execute("SELECT count(*) FROM (SELECT DISTINCT as_of, customer_id FROM rfm_level_changes)"
-                                 ).fetchone() == store.con.execute("SELECT count(*) FROM rfm_level_changes").fetchone()
+        assert store.con.execute(
+            "SELECT count(*) - count(DISTINCT customer_id) FROM rfm_levels").fetchone() == (0,)
+        assert store.con.execute(
+            "SELECT count(*) FROM (SELECT DISTINCT as_of, customer_id FROM rfm_level_changes)"
+        ).fetchone() == store.con.execute("SELECT count(*) FROM rfm_level_changes").fetchone()
 
 
 def test_a_night_saved_twice_is_the_same_night(tmp_path: Path) -> None:
@@ -226,7 +228,8 @@ def test_run_saves_the_levels_each_night_and_writes_who_reached_each(tmp_path: P
     a run as of a day before the saved levels leaves them alone."""
     first = [(f"A{i}", "C1", date(2026, 1, 5) + timedelta(days=7 * i), 40.0, "paid", "") for i in range(3)]
     first.append(("B1", "C2", date(2026, 1, 9), 40.0, "paid", ""))
-    second = [(f"A{i}", "C1", date(2026, 1, 5) + timedelta(days=7 * i), 40.0, "paid", "") for i in range(3, 6)]
+    second = [(f"A{i}", "C1", date(2026, 1, 5) + timedelta(days=7 * i), 40.0, "paid", "")
+              for i in range(3, 6)]
     write(tmp_path / "night1.csv", first)
     write(tmp_path / "night2.csv", second)
 
@@ -237,9 +240,11 @@ def test_run_saves_the_levels_each_night_and_writes_who_reached_each(tmp_path: P
             found[path.stem] = [(r.split(",")[0], r.split(",")[3]) for r in rows]
         return found
 
-    assert rfm("--db", "shop.duckdb", "run", "night1.csv", "--out-dir", "n1", "--as-of", "2026-02-01").returncode == 0
+    assert rfm("--db", "shop.duckdb", "run", "night1.csv", "--out-dir", "n1", "--as-of",
+               "2026-02-01").returncode == 0
     assert entered("n1") == {"regular": [("C2", "")], "silver": [("C1", "")], "gold": [], "diamond": []}
-    assert rfm("--db", "shop.duckdb", "run", "night2.csv", "--out-dir", "n2", "--as-of", "2026-02-15").returncode == 0
+    assert rfm("--db", "shop.duckdb", "run", "night2.csv", "--out-dir", "n2", "--as-of",
+               "2026-02-15").returncode == 0
     assert entered("n2") == {"regular": [], "silver": [], "gold": [("C1", "silver")], "diamond": []}
     manifest = (tmp_path / "n2" / "manifest.json").read_text(encoding="utf-8")
     assert '"levels/entered/gold.csv"' in manifest

@@ -1,4 +1,5 @@
-"""The library as a notebook uses it: `import rfm`, keyword defaults, str paths, the same numbers as the CLI."""
+"""The library as a notebook uses it: `import rfm`, keyword defaults, str paths, the same numbers as
+the CLI."""
 
 from __future__ import annotations
 
@@ -22,8 +23,8 @@ SAMPLE = ROOT / "sample_data" / "orders.csv"
 def test_import_rfm_loads_nothing_heavy() -> None:
     probe = ("import sys, rfm; heavy = [m for m in ('duckdb', 'polars', 'pyarrow', 'typer', 'rich', 'numpy') "
              "if m in sys.modules]; print(','.join(heavy))")
-    done = subprocess.run([sys.executable, "-c", probe], check=False, capture_output=True, text=True, timeout=60,
-                          env=clean_env())
+    done = subprocess.run([sys.executable, "-c", probe], check=False, capture_output=True, text=True,
+                          timeout=60, env=clean_env())
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == ""
 
@@ -71,8 +72,9 @@ def test_rules_from_a_dict_or_a_file(tmp_path: Path) -> None:
     from_dict = rfm.score(SAMPLE, rules=rules)
     assert set(from_dict.customers["tier"]) == {"big", "rest"}
     path = tmp_path / "r.toml"
-    path.write_text('[[tiers]]\nname = "big"\nwhen = "monetary >= 1000"\n[[tiers]]\nname = "rest"\nwhen = "true"\n',
-                    encoding="utf-8")
+    path.write_text(
+        '[[tiers]]\nname = "big"\nwhen = "monetary >= 1000"\n[[tiers]]\nname = "rest"\nwhen = "true"\n',
+        encoding="utf-8")
     assert rfm.score(SAMPLE, rules=str(path)).customers["tier"].equals(from_dict.customers["tier"])
     assert set(rfm.score(SAMPLE, scheme="classic").customers["tier"]) >= {"champions", "hibernating"}
 

@@ -49,8 +49,10 @@ customer_rows = st.lists(
 @given(customer_rows)
 def test_list_order_is_tier_then_best_first(rows: list[tuple[str, float, int]]) -> None:
     frame = pl.DataFrame(
-        [{"customer_id": f"C{i:03d}", "tier": t, "monetary": m, "recency_days": d} for i, (t, m, d) in enumerate(rows)],
-        schema={"customer_id": pl.String, "tier": pl.String, "monetary": pl.Float64, "recency_days": pl.Int64},
+        [{"customer_id": f"C{i:03d}", "tier": t, "monetary": m, "recency_days": d}
+         for i, (t, m, d) in enumerate(rows)],
+        schema={"customer_id": pl.String, "tier": pl.String, "monetary": pl.Float64,
+                "recency_days": pl.Int64},
     )  # sorted by customer_id, as scored
     ordered = list_order(frame, TIERS)
     assert ordered.equals(reference(frame, TIERS))
@@ -123,7 +125,8 @@ def test_previous_tiers_join_as_the_plain_join_does(now: list[str], before: list
     hash of the id's length) must fall back to the join on the text, with the same result."""
     customers = pl.DataFrame({"customer_id": sorted(now), "tier": ["gold"] * len(now)},
                              schema={"customer_id": pl.String, "tier": pl.String})
-    previous = pl.DataFrame({"customer_id": sorted(before), "previous_tier": [f"t{c}" for c in sorted(before)]},
+    previous = pl.DataFrame({"customer_id": sorted(before),
+                             "previous_tier": [f"t{c}" for c in sorted(before)]},
                             schema={"customer_id": pl.String, "previous_tier": pl.String})
     expected = customers.join(previous, on="customer_id", how="left", maintain_order="left")
     original = segments._id_hash

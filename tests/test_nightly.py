@@ -71,7 +71,8 @@ def write_export(path: Path, orders: list[dict], day: date, window: int | None) 
             if o["placed"] > day or (window is not None and o["placed"] < day - timedelta(days=window)):
                 continue
             status, refund = state_on(o, day)
-            out.writerow([o["order_id"], o["customer_id"], f"{o['placed']} 12:00:00", o["amount"], status, refund])
+            out.writerow([o["order_id"], o["customer_id"], f"{o['placed']} 12:00:00", o["amount"], status,
+                          refund])
 
 
 def tiers_of(result) -> dict[str, str]:
@@ -90,7 +91,8 @@ def test_a_simulated_month_night_by_night_equals_one_import_at_the_end(tmp_path:
     for night in range(NIGHTS):
         day = START + timedelta(days=night)
         write_export(inbox / f"orders-{day}.csv", orders, day, 7)
-        outcome = api.run(db, [inbox], ExportSpec(out_dir=out), load_rules(), day, ImportOptions(rejects_dir=None))
+        outcome = api.run(db, [inbox], ExportSpec(out_dir=out), load_rules(), day,
+                          ImportOptions(rejects_dir=None))
         tiers = tiers_of(outcome.score)
         moved = {c for c, t in tiers.items() if previous.get(c) != t}
         entered = set()
@@ -212,7 +214,8 @@ def test_kill_9_during_an_export_leaves_no_partial_file(tmp_path: Path, big_expo
     assert rfm("--db", str(db), "import", str(big_export), cwd=tmp_path).returncode == 0
     out = tmp_path / "segments"
     for delay in (0.5, 1.0, 1.5, 2.5):
-        proc = rfm_process("--db", str(db), "export", "--out-dir", str(out), "--channel", "csv,email", cwd=tmp_path)
+        proc = rfm_process("--db", str(db), "export", "--out-dir", str(out), "--channel", "csv,email",
+                           cwd=tmp_path)
         kill_when_started(proc, db.with_name(db.name + ".lock"), delay)
         for path in out.rglob("*.csv"):
             if path.name.startswith(".rfm-tmp-"):
@@ -228,15 +231,18 @@ def test_kill_9_during_an_export_leaves_no_partial_file(tmp_path: Path, big_expo
 
 def test_two_runs_at_once_one_waits_and_data_equals_one_run(tmp_path: Path, big_export: Path) -> None:
     db = tmp_path / "shop.duckdb"
-    first = rfm_process("--db", str(db), "--wait", "120", "run", str(big_export), "--out-dir", "a", cwd=tmp_path)
+    first = rfm_process("--db", str(db), "--wait", "120", "run", str(big_export), "--out-dir", "a",
+                        cwd=tmp_path)
     time.sleep(0.3)
-    second = rfm_process("--db", str(db), "--wait", "120", "run", str(big_export), "--out-dir", "b", cwd=tmp_path)
+    second = rfm_process("--db", str(db), "--wait", "120", "run", str(big_export), "--out-dir", "b",
+                         cwd=tmp_path)
     assert first.wait(timeout=300) == 0, first.stderr.read()
     assert second.wait(timeout=300) == 0, second.stderr.read()
     single = tmp_path / "single.duckdb"
     assert rfm("--db", str(single), "import", str(big_export), cwd=tmp_path).returncode == 0
     assert counts(db, tmp_path) == counts(single, tmp_path)
-    busy = rfm_process("--db", str(db), "import", str(big_export), cwd=tmp_path)  # skipped, but holds the lock
+    # skipped, but holds the lock
+    busy = rfm_process("--db", str(db), "import", str(big_export), cwd=tmp_path)
     time.sleep(0.05)
     third = rfm("--db", str(db), "score", "-o", "-", cwd=tmp_path)
     busy.wait(timeout=120)
@@ -305,7 +311,8 @@ def test_the_send_ledger_holds_each_list_once_and_a_rerun_replaces_it(tmp_path: 
     first_night(tmp_path, db, spec)
     api.export(db, spec("d0-again"), load_rules(), START)  # the same as-of date: replaces the records
     with open_store(db, create=False) as store:
-        rows = store.con.execute("SELECT channel, tier, customers, customer_ids FROM rfm_send_lists").fetchall()
+        rows = store.con.execute(
+            "SELECT channel, tier, customers, customer_ids FROM rfm_send_lists").fetchall()
     list_path = lambda channel, tier: tmp_path / "d0-again" / "send" / channel / f"{tier}.csv"
     assert sorted((c, t) for c, t, _, _ in rows) == sorted(
         (c, t) for c in ("csv", "email") for t in ("diamond", "gold", "potential", "dormant")
@@ -371,10 +378,12 @@ def test_moves_matrix_and_history_read_the_snapshots(tmp_path: Path) -> None:
     assert matrix["from_tier"].to_list() == ["(new)", *tiers]
     latest = pl.read_csv(rfm("--db", str(db), "score", "-o", "-", cwd=tmp_path).stdout.encode())
     assert int(matrix.select(tiers).sum().sum_horizontal()[0]) == latest.height
-    slipped = pl.read_csv(rfm("--db", str(db), "moves", "--list", "*:dormant", "-o", "-", cwd=tmp_path).stdout.encode(),
+    slipped = pl.read_csv(rfm("--db", str(db), "moves", "--list", "*:dormant", "-o", "-",
+                              cwd=tmp_path).stdout.encode(),
                           infer_schema=False)
     entered = pl.read_csv(tmp_path / "seg" / "entered" / "dormant.csv", infer_schema=False)
     assert set(slipped["customer_id"]) == set(entered["customer_id"])
     someone = latest["customer_id"][0]
-    history = pl.read_csv(rfm("--db", str(db), "history", str(someone), "-o", "-", cwd=tmp_path).stdout.encode())
+    history = pl.read_csv(rfm("--db", str(db), "history", str(someone), "-o", "-",
+                              cwd=tmp_path).stdout.encode())
     assert history["as_of"].cast(pl.String).to_list()[-1] == str(START + timedelta(days=20))

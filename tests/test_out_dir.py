@@ -33,7 +33,8 @@ def _orders(folder: Path) -> Path:
 
     def buy(customer: str, days_ago: int, amount: float, phone: str) -> None:
         day = AS_OF - timedelta(days=days_ago)
-        rows.append(f"O{len(rows) + 1:03d},{customer},{day} 10:00:00,{amount:.2f},paid,{customer} name,{phone}")
+        rows.append(
+            f"O{len(rows) + 1:03d},{customer},{day} 10:00:00,{amount:.2f},paid,{customer} name,{phone}")
 
     for extra in (300, 250, 200, 150):  # D75's earlier orders
         buy("D75", extra, 1000, "13800000075")
@@ -107,7 +108,8 @@ def test_the_window_moves_by_flag_and_by_rfm_toml(shop: Path, rfm) -> None:
 
 def test_winback_with_a_tier_writes_both_and_streams_only_alone(shop: Path, rfm) -> None:
     _export(rfm, "--out-dir", "both", "--winback", "--tier", "dormant")
-    assert sorted(p.name for p in (shop / "both" / "send" / "csv").iterdir()) == ["dormant.csv", "winback.csv"]
+    assert (sorted(p.name for p in (shop / "both" / "send" / "csv").iterdir())
+            == ["dormant.csv", "winback.csv"])
     streamed = _export(rfm, "--winback", "--channel", "csv", "-o", "-")
     assert streamed.stdout == (shop / "both" / "send" / "csv" / "winback.csv").read_text(encoding="utf-8")
     two = rfm("--db", "shop.duckdb", "export", "--winback", "--tier", "gold", "-o", "-")
@@ -124,12 +126,12 @@ def test_a_tier_named_winback_is_refused_with_the_win_back_list(shop: Path, rfm)
 
 
 def test_run_writes_the_win_back_list_and_its_cooldown_applies_to_it(shop: Path, rfm) -> None:
-    first = rfm("--db", "night.duckdb", "run", "orders.csv", "--out-dir", "seg", "--winback", "--channel", "sms",
-                "--as-of", str(AS_OF))
+    first = rfm("--db", "night.duckdb", "run", "orders.csv", "--out-dir", "seg", "--winback", "--channel",
+                "sms", "--as-of", str(AS_OF))
     assert first.returncode == 0, first.stderr
     assert len(_ids_or_phones(shop / "seg" / "send" / "sms" / "winback.csv")) == 3
-    again = rfm("--db", "night.duckdb", "run", "orders.csv", "--out-dir", "seg", "--winback", "--channel", "sms",
-                "--as-of", str(AS_OF + timedelta(days=1)), "--cooldown", "30")
+    again = rfm("--db", "night.duckdb", "run", "orders.csv", "--out-dir", "seg", "--winback", "--channel",
+                "sms", "--as-of", str(AS_OF + timedelta(days=1)), "--cooldown", "30")
     assert again.returncode == 0, again.stderr
     # Tomorrow D75 is 76 days silent, G60 61, P59 60 (new in the window), P90 91 (out of it); D75 and
     # G60 got the message yesterday.
@@ -181,7 +183,8 @@ def test_a_reused_out_dir_loses_the_previous_runs_files_and_keeps_the_users(shop
     _export(rfm, "--out-dir", "seg", "--channel", "sms,coupon")
     seg = shop / "seg"
     (seg / "notes.txt").write_text("mine\n", encoding="utf-8")
-    (seg / "send" / "coupon" / "extra.csv").write_text("phone\n1\n", encoding="utf-8")  # the user's, in our folder
+    # the user's, in our folder
+    (seg / "send" / "coupon" / "extra.csv").write_text("phone\n1\n", encoding="utf-8")
     edited = seg / "send" / "coupon" / "gold.csv"
     edited.write_text(edited.read_text(encoding="utf-8") + "added by hand\n", encoding="utf-8")
     done = _export(rfm, "--out-dir", "seg", "--channel", "sms")
@@ -201,7 +204,8 @@ def test_an_old_layout_folder_is_cleaned_of_what_its_manifest_listed(shop: Path,
     files = []
     for relative in ("dormant.csv", "sms/dormant.csv"):
         (seg / relative).write_bytes(b"customer_id\nX91\n")
-        files.append({"path": relative, "rows": 1, "sha256": __import__("hashlib").sha256(b"customer_id\nX91\n")
+        files.append({"path": relative, "rows": 1,
+                      "sha256": __import__("hashlib").sha256(b"customer_id\nX91\n")
                       .hexdigest()})
     (seg / "manifest.json").write_text(json.dumps({"files": files}), encoding="utf-8")
     (seg / "winback.xlsx").write_bytes(b"the user's own")
@@ -229,7 +233,8 @@ def test_a_failed_run_removes_nothing(shop: Path, rfm) -> None:
     (seg / "send" / "sms" / "gold.csv").unlink()
     (seg / "send" / "sms" / "gold.csv").mkdir()  # a folder where a list must go: publishing fails
     del before["send/sms/gold.csv"]
-    failed = rfm("--db", "shop.duckdb", "export", "--as-of", str(AS_OF), "--out-dir", "seg", "--channel", "sms")
+    failed = rfm("--db", "shop.duckdb", "export", "--as-of", str(AS_OF), "--out-dir", "seg", "--channel",
+                 "sms")
     assert failed.returncode == 73, failed.stderr
     after = {p.relative_to(seg).as_posix(): p.read_bytes() for p in seg.rglob("*") if p.is_file()}
     assert after == before  # the coupon lists the run would have removed are still there

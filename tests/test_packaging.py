@@ -48,8 +48,8 @@ def installed_wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_queries_load_by_name_from_an_installed_wheel(installed_wheel: Path, tmp_path: Path) -> None:
     env = {**os.environ, "PYTHONPATH": str(installed_wheel)}
-    done = subprocess.run([sys.executable, "-c", CHECK, str(ROOT / "rfm_cli" / "queries")], check=False, cwd=tmp_path, env=env,
-                          capture_output=True, text=True, timeout=120)
+    done = subprocess.run([sys.executable, "-c", CHECK, str(ROOT / "rfm_cli" / "queries")], check=False,
+                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert int(done.stdout) == len(list((ROOT / "rfm_cli" / "queries").glob("*.sql")))
 
@@ -71,8 +71,8 @@ print(result.customers.height)
 
 def test_the_library_works_from_an_installed_wheel(installed_wheel: Path, tmp_path: Path) -> None:
     env = {**os.environ, "PYTHONPATH": str(installed_wheel)}
-    done = subprocess.run([sys.executable, "-c", LIBRARY, str(ROOT / "sample_data" / "orders.csv")], check=False,
-                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+    done = subprocess.run([sys.executable, "-c", LIBRARY, str(ROOT / "sample_data" / "orders.csv")],
+                          check=False, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert int(done.stdout) == 992
     assert list(tmp_path.iterdir()) == []  # scoring in memory wrote nothing

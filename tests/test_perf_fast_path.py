@@ -18,7 +18,8 @@ from rfm_cli.core.store import open_store
 HEADER = "order_id,customer_id,order_date,amount,status,refund_amount,customer_name,phone,email"
 
 
-def _rows(n: int, status_of=lambda i: ("paid", "paid", "paid", "cancelled", "refunded", "pending")[i % 6]) -> list[str]:
+def _rows(n: int, status_of=lambda i: ("paid", "paid", "paid", "cancelled", "refunded", "pending")[i % 6]
+          ) -> list[str]:
     rows = []
     for i in range(n):
         day = f"2025-{1 + i % 12:02d}-{1 + i % 28:02d} {i % 24:02d}:{i % 60:02d}:00"
@@ -62,7 +63,8 @@ def test_status_only_in_the_middle_falls_back(tmp_path: Path) -> None:
     # 'closed' appears only between the head sample and the tail: the pass meets a status it has no word
     # for, so the file is staged the slow way, with the same result.
     n = 120_000
-    path = _write(tmp_path / "late_status.csv", _rows(n, lambda i: "closed" if 60_000 <= i < 60_010 else "paid"))
+    path = _write(tmp_path / "late_status.csv",
+                  _rows(n, lambda i: "closed" if 60_000 <= i < 60_010 else "paid"))
     assert path.stat().st_size > 3 * 1024 * 1024
     assert not _same(path)
 
@@ -104,7 +106,8 @@ def test_quoted_newlines_and_blank_lines(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("cells", [
-    'O555555,C1,2026-01-01 00:00:00,"",cancelled,,,,',  # a quoted empty amount on an order that does not count
+    # a quoted empty amount on an order that does not count
+    'O555555,C1,2026-01-01 00:00:00,"",cancelled,,,,',
     'O555555,C1,2026-01-01 00:00:00,10.00,paid," ",,,',  # a blank refund
     'O555555,C1,"2026-01-01T08:00:00+02:00",10.00,paid,,,,',  # a zoned ISO date
     'O555555,C1,2026-01-01 00:00:00," 12.5 ",paid,1e1,,,',  # padded and exponent amounts

@@ -25,7 +25,8 @@ def orders(tmp_path: Path) -> Path:
 
 def _env() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("RFM_")}
-    return {**env, "PYTHONIOENCODING": "utf-8", "RFM_PROGRESS_DELAY": "0"}  # the bar at once, however short the work  # show the bar at once, however short the work
+    # the bar at once, however short the work  # show the bar at once, however short the work
+    return {**env, "PYTHONIOENCODING": "utf-8", "RFM_PROGRESS_DELAY": "0"}
 
 
 def _run_on_terminal(args: list[str], cwd: Path) -> tuple[int, str]:
@@ -49,10 +50,13 @@ def _run_on_terminal(args: list[str], cwd: Path) -> tuple[int, str]:
         os.close(leader)
 
 
-@pytest.mark.parametrize("command", [["score", "{orders}", "-o", "scores.csv"], ["--db", "shop.duckdb", "import", "{orders}"]])
+@pytest.mark.parametrize("command",
+                         [["score", "{orders}", "-o", "scores.csv"],
+                          ["--db", "shop.duckdb", "import", "{orders}"]])
 def test_no_progress_when_stderr_is_a_pipe(command, orders: Path, tmp_path: Path) -> None:
     args = [a.format(orders=orders) for a in command]
-    done = subprocess.run([sys.executable, "-m", "rfm_cli", *args], cwd=tmp_path, env=_env(), capture_output=True, check=False,
+    done = subprocess.run([sys.executable, "-m", "rfm_cli", *args], cwd=tmp_path, env=_env(),
+                          capture_output=True, check=False,
                           text=True, encoding="utf-8", stdin=subprocess.DEVNULL, timeout=120)
     assert done.returncode == 0, done.stderr
     assert "reading orders.csv" not in done.stderr

@@ -20,7 +20,8 @@ CHANNELS = "csv,sms,meta,coupon"
 
 
 def _folder_bytes(folder: Path) -> dict[str, bytes]:
-    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {p.relative_to(folder).as_posix(): p.read_bytes()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
 @pytest.fixture
@@ -94,7 +95,8 @@ def test_a_scores_file_rfm_did_not_write_is_refused(rfm, assert_cli_error, tmp_p
 
 def test_scores_from_other_rules_are_refused(rfm, assert_cli_error, tmp_path: Path, engine_scores) -> None:
     _, scores = engine_scores
-    line = assert_cli_error(rfm("export", "--from-scores", scores, "--scheme", "classic", "--out-dir", "x"), 65)
+    line = assert_cli_error(rfm("export", "--from-scores", scores, "--scheme", "classic", "--out-dir", "x"),
+                            65)
     assert "pass the --rules and --scheme the scores were computed with" in line
 
 
@@ -102,7 +104,8 @@ def test_money_is_read_as_text_never_truncated() -> None:
     """Polars casts '12.345' to 12.34 (truncating; engines round to 12.35): a third decimal is an
     error, not a guess; trailing zeros and whole numbers are money."""
     assert str(pl.Series(["12.345"]).cast(pl.Decimal(18, 2)).to_list()[0]) == "12.34"
-    assert money_as_float(pl.Series(["12.30", "7", "-0.50", "12.3400"]), "x").to_list() == [12.3, 7.0, -0.5, 12.34]
+    assert (money_as_float(pl.Series(["12.30", "7", "-0.50", "12.3400"]), "x").to_list()
+            == [12.3, 7.0, -0.5, 12.34])
     with pytest.raises(DataError, match="at most 2 decimals"):
         money_as_float(pl.Series(["12.345"]), "x")
     with pytest.raises(DataError, match="at most 2 decimals"):

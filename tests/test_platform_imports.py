@@ -27,11 +27,14 @@ def imported(tmp_path: Path, name: str):
     with open_store(None) as store:
         [report] = import_files(store, [path], ImportOptions(max_rejects="50%", rejects_dir=None))
         orders = store.con.execute(
-            "SELECT order_id, customer_id, strftime(ordered_at, '%Y-%m-%d %H:%M:%S'), CAST(amount AS VARCHAR), "
-            "CAST(refund_amount AS VARCHAR), status FROM rfm_orders ORDER BY order_id").fetchall()
+            "SELECT order_id, customer_id, strftime(ordered_at, '%Y-%m-%d %H:%M:%S'), "
+            "CAST(amount AS VARCHAR), CAST(refund_amount AS VARCHAR), status "
+            "FROM rfm_orders ORDER BY order_id").fetchall()
         refunds = store.con.execute(
-            "SELECT order_id, customer_id, CAST(amount AS VARCHAR) FROM rfm_refunds ORDER BY order_id").fetchall()
-        rejects = store.con.execute("SELECT line, column_name, reason FROM rfm_rejects ORDER BY line").fetchall()
+            "SELECT order_id, customer_id, CAST(amount AS VARCHAR) FROM rfm_refunds "
+            "ORDER BY order_id").fetchall()
+        rejects = store.con.execute(
+            "SELECT line, column_name, reason FROM rfm_rejects ORDER BY line").fetchall()
     return report, orders, refunds, rejects
 
 
@@ -92,7 +95,8 @@ def test_rejects_file_and_inspect_show_the_bad_rows(tmp_path: Path) -> None:
 
 def test_ambiguous_day_month_needs_date_format(tmp_path: Path) -> None:
     path = tmp_path / "dm.csv"
-    path.write_text("order_id,customer_id,order_date,amount\nA,c1,03/04/2024,10\nB,c2,05/06/2024,20\n", encoding="utf-8")
+    path.write_text("order_id,customer_id,order_date,amount\nA,c1,03/04/2024,10\nB,c2,05/06/2024,20\n",
+                    encoding="utf-8")
     run = lambda *extra: invoke(["score", str(path), "-o", "-", *extra], cwd=tmp_path)
     refused = run()
     assert refused.returncode == 65 and "--date-format" in refused.stderr and refused.stdout == ""

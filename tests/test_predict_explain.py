@@ -54,8 +54,8 @@ def test_text_account_shows_the_predictions(rfm, tmp_path):
     assert rfm("import", SAMPLE).returncode == 0
     result = rfm("explain", "C00002")
     assert result.returncode == 0, result.stderr
-    for fragment in ("t_x = ", "P(alive) = ", "expected orders in 90 days", "CLV in 90 days", "next order due",
-                     "churn risk"):
+    for fragment in ("t_x = ", "P(alive) = ", "expected orders in 90 days", "CLV in 90 days",
+                     "next order due", "churn risk"):
         assert fragment in result.stderr
     assert "predictions" not in rfm("explain", "C00002", "--no-predictions").stderr
 

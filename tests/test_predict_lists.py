@@ -33,9 +33,11 @@ def _rows() -> list[tuple[str, ...]]:
     rows = []
     for n, (customer, r) in enumerate(sorted(RECENCY.items())):
         last = AS_OF - timedelta(days=r)
-        days = [last - timedelta(days=40), last - timedelta(days=20), last] if customer in RECENCY_REPEAT else [last]
+        days = ([last - timedelta(days=40), last - timedelta(days=20), last] if customer in RECENCY_REPEAT
+                else [last])
         phone = f"1380000{n:04d}"
-        rows += [(f"{customer}-{k}", customer, d.isoformat(), "25.00", "paid", phone) for k, d in enumerate(days)]
+        rows += [(f"{customer}-{k}", customer, d.isoformat(), "25.00", "paid", phone)
+                 for k, d in enumerate(days)]
     return rows
 
 
@@ -67,7 +69,8 @@ def test_overdue_lists_exactly_the_customers_past_due_by_n_days(rfm, shop, tmp_p
         assert row["days_overdue"] == str(r - 20)
         assert row["next_order_due"] == (AS_OF - timedelta(days=r) + timedelta(days=20)).isoformat()
         assert row["due_basis"] == ("own gaps" if customer in RECENCY_REPEAT else "shop median")
-    assert not (tmp_path / "due" / "send" / "csv" / "dormant.csv").exists()  # an overdue list is never dormant
+    # an overdue list is never dormant
+    assert not (tmp_path / "due" / "send" / "csv" / "dormant.csv").exists()
     manifest = json.loads((tmp_path / "due" / "manifest.json").read_text())
     assert manifest["selection"]["overdue_days"] == 5
     assert manifest["predictions"]["model_status"] == "not fitted (not needed)"
@@ -130,7 +133,8 @@ def test_run_writes_the_overdue_lists(rfm, write_orders, tmp_path):
 
 @pytest.mark.parametrize(
     ("args", "fragment"),
-    [(["--overdue", "-1"], "--overdue -1 is below 0"), (["--churn-risk", "extreme"], "'extreme' is not a risk"),
+    [(["--overdue", "-1"], "--overdue -1 is below 0"),
+     (["--churn-risk", "extreme"], "'extreme' is not a risk"),
      (["--overdue", "3", "--tier", "dormant"], "--overdue lists no dormant customers")],
 )
 def test_bad_prediction_selections_are_usage_errors(rfm, shop, assert_cli_error, args, fragment):
@@ -156,7 +160,8 @@ def test_bad_churn_thresholds_are_config_errors(rfm, shop, tmp_path, assert_cli_
 def test_overdue_coupon_list_with_codes(rfm, shop, tmp_path):
     """Codes go to the overdue customers only (the code ledger sees the same selection)."""
     (tmp_path / "codes.txt").write_text("\n".join(f"K{i:03d}" for i in range(100)) + "\n")
-    result = rfm("export", "--out-dir", "due", "--overdue", "5", "--channel", "coupon", "--codes", "codes.txt")
+    result = rfm("export", "--out-dir", "due", "--overdue", "5", "--channel", "coupon", "--codes",
+                 "codes.txt")
     assert result.returncode == 0, result.stderr
     rows = []
     for path in (tmp_path / "due" / "send" / "coupon").glob("*.csv"):

@@ -33,7 +33,8 @@ def _rfm(shop: Path, *args: str):
 
 def test_clv_by_tier_adds_up_from_the_customers(shop):
     block = json.loads(_rfm(shop, "report", "--with-predictions", "--format", "json").stdout)["predictions"]
-    tiers = {row["customer_id"]: row["tier"] for row in csv.DictReader(_rfm(shop, "score", "-o", "-").stdout.splitlines())}
+    tiers = {row["customer_id"]: row["tier"]
+             for row in csv.DictReader(_rfm(shop, "score", "-o", "-").stdout.splitlines())}
     clv, alive, risk = defaultdict(float), defaultdict(list), defaultdict(Counter)
     for row in csv.DictReader(_rfm(shop, "predict", "-o", "-").stdout.splitlines()):
         tier = tiers[row["customer_id"]]
@@ -62,7 +63,8 @@ def test_report_without_the_flag_fits_nothing(shop):
 def test_holdout_tracking_matches_rfm_predict(shop):
     report = _rfm(shop, "report", "--holdout-from", HOLDOUT, "--html", "r.html", "--format", "json")
     holdout = json.loads(report.stdout)["predictions"]["holdout"]
-    predicted = json.loads(_rfm(shop, "predict", "--holdout-from", HOLDOUT, "--format", "json").stdout)["holdout"]
+    predicted = json.loads(_rfm(shop, "predict", "--holdout-from", HOLDOUT, "--format",
+                                "json").stdout)["holdout"]
     assert holdout == predicted
     page = (shop / "r.html").read_text(encoding="utf-8")
     assert 'id="clv"' in page and "chart-tracking" in page and "chart-p-alive" in page

@@ -61,6 +61,7 @@ def test_an_earlier_as_of_reads_the_orders(rfm, write_orders):
 
 
 def test_keeping_the_inputs_loads_no_scipy():
-    code = "import sys; from rfm_cli.core.predict import stored; print('scipy' in sys.modules, 'numpy' in sys.modules)"
+    code = ("import sys; from rfm_cli.core.predict import stored; "
+            "print('scipy' in sys.modules, 'numpy' in sys.modules)")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.split() == ["False", "False"]

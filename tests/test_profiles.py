@@ -98,7 +98,8 @@ def test_fixture_statuses_and_customers(tmp_path, name):
     customers = set()
     for row in rows:
         order = _clean(row[match.mapping["order_id"]])
-        statuses = [match.profile.status_of(_clean(row[c])) for c in match.status_columns if row[c] is not None]
+        statuses = [match.profile.status_of(_clean(row[c]))
+                    for c in match.status_columns if row[c] is not None]
         for column in match.cancelled_columns:
             if row[column]:
                 statuses.append("cancelled")
@@ -172,15 +173,18 @@ def test_missing_fields_error_lists_headers_and_fields():
     with pytest.raises(DataError) as caught:
         match_profile(headers, PROFILES, path="exports/jan.csv")
     message = str(caught.value)
-    assert message.startswith("no known export layout in exports/jan.csv: found headers [编号, 昵称, 日子, 价格,")
+    assert message.startswith(
+        "no known export layout in exports/jan.csv: found headers [编号, 昵称, 日子, 价格,")
     assert "… +12 more]" in message
-    assert "; missing order_id, customer_id, order_date, amount; use --map FIELD=HEADER or --source NAME" in message
+    assert ("; missing order_id, customer_id, order_date, amount; use --map FIELD=HEADER or --source NAME"
+            in message)
     assert "\n" not in message
 
 
 def test_detected_platform_without_a_required_column():
     headers = [h for h in pf.AMAZON_HEADERS if h not in ("buyer-email", "buyer-name")]
-    with pytest.raises(DataError, match=r"looks like a Amazon Seller Central export but has no column for customer_id"):
+    with pytest.raises(DataError,
+                       match=r"looks like a Amazon Seller Central export but has no column for customer_id"):
         match_profile(headers, PROFILES, path="All Orders Report.txt")
     match = match_profile(headers, PROFILES, require=False)
     assert match.profile.name == "amazon" and match.missing == ["customer_id"]
@@ -191,7 +195,8 @@ def test_map_overrides_win_and_fill_gaps():
     match = match_profile(headers, PROFILES, overrides={"customer_id": "ship-postal-code"})
     assert match.profile.name == "amazon"
     assert match.mapping["customer_id"] == "ship-postal-code"
-    taobao = match_profile(pf.EXPECTED["taobao"].headers, PROFILES, overrides={"phone": "联系电话", "status": ""})
+    taobao = match_profile(pf.EXPECTED["taobao"].headers, PROFILES,
+                           overrides={"phone": "联系电话", "status": ""})
     assert taobao.mapping["phone"] == "联系电话"
     assert "status" not in taobao.mapping and taobao.status_columns == []
 
@@ -216,15 +221,17 @@ def test_overrides_can_complete_an_unknown_layout():
     overrides = {"order_id": "单据", "customer_id": "手机号", "amount": "合计"}
     match = match_profile(headers, PROFILES, overrides=overrides)
     assert match.profile.name == "generic_zh"
-    assert match.mapping == {"order_id": "单据", "customer_id": "手机号", "order_date": "日期", "amount": "合计",
-                             "phone": "手机号"}  # fmt: skip
+    assert match.mapping == {"order_id": "单据", "customer_id": "手机号", "order_date": "日期",
+                             "amount": "合计", "phone": "手机号"}  # fmt: skip
 
 
 def test_forced_source():
     match = match_profile(pf.EXPECTED["taobao"].headers, PROFILES, forced="generic_zh")
     assert match.profile.name == "generic_zh"
     assert match.mapping["order_id"] == "订单编号" and match.how == "--source generic_zh"
-    with pytest.raises(DataError, match=r"the input has no column for order_id, customer_id, order_date, amount of --source shopify \(looked for order_id: Name;"):
+    with pytest.raises(DataError,
+                       match=r"the input has no column for order_id, customer_id, order_date, amount of "
+                             r"--source shopify \(looked for order_id: Name;"):
         match_profile(pf.EXPECTED["taobao"].headers, PROFILES, forced="shopify")
 
 
@@ -276,8 +283,10 @@ def test_user_profile_replaces_a_builtin():
         ({"columns": {"amount": 5}}, r"profiles\.bad\.columns\.amount must be a list of header names"),
         ({"status": {"ok": "paid"}}, r"profiles\.bad\.status\.ok is 'paid'; use one of counted, cancelled"),
         ({"options": {"amount_from": ["x"]}}, r"profiles\.bad\.options\.amount_from needs at least two"),
-        ({"options": {"refund_prefix": {"column": "order_id"}}}, r"profiles\.bad\.options\.refund_prefix must be"),
-        ({"options": {"fill_order_fields": "yes"}}, r"profiles\.bad\.options\.fill_order_fields must be true or false"),
+        ({"options": {"refund_prefix": {"column": "order_id"}}},
+         r"profiles\.bad\.options\.refund_prefix must be"),
+        ({"options": {"fill_order_fields": "yes"}},
+         r"profiles\.bad\.options\.fill_order_fields must be true or false"),
         ({"options": {"speed": 1}}, r"profiles\.bad\.options\.speed is not an option"),
         ({"detect": 3}, r"profiles\.bad\.detect must be a list"),
         ({"colums": {}}, r"profiles\.bad\.colums is not a profile key"),

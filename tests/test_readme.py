@@ -162,12 +162,14 @@ def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
     pl.DataFrame({"phone": ["13800000001", "13800000002"], "note": ["asked", "complaint"]}).write_excel(
         work / "optouts.xlsx"
     )
-    (work / "aliyun-replies.csv").write_text("手机号码,上行内容,上行时间\n13842145006,退订,2026-11-21 10:00:00\n",
-                                             encoding="utf-8")  # `rfm suppress import-replies --help`
+    # `rfm suppress import-replies --help`
+    (work / "aliyun-replies.csv").write_text(
+        "手机号码,上行内容,上行时间\n13842145006,退订,2026-11-21 10:00:00\n", encoding="utf-8")
     [quick_start] = rfm_lines(section("Quick start"))
     # As a new user runs it: a process of its own.
     done = subprocess.run([sys.executable, "-m", "rfm_cli", *shlex.split(quick_start)[1:]], check=False,
-                          cwd=work, capture_output=True, timeout=120, env=clean_env(), stdin=subprocess.DEVNULL)
+                          cwd=work, capture_output=True, timeout=120, env=clean_env(),
+                          stdin=subprocess.DEVNULL)
     assert done.returncode == 0, done.stderr.decode()
     # A month of history, as a seller has after a few weeks of nightly runs: a snapshot as of
     # October (so `rfm moves` has two), November's export imported (so `rfm imports rm` has it),
@@ -352,7 +354,8 @@ def test_the_python_example_runs(workspace: Path, tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr.decode()
 
 
-def test_the_campaign_section_runs_on_the_sample_and_writes_something(workspace: Path, tmp_path: Path) -> None:
+def test_the_campaign_section_runs_on_the_sample_and_writes_something(workspace: Path,
+                                                                      tmp_path: Path) -> None:
     """README "Campaigns with a hold-out": its commands run in order on sample_data/ and every output
     holds rows (each arm's lists, the control group, the report's groups)."""
     work = tmp_path / "ws"

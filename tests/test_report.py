@@ -133,7 +133,8 @@ def test_tiers_match_the_scores(sample_db):
         assert t["revenue_share"] == pytest.approx(revenue / total_revenue)
         assert t["orders"] == orders
         assert t["avg_order_value"] == pytest.approx(revenue / orders, abs=0.01)
-        assert t["avg_recency_days"] == pytest.approx(sum(int(r["recency_days"]) for r in rows) / len(rows), abs=0.05)
+        assert t["avg_recency_days"] == pytest.approx(sum(int(r["recency_days"]) for r in rows) / len(rows),
+                                                      abs=0.05)
         assert t["repurchase_rate"] == pytest.approx(sum(int(r["frequency"]) >= 2 for r in rows) / len(rows))
     assert report["totals"]["customers"] == len(scores)
     assert report["totals"]["revenue"] == pytest.approx(total_revenue, abs=0.01)
@@ -147,7 +148,8 @@ def test_rf_grid_and_concentration_match_the_scores(sample_db):
         for f in range(1, 6):
             rows = [s for s in scores if int(s["r_score"]) == r and int(s["f_score"]) == f]
             assert cells[(r, f)]["customers"] == len(rows)
-            assert cells[(r, f)]["revenue"] == pytest.approx(sum(float(s["monetary"]) for s in rows), abs=0.01)
+            assert cells[(r, f)]["revenue"] == pytest.approx(sum(float(s["monetary"]) for s in rows),
+                                                             abs=0.01)
     spend = sorted((float(s["monetary"]) for s in scores), reverse=True)
     for key, share in (("top_10pct", 0.1), ("top_20pct", 0.2)):
         k = math.ceil(len(spend) * share)
@@ -162,8 +164,9 @@ def _counted_orders(db: Path, as_of: date) -> list[tuple[str, date, float]]:
     for order_id, amount in con.execute("SELECT order_id, amount FROM rfm_refunds").fetchall():
         refunds[order_id] += float(amount)
     out = []
-    rows = con.execute("SELECT order_id, customer_id, ordered_at, amount, refund_amount, status FROM rfm_orders "
-                       "WHERE customer_id IS NOT NULL").fetchall()
+    rows = con.execute(
+        "SELECT order_id, customer_id, ordered_at, amount, refund_amount, status FROM rfm_orders "
+        "WHERE customer_id IS NOT NULL").fetchall()
     con.close()
     for order_id, customer, at, amount, refund, status in rows:
         net = float(amount) - float(refund) - refunds[order_id]
@@ -230,7 +233,7 @@ def test_cut_points_are_the_scores_cut_points(sample_db):
             assert row["customers"] == counts[("monetary", row["score"])]
 
 
-# ------------------------------------------------------------------ HTML: self-contained, small, in both languages
+# ------------------------------------------------------------ HTML: self-contained, small, in both languages
 
 
 @pytest.fixture(scope="module")
@@ -241,8 +244,8 @@ def pages(sample_db):
     return {lang: (work / f"{lang}.html").read_text(encoding="utf-8") for lang in ("en", "zh")}
 
 
-EXPECTED_CHARTS = ["chart-tiers", "chart-revenue", "chart-rf", "chart-pareto", "chart-monthly", "chart-cohorts",
-                   "chart-moves"]
+EXPECTED_CHARTS = ["chart-tiers", "chart-revenue", "chart-rf", "chart-pareto", "chart-monthly",
+                   "chart-cohorts", "chart-moves"]
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
@@ -250,7 +253,8 @@ def test_html_is_self_contained(pages, lang):
     page = pages[lang]
     assert page.startswith("<!DOCTYPE html>")
     # no network: nothing loaded from elsewhere
-    assert not re.search(r"""<(script|link|img|iframe)[^>]+(src|href)=["']?(https?:)?//""", page, re.IGNORECASE)
+    assert not re.search(r"""<(script|link|img|iframe)[^>]+(src|href)=["']?(https?:)?//""", page,
+                         re.IGNORECASE)
     # plotly.js is inline (its own source names URLs it would only fetch for maps, which we never draw)
     assert page.count('<script type="text/javascript">') == 1 and "Plotly.newPlot" in page
     assert set(re.search(r"<main data-charts=\"([^\"]+)\"", page).group(1).split()) == set(EXPECTED_CHARTS)
@@ -264,16 +268,19 @@ def test_html_never_carries_customers(pages, sample_db):
     names = {s["customer_name"] for s in sample_db["scores"] if s["customer_name"]}
     # One pass over each page (a 5 MB page scanned once per customer took 30 s): every quoted or
     # tag-delimited token, and one alternation of every name.
-    name_pattern = re.compile("|".join(sorted((re.escape(n) for n in names if len(n) >= 2), key=len, reverse=True)))
+    name_pattern = re.compile("|".join(sorted((re.escape(n) for n in names if len(n) >= 2), key=len,
+                                              reverse=True)))
     for page in pages.values():
         # customer ids look like C00001: none of them, nor any customer's name, is in the page
-        tokens = set(re.findall(r'(?<=")([^"<>]{1,64})(?=")', page)) | set(re.findall(r">([^<>]{1,64})<", page))
+        tokens = (set(re.findall(r'(?<=")([^"<>]{1,64})(?=")', page))
+                  | set(re.findall(r">([^<>]{1,64})<", page)))
         assert not ids & tokens
         assert name_pattern.search(page) is None
 
 
 def test_html_labels_follow_the_language(pages):
-    for word in ("钻石", "黄金", "潜力", "休眠", "客户分层报告", "复购率", "同期群留存", "各项数字的计算方法"):
+    for word in ("钻石", "黄金", "潜力", "休眠", "客户分层报告", "复购率", "同期群留存",
+                 "各项数字的计算方法"):
         assert word in pages["zh"]
     assert 'lang="zh-CN"' in pages["zh"] and 'lang="en"' in pages["en"]
     assert "Customer tiers report" in pages["en"] and "钻石" not in pages["en"].split("<body>")[1]
@@ -287,7 +294,8 @@ def test_html_is_deterministic(sample_db, pages):
 
 def test_html_numbers_are_the_json_numbers(sample_db, pages):
     report = sample_db["report"]
-    summary = re.search(r'<script type="application/json" id="rfm-summary">(.*?)</script>', pages["en"]).group(1)
+    summary = re.search(r'<script type="application/json" id="rfm-summary">(.*?)</script>',
+                        pages["en"]).group(1)
     assert json.loads(summary)["totals"] == report["totals"]
     for t in report["tiers"]:
         assert f"{t['customers']:,}" in pages["en"] and f"{t['revenue']:,.2f}" in pages["en"]

@@ -25,7 +25,8 @@ if CHROMIUM is None:
     if os.environ.get("RFM_REQUIRE_BROWSER"):
         pytest.fail("RFM_REQUIRE_BROWSER is set but no chromium is installed (apt-get install chromium)",
                     pytrace=False)
-    pytest.skip("no chromium on this machine (apt-get install chromium fonts-noto-cjk)", allow_module_level=True)
+    pytest.skip("no chromium on this machine (apt-get install chromium fonts-noto-cjk)",
+                allow_module_level=True)
 
 playwright = pytest.importorskip("playwright.sync_api")
 

@@ -75,7 +75,8 @@ def test_conditions_cannot_run_code(text: str) -> None:
 def test_rules_file_overrides_scoring_and_tiers(tmp_path: Path) -> None:
     path = tmp_path / "r.toml"
     path.write_text('[monetary]\nmethod = "fixed"\nbreakpoints = [100, 300, 1000, 3000]\n'
-                    '[[tiers]]\nname = "vip"\nwhen = "m_score == 5"\n[[tiers]]\nname = "rest"\n', encoding="utf-8")
+                    '[[tiers]]\nname = "vip"\nwhen = "m_score == 5"\n[[tiers]]\nname = "rest"\n',
+                    encoding="utf-8")
     rules = load_rules("tiers", [(str(path), read_rules_file(path))])
     assert rules.tier_names() == ["vip", "rest"] and rules.monetary.breakpoints == (100, 300, 1000, 3000)
     assert rules.recency.breakpoints == (30, 60, 90, 180)  # untouched sections keep the defaults

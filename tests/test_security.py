@@ -117,7 +117,8 @@ def test_error_lines_and_log_json_mask_phones_and_emails_from_the_arguments(
         assert "ann@example.com" not in text, text
     # Whatever a message quotes of the arguments is masked on its way out.
     args = ["explain", "13899990000", "ann@example.com"]
-    assert mask_contacts("no '13899990000' nor ann@example.com", args) == "no '*******0000' nor a***@example.com"
+    assert (mask_contacts("no '13899990000' nor ann@example.com", args)
+            == "no '*******0000' nor a***@example.com")
 
 
 def test_an_internal_error_shows_where_it_happened_but_not_its_text(tmp_path: Path) -> None:

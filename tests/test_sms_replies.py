@@ -13,8 +13,8 @@ from rfm_cli.core.compliance.replies import is_opt_out
 
 
 @pytest.mark.parametrize("reply", ["R", "r", "Ｒ", " T ", "td", "ＴＤ", "N", "退", "退订", "退订。", "拒收",
-                                   "STOP", "Stop!", "unsubscribe", "请帮我退订，谢谢", "拒收谢谢", "不要再发了",
-                                   "stop sending me these", "【退订】", "不退订"])
+                                   "STOP", "Stop!", "unsubscribe", "请帮我退订，谢谢", "拒收谢谢",
+                                   "不要再发了", "stop sending me these", "【退订】", "不退订"])
 def test_refusals(reply: str) -> None:
     assert is_opt_out(reply)
 
@@ -89,7 +89,8 @@ def test_refused_numbers_are_left_off_every_later_list(rfm, write_orders, tmp_pa
     db = tmp_path / "t.db"
     header = ("order_id", "customer_id", "order_date", "amount", "status", "phone")
     orders = write_orders("orders.csv", [("O1", "C1", "2026-11-01", "10.00", "paid", "13812345678"),
-                                         ("O2", "C2", "2026-11-02", "12.00", "paid", "13912345678")], header=header)
+                                         ("O2", "C2", "2026-11-02", "12.00", "paid", "13912345678")],
+                          header=header)
     assert rfm("import", orders, "--db", db).returncode == 0
     replies = write(tmp_path, "r.csv", _csv(ALIYUN[:3]), "utf-8")
     assert rfm("suppress", "import-replies", replies, "--db", db).returncode == 0

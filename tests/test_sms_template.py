@@ -43,7 +43,8 @@ def test_a_bad_template_names_the_rule_it_breaks(text: str, rule: str) -> None:
 
 
 def test_a_template_of_variables_only_is_refused() -> None:
-    result = check_template("【小王的店】${name}，${coupon}。拒收请回复R", "aliyun", list_vars=("name", "coupon"))
+    result = check_template("【小王的店】${name}，${coupon}。拒收请回复R", "aliyun",
+                            list_vars=("name", "coupon"))
     assert "only variables" in " ".join(p.message for p in result.problems)
 
 
@@ -58,8 +59,8 @@ def test_positional_variables_need_as_many_list_columns() -> None:
     assert [p.rule for p in result.problems] == ["variables"] and "{2}" in result.problems[0].message
 
 
-@pytest.mark.parametrize(("characters", "parts"), [(0, 0), (1, 1), (70, 1), (71, 2), (134, 2), (135, 3), (201, 3),
-                                                   (202, 4)])
+@pytest.mark.parametrize(("characters", "parts"),
+                         [(0, 0), (1, 1), (70, 1), (71, 2), (134, 2), (135, 3), (201, 3), (202, 4)])
 def test_billing_segments_are_70_in_one_else_67_each(characters: int, parts: int) -> None:
     assert segments(characters) == parts
 
@@ -76,7 +77,8 @@ def test_huawei_reports_its_sending_window() -> None:
     assert check_template(GOOD["huawei"], "huawei", list_vars=("name",)).send_window == ("08:00", "21:00")
 
 
-def test_the_command_passes_a_good_template_and_refuses_a_bad_one(rfm, assert_cli_error, tmp_path: Path) -> None:
+def test_the_command_passes_a_good_template_and_refuses_a_bad_one(rfm, assert_cli_error,
+                                                                  tmp_path: Path) -> None:
     good = rfm("sms", "check", GOOD["aliyun"], "--sms-vars", "name,coupon")
     assert good.returncode == 0 and good.stdout == "" and "passes every rule" in good.stderr
     line = assert_cli_error(rfm("sms", "check", "${name}您好，送您10元券", "--sms-vars", "name"), 78)

@@ -37,7 +37,8 @@ def load(con, path: Path, workdir: Path, table: str = "stage") -> tuple[Sniffed,
 
 
 def rows_of(con, table: str = "stage") -> list[dict]:
-    cursor = con.execute(f'SELECT * FROM "{table}" ORDER BY {"_sheet, " if has_sheet(con, table) else ""}_line')
+    cursor = con.execute(
+        f'SELECT * FROM "{table}" ORDER BY {"_sheet, " if has_sheet(con, table) else ""}_line')
     names = [d[0] for d in cursor.description]
     return [dict(zip(names, row)) for row in cursor.fetchall()]
 
@@ -148,7 +149,8 @@ def test_workbook_header_below_title_rows_and_offset_columns(con, tmp_path):
     sniffed, count = load(con, path, tmp_path)
     assert (sniffed.header_line, sniffed.headers) == (3, ["订单号", "客户ID", "下单时间", "实付金额"])
     rows = rows_of(con)
-    assert [(r["_line"], r["订单号"], r["实付金额"]) for r in rows] == [(4, "A1", "10"), (6, "A2", "12.5"), (7, None, None)]
+    assert ([(r["_line"], r["订单号"], r["实付金额"]) for r in rows]
+            == [(4, "A1", "10"), (6, "A2", "12.5"), (7, None, None)])
     assert rows[2]["Column 6"] == "note beyond the header"  # nothing is dropped silently
     assert count == 3
 
@@ -294,7 +296,8 @@ def test_utf8_check_is_not_fooled_by_a_sample_cut_mid_character(tmp_path, monkey
     text = "订单号,客户\n" + "".join(f"{i},客户名字{i}\n" for i in range(40))
     path = tmp_path / "cut.csv"
     path.write_text(text, encoding="utf-8")
-    assert path.read_bytes()[99:100].decode("utf-8", errors="replace") == "\ufffd"  # byte 100 is mid-character
+    # byte 100 is mid-character
+    assert path.read_bytes()[99:100].decode("utf-8", errors="replace") == "\ufffd"
     assert sniff(path).encoding == "utf-8"
 
 
@@ -420,5 +423,6 @@ def test_messages_are_one_line_with_a_fix(tmp_path):
 
 def test_corrupt_xlsx_is_an_input_error(tmp_path):
     (tmp_path / "broken.xlsx").write_bytes(b"PK\x03\x04 not really a zip")
-    with pytest.raises(InputError, match=r"cannot read .*broken\.xlsx as an Excel workbook .*; open it in Excel"):
+    with pytest.raises(InputError,
+                       match=r"cannot read .*broken\.xlsx as an Excel workbook .*; open it in Excel"):
         sniff(tmp_path / "broken.xlsx")

@@ -53,7 +53,8 @@ def _scores(rfm, *args: str) -> dict[str, tuple[int, float, int]]:
 
 
 def test_the_window_counts_only_its_orders_and_leaves_recency_alone(shop: Path, rfm) -> None:
-    assert _scores(rfm) == {"A": (2, 1100.0, 29), "B": (1, 500.0, 486), "C": (1, 20.0, 60), "D": (2, 100.0, 0)}
+    assert _scores(rfm) == {"A": (2, 1100.0, 29), "B": (1, 500.0, 486), "C": (1, 20.0, 60),
+                            "D": (2, 100.0, 0)}
     windowed = {"A": (1, 100.0, 29), "C": (1, 50.0, 60), "D": (2, 100.0, 0)}
     assert _scores(rfm, "--window", "12m") == windowed
     assert _scores(rfm, "--since", "2025-07-01") == windowed  # the same window by its first day
@@ -72,10 +73,11 @@ def test_explain_shows_the_window_and_the_orders_before_it(shop: Path, rfm) -> N
     account = json.loads(done.stdout)
     assert account["window_since"] == "2025-07-01" and account["values"]["frequency"] == 1
     old = next(o for o in account["orders"] if o["order_id"] == "A1")
-    assert (old["counted"], old["not_counted_reason"], old["counted_net"]) == (False, "before the analysis window",
-                                                                                0.0)
+    assert (old["counted"], old["not_counted_reason"], old["counted_net"]) == (
+        False, "before the analysis window", 0.0)
     assert "since 2025-07-01" in account["values"]["frequency_rule"]
-    gone = json.loads(rfm("--db", "shop.duckdb", "explain", "B", "--window", "12m", "--format", "json").stdout)
+    gone = json.loads(rfm("--db", "shop.duckdb", "explain", "B", "--window", "12m", "--format",
+                          "json").stdout)
     assert gone["scored"] is False
     assert gone["reason"].startswith("no counted order in the analysis window (2025-07-01 to 2026-06-30)")
     assert "the last on 2025-03-01" in gone["reason"]
