@@ -118,16 +118,18 @@ def _customers_sql(n_orders: int, cmax: int, mult: int) -> str:
            'C' || ({CUSTOMER_ID_BASE} + (c * {mult}) % {cmax}) AS customer_id,
            -- contact fields, sparse as in most exports: name 8%, phone 8% (1 in 8 masked), email 2%
            CASE WHEN u(h, 1) < 0.08
-                THEN {surnames}[1 + ((h >> 64) % 20)::INT] || {given}[1 + ((h >> 72) % 20)::INT] END AS customer_name,
+                THEN {surnames}[1 + ((h >> 64) % 20)::INT] || {given}[1 + ((h >> 72) % 20)::INT]
+           END AS customer_name,
            CASE WHEN u(h, 2) < 0.07
                 THEN '1' || (3 + (h >> 80) % 7)::VARCHAR || lpad(((h >> 88) % 1000000000)::VARCHAR, 9, '0')
                 WHEN u(h, 2) < 0.08
                 THEN '1' || (3 + (h >> 80) % 7)::VARCHAR || ((h >> 88) % 10)::VARCHAR || '****'
                      || lpad(((h >> 96) % 10000)::VARCHAR, 4, '0') END AS phone,
-           CASE WHEN u(h, 3) < 0.02 THEN 'u' || ({CUSTOMER_ID_BASE} + (c * {mult}) % {cmax}) || '@example.com' END AS email
+           CASE WHEN u(h, 3) < 0.02
+                THEN 'u' || ({CUSTOMER_ID_BASE} + (c * {mult}) % {cmax}) || '@example.com' END AS email
     FROM placed
     WHERE coalesce(s, 0) < {n_orders}
-    """  # noqa: E501, RUF100
+    """
 
 
 def _order_lines_sql(orders_table: str, stream: str) -> str:
@@ -158,8 +160,10 @@ def _order_lines_sql(orders_table: str, stream: str) -> str:
     ), priced AS (
         SELECT *,
                greatest(0.5, least(20000, CASE WHEN n_lines = 1
-                    THEN lognormal(u(rnd('{stream}l', j * 4 + line), 0), u(rnd('{stream}l', j * 4 + line), 1), 4.2, 0.9)
-                    ELSE lognormal(u(rnd('{stream}l', j * 4 + line), 0), u(rnd('{stream}l', j * 4 + line), 1), 3.7, 0.8)
+                    THEN lognormal(u(rnd('{stream}l', j * 4 + line), 0),
+                                   u(rnd('{stream}l', j * 4 + line), 1), 4.2, 0.9)
+                    ELSE lognormal(u(rnd('{stream}l', j * 4 + line), 0),
+                                   u(rnd('{stream}l', j * 4 + line), 1), 3.7, 0.8)
                END))::DECIMAL(12, 2) AS amount
         FROM lines
     )
@@ -169,7 +173,7 @@ def _order_lines_sql(orders_table: str, stream: str) -> str:
            'CNY' AS currency, customer_name, phone, email
     FROM priced
     ORDER BY order_id, line
-    """  # noqa: E501, RUF100
+    """
 
 
 def generate_main(con: duckdb.DuckDBPyConnection, n_orders: int, out: Path) -> dict:
@@ -223,16 +227,18 @@ def generate_increment(con: duckdb.DuckDBPyConnection, n_base: int, k_new: int, 
         )
         SELECT {n_base} + i AS j,
                TIMESTAMP '{INCREMENT_DAY} 00:00:00' + to_seconds(floor(u(h, 2) * 86400)::BIGINT) AS ts,
-               CASE WHEN existing THEN customer_id ELSE 'C' || ({CUSTOMER_ID_BASE} + {cmax} + i) END AS customer_id,
+               CASE WHEN existing THEN customer_id
+                    ELSE 'C' || ({CUSTOMER_ID_BASE} + {cmax} + i) END AS customer_id,
                CASE WHEN existing THEN customer_name END AS customer_name,
                CASE WHEN existing THEN phone END AS phone,
                CASE WHEN existing THEN email END AS email
         FROM matched
-        """  # noqa: E501, RUF100
+        """
     )
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE orders AS
-            SELECT *, {ORDER_ID_BASE + n_base} + row_number() OVER (ORDER BY ts, j) - 1 AS order_id FROM inc"""  # noqa: E501, RUF100
+            SELECT *, {ORDER_ID_BASE + n_base} + row_number() OVER (ORDER BY ts, j) - 1 AS order_id
+            FROM inc"""
     )
     rows = con.execute(
         f"COPY ({_order_lines_sql('orders', 'i')}) TO '{_sql_path(out)}' (HEADER, DELIMITER ',')"
