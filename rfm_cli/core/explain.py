@@ -62,6 +62,8 @@ def explain_customer(store: Store, result: ScoreResult, customer_id: str) -> dic
             {
                 **o,
                 "ordered_at": o["ordered_at"].strftime("%Y-%m-%d %H:%M:%S") if o["ordered_at"] else None,
+                # When the buyer received it, as the export said (day-N follow-ups count from it).
+                "delivered_at": o["delivered_at"].strftime("%Y-%m-%d %H:%M:%S") if o["delivered_at"] else None,
                 "amount": float(o["amount"]),
                 "refund_amount": float(o["refund_amount"]),
                 "later_refunds": float(o["later_refunds"]),
@@ -72,6 +74,7 @@ def explain_customer(store: Store, result: ScoreResult, customer_id: str) -> dic
             for o in orders.select(
                 "order_id",
                 "ordered_at",
+                "delivered_at",
                 "raw_status",
                 "status",
                 "amount",
