@@ -51,12 +51,13 @@ def test_taobao_signed_date_is_stored_and_a_dash_is_not_a_reject(tmp_path: Path,
 def test_shopify_fulfilled_at_on_the_first_line_only(tmp_path: Path, rfm) -> None:
     header = "Name,Email,Financial Status,Paid at,Fulfilled at,Total,Lineitem quantity,Lineitem name,Lineitem price"
     src = tmp_path / "orders_export_1.csv"
-    src.write_text("\n".join([
+    lines = [
         header,
         "#1001,amy@shop.test,paid,2024-03-01 10:00:00 +0100,2024-03-04 09:30:00 +0100,30.00,1,Tea,10.00",
         "#1001,amy@shop.test,,,,,1,Cup,20.00",
         "#1002,bob@shop.test,paid,2024-03-02 11:00:00 +0100,,15.00,1,Tea,15.00",
-    ]) + "\n", encoding="utf-8")
+    ]
+    src.write_text("\n".join(lines) + "\n", encoding="utf-8")
     done = rfm("import", src, "--db", "shop.duckdb")
     assert done.returncode == 0, done.stderr
     assert _stored(tmp_path / "shop.duckdb") == {"#1001": "2024-03-04 09:30", "#1002": None}
