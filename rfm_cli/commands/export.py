@@ -28,6 +28,8 @@ State, complete every night: DIR/tiers/<tier>.csv (every customer of the tier), 
 cut_points.csv. Sends, who to message tonight: DIR/send/<channel>/<list>.csv, one list per tier
 (--tier keeps some) or the win-back list (--winback: silent 60-90 days, any tier). Channels: csv
 (full rows, the default), sms, coupon, email, shopify, klaviyo, mailchimp, google, meta.
+Day-N lists (--days-since-first-order, --days-since-last-order) go to the same place, once per
+customer and trigger order.
 Selection, opt-outs (--exclude, `rfm suppress`, an accepts-marketing column) and --cooldown apply
 to sends only, and are counted. Files appear whole or not at all; files the previous run in DIR
 listed and this one does not write are removed.
@@ -39,7 +41,8 @@ Examples:
     --sms-vars name,coupon --codes codes.txt
   rfm export --winback --channel coupon -o - > winback.csv
   rfm export --tier diamond --channel meta -o - > diamond-meta.csv
-  rfm export --out-dir due --overdue 7 --channel sms"""
+  rfm export --out-dir due --overdue 7 --channel sms
+  rfm export --out-dir day7 --days-since-first-order 7:9 --who first_time"""
 
 TierOption = Annotated[list[str] | None, typer.Option("--tier", "--segment", metavar="NAME",
                                                          help="Only this tier (classic scheme: segment). Repeatable.")]
@@ -89,6 +92,16 @@ Winback = Annotated[bool, typer.Option(
 WinbackDays = Annotated[str | None, typer.Option(
     "--winback-days", metavar="FROM:TO",
     help="The win-back window in days (implies --winback; rfm.toml: winback_days) (default: 60:90).")]
+DaysSinceFirst = Annotated[str | None, typer.Option(
+    "--days-since-first-order", metavar="N|FROM:TO",
+    help="Day-N list send/<channel>/days_since_first_order_N.csv: customers whose first counted order "
+         "was N days ago (FROM..TO, both in, so a missed night skips no one), counted from its delivered "
+         "date when the export has one; sent once per order.")]
+DaysSinceLast = Annotated[str | None, typer.Option(
+    "--days-since-last-order", metavar="N|FROM:TO",
+    help="As --days-since-first-order, from the last counted order.")]
+Who = Annotated[str, typer.Option("--who", metavar="all|first_time",
+                                  help="first_time: day-N lists keep only customers with exactly one counted order.")]
 Encoding = Annotated[str, typer.Option("--encoding", metavar="utf-8|utf-8-sig",
                                        help="utf-8-sig adds a BOM so Excel on Windows reads Chinese.")]
 Template = Annotated[str | None, typer.Option(
@@ -105,9 +118,11 @@ RequireConsent = Annotated[bool, typer.Option(
 
 def build_spec(out_dir, tiers, channels, fmt, recency_days, min_orders, min_monetary, phone_format, region, sms_vars,
                batch_size, coupon_key, codes, no_hash, lang, encoding, cooldown=None, winback=False, *,
-               overdue=None, churn_risk=None, churn_thresholds=None, **sending):
+               overdue=None, churn_risk=None, churn_thresholds=None, days_since_first_order=None,
+               days_since_last_order=None, who="all", followups=(), **sending):
     """The flags as the library's ListOptions (which checks them) and the list builder's spec.
-    `sending`: template, sms_provider, send_window, require_consent (core/compliance/sending.py)."""
+    `sending`: template, sms_provider, send_window, require_consent (core/compliance/sending.py);
+    `followups`: rfm.toml's [[followups]] (rfm run)."""
     from rfm_cli.core.options import ListOptions
 
     return ListOptions(tier=tiers, channel=channels or "csv", format=fmt, recency_days=recency_days,
@@ -115,7 +130,9 @@ def build_spec(out_dir, tiers, channels, fmt, recency_days, min_orders, min_mone
                        sms_vars=sms_vars, batch_size=batch_size, coupon_key=coupon_key, codes=codes,
                        hashed=not no_hash, lang=lang, encoding=encoding, cooldown=cooldown,
                        winback=winback, overdue=overdue, churn_risk=churn_risk,
-                       churn_thresholds=churn_thresholds, **sending).spec(out_dir)
+                       churn_thresholds=churn_thresholds, days_since_first_order=days_since_first_order,
+                       days_since_last_order=days_since_last_order, who=who, followups=followups,
+                       **sending).spec(out_dir)
 
 
 def winback_window(st, winback: bool, winback_days: str | None) -> str | bool:
@@ -187,6 +204,9 @@ def command(
     require_consent: RequireConsent = False,
     overdue: Overdue = None,
     churn_risk: ChurnRisk = None,
+    days_since_first_order: DaysSinceFirst = None,
+    days_since_last_order: DaysSinceLast = None,
+    who: Who = "all",
     as_of: AsOf = None,
     window: Window = None,
     scheme: Scheme = None,
@@ -209,7 +229,8 @@ def command(
                       cooldown, winback_window(st, winback, winback_days), overdue=overdue,
                       churn_risk=churn_risk, churn_thresholds=st.settings.churn_thresholds() if churn_risk else None,
                       template=template, sms_provider=sms_provider, send_window=send_window,
-                      require_consent=require_consent)
+                      require_consent=require_consent, days_since_first_order=days_since_first_order,
+                      days_since_last_order=days_since_last_order, who=who)
     if window_option(window) and from_scores:
         raise UsageError("--window applies when rfm scores; scores from --from-scores were computed elsewhere: "
                          "leave out one of the two")

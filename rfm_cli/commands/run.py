@@ -34,6 +34,8 @@ from rfm_cli.commands.export import (
     Codes,
     Cooldown,
     CouponKey,
+    DaysSinceFirst,
+    DaysSinceLast,
     Encoding,
     Exclude,
     Lang,
@@ -51,6 +53,7 @@ from rfm_cli.commands.export import (
     SmsVars,
     Template,
     TierOption,
+    Who,
     Winback,
     WinbackDays,
     build_spec,
@@ -68,6 +71,8 @@ a snapshot of every customer's tier for its as-of date (re-running a date replac
 DIR/entered/<tier>.csv: the customers who entered each tier since the previous snapshot
 (everyone, on the first run). The database changes only if every list was written, and the lists
 appear only once the database has committed: a failed run leaves both as they were.
+The follow-ups of rfm.toml ([[followups]]: name, window, since, who, channel) are written each
+night to DIR/send/<channel>/<name>.csv, each customer once per trigger order.
 
 \b
 Examples:
@@ -107,6 +112,9 @@ def command(
     require_consent: RequireConsent = False,
     overdue: Overdue = None,
     churn_risk: ChurnRisk = None,
+    days_since_first_order: DaysSinceFirst = None,
+    days_since_last_order: DaysSinceLast = None,
+    who: Who = "all",
     as_of: AsOf = None,
     window: Window = None,
     scheme: Scheme = None,
@@ -129,7 +137,8 @@ def command(
                       winback_window(st, winback, winback_days), overdue=overdue, churn_risk=churn_risk,
                       churn_thresholds=st.settings.churn_thresholds() if churn_risk else None,
                       template=template, sms_provider=sms_provider, send_window=send_window,
-                      require_consent=require_consent)
+                      require_consent=require_consent, days_since_first_order=days_since_first_order,
+                      days_since_last_order=days_since_last_order, who=who, followups=st.settings.followups())
     options = import_options(st, maps, max_rejects, source, date_format, rejects_dir)
     outcome = api.run(st.db, inputs, spec, rules, parse_as_of(as_of), options, exclude=exclude or [], wait=st.wait,
                       window=window_option(window))
