@@ -141,7 +141,8 @@ def from_config(entries: Any, source: str) -> list[Followup]:
         for key, allowed in (("since", SINCE), ("who", WHO), ("channel", CHANNELS)):
             value = entry.get(key, allowed[0])
             if value not in allowed:
-                raise ConfigError(f"{where}: key {key!r} = {value!r} is not one of {', '.join(allowed)}")
+                raise ConfigError(f"{where}: key {key!r} = {value!r} is not one of {', '.join(allowed)}; "
+                                  f'write e.g. {key} = "{allowed[-1] if key == "since" else allowed[0]}"')
         name, window = entry["name"], entry["window"]
         if not isinstance(name, str) or not _NAME.fullmatch(name) or name.lower() == "winback":
             raise ConfigError(f"{where}: key 'name' = {name!r} cannot name a list file; use letters, digits, "
