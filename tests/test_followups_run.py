@@ -4,6 +4,7 @@ and the category of the trigger order when the store has product data (table rfm
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import duckdb
@@ -159,3 +160,19 @@ def test_top_categories_is_none_without_product_data(tmp_path: Path, orders: Pat
     assert rfm("import", orders, "--db", "shop.duckdb").returncode == 0
     with open_store(str(tmp_path / "shop.duckdb"), create=False) as store:
         assert top_categories(store, pl.Series(["A1"])) is None
+
+
+def test_the_readme_followups_run_on_the_sample(tmp_path: Path, rfm) -> None:
+    root = Path(__file__).resolve().parents[1]
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    [block] = [b for b in re.findall(r"^```toml\n(.*?)^```", readme, re.MULTILINE | re.DOTALL)
+               if b.startswith("# rfm.toml: follow-ups")]
+    (tmp_path / "rfm.toml").write_text(block, encoding="utf-8")
+    done = rfm("run", root / "sample_data" / "orders.csv", "--out-dir", "night")
+    assert done.returncode == 0, done.stderr
+    manifest = json.loads(Path("night/manifest.json").read_text(encoding="utf-8"))
+    rows = {f["path"]: f["rows"] for f in manifest["files"]}
+    assert rows["send/sms/day7_coupon.csv"] > 0 and rows["send/csv/day15_content.csv"] > 0
+    day15 = Path("night/send/csv/day15_content.csv").read_text(encoding="utf-8").splitlines()
+    header = day15[0].split(",")
+    assert {int(line.split(",")[header.index("days_since")]) for line in day15[1:]} <= {15, 16, 17}
