@@ -100,3 +100,20 @@ def test_explain_shows_the_delivered_date(tmp_path: Path, rfm) -> None:
         ("3456789012345678901", "2024-01-08 16:40:00"), ("3456789012345678904", None)]
     shown = rfm("explain", "tb_小明", "--db", "shop.duckdb", "--no-predictions", env={"COLUMNS": "160"})
     assert shown.returncode == 0 and "delivered" in shown.stderr and "2024-01-08 16:40:00" in shown.stderr
+
+
+def test_explain_says_what_a_day_n_list_counts_from(tmp_path: Path, rfm) -> None:
+    src = _taobao(tmp_path / "ExportOrderList.csv", [
+        ("3456789012345678901", "tb_小明", "128.00", "交易成功", "2024-01-05 10:12:33", "2024-01-08 16:40:00", "0.00"),
+        ("3456789012345678904", "tb_小明", "30.00", "卖家已发货，等待买家确认", "2024-01-09 10:00:00", "", "0.00"),
+        ("3456789012345678905", "tb_小明", "30.00", "交易关闭", "2024-01-10 10:00:00", "", "0.00"),
+    ])
+    assert rfm("import", src, "--db", "shop.duckdb").returncode == 0
+    args = ("explain", "tb_小明", "--db", "shop.duckdb", "--no-predictions", "--as-of", "2024-01-15")
+    account = json.loads(rfm(*args, "-f", "json").stdout)
+    assert account["followups"] == {
+        "counted_orders": 2,
+        "first_order": {"order_id": "3456789012345678901", "day": "2024-01-08", "basis": "delivered", "days_since": 7},
+        "last_order": {"order_id": "3456789012345678904", "day": "2024-01-09", "basis": "ordered", "days_since": 6},
+    }
+    assert "days since first order: 7 (3456789012345678901 delivered 2024-01-08)" in rfm(*args).stderr

@@ -158,6 +158,10 @@ def show(account: dict) -> None:
     out.print(f"[bold]tier: {account['tier']}[/bold] {account['tier_label_zh']} ({account['tier_why']})")
     for line in account.get("level", []):
         out.print(escape(line))
+    for which, about in (account.get("followups") or {}).items():
+        if which != "counted_orders":  # what --days-since-first-order / -last-order count from
+            out.print(escape(f"days since {which.replace('_', ' ')}: {about['days_since']} ({about['order_id']} "
+                             f"{about['basis']} {about['day']})"))
     if "predictions" in account:
         from rfm_cli.core.predict.explain import describe
 

@@ -9,6 +9,7 @@ from typing import Any
 import polars as pl
 
 from rfm_cli.core.errors import UsageError
+from rfm_cli.core.followups import describe_customer as followup_days
 from rfm_cli.core.frames import frame as as_frame
 from rfm_cli.core.levels_store import describe_customer
 from rfm_cli.core.rules import render
@@ -162,4 +163,5 @@ def explain_customer(store: Store, result: ScoreResult, customer_id: str) -> dic
     account["rules_checked"] = checked
     account["cut_points"] = result.cut_points.to_dicts()
     account["level"] = describe_customer(store, result.rules.levels, customer_id)
+    account["followups"] = followup_days(store, customer_id, result.as_of, result.since)
     return account

@@ -232,6 +232,23 @@ def not_again(candidates: pl.DataFrame, sent: pl.Series | None) -> tuple[pl.Data
 
 
 
+def describe_customer(store: Any, customer_id: str, as_of: date, since: date | None) -> dict[str, Any] | None:
+    """What a day-N follow-up counts from for one customer (rfm explain): per first_order and
+    last_order, the order, its trigger day and basis, and the days since; None: no counted order."""
+    found = triggers(store, as_of, since, categories=False)
+    import polars as pl
+
+    row = found.filter(pl.col("customer_id") == customer_id)
+    if row.is_empty():
+        return None
+    values = row.row(0, named=True)
+    account: dict[str, Any] = {"counted_orders": values["counted_orders"]}
+    for which in SINCE:
+        account[which] = {"order_id": values[f"{which}_id"], "day": values[f"{which}_day"].isoformat(),
+                          "basis": values[f"{which}_basis"], "days_since": values[f"days_since_{which}"]}
+    return account
+
+
 # ------------------------------------------------------------------ the ledger: sent once per trigger order
 
 
