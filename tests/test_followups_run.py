@@ -176,3 +176,16 @@ def test_the_readme_followups_run_on_the_sample(tmp_path: Path, rfm) -> None:
     day15 = Path("night/send/csv/day15_content.csv").read_text(encoding="utf-8").splitlines()
     header = day15[0].split(",")
     assert {int(line.split(",")[header.index("days_since")]) for line in day15[1:]} <= {15, 16, 17}
+
+
+def test_checking_the_followups_of_rfm_toml_does_not_load_polars(tmp_path: Path, orders: Path) -> None:
+    """rfm.toml is checked by every command; `rfm import` still never loads Polars."""
+    import subprocess
+    import sys
+
+    (tmp_path / "rfm.toml").write_text(TWO_FOLLOWUPS, encoding="utf-8")
+    probe = ("import sys\nfrom rfm_cli.launch import main\ntry:\n    main(['import', 'orders.csv', '-q'])\n"
+             "except SystemExit as exc:\n    print(exc.code, 'polars' in sys.modules)\n")
+    done = subprocess.run([sys.executable, "-c", probe], cwd=tmp_path, capture_output=True, text=True,
+                          timeout=120, check=False)
+    assert done.stdout.split() == ["0", "False"], done.stderr

@@ -26,8 +26,8 @@ from rfm_cli.core.contacts import (
     present_only,
 )
 from rfm_cli.core.errors import UsageError
+from rfm_cli.core.options import CHANNELS
 
-CHANNELS = ("csv", "sms", "coupon", "email", "shopify", "klaviyo", "mailchimp", "google", "meta")
 SMS_VARS = ("name", "tier", "coupon")
 
 ZH_COLUMNS = {

@@ -123,7 +123,7 @@ _KEYS = ("name", "window", "since", "who", "channel")
 def from_config(entries: Any, source: str) -> list[Followup]:
     """rfm.toml's [[followups]] tables as follow-ups, each checked: one ConfigError line naming the
     table and the key, and how to write it. `source`: the file, for the message."""
-    from rfm_cli.core.channels import CHANNELS
+    from rfm_cli.core.options import CHANNELS
 
     if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
         raise ConfigError(f"{source}: key 'followups' is not a list of tables; write each as [[followups]] "

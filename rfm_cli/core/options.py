@@ -18,6 +18,8 @@ if TYPE_CHECKING:
     from rfm_cli.core.followups import Followup
     from rfm_cli.core.segments import ExportSpec
 
+# The upload targets (core/channels.py builds each); here so rfm.toml is checked without Polars.
+CHANNELS = ("csv", "sms", "coupon", "email", "shopify", "klaviyo", "mailchimp", "google", "meta")
 PHONE_FORMATS = ("national", "e164")
 LANGS = ("en", "zh")
 ENCODINGS = ("utf-8", "utf-8-sig")
