@@ -189,3 +189,10 @@ def test_checking_the_followups_of_rfm_toml_does_not_load_polars(tmp_path: Path,
     done = subprocess.run([sys.executable, "-c", probe], cwd=tmp_path, capture_output=True, text=True,
                           timeout=120, check=False)
     assert done.stdout.split() == ["0", "False"], done.stderr
+
+
+def test_a_followup_named_like_a_tier_is_refused(tmp_path: Path, orders: Path, rfm, assert_cli_error) -> None:
+    (tmp_path / "rfm.toml").write_text('[[followups]]\nname = "gold"\nwindow = 7\n', encoding="utf-8")
+    line = assert_cli_error(rfm("run", orders, "--out-dir", "night"), 2)
+    assert "tier named 'gold'" in line and "give the follow-up another name" in line
+    assert not (tmp_path / "night").exists()

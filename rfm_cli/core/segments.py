@@ -161,8 +161,9 @@ def check_tiers(result: ScoreResult, selection: Selection) -> list[str]:
                          f"tiers: {', '.join(names)}")
     for name, _ in selection.named_lists():
         if name in names:
+            fix = "give the follow-up another name" if selection.followup(name) else "rename the tier in the rules"
             raise UsageError(f"the {result.rules.scheme} scheme has a tier named {name!r}, which would share "
-                             f"send/<channel>/{name}.csv with the {name} list; rename the tier in the rules")
+                             f"send/<channel>/{name}.csv with the {name} list; {fix}")
     return names
 
 
