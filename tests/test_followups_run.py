@@ -196,3 +196,16 @@ def test_a_followup_named_like_a_tier_is_refused(tmp_path: Path, orders: Path, r
     line = assert_cli_error(rfm("run", orders, "--out-dir", "night"), 2)
     assert "tier named 'gold'" in line and "give the follow-up another name" in line
     assert not (tmp_path / "night").exists()
+
+
+def test_the_library_takes_the_same_followups(tmp_path: Path, orders: Path) -> None:
+    import rfm
+
+    shop = rfm.Shop(tmp_path / "shop.duckdb")
+    shop.import_files(orders)
+    shop.run(orders, out_dir="lib", as_of="2026-03-10",
+             followups=[{"name": "day7_coupon", "window": "7:9", "who": "first_time", "channel": "sms"}])
+    assert sorted(_rows(Path("lib/send/sms/day7_coupon.csv"))) == ["13800000001", "13800000002", "13800000004"]
+    shop.export("flags", as_of="2026-03-11", days_since_last_order="8:9")
+    assert sorted(r.split(",")[0] for r in _rows(Path("flags/send/csv/days_since_last_order_8-9.csv"))) == [
+        "amy", "bob", "cat", "dan"]

@@ -75,11 +75,11 @@ class ListOptions:
     # Day-N follow-ups (core/followups.py): days since the first / last counted order ("7" or "7:9",
     # both days in), counted from its delivered date when the export gave one; `who` "first_time":
     # only customers with exactly one counted order. `followups`: rfm.toml's [[followups]]
-    # (followups.Followup), written beside the other lists.
+    # (followups.Followup, or the tables as dicts), written beside the other lists.
     days_since_first_order: str | int | None = None
     days_since_last_order: str | int | None = None
     who: str = "all"
-    followups: Sequence[Followup] = ()
+    followups: Sequence[Followup | dict] = ()
 
     def __post_init__(self) -> None:
         from rfm_cli.core.channels import SMS_VARS
@@ -173,9 +173,13 @@ class ListOptions:
     def followup_lists(self) -> list[Followup]:
         """The flags' follow-ups, then rfm.toml's; two lists of one name are refused."""
         from rfm_cli.core.channels import parse_channels
-        from rfm_cli.core.followups import from_flags
+        from rfm_cli.core.followups import from_config, from_flags
 
-        made = [*from_flags(self.days_since_first_order, self.days_since_last_order, self.who), *self.followups]
+        # a notebook may give rfm.toml's tables as dicts: the same checks, the same messages
+        tables = [f for f in self.followups if isinstance(f, dict)]
+        given = from_config(tables, "followups") if tables else []
+        given += [f for f in self.followups if not isinstance(f, dict)]
+        made = [*from_flags(self.days_since_first_order, self.days_since_last_order, self.who), *given]
         names = [f.name for f in made]
         twice = next((n for n in names if names.count(n) > 1), None)
         if twice:
