@@ -34,8 +34,6 @@ if TYPE_CHECKING:  # polars is imported where it is used: rfm.toml is checked wi
 SINCE = ("first_order", "last_order")
 WHO = ("all", "first_time")
 ALREADY_SENT = "already sent for this order"
-# Columns the rows of a follow-up list gain (after the RFM columns, in this order).
-TRIGGER_COLUMNS = ["trigger_order_id", "trigger_date", "trigger_basis", "days_since", "trigger_category"]
 _NAME = re.compile(r"[\w-]+")
 
 
@@ -164,16 +162,21 @@ def from_config(entries: Any, source: str) -> list[Followup]:
 # ------------------------------------------------------------------ the columns they select on
 
 
-def triggers(store: Any, as_of: date, since: date | None, categories: bool = True) -> pl.DataFrame:
+def triggers(store: Any, as_of: date, since: date | None, categories: bool = True,
+             customer_id: str | None = None) -> pl.DataFrame:
     """Per customer with a counted order (queries/followup_triggers.sql): counted_orders, and for
     first_order and last_order: _id, _day, _basis, days_since_<which> (to `as_of`), and _category when
-    the store has product data and `categories`."""
+    the store has product data and `categories`. `customer_id`: that customer's row only."""
     import polars as pl
 
     from rfm_cli.core.frames import frame as as_frame
     from rfm_cli.core.store import sql
 
-    found = as_frame(store.con.sql(sql("followup_triggers"), params={"as_of": as_of, "since": since}))
+    query, params = sql("followup_triggers").rstrip().rstrip(";"), {"as_of": as_of, "since": since}
+    if customer_id is not None:  # the filter reaches the scan: one customer's orders are read
+        query, params = f"SELECT * FROM ({query}) WHERE customer_id = $customer_id", params | {
+            "customer_id": customer_id}
+    found = as_frame(store.con.sql(query, params=params))
     found = found.with_columns(
         **{f"days_since_{which}": (pl.lit(as_of) - pl.col(f"{which}_day")).dt.total_days().cast(pl.Int64)
            for which in SINCE})
@@ -235,10 +238,7 @@ def not_again(candidates: pl.DataFrame, sent: pl.Series | None) -> tuple[pl.Data
 def describe_customer(store: Any, customer_id: str, as_of: date, since: date | None) -> dict[str, Any] | None:
     """What a day-N follow-up counts from for one customer (rfm explain): per first_order and
     last_order, the order, its trigger day and basis, and the days since; None: no counted order."""
-    found = triggers(store, as_of, since, categories=False)
-    import polars as pl
-
-    row = found.filter(pl.col("customer_id") == customer_id)
+    row = triggers(store, as_of, since, categories=False, customer_id=customer_id)
     if row.is_empty():
         return None
     values = row.row(0, named=True)
