@@ -173,7 +173,7 @@ def _render_jd() -> Fixture:
     return Fixture(
         name="jd", filename="jd_orders_20240206.csv", kind="csv", encoding="utf-8-sig", delimiter=",",
         header_line=header_line, headers=JD_HEADERS, profile="jd",
-        mapping={"order_id": "订单号", "customer_id": "下单帐号", "order_date": "付款确认时间", "amount": "应付金额",
+        mapping={"delivered_date": "订单完成时间", "order_id": "订单号", "customer_id": "下单帐号", "order_date": "付款确认时间", "amount": "应付金额",
                  "status": "订单状态", "customer_name": "客户姓名", "phone": "联系电话", "quantity": "订购数量"},
         rows=rows, orders={o[0]: o[-1] for o in _JD_ORDERS}, customers={o[1] for o in _JD_ORDERS},
         status_columns=["订单状态"], content=content,
@@ -219,7 +219,7 @@ def _render_pinduoduo() -> Fixture:
     return Fixture(
         name="pinduoduo", filename="pdd_orders.csv", kind="csv", encoding="utf-8", delimiter=",",
         header_line=header_line, headers=PDD_HEADERS, profile="pinduoduo",
-        mapping={"order_id": "订单号", "customer_id": "用户购买手机号", "order_date": "支付时间",
+        mapping={"delivered_date": "确认收货时间", "order_id": "订单号", "customer_id": "用户购买手机号", "order_date": "支付时间",
                  "amount": "用户实付金额(元)", "status": "订单状态", "customer_name": "收货人", "phone": "手机",
                  "quantity": "商品数量(件)"},
         rows=rows, orders={o[0]: o[-1] for o in _PDD_ORDERS}, customers={o[3] for o in _PDD_ORDERS},
@@ -273,7 +273,7 @@ def _render_douyin() -> Fixture:
     return Fixture(
         name="douyin", filename="抖店订单导出.csv", kind="csv", encoding="utf-8", delimiter=",",
         header_line=header_line, headers=DOUYIN_HEADERS, profile="douyin",
-        mapping={"order_id": "主订单编号", "customer_id": "收件人手机号", "order_date": "支付完成时间",
+        mapping={"delivered_date": "订单完成时间", "order_id": "主订单编号", "customer_id": "收件人手机号", "order_date": "支付完成时间",
                  "amount": "订单应付金额", "status": "订单状态", "customer_name": "收件人", "phone": "收件人手机号",
                  "quantity": "商品数量", "unit_price": "商品单价"},
         rows=rows, orders=orders, customers={line[4] for line in _DOUYIN_LINES},
@@ -338,7 +338,7 @@ def _render_shopify() -> Fixture:
     return Fixture(
         name="shopify", filename="orders_export_1.csv", kind="csv", encoding="utf-8", delimiter=",",
         header_line=header_line, headers=SHOPIFY_HEADERS, profile="shopify",
-        mapping={"order_id": "Name", "customer_id": "Email", "order_date": "Paid at", "amount": "Total",
+        mapping={"delivered_date": "Fulfilled at", "order_id": "Name", "customer_id": "Email", "order_date": "Paid at", "amount": "Total",
                  "refund_amount": "Refunded Amount", "status": "Financial Status", "currency": "Currency",
                  "customer_name": "Billing Name", "phone": "Phone", "email": "Email", "accepts_marketing": "Accepts Marketing",
                  "discount_code": "Discount Code", "quantity": "Lineitem quantity", "unit_price": "Lineitem price"},

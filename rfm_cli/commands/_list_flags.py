@@ -82,6 +82,15 @@ Overdue = _option(int | None, "--overdue", metavar="DAYS",
 ChurnRisk = _option(Names, "--churn-risk", metavar="high|medium|low",
                     help="Only customers with this churn risk (rfm predict's rule); repeatable or "
                          "comma-separated.")
+DaysSinceFirst = _option(str | None, "--days-since-first-order", metavar="N|FROM:TO",
+                         help="Day-N list send/<channel>/days_since_first_order_N.csv: customers whose first "
+                              "counted order was N days ago (FROM..TO, both in, so a missed night skips no "
+                              "one), counted from its delivered date when the export has one; sent once per "
+                              "order.")
+DaysSinceLast = _option(str | None, "--days-since-last-order", metavar="N|FROM:TO",
+                        help="As --days-since-first-order, from the last counted order.")
+Who = _option(str, "--who", metavar="all|first_time",
+              help="first_time: day-N lists keep only customers with exactly one counted order.")
 
 
 @dataclass(frozen=True)
@@ -119,6 +128,9 @@ FLAGS: tuple[Flag, ...] = (
     Flag("require_consent", RequireConsent, False, "require_consent"),
     Flag("overdue", Overdue, None, "overdue"),
     Flag("churn_risk", ChurnRisk, None, "churn_risk"),
+    Flag("days_since_first_order", DaysSinceFirst, None, "days_since_first_order"),
+    Flag("days_since_last_order", DaysSinceLast, None, "days_since_last_order"),
+    Flag("who", Who, "all", "who"),
 )
 # The flags of a campaign's selection and files (no win-back, template or prediction lists).
 CAMPAIGN_FLAGS = ("tiers", "channels", "fmt", "recency_days", "min_orders", "min_monetary", "exclude",
@@ -147,10 +159,11 @@ class ListFlags:
     def exclude_files(self) -> list[Path]:
         return list(self.values["exclude"] or [])
 
-    def options(self, st: State, *, with_exclude: bool = False) -> ListOptions:
+    def options(self, st: State, *, with_exclude: bool = False, followups: Any = ()) -> ListOptions:
         """The library's ListOptions (which checks them): settings fill --winback-days (rfm.toml
         winback_days) and the churn thresholds ([churn]). `with_exclude`: the opt-out files ride in
-        the options (campaigns) rather than beside them (export, run)."""
+        the options (campaigns) rather than beside them (export, run). `followups`: rfm.toml's
+        [[followups]] (rfm run)."""
         from rfm_cli.core.options import ListOptions
 
         given = {flag.field: self.values[flag.name] for flag in FLAGS if flag.field}
@@ -163,6 +176,7 @@ class ListFlags:
                      if winback or winback_days is not None else False),
             churn_thresholds=st.settings.churn_thresholds() if self.values["churn_risk"] else None,
             exclude=tuple(self.exclude_files()) if with_exclude else (),
+            followups=followups,
         )
 
 

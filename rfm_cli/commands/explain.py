@@ -127,6 +127,9 @@ def show(account: dict) -> None:
             for o in account["orders"]]
     columns = [Col("order", min_text=12), Col("date", min_text=10), Col("status", min_text=8), Col("amount", True),
                Col("refunded", True), Col("net", min_text=max([11, *(len(r[3]) for r in rows)]))]
+    if any(o.get("delivered_at") for o in account["orders"]):  # only when the exports give one
+        rows = [[*r[:2], o["delivered_at"] or "-", *r[2:]] for r, o in zip(rows, account["orders"])]
+        columns.insert(2, Col("delivered", drop=1, min_text=10))
     out.print(fitted("Orders", columns, rows, out.width))
     for r in account["refund_rows_without_order"]:
         out.print(
@@ -155,6 +158,10 @@ def show(account: dict) -> None:
     out.print(f"[bold]tier: {account['tier']}[/bold] {account['tier_label_zh']} ({account['tier_why']})")
     for line in account.get("level", []):
         out.print(escape(line))
+    for which, about in (account.get("followups") or {}).items():
+        if which != "counted_orders":  # what --days-since-first-order / -last-order count from
+            out.print(escape(f"days since {which.replace('_', ' ')}: {about['days_since']} ({about['order_id']} "
+                             f"{about['basis']} {about['day']})"))
     if "predictions" in account:
         from rfm_cli.core.predict.explain import describe
 

@@ -28,6 +28,8 @@ State, complete every night: DIR/tiers/<tier>.csv (every customer of the tier), 
 cut_points.csv. Sends, who to message tonight: DIR/send/<channel>/<list>.csv, one list per tier
 (--tier keeps some) or the win-back list (--winback: silent 60-90 days, any tier). Channels: csv
 (full rows, the default), sms, coupon, email, shopify, klaviyo, mailchimp, google, meta.
+Day-N lists (--days-since-first-order, --days-since-last-order) go to the same place, once per
+customer and trigger order.
 Selection, opt-outs (--exclude, `rfm suppress`, an accepts-marketing column) and --cooldown apply
 to sends only, and are counted. Files appear whole or not at all; files the previous run in DIR
 listed and this one does not write are removed.
@@ -39,7 +41,8 @@ Examples:
     --sms-vars name,coupon --codes codes.txt
   rfm export --winback --channel coupon -o - > winback.csv
   rfm export --tier diamond --channel meta -o - > diamond-meta.csv
-  rfm export --out-dir due --overdue 7 --channel sms"""
+  rfm export --out-dir due --overdue 7 --channel sms
+  rfm export --out-dir day7 --days-since-first-order 7:9 --who first_time"""
 
 FromScores = Annotated[Path | None, typer.Option(
     "--from-scores", metavar="FILE",

@@ -38,6 +38,8 @@ a snapshot of every customer's tier for its as-of date (re-running a date replac
 DIR/entered/<tier>.csv: the customers who entered each tier since the previous snapshot
 (everyone, on the first run). The database changes only if every list was written, and the lists
 appear only once the database has committed: a failed run leaves both as they were.
+The follow-ups of rfm.toml ([[followups]]: name, window, since, who, channel) are written each
+night to DIR/send/<channel>/<name>.csv, each customer once per trigger order.
 
 \b
 Examples:
@@ -71,7 +73,7 @@ def command(
     progress_on_terminal(st)
     rules = load_rules(st, scheme, rules_file)
     lists.check(rules)
-    spec = lists.options(st).spec(out_dir)
+    spec = lists.options(st, followups=st.settings.followups()).spec(out_dir)
     options = import_options(st, maps, max_rejects, source, date_format, rejects_dir)
     outcome = api.run(st.db, inputs, spec, rules, parse_as_of(as_of), options, exclude=lists.exclude_files(), wait=st.wait,
                       window=window_option(window))

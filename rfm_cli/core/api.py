@@ -128,14 +128,33 @@ def _lists_and_record(store: Store, result: ScoreResult, spec: ExportSpec, exclu
     if spec.codes is not None:
         spec = dataclasses.replace(spec, codes=coupon_ledger.available(store, spec.codes, result.as_of, "",
                                                                        coded_tiers(result, spec.selection)))
+    followups, triggers, repeats = _followup_inputs(store, result, spec)
     lists = build_lists(result, spec, suppressions, recent_sends=recent, previous=previous,
-                        with_state=with_state, predictions=None if predicted is None else predicted.columns)
+                        with_state=with_state, predictions=None if predicted is None else predicted.columns,
+                        triggers=triggers, already_sent=repeats)
     lists.predictions = None if predicted is None else predicted.describe()
     history.record_sends(store, result.as_of, lists.sent())
+    if followups:
+        from rfm_cli.core.followups import record
+
+        record(store, result.as_of, followups, lists.lists, triggers)
     coupon_ledger.record(store, result.as_of, "", lists.codes_issued, coupon_ledger.tiers_of(result, lists))
     if with_entered:
         history.save_snapshot(store, result)
     return lists
+
+
+def _followup_inputs(store: Store, result: ScoreResult, spec: ExportSpec) -> tuple[list, Any, Any]:
+    """(follow-ups, their trigger columns, who each was already sent to for tonight's trigger order)
+    for a selection with day-N follow-ups (core/followups.py); ([], None, None) without."""
+    followups = spec.selection.followups
+    if not followups:
+        return [], None, None
+    from rfm_cli.core.followups import already_sent, triggers
+
+    found = triggers(store, result.as_of, result.since)
+    channels_of = {f.name: spec.selection.channels_of(f.name, spec.channels) for f in followups}
+    return followups, found, already_sent(store, result.as_of, followups, channels_of, found)
 
 
 def _keep_predict_inputs(store: Store, scores: ScoreResult | None) -> None:

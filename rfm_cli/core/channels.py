@@ -26,8 +26,8 @@ from rfm_cli.core.contacts import (
     present_only,
 )
 from rfm_cli.core.errors import UsageError
+from rfm_cli.core.options import CHANNELS
 
-CHANNELS = ("csv", "sms", "coupon", "email", "shopify", "klaviyo", "mailchimp", "google", "meta")
 SMS_VARS = ("name", "tier", "coupon")
 
 ZH_COLUMNS = {
@@ -40,6 +40,11 @@ ZH_COLUMNS = {
 ZH_COLUMNS |= {
     "p_alive": "仍活跃概率", "typical_gap_days": "典型购买间隔天数", "next_order_due": "预计下次下单日",
     "days_overdue": "逾期天数", "due_basis": "周期依据", "churn_risk": "流失风险", "churn_rule": "流失规则",
+}
+# The trigger order's columns of a day-N follow-up list (core/followups.py).
+ZH_COLUMNS |= {
+    "trigger_order_id": "触发订单号", "trigger_date": "触发日期", "trigger_basis": "日期依据",
+    "days_since": "距触发天数", "trigger_category": "触发品类",
 }
 
 

@@ -9,6 +9,10 @@ rfm.toml (in the current folder, or the file named by RFM_CONFIG) may hold:
     wait = 600                  # like --wait (seconds)
     memory_limit = "4GB"        # like --memory-limit
     winback_days = "60:90"      # like --winback-days
+    [[followups]]               # a day-N list rfm run writes each night (core/followups.py)
+    name = "day7_coupon"        # send/<channel>/<name>.csv
+    window = "7:9"              # days since the trigger order, both in
+    since = "first_order"       # or "last_order"; who = "all" or "first_time"; channel = "sms" …
     [churn]                     # churn-risk thresholds (rfm predict, --churn-risk lists)
     high_below_p_alive = 0.3    # and medium_below_p_alive = 0.6, quiet_high_days = 90, quiet_medium_days = 60
     [rules_inline]              # or the rules themselves, same keys as a rules file
@@ -31,6 +35,7 @@ DEFAULTS: dict[str, Any] = {"db": "rfm.duckdb", "scheme": "tiers", "rules": None
                             "winback_days": "60:90"}
 KNOWN_KEYS = set(DEFAULTS) | {"rules_inline", "profiles"}  # [profiles.NAME]: column maps of your own
 KNOWN_KEYS |= {"churn"}  # [churn]: the churn-risk thresholds of rfm predict and the lists
+KNOWN_KEYS |= {"followups"}  # [[followups]]: the day-N lists rfm run writes each night (core/followups.py)
 
 
 
@@ -57,6 +62,13 @@ class Settings:
         if key in self.file_values:
             return str(self.file_path)
         return "default"
+
+    def followups(self) -> list[Any]:
+        """rfm.toml's [[followups]] as core.followups.Followup, checked (none: [])."""
+        from rfm_cli.core.followups import from_config
+
+        entries = self.file_values.get("followups")
+        return from_config(entries, str(self.file_path)) if entries is not None else []
 
     def churn_thresholds(self) -> Any:
         """rfm.toml's [churn] table as predict's ChurnThresholds, or None (the defaults)."""
@@ -102,6 +114,7 @@ KEY_TYPES: dict[str, tuple[tuple[type, ...], str]] = {
     "rules_inline": ((dict,), "a table, e.g. [rules_inline]"),
     "profiles": ((dict,), "tables, e.g. [profiles.myshop]"),
     "churn": ((dict,), "a table, e.g. [churn] with high_below_p_alive = 0.3"),
+    "followups": ((list,), 'tables, e.g. [[followups]] with name = "day7", window = "7:9"'),
 }
 _MAX_REJECTS = re.compile(r"\s*\d+\s*|\s*\d+(\.\d+)?\s*%\s*")
 
@@ -124,6 +137,10 @@ def _check_types(path: Path, values: dict[str, Any]) -> None:
                           f"write it as {KEY_TYPES['max_rejects'][1]}")
     if values.get("wait", 0) < 0:
         raise ConfigError(f"{path}: key 'wait' is negative; write it as {KEY_TYPES['wait'][1]}")
+    if "followups" in values:  # checked when read, so a typo stops every command, not only the night's run
+        from rfm_cli.core.followups import from_config
+
+        from_config(values["followups"], str(path))
 
 
 def _read_text(path: Path) -> str:

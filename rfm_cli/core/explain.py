@@ -9,6 +9,7 @@ from typing import Any
 import polars as pl
 
 from rfm_cli.core.errors import UsageError
+from rfm_cli.core.followups import describe_customer as followup_days
 from rfm_cli.core.frames import frame as as_frame
 from rfm_cli.core.levels_store import describe_customer
 from rfm_cli.core.rules import render
@@ -62,6 +63,8 @@ def explain_customer(store: Store, result: ScoreResult, customer_id: str) -> dic
             {
                 **o,
                 "ordered_at": o["ordered_at"].strftime("%Y-%m-%d %H:%M:%S") if o["ordered_at"] else None,
+                # When the buyer received it, as the export said (day-N follow-ups count from it).
+                "delivered_at": o["delivered_at"].strftime("%Y-%m-%d %H:%M:%S") if o["delivered_at"] else None,
                 "amount": float(o["amount"]),
                 "refund_amount": float(o["refund_amount"]),
                 "later_refunds": float(o["later_refunds"]),
@@ -72,6 +75,7 @@ def explain_customer(store: Store, result: ScoreResult, customer_id: str) -> dic
             for o in orders.select(
                 "order_id",
                 "ordered_at",
+                "delivered_at",
                 "raw_status",
                 "status",
                 "amount",
@@ -159,4 +163,5 @@ def explain_customer(store: Store, result: ScoreResult, customer_id: str) -> dic
     account["rules_checked"] = checked
     account["cut_points"] = result.cut_points.to_dicts()
     account["level"] = describe_customer(store, result.rules.levels, customer_id)
+    account["followups"] = followup_days(store, customer_id, result.as_of, result.since)
     return account

@@ -15,8 +15,11 @@ from typing import TYPE_CHECKING
 from rfm_cli.core.errors import UsageError
 
 if TYPE_CHECKING:
+    from rfm_cli.core.followups import Followup
     from rfm_cli.core.segments import ExportSpec
 
+# The upload targets (core/channels.py builds each); here so rfm.toml is checked without Polars.
+CHANNELS = ("csv", "sms", "coupon", "email", "shopify", "klaviyo", "mailchimp", "google", "meta")
 PHONE_FORMATS = ("national", "e164")
 LANGS = ("en", "zh")
 ENCODINGS = ("utf-8", "utf-8-sig")
@@ -69,6 +72,14 @@ class ListOptions:
     overdue: int | None = None  # days past the due date (core/predict/lists.py); None: no such filter
     churn_risk: str | Sequence[str] | None = None  # high, medium, low; None: no such filter
     churn_thresholds: object | None = None  # core.predict.churn.ChurnThresholds; None: the defaults
+    # Day-N follow-ups (core/followups.py): days since the first / last counted order ("7" or "7:9",
+    # both days in), counted from its delivered date when the export gave one; `who` "first_time":
+    # only customers with exactly one counted order. `followups`: rfm.toml's [[followups]]
+    # (followups.Followup, or the tables as dicts), written beside the other lists.
+    days_since_first_order: str | int | None = None
+    days_since_last_order: str | int | None = None
+    who: str = "all"
+    followups: Sequence[Followup | dict] = ()
 
     def __post_init__(self) -> None:
         from rfm_cli.core.channels import SMS_VARS
@@ -91,6 +102,7 @@ class ListOptions:
         self.recency_range()
         self._check_predictions()
         self.winback_range()
+        self.followup_lists()
         self.sending()  # a template that breaks a rule is refused now (78), before any work
 
     def sending(self):
@@ -149,7 +161,7 @@ class ListOptions:
             selection=Selection(tiers=self.tiers(), recency_days=self.recency_range(),
                                 min_orders=self.min_orders, min_monetary=self.min_monetary,
                                 winback=self.winback_range(), overdue_days=self.overdue,
-                                churn_risk=self.churn_risks()),
+                                churn_risk=self.churn_risks(), followups=self.followup_lists()),
             options=ChannelOptions(phone_format=self.phone_format, default_region=self.region.upper(),
                                    sms_vars=_names(self.sms_vars), coupon_key=self.coupon_key,
                                    hashed=self.hashed, lang=self.lang),
@@ -157,6 +169,25 @@ class ListOptions:
             encoding=self.encoding, cooldown_days=self.cooldown, sending=self.sending(),
             churn_thresholds=self.churn_thresholds,
         )
+
+    def followup_lists(self) -> list[Followup]:
+        """The flags' follow-ups, then rfm.toml's; two lists of one name are refused."""
+        from rfm_cli.core.channels import parse_channels
+        from rfm_cli.core.followups import from_config, from_flags
+
+        # a notebook may give rfm.toml's tables as dicts: the same checks, the same messages
+        tables = [f for f in self.followups if isinstance(f, dict)]
+        given = from_config(tables, "followups") if tables else []
+        given += [f for f in self.followups if not isinstance(f, dict)]
+        made = [*from_flags(self.days_since_first_order, self.days_since_last_order, self.who), *given]
+        names = [f.name for f in made]
+        twice = next((n for n in names if names.count(n) > 1), None)
+        if twice:
+            raise UsageError(f"two follow-up lists are named {twice!r}; give each its own name")
+        for f in made:
+            if f.channel:
+                parse_channels([f.channel])
+        return made
 
     def exclude_files(self) -> list[Path]:
         return [Path(p) for p in self.exclude]

@@ -28,6 +28,7 @@ from rfm_cli.core.channels import (
 )
 from rfm_cli.core.compliance.consent import only_consented
 from rfm_cli.core.errors import InputError, UsageError
+from rfm_cli.core.followups import Followup, not_again, with_triggers
 from rfm_cli.core.layout import ENTERED, TIERS
 from rfm_cli.core.scoring import ScoreResult
 
@@ -46,6 +47,8 @@ class Selection:
     winback: tuple[int | None, int | None] | None = None
     overdue_days: int | None = None  # days_overdue >= this, not dormant (core/predict/lists.py)
     churn_risk: list[str] | None = None  # churn_risk in these
+    # Day-N follow-ups (core/followups.py): named lists on the trigger columns build_lists is given.
+    followups: list[Followup] = field(default_factory=list)
 
     @property
     def uses_predictions(self) -> bool:
@@ -55,7 +58,8 @@ class Selection:
         return {k: v for k, v in {"tiers": self.tiers, "recency_days": self.recency_days,
                                   "min_orders": self.min_orders, "min_monetary": self.min_monetary,
                                   "winback_days": self.winback, "overdue_days": self.overdue_days,
-                                  "churn_risk": self.churn_risk}.items()
+                                  "churn_risk": self.churn_risk,
+                                  "followups": [f.describe() for f in self.followups] or None}.items()
                 if v is not None}
 
     def named_lists(self) -> list[tuple[str, pl.Expr]]:
@@ -63,7 +67,21 @@ class Selection:
         named = []
         if self.winback is not None:
             named.append((WINBACK, _between("recency_days", self.winback)))
+        named += [(f.name, f.condition()) for f in self.followups]
         return named
+
+    def followup(self, name: str) -> Followup | None:
+        return next((f for f in self.followups if f.name == name), None)
+
+    def channels_of(self, name: str, channels: list[str]) -> list[str]:
+        """The channels a list is written to: a follow-up's own channel, else the export's."""
+        followup = self.followup(name)
+        return [followup.channel] if followup is not None and followup.channel else channels
+
+    def replaces_tiers(self) -> bool:
+        """A named list asked for on the command line (--winback, --days-since-*) replaces the tiers'
+        send lists; rfm.toml's follow-ups are written beside them."""
+        return self.winback is not None or any(f.replaces_tiers for f in self.followups)
 
     def send_tiers(self, names: list[str]) -> list[str]:
         """The tiers that get send lists: those named by --tier, else every tier unless a named list
@@ -71,7 +89,7 @@ class Selection:
         if self.tiers:
             tiers = [t for t in names if t in self.tiers]
         else:
-            tiers = [] if self.named_lists() else list(names)
+            tiers = [] if self.replaces_tiers() else list(names)
         if self.overdue_days is not None and tiers:  # overdue lists are for customers not yet dormant
             from rfm_cli.core.predict.lists import listed_tiers
 
@@ -143,8 +161,9 @@ def check_tiers(result: ScoreResult, selection: Selection) -> list[str]:
                          f"tiers: {', '.join(names)}")
     for name, _ in selection.named_lists():
         if name in names:
+            fix = "give the follow-up another name" if selection.followup(name) else "rename the tier in the rules"
             raise UsageError(f"the {result.rules.scheme} scheme has a tier named {name!r}, which would share "
-                             f"send/<channel>/{name}.csv with the {name} list; rename the tier in the rules")
+                             f"send/<channel>/{name}.csv with the {name} list; {fix}")
     return names
 
 
@@ -378,19 +397,23 @@ def _attach_codes(built: list[tuple[str, str, int, ChannelRows]], kept_parts: li
 def _send_lists(chosen: list[tuple[str, bool, pl.DataFrame]], spec: ExportSpec,
                 suppressions: Suppressions | None, options: ChannelOptions,
                 recent_sends: dict[tuple[str, str], pl.Series] | None,
+                already_sent: dict[tuple[str, str], pl.Series] | None = None,
                 ) -> tuple[list[SegmentList], int | None, int, dict[str, str]]:
-    """Each chosen list (name, is a tier, customers in order) on each channel: opt-outs, cooldown, the
-    channel's rules, then coupon codes over all of them, then escaping."""
+    """Each chosen list (name, is a tier, customers in order) on each of its channels: opt-outs,
+    cooldown, a follow-up's earlier sends, the channel's rules, then coupon codes over all of them,
+    then escaping."""
     built: list[tuple[str, str, int, ChannelRows]] = []
     kept_parts, is_tier = [], {}
     for name, tier_list, customers in chosen:
         is_tier[name] = tier_list
-        kept, removed = contacts_and_suppressed(customers, spec.channels, suppressions,
-                                                spec.options.default_region)
+        channels = spec.selection.channels_of(name, spec.channels)
+        kept, removed = contacts_and_suppressed(customers, channels, suppressions, spec.options.default_region)
         kept_parts.append(kept)
         suppressed = Counter(dict(removed.group_by("reason").len().iter_rows()))
-        for channel in spec.channels:
+        for channel in channels:
             candidates, cooled = _cooled(kept, (recent_sends or {}).get((channel, name)), spec.cooldown_days)
+            candidates, again = not_again(candidates, (already_sent or {}).get((channel, name)))
+            cooled.update(again)
             candidates, unconsented = only_consented(candidates, channel, spec.options.coupon_key,
                                                      suppressions.consented if suppressions else None)
             cooled.update(unconsented)
@@ -449,7 +472,8 @@ def _state_lists(ordered: pl.DataFrame, tiers: list[str], options: ChannelOption
 def build_lists(result: ScoreResult, spec: ExportSpec, suppressions: Suppressions | None = None, *,
                 recent_sends: dict[tuple[str, str], pl.Series] | None = None,
                 previous: pl.DataFrame | None = None, with_state: bool = True,
-                predictions: pl.DataFrame | None = None) -> Lists:
+                predictions: pl.DataFrame | None = None, triggers: pl.DataFrame | None = None,
+                already_sent: dict[tuple[str, str], pl.Series] | None = None) -> Lists:
     """Every list of the export, whatever it is written to (files or stdout), every one checked to add up.
 
     State (layout.py): each tier's customers, complete. Sends: the tiers' (or named lists')
@@ -458,7 +482,9 @@ def build_lists(result: ScoreResult, spec: ExportSpec, suppressions: Suppression
     entered list holds the tier's customers whose previous tier was another or none. `with_state`:
     False when only the send lists are wanted (`-o -`). `predictions` (customer_id and
     core/predict/lists.py's LIST_COLUMNS): needed by a selection on --overdue or --churn-risk; the
-    send lists of the csv channel then carry those columns too (the state files never do)."""
+    send lists of the csv channel then carry those columns too (the state files never do).
+    `triggers` (core/followups.triggers): needed by follow-ups, whose lists carry the trigger
+    order's columns; `already_sent` (followups.already_sent): who each was sent to for that order."""
     if "sms" in spec.channels and "coupon" in spec.options.sms_vars and spec.codes is None:
         raise UsageError("the coupon variable needs codes; pass --codes FILE (one coupon code per line)")
     names = check_tiers(result, spec.selection)
@@ -472,14 +498,19 @@ def build_lists(result: ScoreResult, spec: ExportSpec, suppressions: Suppression
         from rfm_cli.core.predict.lists import with_predictions
 
         sending = list_order(with_predictions(customers, predictions), names)
+    if spec.selection.followups:
+        sending = with_triggers(sending, triggers)
     picked = sending.filter(conditions(spec.selection)).drop("previous_tier", strict=False)
     send_tiers = spec.selection.send_tiers(names)
     chosen = [(tier, True, part) for tier, part in by_tier(picked.filter(pl.col("tier").is_in(send_tiers)),
                                                             names).items() if tier in send_tiers]
     by, descending = BEST_FIRST
-    chosen += [(name, False, picked.filter(condition).sort(by, descending=descending))
-               for name, condition in spec.selection.named_lists()]
-    lists, codes_left, listed, codes_issued = _send_lists(chosen, spec, suppressions, options, recent_sends)
+    for name, condition in spec.selection.named_lists():
+        part = picked.filter(condition).sort(by, descending=descending)
+        followup = spec.selection.followup(name)
+        chosen.append((name, False, part if followup is None else followup.with_trigger(part)))
+    lists, codes_left, listed, codes_issued = _send_lists(chosen, spec, suppressions, options, recent_sends,
+                                                          already_sent)
     erased_sup = erased_only(suppressions) if with_state else None
     erased = (None if erased_sup is None else
               contacts_and_suppressed(ordered, [], erased_sup, spec.options.default_region)[1].select("customer_id"))

@@ -46,6 +46,9 @@ UPDATE rfm_levels AS l SET customer_id = f.token FROM _rfm_forget AS f WHERE l.c
 -- step: level changes
 UPDATE rfm_level_changes AS l SET customer_id = f.token FROM _rfm_forget AS f
 WHERE l.customer_id = f.customer_id;
+-- step: follow-up sends
+UPDATE rfm_followup_sends AS s SET customer_id = f.token FROM _rfm_forget AS f
+WHERE s.customer_id = f.customer_id;
 -- step: consent records
 DELETE FROM rfm_consent
 WHERE (kind = 'customer_id' AND value IN (SELECT customer_id FROM _rfm_forget))

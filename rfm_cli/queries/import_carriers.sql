@@ -7,7 +7,8 @@
 --         rfm_refund_carriers row per duplicate refund.
 INSERT INTO rfm_order_versions
 SELECT f.order_id, f.customer_id, f.ordered_at, f.amount, f.refund_amount, f.status, f.raw_status,
-       f.currency, f.customer_name, f.phone, f.email, f.lines, $source_file, $import_id, f.accepts_marketing
+       f.currency, f.customer_name, f.phone, f.email, f.lines, $source_file, $import_id, f.accepts_marketing,
+       f.delivered_at
 FROM order_outcomes AS f
 WHERE f.outcome = 'duplicate' AND f.reason IS NULL AND NOT f.refund_only;
 

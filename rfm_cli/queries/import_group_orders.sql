@@ -1,8 +1,8 @@
 -- import_group_orders: the rows of one file, as orders and refunds (BRIEF §3), in one pass.
 -- Input:  view staged (one row per input row: order_id, customer_id, ordered_at, amount,
 --         refund_amount, status, raw_status, currency, customer_name, phone, email,
---         is_refund_row, accepts_marketing, discount_code, accepts_email, accepts_sms, bad). `bad` marks a
---         row that cannot be read.
+--         is_refund_row, accepts_marketing, discount_code, accepts_email, accepts_sms, delivered_at, bad).
+--         `bad` marks a row that cannot be read.
 -- Output: temp table file_orders, one row per order_id (NULL order_id: the unreadable rows with
 --         no id, all bad):
 --           lines, bad_lines     rows of the order, and how many were unreadable: an order with a
@@ -16,7 +16,9 @@
 --           raw_status           the least raw status of the counting non-negative lines, else of
 --                                all lines;
 --           order-level fields   a non-null value from the order's lines (any_value: the lines of
---                                one order repeat them, and it is cheaper than a string min()).
+--                                one order repeat them, and it is cheaper than a string min());
+--           delivered_at         the latest delivery of the order's lines (the order is received
+--                                when its last parcel is).
 -- Grain:  one row per order_id.
 -- Cost: with ten million orders the aggregate states are most of the work (and what spills), so
 -- each choice above is one small aggregate: status_key is one integer (0 counting line; 1-4 a
@@ -50,6 +52,7 @@ SELECT order_id,
        any_value(accepts_marketing)                                  AS accepts_marketing,
        any_value(discount_code)                                      AS discount_code,
        any_value(accepts_email)                                      AS accepts_email,
-       any_value(accepts_sms)                                        AS accepts_sms
+       any_value(accepts_sms)                                        AS accepts_sms,
+       max(delivered_at)                                             AS delivered_at
 FROM keyed
 GROUP BY order_id;

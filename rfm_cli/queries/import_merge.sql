@@ -5,9 +5,11 @@
 --         Stored orders whose state this file changes are updated by import_update.sql, run
 --         first, and only when the file has such orders.
 INSERT INTO rfm_orders (order_id, customer_id, ordered_at, amount, refund_amount, status, raw_status,
-                        currency, customer_name, phone, email, lines, source_file, import_id, accepts_marketing)
+                        currency, customer_name, phone, email, lines, source_file, import_id, accepts_marketing,
+                        delivered_at)
 SELECT f.order_id, f.customer_id, f.ordered_at, f.amount, f.refund_amount, f.status, f.raw_status,
-       f.currency, f.customer_name, f.phone, f.email, f.lines, $source_file, $import_id, f.accepts_marketing
+       f.currency, f.customer_name, f.phone, f.email, f.lines, $source_file, $import_id, f.accepts_marketing,
+       f.delivered_at
 FROM order_outcomes AS f
 WHERE f.outcome IN ('imported', 'excluded') AND NOT f.refund_only;
 

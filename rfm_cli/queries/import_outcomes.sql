@@ -5,7 +5,8 @@
 --           outcome 'rejected'  the order has an unreadable row (its rows go to rfm_rejects);
 --                   'imported'  a new counted order, or a new refund;
 --                   'duplicate' an order (or refund) already stored; reason 'updated' when this
---                               file changes its stored state (the later export wins);
+--                               file changes its stored state (the later export wins; a file
+--                               without a delivered date leaves the stored one, as import_update);
 --                   'excluded'  a new order that does not count; reason: its status,
 --                               'fully refunded', 'zero amount' or 'no customer id'.
 --         refund_key identifies a refund-only order's refund: the same refund re-exported has the
@@ -37,6 +38,7 @@ SELECT k.*,
             WHEN o.order_id IS NOT NULL THEN
                  CASE WHEN (o.status, o.amount, o.refund_amount, o.customer_id, o.ordered_at)
                            IS DISTINCT FROM (k.status, k.amount, k.refund_amount, k.customer_id, k.ordered_at)
+                        OR k.delivered_at IS NOT NULL AND k.delivered_at IS DISTINCT FROM o.delivered_at
                       THEN 'updated' END
             WHEN k.customer_id IS NULL THEN 'no customer id'
             WHEN k.status <> 'counted' THEN k.status

@@ -16,7 +16,7 @@ CREATE TEMP VIEW rfm_orders AS
 SELECT f.order_id, f.customer_id, f.ordered_at, CAST(f.amount AS DECIMAL(18, 2)) AS amount,
        CAST(f.refund_amount AS DECIMAL(18, 2)) AS refund_amount, f.status, f.raw_status, f.currency,
        f.customer_name, f.phone, f.email, CAST(f.lines AS INTEGER) AS lines, m.source_file, m.import_id,
-       f.accepts_marketing
+       f.accepts_marketing, f.delivered_at
 FROM file_orders AS f, _import_meta AS m
 WHERE f.bad_lines = 0 AND f.order_id IS NOT NULL AND NOT f.refund_only;
 

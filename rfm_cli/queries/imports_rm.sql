@@ -28,9 +28,10 @@ GROUP BY c.refund_key;
 DELETE FROM rfm_orders WHERE import_id = $import_id;
 
 INSERT INTO rfm_orders (order_id, customer_id, ordered_at, amount, refund_amount, status, raw_status, currency,
-                        customer_name, phone, email, lines, source_file, import_id, accepts_marketing)
+                        customer_name, phone, email, lines, source_file, import_id, accepts_marketing,
+                        delivered_at)
 SELECT order_id, customer_id, ordered_at, amount, refund_amount, status, raw_status, currency,
-       customer_name, phone, email, lines, source_file, import_id, accepts_marketing
+       customer_name, phone, email, lines, source_file, import_id, accepts_marketing, delivered_at
 FROM _rm_restore;
 
 DELETE FROM rfm_order_versions AS v

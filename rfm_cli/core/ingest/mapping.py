@@ -25,7 +25,7 @@ CANONICAL_STATUSES = ("counted", "cancelled", "unpaid", "refunded")
 # Order-level fields: on a platform that writes them only on an order's first row
 # (fill_order_fields), the other rows take them from it. Amounts are never filled: they add up.
 ORDER_LEVEL = ("customer_id", "order_date", "status", "currency", "customer_name", "phone", "email",
-               "accepts_marketing", "discount_code", "accepts_email", "accepts_sms")
+               "accepts_marketing", "discount_code", "accepts_email", "accepts_sms", "delivered_date")
 
 
 @dataclass

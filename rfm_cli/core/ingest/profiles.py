@@ -35,6 +35,7 @@ CANONICAL_FIELDS = (
     "discount_code",  # the coupon/discount code(s) the order used: campaign redemption
     "accepts_email",  # consent per channel (yes/no): kept in the consent ledger (compliance/consent.py)
     "accepts_sms",
+    "delivered_date",  # when the buyer received the order (签收时间, Fulfilled at): day-N follow-ups
     "quantity",  # helpers for item-level files (amount = quantity x unit_price)
 
     "unit_price",

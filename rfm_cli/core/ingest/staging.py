@@ -67,6 +67,18 @@ def _date_sql(colmap: ColumnMap, date_format: str | None, forced: bool) -> tuple
     return raw, f"coalesce(rfm_timestamp({raw}), {slashed})"
 
 
+def _delivered_sql(colmap: ColumnMap, date_format: str | None) -> str:
+    """When the buyer received the order (day-N follow-ups count from it). A cell that is no date
+    ("-", "未签收") is an order not delivered yet: NULL, never a reject."""
+    if "delivered_date" not in colmap.columns:
+        return "CAST(NULL AS TIMESTAMP)"
+    cell = _cell(colmap, "delivered_date")
+    if date_format is None:
+        return f"rfm_timestamp({cell})"
+    formats = "[" + ", ".join(lit(date_format + t) for t in ("", " %H:%M", " %H:%M:%S")) + "]"
+    return f"coalesce(rfm_timestamp({cell}), try_strptime(rfm_text({cell}), {formats}))"
+
+
 def detect_date_format(con: duckdb.DuckDBPyConnection, colmap: ColumnMap, source: str, label: str) -> str | None:
     """Day/month order of dates like 03/04/2024, settled by the data when a day above 12 shows it."""
     raw, _ = _date_sql(colmap, None, False)
@@ -281,6 +293,7 @@ def build(colmap: ColumnMap, headers: list[str], source: str, date_format: str |
        rfm_text({c('discount_code')})           AS discount_code,
        rfm_flag({c('accepts_email')})           AS accepts_email,
        rfm_flag({c('accepts_sms')})             AS accepts_sms,
+       {_delivered_sql(colmap, date_format)}    AS delivered_at,
        {raw_date}                               AS _raw_date,
        {raw_amount}                             AS _raw_amount,
        {amount_present}                         AS _amount_present,
