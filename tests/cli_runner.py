@@ -25,6 +25,8 @@ class CliResult:
     returncode: int
     stdout: str
     stderr: str
+    stdout_bytes: bytes = b""  # the bytes as written, for byte-for-byte comparisons with files
+    stderr_bytes: bytes = b""
 
 
 def _universal_text(raw: bytes) -> str:
@@ -76,7 +78,8 @@ def invoke(args: Sequence[str | os.PathLike], *, cwd: Path | None = None,
         os.environ.update(saved_env)
         os.chdir(saved_cwd)
         _reset_process_state()
-    return CliResult(argv, code, _universal_text(out.getvalue()), _universal_text(err.getvalue()))
+    raw_out, raw_err = out.getvalue(), err.getvalue()
+    return CliResult(argv, code, _universal_text(raw_out), _universal_text(raw_err), raw_out, raw_err)
 
 
 def _reset_process_state() -> None:
