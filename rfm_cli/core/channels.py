@@ -16,15 +16,10 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
+from rfm_cli.core.cell_escaping import escape_formula_except_e164
 from rfm_cli.core.compliance.eea import consent_columns, countries
-from rfm_cli.core.contacts import (
-    escape_formula_except_e164,
-    google_hash,
-    meta_hash,
-    normalize_emails,
-    normalize_phones,
-    present_only,
-)
+from rfm_cli.core.contact_hashing import google_hash, meta_hash
+from rfm_cli.core.contacts import normalize_emails, normalize_phones, present_only
 from rfm_cli.core.errors import UsageError
 
 CHANNELS = ("csv", "sms", "coupon", "email", "shopify", "klaviyo", "mailchimp", "google", "meta")
