@@ -83,10 +83,9 @@ def invoke(args: Sequence[str | os.PathLike], *, cwd: Path | None = None,
 
 
 def _reset_process_state() -> None:
-    """What one run of the CLI may leave in the process: the --log-json record and the consoles."""
+    """What one run of the CLI may leave in the process: the stderr console (its width and colours
+    follow the run's environment). The run's reporters (progress, the --log-json record) are undone
+    by `rfm_cli.cli.main` itself."""
     from rfm_cli.commands import _common
-    from rfm_cli.core import store
 
-    _common.RUN_LOG.clear()
     _common._console = None
-    store._progress_console = None
