@@ -176,4 +176,8 @@ def main(argv: list[str]) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    try:
+        sys.exit(main(sys.argv[1:]))
+    except BrokenPipeError:  # `python tools/structure.py | head`
+        sys.stderr.close()
+        sys.exit(0)
