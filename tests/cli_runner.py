@@ -19,14 +19,22 @@ def clean_env() -> dict[str, str]:
 
 @dataclass
 class CliResult:
-    """What one run of the CLI gave: the fields of subprocess.CompletedProcess that tests read."""
+    """What one run of the CLI gave: the fields of subprocess.CompletedProcess that tests read.
+    `stdout` and `stderr` are text as `subprocess.run(text=True, encoding="utf-8")` gives it, decoded
+    when read (a Parquet or xlsx stream is read as `stdout_bytes`, the bytes as written)."""
 
     args: list[str]
     returncode: int
-    stdout: str
-    stderr: str
-    stdout_bytes: bytes = b""  # the bytes as written, for byte-for-byte comparisons with files
-    stderr_bytes: bytes = b""
+    stdout_bytes: bytes
+    stderr_bytes: bytes
+
+    @property
+    def stdout(self) -> str:
+        return _universal_text(self.stdout_bytes)
+
+    @property
+    def stderr(self) -> str:
+        return _universal_text(self.stderr_bytes)
 
 
 def _universal_text(raw: bytes) -> str:
@@ -78,8 +86,7 @@ def invoke(args: Sequence[str | os.PathLike], *, cwd: Path | None = None,
         os.environ.update(saved_env)
         os.chdir(saved_cwd)
         _reset_process_state()
-    raw_out, raw_err = out.getvalue(), err.getvalue()
-    return CliResult(argv, code, _universal_text(raw_out), _universal_text(raw_err), raw_out, raw_err)
+    return CliResult(argv, code, out.getvalue(), err.getvalue())
 
 
 def _reset_process_state() -> None:
