@@ -11,7 +11,7 @@ import re
 import signal
 import sys
 import time
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -51,7 +51,7 @@ from rfm_cli.commands._base import (
     apply_globals,
 )
 from rfm_cli.commands._common import State
-from rfm_cli.core import runtime
+from rfm_cli.core import events, runtime
 from rfm_cli.core.errors import ExitCode, Interrupted, RfmError, disk_full_error
 from rfm_cli.help_text import APP_HELP, GLOBAL_OPTIONS, SUMMARIES, VERSION_HELP
 
@@ -147,10 +147,23 @@ def _error(message: str, args: list[str]) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Console entry point: run the app and turn every outcome into one of the documented exit codes."""
+    """Console entry point: run the app and turn every outcome into one of the documented exit codes.
+    With --log-json, the run's record is kept by a reporter (commands/_log_json.py) and written at exit."""
+    from rfm_cli.commands._log_json import JsonLog
+
     args = argv if argv is not None else sys.argv[1:]
-    debug = "--debug" in args
     started = time.monotonic()
+    json_log = JsonLog() if "--log-json" in args else None
+    with events.reporting(json_log):
+        code = _run(args, argv)
+    if json_log is not None:
+        _log_json(args, code, time.monotonic() - started, json_log.fields)
+    sys.exit(code)
+
+
+def _run(args: list[str], argv: list[str] | None) -> int:
+    """Run the command line; the exit code, with the error line (if any) written and recorded."""
+    debug = "--debug" in args
     restore_signals = runtime.install_signal_handlers()
     message = None
     signalled = None
@@ -179,12 +192,8 @@ def main(argv: list[str] | None = None) -> None:
         message = _interrupted(signalled)
     if message is not None:
         _error(message, args)
-        from rfm_cli.commands._common import log
-
-        log(error=mask_contacts(message, args))
-    if "--log-json" in args:
-        _log_json(args, code, time.monotonic() - started)
-    sys.exit(code)
+        events.record(error=mask_contacts(message, args))
+    return code
 
 
 def _outcome(exc: BaseException) -> tuple[int, str | None]:
@@ -306,14 +315,12 @@ def usage_error_line(exc) -> str:
     return f"{what[0].lower()}{what[1:]}; {fix}"
 
 
-def _log_json(args: list[str], code: int, seconds: float) -> None:
+def _log_json(args: list[str], code: int, seconds: float, fields: dict[str, Any]) -> None:
     import json
-
-    from rfm_cli.commands._common import RUN_LOG
 
     named = [a for a in args if not a.startswith("-") and a in app_commands()]
     command = runtime.command or (named[0] if named else None)
-    record = {"command": command, "exit_code": code, "seconds": round(seconds, 3), **RUN_LOG}
+    record = {"command": command, "exit_code": code, "seconds": round(seconds, 3), **fields}
     text = mask_contacts(json.dumps(record, ensure_ascii=False, default=str), args)
     sys.stderr.write(text + "\n")
     sys.stderr.flush()

@@ -19,12 +19,22 @@ def clean_env() -> dict[str, str]:
 
 @dataclass
 class CliResult:
-    """What one run of the CLI gave: the fields of subprocess.CompletedProcess that tests read."""
+    """What one run of the CLI gave: the fields of subprocess.CompletedProcess that tests read.
+    `stdout` and `stderr` are text as `subprocess.run(text=True, encoding="utf-8")` gives it, decoded
+    when read (a Parquet or xlsx stream is read as `stdout_bytes`, the bytes as written)."""
 
     args: list[str]
     returncode: int
-    stdout: str
-    stderr: str
+    stdout_bytes: bytes
+    stderr_bytes: bytes
+
+    @property
+    def stdout(self) -> str:
+        return _universal_text(self.stdout_bytes)
+
+    @property
+    def stderr(self) -> str:
+        return _universal_text(self.stderr_bytes)
 
 
 def _universal_text(raw: bytes) -> str:
@@ -76,14 +86,13 @@ def invoke(args: Sequence[str | os.PathLike], *, cwd: Path | None = None,
         os.environ.update(saved_env)
         os.chdir(saved_cwd)
         _reset_process_state()
-    return CliResult(argv, code, _universal_text(out.getvalue()), _universal_text(err.getvalue()))
+    return CliResult(argv, code, out.getvalue(), err.getvalue())
 
 
 def _reset_process_state() -> None:
-    """What one run of the CLI may leave in the process: the --log-json record and the consoles."""
+    """What one run of the CLI may leave in the process: the stderr console (its width and colours
+    follow the run's environment). The run's reporters (progress, the --log-json record) are undone
+    by `rfm_cli.cli.main` itself."""
     from rfm_cli.commands import _common
-    from rfm_cli.core import store
 
-    _common.RUN_LOG.clear()
     _common._console = None
-    store._progress_console = None

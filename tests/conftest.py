@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Callable, Sequence
@@ -64,6 +65,26 @@ def rfm_process(tmp_path: Path) -> Callable[..., subprocess.CompletedProcess]:
         )
 
     return run
+
+
+@pytest.fixture(scope="session")
+def new_database(tmp_path_factory: pytest.TempPathFactory) -> Callable[[Path], Path]:
+    """`new_database(path)` puts an empty database at `path`, created and migrated to the current
+    schema as `rfm import` creates one, and returns `path`: a copy of a file made once a session, for
+    tests that build many databases (a property test's examples), where creating and migrating each
+    would cost more than the example itself."""
+    from rfm_cli.core.store import open_store
+
+    template = tmp_path_factory.mktemp("template") / "rfm.duckdb"
+    with open_store(template):
+        pass
+
+    def copy(path: Path) -> Path:
+        shutil.copyfile(template, path)
+        os.chmod(path, 0o600)  # as rfm creates it
+        return path
+
+    return copy
 
 
 @pytest.fixture

@@ -365,16 +365,10 @@ def test_every_format_reads_back_with_the_same_rows(fmt: str, tmp_path: Path, rf
     by_name = rfm("score", shop, "-o", f"scores.{fmt}")
     assert by_name.returncode == 0, by_name.stderr
     assert by_name.stdout == ""
-    by_flag = subprocess.run(
-        [sys.executable, "-m", "rfm_cli", "score", str(shop), "--format", fmt, "-o", "-"],
-        check=False,
-        cwd=tmp_path,
-        capture_output=True,
-        timeout=60,
-    )
+    by_flag = rfm("score", shop, "--format", fmt, "-o", "-")
     assert by_flag.returncode == 0, by_flag.stderr
     reader = {"json": pl.read_json, "parquet": pl.read_parquet, "xlsx": pl.read_excel}[fmt]
-    for source in (tmp_path / f"scores.{fmt}", io.BytesIO(by_flag.stdout)):
+    for source in (tmp_path / f"scores.{fmt}", io.BytesIO(by_flag.stdout_bytes)):
         frame = reader(source)
         assert frame.columns == OUTPUT_COLUMNS
         assert _normalised(frame) == _normalised(reference)

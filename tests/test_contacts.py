@@ -16,14 +16,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rfm_cli.core.contacts import (
-    escape_formula,
-    google_hash,
-    is_formula_like,
-    meta_hash,
-    normalize_emails,
-    normalize_phones,
-)
+from rfm_cli.core.cell_escaping import escape_formula, is_formula_like
+from rfm_cli.core.contact_hashing import google_hash, meta_hash
+from rfm_cli.core.contacts import normalize_emails, normalize_phones
 
 
 def sha256(text: str) -> str:

@@ -24,6 +24,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from cli_runner import invoke
 
 HEADER = "order_id,customer_id,order_date,amount,status,refund_amount,customer_name,phone,email"
 
@@ -124,8 +125,7 @@ def shop_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A database of 2,000 customers: its lists are far bigger than the room left on a full disk."""
     work = tmp_path_factory.mktemp("shop")
     orders = write_orders(work / "orders.csv", 6_000, 2_000, seed=3)
-    done = subprocess.run(rfm_cmd("--db", work / "shop.duckdb", "import", orders), capture_output=True,
-                          env=env(), check=False, timeout=120)
+    done = invoke(["--db", work / "shop.duckdb", "import", orders], cwd=work)
     assert done.returncode == 0, done.stderr
     return work / "shop.duckdb"
 
@@ -241,8 +241,7 @@ def big_shop(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     (its import takes over a second)."""
     work = tmp_path_factory.mktemp("big")
     small = write_orders(work / "small.csv", 100_000, 50_000, seed=7, prefix="S")
-    done = subprocess.run(rfm_cmd("--db", work / "shop.duckdb", "import", small), capture_output=True,
-                          env=env(), check=False, timeout=300)
+    done = invoke(["--db", work / "shop.duckdb", "import", small], cwd=work)
     assert done.returncode == 0, done.stderr
     return {"db": work / "shop.duckdb", "export": write_orders(work / "big.csv", 300_000, 60_000, seed=8)}
 

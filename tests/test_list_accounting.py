@@ -17,8 +17,6 @@ from __future__ import annotations
 import csv
 import json
 import re
-import subprocess
-import sys
 import tempfile
 import zipfile
 from datetime import date, datetime, timedelta
@@ -26,6 +24,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from cli_runner import CliResult, invoke
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -43,14 +42,9 @@ E164 = re.compile(r"\+[1-9][0-9]{6,14}")
 AS_OF = date(2026, 6, 30)
 
 
-def rfm(*args, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "rfm_cli", "--db", "shop.duckdb", *map(str, args)],
-        check=False,
-        cwd=cwd,
-        capture_output=True,
-        timeout=180,
-    )
+def rfm(*args, cwd: Path) -> CliResult:
+    """`rfm --db shop.duckdb ARGS` in this process (tests/cli_runner.py), in the folder `cwd`."""
+    return invoke(["--db", "shop.duckdb", *args], cwd=cwd)
 
 
 def winback_shop(folder: Path, customers: int = 60) -> Path:
@@ -462,7 +456,7 @@ def test_the_score_table_escapes_formula_names_too(tmp_path: Path, to: str) -> N
     if to == "scores.xlsx":
         table = pl.read_excel(tmp_path / to, infer_schema_length=0)
     else:
-        text = done.stdout.decode("utf-8") if to == "-" else (tmp_path / to).read_text(encoding="utf-8")
+        text = done.stdout_bytes.decode("utf-8") if to == "-" else (tmp_path / to).read_text(encoding="utf-8")
         table = pl.read_csv(text.encode("utf-8"), infer_schema=False)
     rows = {r["customer_id"]: r for r in table.iter_rows(named=True)}
     assert rows["c1"]["customer_name"] == "'=HYPERLINK(\"http://evil\",\"x\")"
@@ -522,12 +516,12 @@ def test_the_streamed_list_is_the_file_list_byte_for_byte(second_night: Path, ch
     written = rfm("export", *common, "--out-dir", f"night2-{channel}", cwd=second_night)
     assert written.returncode == 0, written.stderr
     folder = second_night / f"night2-{channel}"
-    assert streamed.stdout == (folder / "send" / channel / "dormant.csv").read_bytes()
+    assert streamed.stdout_bytes == (folder / "send" / channel / "dormant.csv").read_bytes()
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     [send] = [each for each in manifest["lists"] if each["kind"] == "send"]
     assert send["dropped"]["sent within 7 days"] > 0
     assert send["rows"] > 0  # the comparison is of lists with rows
-    assert f"{send['rows']:,} rows" in streamed.stderr.decode("utf-8")
+    assert f"{send['rows']:,} rows" in streamed.stderr
     # The state of the tier is whole, whatever was sent: every dormant customer, as summary.csv counts.
     state = next(each for each in manifest["lists"] if each["kind"] == "state" and each["tier"] == "dormant")
     assert state["rows"] == selected_per_tier(folder)["dormant"] == 60
@@ -541,7 +535,7 @@ def test_a_streamed_list_counts_for_the_cooldown(tmp_path: Path) -> None:
         "export", "--tier", "dormant", "--channel", "sms", "--as-of", "2026-06-30", "-o", "-", cwd=tmp_path
     )
     assert first.returncode == 0, first.stderr
-    sent = len(first.stdout.splitlines()) - 1
+    sent = len(first.stdout_bytes.splitlines()) - 1
     assert sent == 20
     later = rfm(
         "export",

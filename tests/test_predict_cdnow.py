@@ -121,18 +121,14 @@ def seller_export(path: Path) -> Path:
 
 @pytest.fixture(scope="module")
 def cdnow_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    import os
-    import subprocess
-    import sys
+    from cli_runner import invoke
 
     work = tmp_path_factory.mktemp("cdnow")
     db = work / "cdnow.duckdb"
-    done = subprocess.run(
-        [sys.executable, "-m", "rfm_cli", "--db", str(db), "import", str(seller_export(work / "cdnow.csv"))],
-        capture_output=True,
-        text=True,
-        check=False,
-        env={**os.environ, "COLUMNS": "200"},  # a long temporary path must not wrap the excluded cell
+    done = invoke(
+        ["--db", db, "import", seller_export(work / "cdnow.csv")],
+        cwd=work,
+        env={"COLUMNS": "200"},  # a long temporary path must not wrap the excluded cell
     )
     assert done.returncode == 0, done.stderr
     assert "zero amount 8" in done.stderr  # rfm does not count a $0 order (BRIEF §3)

@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 import pytest
+from cli_runner import invoke
 
 from rfm_cli.core.predict import prediction_columns
 
@@ -54,12 +55,7 @@ def shop(tmp_path_factory: pytest.TempPathFactory) -> Path:
     work = tmp_path_factory.mktemp("shop")
     db = work / "shop.duckdb"
     orders = simulated_orders(work / "orders.csv")
-    done = subprocess.run(
-        [sys.executable, "-m", "rfm_cli", "--db", str(db), "import", str(orders)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    done = invoke(["--db", db, "import", orders], cwd=work)
     assert done.returncode == 0, done.stderr
     return db
 

@@ -19,7 +19,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from rfm_cli.core import rule_checks
+from rfm_cli.core import rule_checks, rule_coverage
 from rfm_cli.core.rules import build_rules, parse_condition
 
 DIMS = {
@@ -264,7 +264,7 @@ conditions = st.recursive(
 
 def brute_force_gaps(trees: list[ast.expr]) -> list[dict[str, float]]:
     """Every uncovered combination of the representatives, by evaluating each rule in Python."""
-    axes = rule_checks.coverage_axes(trees)
+    axes = rule_coverage.coverage_axes(trees)
     names = sorted(axes)
     conditions = [parse_condition(ast.unparse(t), "t") for t in trees]  # once, not once per combination
     found = []
@@ -280,7 +280,7 @@ def brute_force_gaps(trees: list[ast.expr]) -> list[dict[str, float]]:
 def test_the_grid_check_finds_a_gap_exactly_when_one_exists(texts: list[str]) -> None:
     trees = [parse_condition(text, "t").tree for text in texts]
     gaps = brute_force_gaps(trees)
-    found = rule_checks.find_uncovered(trees)
+    found = rule_coverage.find_uncovered(trees)
     assert (found is None) == (not gaps)
     if found is not None:
         assert found in gaps

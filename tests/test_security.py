@@ -11,11 +11,10 @@ from __future__ import annotations
 import json
 import os
 import stat
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from cli_runner import CliResult, invoke
 
 from rfm_cli.core.store import open_store
 
@@ -33,10 +32,13 @@ def orders(tmp_path: Path) -> Path:
     return path
 
 
-def run_with_umask(umask: int, *args: str | os.PathLike, cwd: Path) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("RFM_")}
-    return subprocess.run([sys.executable, "-m", "rfm_cli", *map(str, args)], cwd=cwd, env=env, text=True,
-                          capture_output=True, check=False, timeout=120, preexec_fn=lambda: os.umask(umask))
+def run_with_umask(umask: int, *args: str | os.PathLike, cwd: Path) -> CliResult:
+    """`rfm ARGS` in this process under `umask` (the process's own, put back after)."""
+    previous = os.umask(umask)
+    try:
+        return invoke(args, cwd=cwd)
+    finally:
+        os.umask(previous)
 
 
 def mode(path: Path) -> int:
@@ -121,19 +123,17 @@ def test_error_lines_and_log_json_mask_phones_and_emails_from_the_arguments(
             == "no '*******0000' nor a***@example.com")
 
 
-def test_an_internal_error_shows_where_it_happened_but_not_its_text(tmp_path: Path) -> None:
+def test_an_internal_error_shows_where_it_happened_but_not_its_text(
+    tmp_path: Path, rfm, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A bug whose exception quotes a value (KeyError('13812345678')) must not copy it into the cron log."""
-    probe = """
-import sys
-from rfm_cli.core import suppression
-def broken(*args, **kwargs):
-    raise KeyError("13812345678 someone@example.com")
-suppression.add = broken
-from rfm_cli.cli import main
-main(sys.argv[1:])
-"""
-    done = subprocess.run([sys.executable, "-c", probe, "--log-json", "suppress", "add", "13812345678"],
-                          cwd=tmp_path, capture_output=True, text=True, check=False, timeout=120)
+    from rfm_cli.core import suppression
+
+    def broken(*args, **kwargs):
+        raise KeyError("13812345678 someone@example.com")
+
+    monkeypatch.setattr(suppression, "add", broken)
+    done = rfm("--log-json", "suppress", "add", "13812345678")
     assert done.returncode == 1, done.stderr
     line, record = done.stderr.splitlines()
     assert line.startswith("rfm: error: internal error: KeyError at rfm_cli/commands/suppress.py:"), line

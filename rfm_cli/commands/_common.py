@@ -17,12 +17,12 @@ if TYPE_CHECKING:
     from rfm_cli.core.scoring import ScoreResult
 
 
-# What this run did, for --log-json: commands add to it, `rfm_cli.cli.main` prints it once at exit.
-RUN_LOG: dict[str, Any] = {}
-
-
 def log(**fields: Any) -> None:
-    RUN_LOG.update(fields)
+    """What this run did, for --log-json: facts by name, reported as events (core/events.py) to the
+    run's record (commands/_log_json.py), which `rfm_cli.cli.main` prints once at exit."""
+    from rfm_cli.core import events
+
+    events.record(**fields)
 
 
 @dataclass
@@ -106,9 +106,9 @@ def progress_on_terminal(st: State) -> None:
     pipes, logs or cron mail, never with --quiet."""
     if not st.quiet and sys.stderr.isatty():
         from rfm_cli.commands._progress import RichBar
-        from rfm_cli.core.events import set_reporter
+        from rfm_cli.core.events import add_reporter
 
-        set_reporter(RichBar(console()))
+        add_reporter(RichBar(console()))
 
 
 # ------------------------------------------------------------------ shared options

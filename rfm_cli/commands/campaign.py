@@ -112,8 +112,13 @@ def new(
                         coupon_value=coupon_value, margin=_margin(margin),
                         sent_on=parse_as_of(sent_on) if sent_on else None)
     created = new_campaign(st.db, spec, options, out_dir, rules, parse_as_of(as_of), wait=st.wait)
+    log(campaign=name, customers_by_arm=created.manifest["customers_by_arm"])
+    _say_created(st, name, created, out_dir)
+
+
+def _say_created(st, name: str, created, out_dir: Path) -> None:
+    """What `rfm campaign new` drew and wrote, on stderr."""
     manifest = created.manifest
-    log(campaign=name, customers_by_arm=manifest["customers_by_arm"])
     groups = ", ".join(f"{arm} {n:,}" for arm, n in manifest["customers_by_arm"].items())
     st.say(f"campaign {name}: {manifest['customers_drawn']:,} of {manifest['customers_selected']:,} selected "
            f"customers drawn ({groups}); window {manifest['window']['from']} to {manifest['window']['to']}")

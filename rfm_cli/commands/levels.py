@@ -44,8 +44,6 @@ def command(
     scheme: Scheme = None,
     output: OutputOption = None,
 ) -> None:
-    import polars as pl
-
     from rfm_cli.core import levels_store
     from rfm_cli.core.errors import UsageError
     from rfm_cli.core.scoring import parse_as_of
@@ -62,23 +60,25 @@ def command(
         f"levels as of {night.as_of} ({rules.source}; window {rules.window_days} days, hold "
         f"{rules.hold_days} days){': saved' if save else ''}; {moved.height:,} changed level"
     )
-    columns = [
-        "customer_id",
-        "level",
-        "label_zh",
-        "reached_on",
-        "qualified_on",
-        "spend",
-        "orders",
-        "qualifies_for",
-    ]
+    _show(st, night, rules, list_level, changes, moved, output)
+
+
+# The columns of a list of members (--list) and of level changes (--changes, with prev_level).
+MEMBER_COLUMNS = ["customer_id", "level", "label_zh", "reached_on", "qualified_on", "spend", "orders",
+                  "qualifies_for"]
+
+
+def _show(st, night, rules, list_level: str | None, changes: bool, moved, output) -> None:
+    """The members at one level, the changes, or the customers per level (the default)."""
+    import polars as pl
+
     if list_level is not None:
-        chosen = night.customers.filter(pl.col("level") == list_level).select(columns)
+        chosen = night.customers.filter(pl.col("level") == list_level).select(MEMBER_COLUMNS)
         emit_table(st, chosen, f"Members at {list_level} on {night.as_of}", output)
     elif changes:
         emit_table(
             st,
-            moved.select("customer_id", "prev_level", *columns[1:]),
+            moved.select("customer_id", "prev_level", *MEMBER_COLUMNS[1:]),
             f"Level changes on {night.as_of}",
             output,
         )

@@ -77,7 +77,6 @@ def command(
     date_format: DateFormat = None,
 ) -> None:
     from rfm_cli.core.predict import predict
-    from rfm_cli.core.predict.output import describe, describe_holdout
     from rfm_cli.core.scoring import parse_as_of
     from rfm_cli.core.sinks import format_for
 
@@ -97,6 +96,17 @@ def command(
         holdout_from=_day(holdout_from, "--holdout-from"),
         churn_thresholds=st.settings.churn_thresholds(),
     )
+    _say(st, result, reports)
+    if output is None and not to_stdout:
+        st.say("for the per-customer table: rfm predict ... -o predictions.csv (or -o - for stdout)")
+        return
+    _write(st, result, out_format, None if to_stdout else Path(output))
+
+
+def _say(st, result, reports) -> None:
+    """The import reports, the --log-json record, the model's account and the hold-out check."""
+    from rfm_cli.core.predict.output import describe, describe_holdout
+
     if reports:
         print_import_reports(st, reports)
     log(
@@ -105,10 +115,6 @@ def command(
     for line in [*result.notes, *describe(result), *describe_holdout(result)]:
         st.say(line)
     _print_frequency_table(st, result)
-    if output is None and not to_stdout:
-        st.say("for the per-customer table: rfm predict ... -o predictions.csv (or -o - for stdout)")
-        return
-    _write(st, result, out_format, None if to_stdout else Path(output))
 
 
 def _day(value: str | None, option: str):

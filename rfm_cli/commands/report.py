@@ -100,6 +100,11 @@ def command(
     if reports:
         print_import_reports(st, reports)
     log(as_of=numbers["as_of"], customers=numbers["totals"]["customers"])
+    _show(st, numbers, fmt, html_file, lang)
+
+
+def _show(st, numbers: dict[str, Any], fmt: str, html_file: Path | None, lang: str) -> None:
+    """The report where it was asked for: an HTML file, JSON on stdout, or the terminal (stderr)."""
     if html_file is not None:
         from rfm_cli.core.report_html import render
         from rfm_cli.core.sinks import StagedFiles
@@ -165,24 +170,35 @@ def _heat(value: float, top: float) -> str:
 
 
 def print_report(numbers: dict[str, Any], lang: str = "en") -> None:
-    from rich.markup import escape
-    from rich.padding import Padding
-    from rich.table import Table
-    from rich.text import Text
-
-    from rfm_cli.commands._tables import Col, fitted
-    from rfm_cli.core.report_labels import excluded_text, labels, pct, tier_label
-    from rfm_cli.core.rules_words import DIMENSION_WORDS, METHOD_WORDS, band_words, scheme_words, source_words
+    from rfm_cli.core.report_labels import labels
 
     w = labels(lang)
     out = console()
-    t = numbers["totals"]
+    _print_title(out, numbers, w, lang)
+    _print_tiers(out, numbers, w, lang)
+    _print_rf_grid(out, numbers, w)
+    _print_concentration(out, numbers, w)
+    _print_cut_points(out, numbers, w, lang)
+    _print_data_quality(out, numbers, w, lang)
+
+
+def _print_title(out, numbers: dict[str, Any], w: dict[str, str], lang: str) -> None:
+    from rich.markup import escape
+
+    from rfm_cli.core.rules_words import scheme_words, source_words
+
     scheme, source = numbers["scheme"], numbers["rules_source"]
     if lang == "zh":  # the Chinese report in Chinese words; the English one keeps the rules' own names
         scheme, source = scheme_words(scheme, lang), source_words(source, lang)
     out.print(f"[bold]{w['title']}[/bold]  {w['as_of']} {numbers['as_of']} · {w['scheme']} {scheme} "
               f"({escape(source)})", highlight=False)
 
+
+def _print_tiers(out, numbers: dict[str, Any], w: dict[str, str], lang: str) -> None:
+    from rfm_cli.commands._tables import Col, fitted
+    from rfm_cli.core.report_labels import pct, tier_label
+
+    t = numbers["totals"]
     # Left out first on a narrow terminal: average recency, then average order value (--format json has all).
     drops = {"aov": 2, "avg_recency": 3}
     names = ("tier", "customers", "share", "revenue", "revenue_share", "aov", "avg_recency", "repurchase")
@@ -200,6 +216,12 @@ def print_report(numbers: dict[str, Any], lang: str = "en") -> None:
                     pct(t["repurchase_rate"])]]
     out.print(fitted(w["tiers_title"], columns, rows, out.width))
 
+
+def _print_rf_grid(out, numbers: dict[str, Any], w: dict[str, str]) -> None:
+    from rich.padding import Padding
+    from rich.table import Table
+    from rich.text import Text
+
     grid = Table(title=w["rf_grid"], title_justify="left", show_lines=True, padding=0)
     grid.add_column(" R \\ F ", justify="center")
     for f in range(1, 6):
@@ -215,11 +237,20 @@ def print_report(numbers: dict[str, Any], lang: str = "en") -> None:
         grid.add_row(f"R{r}", *row)
     out.print(grid)
 
+
+def _print_concentration(out, numbers: dict[str, Any], w: dict[str, str]) -> None:
+    from rfm_cli.core.report_labels import pct
+
     c = numbers["concentration"]
     out.print(f"[bold]{w['concentration']}[/bold]: {w['top10']} ({c['top_10pct']['customers']:,}) "
               f"{pct(c['top_10pct']['revenue_share'])} {w['of_revenue']}; {w['top20']} "
               f"({c['top_20pct']['customers']:,}) {pct(c['top_20pct']['revenue_share'])} {w['of_revenue']}",
               highlight=False)
+
+
+def _print_cut_points(out, numbers: dict[str, Any], w: dict[str, str], lang: str) -> None:
+    from rfm_cli.commands._tables import Col, fitted
+    from rfm_cli.core.rules_words import DIMENSION_WORDS, METHOD_WORDS, band_words
 
     columns = [Col(w[name], numeric=name in ("score", "customers"), drop=1 if name == "method" else 0)
                for name in ("dimension", "score", "method", "rule", "customers")]
@@ -229,10 +260,17 @@ def print_report(numbers: dict[str, Any], lang: str = "en") -> None:
              band_words(row, numbers["rules"], lang), f"{row['customers']:,}"] for row in numbers["cut_points"]]
     out.print(fitted(w["cut_points"], columns, rows, out.width))
 
+
+def _print_data_quality(out, numbers: dict[str, Any], w: dict[str, str], lang: str) -> None:
+    from rich.markup import escape
+
+    from rfm_cli.core.report_labels import excluded_text
+
     q = numbers["data_quality"]
     excluded = escape(excluded_text(q, lang))
-    out.print(f"[bold]{w['data_quality']}[/bold]: {w['files']} {q['files']:,}; {w['rows_read']} {q['rows_read']:,} = "
-              f"{w['imported']} {q['imported']:,} + {w['duplicates']} {q['duplicates']:,} + {w['excluded']} {excluded}"
+    out.print(f"[bold]{w['data_quality']}[/bold]: {w['files']} {q['files']:,}; "
+              f"{w['rows_read']} {q['rows_read']:,} = {w['imported']} {q['imported']:,} + "
+              f"{w['duplicates']} {q['duplicates']:,} + {w['excluded']} {excluded}"
               f" + {w['rejected']} {q['rejected']:,}", highlight=False)
     for reject in q["top_reject_reasons"][:3]:
         out.print(f"  {w['rejected']}: {reject['reason']} ({reject['rows']:,})", highlight=False, markup=False)

@@ -16,15 +16,10 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
+from rfm_cli.core.cell_escaping import escape_formula_except_e164
 from rfm_cli.core.compliance.eea import consent_columns, countries
-from rfm_cli.core.contacts import (
-    escape_formula_except_e164,
-    google_hash,
-    meta_hash,
-    normalize_emails,
-    normalize_phones,
-    present_only,
-)
+from rfm_cli.core.contact_hashing import google_hash, meta_hash
+from rfm_cli.core.contacts import normalize_emails, normalize_phones, present_only
 from rfm_cli.core.errors import UsageError
 from rfm_cli.core.options import CHANNELS
 
@@ -151,81 +146,114 @@ def _zh(frame: pl.DataFrame, opts: ChannelOptions) -> pl.DataFrame:
 def build(channel: str, customers: pl.DataFrame, opts: ChannelOptions) -> ChannelRows:
     """Rows for one channel from `with_contacts(customers)` (already selected and suppressed), before
     coupon codes (`with_codes`) and escaping (`safe_cells`)."""
-    dropped: Counter[str] = Counter()
-    f = customers
-    phone_col = "phone_e164" if opts.phone_format == "e164" else "phone_national"
-    if channel == "csv":
-        out = f.select(*[c for c in f.columns if c in ZH_COLUMNS and c not in ("name", "coupon_code")])
-        out = out.with_columns(_tier_label(opts).alias("tier"))
-        if "previous_tier" in out.columns and opts.lang == "zh" and opts.tier_labels:
-            out = out.with_columns(pl.col("previous_tier").replace(opts.tier_labels))
-        return ChannelRows(_zh(out, opts), dropped, f["customer_id"])
-    if channel == "sms":
+    builder = _BUILDERS.get(channel)
+    if builder is None:
+        raise UsageError(f"unknown channel {channel!r}")
+    return builder(channel, customers, opts, Counter())
+
+
+def _phone_column(opts: ChannelOptions) -> str:
+    return "phone_e164" if opts.phone_format == "e164" else "phone_national"
+
+
+def _csv_rows(channel: str, f: pl.DataFrame, opts: ChannelOptions, dropped: Counter[str]) -> ChannelRows:
+    out = f.select(*[c for c in f.columns if c in ZH_COLUMNS and c not in ("name", "coupon_code")])
+    out = out.with_columns(_tier_label(opts).alias("tier"))
+    if "previous_tier" in out.columns and opts.lang == "zh" and opts.tier_labels:
+        out = out.with_columns(pl.col("previous_tier").replace(opts.tier_labels))
+    return ChannelRows(_zh(out, opts), dropped, f["customer_id"])
+
+
+def _sms_rows(channel: str, f: pl.DataFrame, opts: ChannelOptions, dropped: Counter[str]) -> ChannelRows:
+    phone_col = _phone_column(opts)
+    f = _dedupe(_phone_ok(f, dropped), phone_col, "phone", dropped)
+    columns = [pl.col(phone_col).alias("phone")]
+    if "name" in opts.sms_vars:
+        columns.append(pl.col("customer_name").alias("name"))
+    if "tier" in opts.sms_vars:
+        columns.append(_tier_label(opts).alias("tier"))
+    return ChannelRows(_zh(f.select(columns), opts), dropped, f["customer_id"])
+
+
+def _coupon_rows(channel: str, f: pl.DataFrame, opts: ChannelOptions, dropped: Counter[str]) -> ChannelRows:
+    if opts.coupon_key == "phone":
+        phone_col = _phone_column(opts)
         f = _dedupe(_phone_ok(f, dropped), phone_col, "phone", dropped)
         columns = [pl.col(phone_col).alias("phone")]
-        if "name" in opts.sms_vars:
-            columns.append(pl.col("customer_name").alias("name"))
-        if "tier" in opts.sms_vars:
-            columns.append(_tier_label(opts).alias("tier"))
-        return ChannelRows(_zh(f.select(columns), opts), dropped, f["customer_id"])
-    if channel == "coupon":
-        if opts.coupon_key == "phone":
-            f = _dedupe(_phone_ok(f, dropped), phone_col, "phone", dropped)
-            columns = [pl.col(phone_col).alias("phone")]
-        else:
-            columns = [pl.col("customer_id")]
-        return ChannelRows(_zh(f.select(columns), opts), dropped, f["customer_id"])
-    if channel in ("email", "klaviyo", "mailchimp", "shopify"):
-        f = _dedupe(_email_ok(f, dropped), "email_norm", "email", dropped)
-        e164 = pl.when(pl.col("phone_drop_reason").is_null()).then(pl.col("phone_e164"))
-        if channel == "email":
-            out = f.select(pl.col("email_norm").alias("Email"), pl.col("customer_name").alias("Name"),
-                           _tier_label(opts).alias("Tier"))
-            return ChannelRows(out, dropped, f["customer_id"])
-        if channel == "shopify":
-            out = f.select(pl.col("first_name").alias("First Name"), pl.col("last_name").alias("Last Name"),
-                           pl.col("email_norm").alias("Email"), e164.alias("Phone"),
-                           (pl.lit("rfm-") + pl.col("tier")).alias("Tags"))
-            return ChannelRows(out, dropped, f["customer_id"])
-        out = f.select(pl.col("email_norm").alias("Email Address"), pl.col("first_name").alias("First Name"),
-                       pl.col("last_name").alias("Last Name"), e164.alias("Phone Number"),
-                       pl.col("tier").alias("Tags"))
+    else:
+        columns = [pl.col("customer_id")]
+    return ChannelRows(_zh(f.select(columns), opts), dropped, f["customer_id"])
+
+
+def _email_rows(channel: str, f: pl.DataFrame, opts: ChannelOptions, dropped: Counter[str]) -> ChannelRows:
+    """email, shopify, klaviyo and mailchimp: one row per usable email."""
+    f = _dedupe(_email_ok(f, dropped), "email_norm", "email", dropped)
+    e164 = pl.when(pl.col("phone_drop_reason").is_null()).then(pl.col("phone_e164"))
+    if channel == "email":
+        out = f.select(pl.col("email_norm").alias("Email"), pl.col("customer_name").alias("Name"),
+                       _tier_label(opts).alias("Tier"))
         return ChannelRows(out, dropped, f["customer_id"])
-    if channel in ("google", "meta"):
-        usable_phone = pl.col("phone_drop_reason").is_null() | (pl.col("phone_drop_reason") == "landline")
-        f = _drop(f, pl.col("email_drop_reason").is_null() | usable_phone, pl.lit("no usable email or phone"),
-                  dropped)
-        f = f.with_columns(
-            email_out=pl.when(pl.col("email_drop_reason").is_null()).then(pl.col("email_norm")),
-            phone_out=pl.when(usable_phone).then(pl.col("phone_e164")),
-        )
-        f = _dedupe(f.with_columns(key=pl.concat_str([pl.col("email_out").fill_null(""),
-                                                      pl.col("phone_out").fill_null("")], separator="|")),
-                    "key", "email and phone", dropped)
-        if channel == "google":
-            if opts.hashed:
-                out = pl.DataFrame({
-                    "Email": google_hash("email", f["email_out"]), "Phone": google_hash("phone", f["phone_out"]),
-                    "First Name": google_hash("name", f["first_name"]),
-                    "Last Name": google_hash("name", f["last_name"]),
-                })
-            else:
-                out = f.select(pl.col("email_out").alias("Email"), pl.col("phone_out").alias("Phone"),
-                               pl.col("first_name").alias("First Name"), pl.col("last_name").alias("Last Name"))
-            country = countries(f["phone_out"])
-            out = out.with_columns(Country=country, Zip=pl.lit(None, pl.String),
-                                   **consent_columns(country, f["customer_id"], opts.ads_consent))
-            return ChannelRows(out, dropped, f["customer_id"])
-        meta_phone = f["phone_out"].str.strip_prefix("+")
-        if opts.hashed:
-            out = pl.DataFrame({"email": meta_hash("email", f["email_out"]), "phone": meta_hash("phone", f["phone_out"]),
-                                "fn": meta_hash("fn", f["first_name"]), "ln": meta_hash("ln", f["last_name"])})
-        else:
-            out = pl.DataFrame({"email": f["email_out"], "phone": meta_phone, "fn": f["first_name"],
-                                "ln": f["last_name"]})
-        out = out.with_columns(**{c: pl.lit(None, pl.String) for c in ("ct", "st", "zip", "country")})
+    if channel == "shopify":
+        out = f.select(pl.col("first_name").alias("First Name"), pl.col("last_name").alias("Last Name"),
+                       pl.col("email_norm").alias("Email"), e164.alias("Phone"),
+                       (pl.lit("rfm-") + pl.col("tier")).alias("Tags"))
         return ChannelRows(out, dropped, f["customer_id"])
-    raise UsageError(f"unknown channel {channel!r}")
+    out = f.select(pl.col("email_norm").alias("Email Address"), pl.col("first_name").alias("First Name"),
+                   pl.col("last_name").alias("Last Name"), e164.alias("Phone Number"),
+                   pl.col("tier").alias("Tags"))
+    return ChannelRows(out, dropped, f["customer_id"])
+
+
+def _ad_rows(channel: str, f: pl.DataFrame, opts: ChannelOptions, dropped: Counter[str]) -> ChannelRows:
+    """google and meta: one row per distinct usable email and phone (a landline is usable there)."""
+    usable_phone = pl.col("phone_drop_reason").is_null() | (pl.col("phone_drop_reason") == "landline")
+    f = _drop(f, pl.col("email_drop_reason").is_null() | usable_phone, pl.lit("no usable email or phone"),
+              dropped)
+    f = f.with_columns(
+        email_out=pl.when(pl.col("email_drop_reason").is_null()).then(pl.col("email_norm")),
+        phone_out=pl.when(usable_phone).then(pl.col("phone_e164")),
+    )
+    f = _dedupe(f.with_columns(key=pl.concat_str([pl.col("email_out").fill_null(""),
+                                                  pl.col("phone_out").fill_null("")], separator="|")),
+                "key", "email and phone", dropped)
+    out = _google_columns(f, opts) if channel == "google" else _meta_columns(f, opts)
+    return ChannelRows(out, dropped, f["customer_id"])
+
+
+def _google_columns(f: pl.DataFrame, opts: ChannelOptions) -> pl.DataFrame:
+    if opts.hashed:
+        out = pl.DataFrame({
+            "Email": google_hash("email", f["email_out"]), "Phone": google_hash("phone", f["phone_out"]),
+            "First Name": google_hash("name", f["first_name"]),
+            "Last Name": google_hash("name", f["last_name"]),
+        })
+    else:
+        out = f.select(pl.col("email_out").alias("Email"), pl.col("phone_out").alias("Phone"),
+                       pl.col("first_name").alias("First Name"), pl.col("last_name").alias("Last Name"))
+    country = countries(f["phone_out"])
+    return out.with_columns(Country=country, Zip=pl.lit(None, pl.String),
+                            **consent_columns(country, f["customer_id"], opts.ads_consent))
+
+
+def _meta_columns(f: pl.DataFrame, opts: ChannelOptions) -> pl.DataFrame:
+    meta_phone = f["phone_out"].str.strip_prefix("+")
+    if opts.hashed:
+        out = pl.DataFrame({"email": meta_hash("email", f["email_out"]),
+                            "phone": meta_hash("phone", f["phone_out"]),
+                            "fn": meta_hash("fn", f["first_name"]), "ln": meta_hash("ln", f["last_name"])})
+    else:
+        out = pl.DataFrame({"email": f["email_out"], "phone": meta_phone, "fn": f["first_name"],
+                            "ln": f["last_name"]})
+    return out.with_columns(**{c: pl.lit(None, pl.String) for c in ("ct", "st", "zip", "country")})
+
+
+_BUILDERS = {
+    "csv": _csv_rows,
+    "sms": _sms_rows,
+    "coupon": _coupon_rows,
+    **dict.fromkeys(("email", "klaviyo", "mailchimp", "shopify"), _email_rows),
+    **dict.fromkeys(("google", "meta"), _ad_rows),
+}
 
 
 def takes_codes(channel: str, opts: ChannelOptions, codes_given: bool) -> bool:

@@ -1,4 +1,5 @@
-"""Contact fields for upload targets: phone and email normalisation, ad-platform hashing, formula escaping.
+"""Contact fields for upload targets: phones and emails normalised and checked (hashing for ad platforms:
+contact_hashing.py; formula escaping: cell_escaping.py).
 
 A tier can hold millions of customers, so everything here works on whole Polars Series. Phones take a
 vectorised fast path for Chinese mobiles (the vast majority of rows in Taobao/JD/Pinduoduo/Douyin exports);
@@ -20,37 +21,22 @@ allocation tables, which reject unallocated blocks such as 140/154 that carriers
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
-from typing import Literal
 
 import polars as pl
 
 __all__ = [
+    "E164",
     "EMAIL_DROP_REASONS",
-    "FORMULA_PREFIXES",
-    "GOOGLE_HASH_KINDS",
-    "META_HASH_KINDS",
     "PHONE_DROP_REASONS",
-    "escape_formula",
-    "escape_formula_except_e164",
-    "google_hash",
-    "is_formula_like",
-    "meta_hash",
+    "clean_cell",
     "normalize_emails",
     "normalize_phones",
+    "present_only",
 ]
 
 PHONE_DROP_REASONS = ("missing", "masked", "landline", "invalid")
 EMAIL_DROP_REASONS = ("missing", "masked", "invalid")
-
-GoogleHashKind = Literal["email", "phone", "name"]
-MetaHashKind = Literal["email", "phone", "fn", "ln", "ct", "st", "zip", "country"]
-GOOGLE_HASH_KINDS: tuple[str, ...] = ("email", "phone", "name")
-META_HASH_KINDS: tuple[str, ...] = ("email", "phone", "fn", "ln", "ct", "st", "zip", "country")
-
-# OWASP CSV-injection list (= + - @ tab CR), plus NUL from OWASP ASVS 1.2.10.
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\0")
 
 # Zero-width characters survive NFKC and copy-paste from chat apps; they would make a number "invalid".
 _INVISIBLE = r"[\u200b-\u200d\u2060\ufeff]"
@@ -74,7 +60,8 @@ _SCIENTIFIC = r"^([0-9])\.([0-9]+)[eE]\+?([0-9]+)$"
 _CN_MOBILE_ANY_PREFIX = r"^(?:\+86|0086|86)?0?(1[3-9][0-9]{9})$"
 # With another default region only an explicit +86 says "Chinese": 0086 and a bare 86 could be local dialling.
 _CN_MOBILE_EXPLICIT = r"^\+860?(1[3-9][0-9]{9})$"
-_E164 = r"^\+[1-9][0-9]{6,14}$"
+# A strict E.164 number: "+", then 7-15 digits, the first not 0.
+E164 = r"^\+[1-9][0-9]{6,14}$"
 
 _EMAIL_MASK = r"[*•●]"
 # "Plausible", not RFC 5322: something@label.label with a TLD of two or more letters (or punycode), and none
@@ -82,7 +69,7 @@ _EMAIL_MASK = r"[*•●]"
 _EMAIL_PLAUSIBLE = r'^[^\s@,;:<>()\[\]"]+@(?:[^\s@.,;:<>()\[\]"_]+\.)+(?:\p{L}{2,}|xn--[a-z0-9-]+)$'
 
 
-def _clean_cell(text: pl.Expr) -> pl.Expr:
+def clean_cell(text: pl.Expr) -> pl.Expr:
     """Undo what spreadsheets and exports do to a text cell; empty becomes null.
 
     NFKC folds full-width digits and symbols (１３８, ＋, ＠) that Chinese input methods produce.
@@ -167,7 +154,7 @@ def _normalize_phones(phones: pl.Series, region: str) -> pl.DataFrame:
     frame = pl.DataFrame({"raw": _as_text(phones)})
     cn_mobile_pattern = _CN_MOBILE_ANY_PREFIX if region == "CN" else _CN_MOBILE_EXPLICIT
 
-    frame = frame.with_columns(cell=_clean_cell(pl.col("raw")))
+    frame = frame.with_columns(cell=clean_cell(pl.col("raw")))
     frame = _undo_float_formatting(frame, "cell")
     frame = frame.with_columns(compact=pl.col("cell").str.replace_all(_PHONE_SEPARATORS, ""))
     frame = frame.with_columns(
@@ -252,7 +239,7 @@ def normalize_emails(emails: pl.Series) -> pl.DataFrame:
 
 
 def _normalize_emails(emails: pl.Series) -> pl.DataFrame:
-    cell = _clean_cell(pl.col("raw")).str.to_lowercase()
+    cell = clean_cell(pl.col("raw")).str.to_lowercase()
     # U+3002 (。) is an IDNA label separator that Chinese keyboards type instead of '.'; NFKC leaves it.
     cell = cell.str.replace_all("\u3002", ".", literal=True)
     reason = (
@@ -272,165 +259,4 @@ def _normalize_emails(emails: pl.Series) -> pl.DataFrame:
             email=pl.when(pl.col("email_drop_reason").is_null()).then(pl.col("cell")).otherwise(None),
             email_drop_reason="email_drop_reason",
         )
-    )
-
-
-# --- hashing for ad platforms -------------------------------------------------------------------------
-
-
-def _sha256_hex(values: pl.Series) -> pl.Series:
-    """SHA-256 hex of each non-null value. Polars has no sha256 expression; hashlib runs ~1 µs a value."""
-    digests = [None if value is None else hashlib.sha256(value.encode()).hexdigest() for value in values]
-    return pl.Series(values.name, digests, dtype=pl.String)
-
-
-def _apply(series: pl.Series, expr: pl.Expr) -> pl.Series:
-    """Evaluate an expression over `series` (as column "v"); an empty result becomes null, never hash("")."""
-    non_empty = expr.replace("", None)
-    return series.cast(pl.String).to_frame("v").select(non_empty.alias("v")).to_series().rename(series.name)
-
-
-def _trimmed_lower(text: pl.Expr) -> pl.Expr:
-    return _clean_cell(text).str.to_lowercase()
-
-
-def _gmail_without_dots(email: pl.Expr) -> pl.Expr:
-    """Google's published rule: remove the periods before the domain of gmail.com and googlemail.com
-    addresses. Only periods: Google does not document stripping a +suffix, and doing so would hash an
-    address the customer never gave us."""
-    parts = email.str.extract_groups(r"^([^@]*)@((?:gmail|googlemail)\.com)$")
-    local, domain = parts.struct.field("1"), parts.struct.field("2")
-    undotted = pl.concat_str([local.str.replace_all(".", "", literal=True), pl.lit("@"), domain])
-    return pl.when(domain.is_not_null()).then(undotted).otherwise(email)
-
-
-def _check_e164(series: pl.Series, platform: str) -> pl.Series:
-    """The hashers take `phone_e164` from normalize_phones; anything else is a caller's bug, and hashing it
-    would upload identifiers that silently never match."""
-    phones = series.cast(pl.String).str.strip_chars()
-    bad = phones.is_not_null() & ~phones.str.contains(_E164)
-    if bad.any():
-        first = int(bad.arg_true()[0])
-        # The value itself is personal data: name its position, not its content.
-        raise ValueError(
-            f"{platform} phone hashing needs E.164 numbers (+8613812345678) from normalize_phones; "
-            f"{int(bad.sum())} value(s) are not, first at index {first}"
-        )
-    return phones
-
-
-def google_hash(kind: GoogleHashKind, series: pl.Series) -> pl.Series:
-    """SHA-256 hex for Google Ads Customer Match (`Email`, `Phone`, `First Name`, `Last Name`).
-
-    - email: trimmed, lowercased; periods removed before @gmail.com / @googlemail.com.
-    - phone: E.164 with '+' (pass `phone_e164`); anything else raises ValueError.
-    - name: lowercased, punctuation removed, whitespace trimmed and collapsed; accents and CJK kept.
-
-    `Country` and `Zip` are not hashed for Google: upload them in clear text. Null stays null.
-    """
-    if kind == "email":
-        emails = _apply(series, _trimmed_lower(pl.col("v")))
-        return _sha256_hex(_apply(emails, _gmail_without_dots(pl.col("v"))))
-    if kind == "phone":
-        return _sha256_hex(_check_e164(series, "Google").rename(series.name))
-    if kind == "name":
-        name = (
-            _trimmed_lower(pl.col("v"))
-            .str.replace_all(r"[\p{P}\p{S}]", "")
-            .str.replace_all(r"\s+", " ")
-            .str.strip_chars()
-        )
-        return _sha256_hex(_apply(series, name))
-    raise ValueError(f"unknown Google hash kind {kind!r}; expected one of {', '.join(GOOGLE_HASH_KINDS)}")
-
-
-def meta_hash(kind: MetaHashKind, series: pl.Series) -> pl.Series:
-    """SHA-256 hex for Meta Custom Audiences (`email, phone, fn, ln, ct, st, zip, country`).
-
-    - email: trimmed, lowercased.
-    - phone: digits with country code, no '+' (pass `phone_e164`; anything else raises ValueError).
-    - fn, ln, ct, st: lowercase letters only, no spaces or punctuation; non-Latin letters (张三, Zoë) are
-      kept and hashed as UTF-8, as Meta asks.
-    - zip: lowercase, no spaces or dashes; a US ZIP+4 (12345-6789) keeps its first five digits.
-    - country: ISO 3166 alpha-2, lowercase; anything else becomes null rather than an unmatched hash.
-
-    Null stays null.
-    """
-    if kind == "email":
-        return _sha256_hex(_apply(series, _trimmed_lower(pl.col("v"))))
-    if kind == "phone":
-        return _sha256_hex(_check_e164(series, "Meta").str.strip_prefix("+").rename(series.name))
-    if kind in ("fn", "ln", "ct", "st"):
-        return _sha256_hex(_apply(series, _trimmed_lower(pl.col("v")).str.replace_all(r"[^\p{L}\p{M}]", "")))
-    if kind == "zip":
-        zip_code = _trimmed_lower(pl.col("v")).str.replace(r"^([0-9]{5})[\s-]?[0-9]{4}$", "${1}")
-        return _sha256_hex(_apply(series, zip_code.str.replace_all(r"[\s\p{Pd}]", "")))
-    if kind == "country":
-        country = _apply(series, _trimmed_lower(pl.col("v")))
-        code = pl.when(pl.col("v").str.contains("^[a-z]{2}$")).then(pl.col("v"))
-        return _sha256_hex(_apply(country, code))
-    raise ValueError(f"unknown Meta hash kind {kind!r}; expected one of {', '.join(META_HASH_KINDS)}")
-
-
-# --- spreadsheet safety --------------------------------------------------------------------------------
-
-
-def _formula_like(text: pl.Expr) -> pl.Expr:
-    return text.str.contains(r"^[=+\-@\t\r\x00]").fill_null(False)
-
-
-def _require_text(series: pl.Series, function: str) -> None:
-    if series.dtype not in (pl.String, pl.Null):
-        # A numeric column starting with '-' is a negative number, not an attack; quoting it would turn it
-        # into text in the upload. Writers escape text columns only.
-        raise TypeError(f"{function} takes a String column, got {series.dtype} for {series.name!r}")
-
-
-def is_formula_like(series: pl.Series) -> pl.Series:
-    """True where a spreadsheet would read the cell as a formula (see FORMULA_PREFIXES); null is False.
-
-    Writers decide per column: free text (names, tags, template variables) goes through `escape_formula`;
-    an E.164 phone column starts with '+' by design and must be written as text instead (the xlsx writer
-    forces a text cell; CSV targets that read E.164 do not evaluate formulas), because a quote in front of
-    +8613812345678 would break the upload.
-    """
-    _require_text(series, "is_formula_like")
-    return (
-        series.cast(pl.String)
-        .to_frame("v")
-        .select(_formula_like(pl.col("v")))
-        .to_series()
-        .rename(series.name)
-    )
-
-
-def escape_formula(series: pl.Series) -> pl.Series:
-    """Prefix formula-like cells with an apostrophe (OWASP CSV-injection advice); others are unchanged.
-
-    Idempotent: an escaped cell starts with "'", which is not a formula prefix.
-    """
-    _require_text(series, "escape_formula")
-    text = pl.col("v")
-    return (
-        series.cast(pl.String)
-        .to_frame("v")
-        .select(pl.when(_formula_like(text)).then(pl.concat_str([pl.lit("'"), text])).otherwise(text))
-        .to_series()
-        .rename(series.name)
-    )
-
-
-def escape_formula_except_e164(series: pl.Series) -> pl.Series:
-    """`escape_formula`, except that a strict E.164 phone (`+` and 7-15 digits, nothing else) keeps its
-    `+`: upload targets require it, and a cell of only a plus and digits is a number, never a formula."""
-    _require_text(series, "escape_formula_except_e164")
-    frame = series.cast(pl.String).to_frame("v")
-    text = pl.col("v")
-    if not frame.select(_formula_like(text).any()).item():
-        return series  # the usual column (ids, codes, tiers): one scan, no copy
-    formula = _formula_like(text) & ~text.str.contains(_E164).fill_null(False)
-    return (
-        frame.select(pl.when(formula).then(pl.concat_str([pl.lit("'"), text])).otherwise(text))
-        .to_series()
-        .rename(series.name)
     )

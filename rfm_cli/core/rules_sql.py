@@ -1,4 +1,4 @@
-"""Tier conditions as SQL: the same parse tree that rules.py turns into Polars, rendered for the
+"""Tier conditions as SQL: the same parse tree that rule_conditions.py turns into Polars, rendered for the
 portable scoring plan (rfm_cli/core/plan.py), so a custom rules file scores alike on every engine.
 
 The SQL is DuckDB's dialect; the plan translates it with sqlglot. Conditions compare the score and
@@ -12,7 +12,8 @@ from __future__ import annotations
 import ast
 import math
 
-from rfm_cli.core.rules import FIELDS, Condition
+from rfm_cli.core.rule_checks import FIELDS
+from rfm_cli.core.rule_conditions import Condition
 
 _OPERATOR = {
     ast.Lt: "<",
@@ -52,7 +53,7 @@ def _predicate(node: ast.AST) -> str:
             return "TRUE" if value else "FALSE"
         case ast.Name() | ast.Constant() | ast.UnaryOp(op=ast.USub()):
             return f"({_operand(node)} <> 0)"  # Python truthiness of a number
-    raise AssertionError(f"unchecked node {ast.dump(node)}")  # rules.parse_condition let it through
+    raise AssertionError(f"unchecked node {ast.dump(node)}")  # rule_conditions.parse_condition let it through
 
 
 def _operand(node: ast.AST) -> str:

@@ -2,7 +2,7 @@
 `r_score <= 2` becomes "recency score at most 2" / "最近购买分不高于 2", a cut point
 `recency_days > 30 and <= 60` becomes "31 to 60 days since the last order" / "距上次购买 31 至 60 天".
 
-Conditions are read with rules.parse_condition (the same parse tree scoring uses) and walked here.
+Conditions are read with rule_conditions.parse_condition (the same parse tree scoring uses) and walked here.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import ast
 import math
 from typing import Any
 
-from rfm_cli.core.rules import parse_condition
+from rfm_cli.core.rule_conditions import parse_condition
 
 FIELD_WORDS = {
     "en": {"r_score": "recency score", "f_score": "frequency score", "m_score": "monetary score",

@@ -20,82 +20,25 @@ from __future__ import annotations
 import contextlib
 import errno
 import hashlib
-import io
 import os
 import stat
 import sys
 import tempfile
 from collections.abc import Callable, Iterator
-from datetime import datetime
 from pathlib import Path
 from typing import BinaryIO, Self
 
 import polars as pl
 
 from rfm_cli.core import runtime
-from rfm_cli.core.errors import OutputError, StorageIOError, UsageError, disk_full_error
+from rfm_cli.core.errors import OutputError, StorageIOError, disk_full_error
 
-FORMATS = ("csv", "parquet", "json", "xlsx")
-DATETIME_FORMAT = "%Y-%m-%d %H:%M:%S"
+# The formats' bytes are frame_formats' job; importable from here, where every writer finds them.
+from rfm_cli.core.frame_formats import DATETIME_FORMAT, FORMATS, format_for, write_frame  # noqa: F401
+
 TMP_PREFIX = ".rfm-tmp-"
 FILE_MODE = 0o600
 FOLDER_MODE = 0o700
-
-
-def format_for(path: Path | None, fmt: str | None) -> str:
-    if fmt:
-        if fmt not in FORMATS:
-            raise UsageError(f"--format {fmt!r} is not supported; use one of {', '.join(FORMATS)}")
-        return fmt
-    suffix = path.suffix.lower().lstrip(".") if path else ""
-    return suffix if suffix in FORMATS else "csv"
-
-
-XLSX_CREATED = datetime(1980, 1, 1)
-
-
-def _prepare(frame: pl.DataFrame, fmt: str) -> pl.DataFrame:
-    if fmt in ("csv", "xlsx"):
-        # Spreadsheet formats: no text cell may start a formula (a name "=HYPERLINK(…)" in a score
-        # table opened in Excel), as every list is escaped (channels.safe_cells; idempotent).
-        from rfm_cli.core.channels import safe_cells
-
-        frame = safe_cells(frame)
-    if fmt in ("json", "xlsx"):  # timestamps as the same text the CSV carries
-        return frame.with_columns(pl.col(pl.Datetime).dt.strftime(DATETIME_FORMAT))
-    return frame
-
-
-def write_frame(frame: pl.DataFrame, fmt: str, sink: BinaryIO, *, encoding: str = "utf-8",
-                float_precision: int | None = 2) -> None:
-    """`float_precision`: the decimals of CSV floats (money: 2); None writes each float's shortest
-    text (tables whose floats are already rounded to their own decimals, such as rfm predict's)."""
-    frame = _prepare(frame, fmt)
-    if fmt == "csv":
-        if encoding == "utf-8-sig":
-            sink.write("\ufeff".encode())
-        frame.write_csv(sink, datetime_format=DATETIME_FORMAT, float_precision=float_precision)
-    elif fmt == "parquet":
-        frame.write_parquet(sink)
-    elif fmt == "json":
-        buffer = io.StringIO()
-        frame.write_json(buffer)
-        sink.write(buffer.getvalue().encode("utf-8"))
-        sink.write(b"\n")
-    elif fmt == "xlsx":
-        import xlsxwriter
-
-        buffer = io.BytesIO()
-        # A fixed creation date (xlsxwriter's zip entries are already dated 1980-01-01): the same
-        # table gives the same bytes every night, so a cron job's reruns compare equal. Text stays
-        # text: by default xlsxwriter makes "{=...}" an array formula and "http://..." a hyperlink.
-        options = {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False}
-        with xlsxwriter.Workbook(buffer, options) as workbook:
-            workbook.set_properties({"created": XLSX_CREATED})
-            frame.write_excel(workbook, autofit=True)
-        sink.write(buffer.getvalue())
-    else:  # format_for() validated it
-        raise AssertionError(fmt)
 
 
 class PipeClosed(Exception):

@@ -69,7 +69,7 @@ IN_MEMORY_LIMIT = "600MB"
 
 def configure(con: duckdb.DuckDBPyConnection, memory_limit: str | None = None) -> None:
     # DuckDB's own bar would write to stdout; with a display asked for, it only keeps count.
-    if events.reporter() is None:
+    if not events.shows_progress():
         con.execute("SET enable_progress_bar = false")
     else:
         con.execute("SET enable_progress_bar = true")

@@ -278,8 +278,32 @@ def predict_customers(
         )
     thresholds = churn_thresholds or churn.DEFAULT_THRESHOLDS
     fit = _fit(inputs, model, min_repeat_buyers, fit_model=fit_model)
-    model_columns = _model_columns(inputs, fit, horizon_days, discount_rate)
     due, shop_gap = intervals.due_dates(inputs, model_as_of)
+    frame = _customer_table(inputs, fit, due, model_as_of, horizon_days, discount_rate, thresholds)
+    result = PredictionResult(
+        as_of=model_as_of,
+        horizon_days=horizon_days,
+        customers=frame,
+        notes=fit.notes,
+        model=_model_summary(fit, inputs, model_as_of, horizon_days, discount_rate, shop_gap, thresholds),
+        inputs=inputs,
+    )
+    if holdout_end is not None:
+        _add_holdout(store, result, inputs, fit, holdout_end)
+    return result
+
+
+def _customer_table(
+    inputs: pl.DataFrame,
+    fit: _Fit,
+    due: pl.DataFrame,
+    model_as_of: date,
+    horizon_days: int,
+    discount_rate: float | None,
+    thresholds: churn.ChurnThresholds,
+) -> pl.DataFrame:
+    """One row per customer: the model's inputs and predictions, the due date and the churn risk."""
+    model_columns = _model_columns(inputs, fit, horizon_days, discount_rate)
     frame = pl.DataFrame(
         {
             "customer_id": inputs["customer_id"],
@@ -292,7 +316,7 @@ def predict_customers(
             f"clv_{horizon_days}d": model_columns["clv"],
         }
     ).hstack(due.with_columns(pl.col("typical_gap_days").round(1)))
-    frame = frame.hstack(
+    return frame.hstack(
         churn.churn_risk(
             frame.with_columns(last_day=inputs["last_day"]),
             model_as_of,
@@ -300,17 +324,6 @@ def predict_customers(
             thresholds=thresholds,
         )
     )
-    result = PredictionResult(
-        as_of=model_as_of,
-        horizon_days=horizon_days,
-        customers=frame,
-        notes=fit.notes,
-        model=_model_summary(fit, inputs, model_as_of, horizon_days, discount_rate, shop_gap, thresholds),
-        inputs=inputs,
-    )
-    if holdout_end is not None:
-        _add_holdout(store, result, inputs, fit, holdout_end)
-    return result
 
 
 def _add_holdout(

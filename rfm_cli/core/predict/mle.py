@@ -46,6 +46,35 @@ class FitResult:
         }
 
 
+class _Objective:
+    """What the optimiser minimises: minus the log-likelihood per customer, over the logs of the
+    parameters (so every parameter stays positive), with its gradient when the model gives one."""
+
+    def __init__(self, log_likelihood: Callable[[np.ndarray], Any], *, gradient: bool, scale: float,
+                 size: int) -> None:
+        self.log_likelihood, self.gradient, self.scale = log_likelihood, gradient, scale
+        self.evaluations = 0
+        # An overflow far from the optimum is "very unlikely", not an error.
+        self.worst = (1e10, np.zeros(size))
+
+    def __call__(self, log_params: np.ndarray):
+        self.evaluations += 1
+        params = np.exp(log_params)
+        with np.errstate(all="ignore"):
+            found = self.log_likelihood(params)
+        if not self.gradient:
+            value = -float(found) * self.scale
+            return value if np.isfinite(value) else self.worst[0]
+        # The chain rule for logs: d/d log p = p * d/dp.
+        value, grad = -float(found[0]) * self.scale, -np.asarray(found[1]) * params * self.scale
+        return (value, grad) if np.isfinite(value) and np.isfinite(grad).all() else self.worst
+
+    def value(self, log_params: np.ndarray) -> float:
+        """The value alone, for an optimiser that takes no gradient."""
+        found = self(log_params)
+        return found[0] if self.gradient else found
+
+
 def maximise(
     log_likelihood: Callable[[np.ndarray], Any],
     start: Sequence[float],
@@ -64,33 +93,14 @@ def maximise(
     from scipy.optimize import minimize
 
     scale = 1.0 / max(customers, 1)
-    evaluations = 0
-    worst = (1e10, np.zeros(len(names)))  # an overflow far from the optimum is "very unlikely", not an error
-
-    def objective(log_params: np.ndarray):
-        nonlocal evaluations
-        evaluations += 1
-        params = np.exp(log_params)
-        with np.errstate(all="ignore"):
-            found = log_likelihood(params)
-        if not gradient:
-            value = -float(found) * scale
-            return value if np.isfinite(value) else worst[0]
-        value, grad = -float(found[0]) * scale, -np.asarray(found[1]) * params * scale  # chain rule for logs
-        return (value, grad) if np.isfinite(value) and np.isfinite(grad).all() else worst
-
+    objective = _Objective(log_likelihood, gradient=gradient, scale=scale, size=len(names))
     bounds = [(-LOG_BOUND, LOG_BOUND)] * len(names)
     x0 = np.clip(np.log(np.asarray(start, dtype=np.float64)), -LOG_BOUND + 1, LOG_BOUND - 1)
     result = minimize(objective, x0, jac=gradient, method="L-BFGS-B", bounds=bounds, options={"maxiter": 500})
     iterations = int(result.nit)
     if not result.success:
-
-        def value_only(log_params: np.ndarray) -> float:
-            found = objective(log_params)
-            return found[0] if gradient else found
-
         result = minimize(
-            value_only,
+            objective.value,
             result.x,
             method="Nelder-Mead",
             bounds=bounds,
@@ -106,7 +116,7 @@ def maximise(
         log_likelihood=total,
         converged=converged,
         iterations=iterations,
-        evaluations=evaluations,
+        evaluations=objective.evaluations,
         message=str(result.message),
         customers=customers,
         distinct_inputs=distinct_inputs,
