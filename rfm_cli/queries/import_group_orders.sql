@@ -22,8 +22,8 @@
 -- Grain:  one row per order_id.
 -- Cost: with ten million orders the aggregate states are most of the work (and what spills), so
 -- each choice above is one small aggregate: status_key is one integer (0 counting line; 1-4 a
--- non-negative line's status, 11-14 any other line's, in text order); raw_status_key is the raw
--- status behind '0' (a counting non-negative line) or '1', so one min() orders by both.
+-- non-negative line's status, 11-14 any other line's, in text order); raw_status_key orders by
+-- counting line first, then raw status, so one min() gives both (macros rfm_raw_status_key/_of).
 CREATE OR REPLACE TEMP TABLE file_orders AS
 WITH keyed AS (
     SELECT *,
@@ -31,7 +31,7 @@ WITH keyed AS (
                 ELSE CASE WHEN amount >= 0 THEN 1 ELSE 11 END
                      + CASE status WHEN 'cancelled' THEN 0 WHEN 'counted' THEN 1
                                    WHEN 'refunded' THEN 2 WHEN 'unpaid' THEN 3 END END  AS status_key,
-           CASE WHEN amount >= 0 AND status = 'counted' THEN '0' ELSE '1' END || raw_status AS raw_status_key
+           rfm_raw_status_key(amount >= 0 AND status = 'counted', raw_status)               AS raw_status_key
     FROM staged
 )
 SELECT order_id,
@@ -44,7 +44,7 @@ SELECT order_id,
        CAST(sum(coalesce(refund_amount, 0) + CASE WHEN amount < 0 THEN -amount ELSE 0 END)
             AS DECIMAL(38, 2))                                       AS refund_amount,
        ['counted', 'cancelled', 'counted', 'refunded', 'unpaid'][min(status_key) % 10 + 1] AS status,
-       substr(min(raw_status_key), 2)                                AS raw_status,
+       rfm_raw_status_of(min(raw_status_key))                        AS raw_status,
        any_value(currency)                                           AS currency,
        any_value(customer_name)                                      AS customer_name,
        any_value(phone)                                              AS phone,

@@ -27,6 +27,12 @@
 --                  sort key per row: customer_rfm.sql at 10M orders took 4.6 s instead of 7.8 s.
 --                  The time is multiplied by 2^64 rather than shifted: DuckDB refuses to shift a
 --                  negative number, which a time before 1970 is (same keys for every other time).
+-- rfm_raw_status_key(counting, raw), rfm_raw_status_of(key): import_group_orders' one min() over an
+--                  order's lines that gives its raw status: the least raw status (in text order) of its
+--                  counting lines (`counting`: a non-negative line that counts), else of all lines.
+--                  Here the raw text behind '0' (counting) or '1'; a file whose raw statuses are a few
+--                  known words redefines both with integers (staging.raw_status_macros): a min over
+--                  integers costs less than over text.
 -- rfm_in_window(t, since) TIMESTAMP, DATE -> BOOLEAN: an order (or refund row) at time t is inside
 --                  the analysis window (--window / --since) that starts on the day `since`; NULL:
 --                  no window, all history. The one rule: customer_rfm.sql (the scores) and
@@ -107,3 +113,7 @@ CREATE OR REPLACE TEMP MACRO rfm_mask(s) AS CASE
     ELSE s END;
 
 CREATE OR REPLACE TEMP MACRO rfm_in_window(t, since) AS (since IS NULL OR CAST(t AS DATE) >= since);
+
+CREATE OR REPLACE TEMP MACRO rfm_raw_status_key(counting, raw) AS CASE WHEN counting THEN '0' ELSE '1' END || raw;
+
+CREATE OR REPLACE TEMP MACRO rfm_raw_status_of(k) AS substr(k, 2);

@@ -226,9 +226,9 @@ def _stage_direct(con, path: Path, sniffed: Sniffed, options: ImportOptions, wor
         typed = _typed_on_sample(con, colmap, forced, decimal_comma)
         source = direct_read(direct, sniffed, typed) if typed else direct.read
         st = staging_sql.build(colmap, headers, source, forced, forced is not None, typed, status_rows,
-                               decimal_comma=decimal_comma)
+                               decimal_comma=decimal_comma, rank_statuses=True)
         _create_staged_view(con, st)
-        counted = _group_counting_lines(con, path, direct)
+        counted = _group_counting_lines(con, path, direct, st)
         rows_read, rejected = fetch_one(
             con, "SELECT coalesce(sum(lines), 0), coalesce(sum(lines) FILTER (WHERE bad_lines > 0 OR order_id IS NULL), 0) "
                  "FROM file_orders")
@@ -265,14 +265,20 @@ def _typed_on_sample(con, colmap, forced: str | None, decimal_comma: bool) -> di
     return typed
 
 
-def _group_counting_lines(con, path: Path, direct) -> LineScan:
+def _group(con, st: Staging) -> None:
+    """import_group_orders, for this file (see staging.group_orders_statements, raw_status_macros)."""
+    for statement in staging_sql.raw_status_macros(st) + staging_sql.group_orders_statements(st):
+        con.execute(statement)
+
+
+def _group_counting_lines(con, path: Path, direct, st: Staging) -> LineScan:
     """The one pass (import_group_orders), with the file's physical lines counted from its bytes
     meanwhile (DuckDB releases the GIL): the count the rows must add up to."""
     with ThreadPoolExecutor(max_workers=1) as pool:
         counting = pool.submit(direct_line_count, direct)
         try:
             with progress(con, f"reading {path.name}"):
-                run_statements(con, "import_group_orders")
+                _group(con, st)
         except duckdb.InterruptException:
             raise
         except duckdb.Error as error:  # the transaction is aborted now: no second try, say what failed
@@ -318,7 +324,7 @@ def stage_file(con, path: Path, options: ImportOptions, *, direct: bool = False)
                            decimal_comma=decimal_comma)
     _create_staged_view(con, st)
     with progress(con, f"reading {path.name}"):
-        run_statements(con, "import_group_orders")
+        _group(con, st)
     rows_read, rejected = fetch_one(
         con, "SELECT coalesce(sum(lines), 0), coalesce(sum(lines) FILTER (WHERE bad_lines > 0 OR order_id IS NULL), 0) "
              "FROM file_orders")
