@@ -25,10 +25,11 @@ import duckdb
 from rfm_cli.core import dbfile, events, runtime
 from rfm_cli.core.errors import ConfigError, InputError, OutputError, StorageIOError, disk_full_error
 
-SCHEMA_VERSION = 15
+SCHEMA_VERSION = 16
 MIGRATIONS = {2: "migrate_v2", 3: "migrate_v3", 4: "migrate_v4", 5: "migrate_v5", 6: "migrate_v6",
               7: "migrate_v7", 8: "migrate_v8", 9: "migrate_v9", 10: "migrate_v10",
-              11: "migrate_v11", 12: "migrate_v12", 14: "migrate_v14", 15: "migrate_v15"}
+              11: "migrate_v11", 12: "migrate_v12", 14: "migrate_v14", 15: "migrate_v15",
+              16: "migrate_v16"}
   # version reached -> query file that reaches it
 MEMORY = ":memory:"
 

@@ -12,6 +12,7 @@ from rfm_cli.core.errors import UsageError
 from rfm_cli.core.ingest.profiles import (
     CANONICAL_FIELDS as PROFILE_FIELDS,
 )
+from rfm_cli.core.ingest.profiles import LINE_FIELDS
 from rfm_cli.core.ingest.profiles import (
     Profile,
     load_profiles,
@@ -20,7 +21,7 @@ from rfm_cli.core.ingest.profiles import (
 )
 
 REQUIRED_FIELDS = ("order_id", "customer_id", "order_date", "amount")
-CANONICAL_FIELDS = tuple(f for f in PROFILE_FIELDS if f not in ("quantity", "unit_price"))
+CANONICAL_FIELDS = tuple(f for f in PROFILE_FIELDS if f not in LINE_FIELDS)
 CANONICAL_STATUSES = ("counted", "cancelled", "unpaid", "refunded")
 # Order-level fields: on a platform that writes them only on an order's first row
 # (fill_order_fields), the other rows take them from it. Amounts are never filled: they add up.
@@ -45,6 +46,11 @@ class ColumnMap:
     @property
     def options(self) -> dict:
         return self.profile.options
+
+    @property
+    def has_products(self) -> bool:
+        """The file names each line's product (a SKU or a title): its lines are kept."""
+        return "sku" in self.columns or "product" in self.columns
 
 
 def parse_map_options(pairs: list[str]) -> dict[str, str]:

@@ -227,7 +227,7 @@ def _stage_direct(con, path: Path, sniffed: Sniffed, options: ImportOptions, wor
         st = staging_sql.build(colmap, headers, source, forced, forced is not None, typed, status_rows,
                                decimal_comma=decimal_comma)
         _create_staged_view(con, st)
-        counted = _group_counting_lines(con, path, direct)
+        counted = _group_counting_lines(con, path, direct, st)
         rows_read, rejected = fetch_one(
             con, "SELECT coalesce(sum(lines), 0), coalesce(sum(lines) FILTER (WHERE bad_lines > 0 OR order_id IS NULL), 0) "
                  "FROM file_orders")
@@ -264,14 +264,20 @@ def _typed_on_sample(con, colmap, forced: str | None, decimal_comma: bool) -> di
     return typed
 
 
-def _group_counting_lines(con, path: Path, direct) -> LineScan:
+def group_orders(con, st: Staging) -> None:
+    """import_group_orders over the staged view, gathering each order's products when it has them."""
+    for statement in statements("import_group_orders"):
+        con.execute(st.group_sql(statement))
+
+
+def _group_counting_lines(con, path: Path, direct, st: Staging) -> LineScan:
     """The one pass (import_group_orders), with the file's physical lines counted from its bytes
     meanwhile (DuckDB releases the GIL): the count the rows must add up to."""
     with ThreadPoolExecutor(max_workers=1) as pool:
         counting = pool.submit(direct_line_count, direct)
         try:
             with progress(con, f"reading {path.name}"):
-                run_statements(con, "import_group_orders")
+                group_orders(con, st)
         except duckdb.InterruptException:
             raise
         except duckdb.Error as error:  # the transaction is aborted now: no second try, say what failed
@@ -317,7 +323,7 @@ def stage_file(con, path: Path, options: ImportOptions, *, direct: bool = False)
                            decimal_comma=decimal_comma)
     _create_staged_view(con, st)
     with progress(con, f"reading {path.name}"):
-        run_statements(con, "import_group_orders")
+        group_orders(con, st)
     rows_read, rejected = fetch_one(
         con, "SELECT coalesce(sum(lines), 0), coalesce(sum(lines) FILTER (WHERE bad_lines > 0 OR order_id IS NULL), 0) "
              "FROM file_orders")
@@ -397,7 +403,8 @@ def import_file(store: Store, path: Path, options: ImportOptions, *, as_views: b
     counts = _outcomes(con, as_views=as_views)
     import_id = fetch_one(con, "SELECT coalesce(max(import_id), 0) + 1 FROM rfm_imports")[0]
     _merge(store, path, import_id, counts, as_views=as_views,
-           discount_header=staged.colmap.columns.get("discount_code"))
+           discount_header=staged.colmap.columns.get("discount_code"),
+           with_lines=staged.colmap.has_products)
     if staged.rejected:
         con.execute("INSERT INTO rfm_rejects SELECT ?, ?, line, column_name, reason, raw FROM file_rejects",
                     [import_id, label])
@@ -523,14 +530,17 @@ def _outcomes(con, *, as_views: bool) -> _Outcomes:
 
 
 def _merge(store: Store, path: Path, import_id: int, counts: _Outcomes, *, as_views: bool,
-           discount_header: str | None = None) -> None:
+           discount_header: str | None = None, with_lines: bool = False) -> None:
     """Store the file's orders (or, `as_views`, make the store's order tables views over them), and
-    their discount codes when the file has a discount-code column (`discount_header`)."""
+    their discount codes when the file has a discount-code column (`discount_header`), and their
+    products when it has product columns (`with_lines`)."""
     con = store.con
     params = {"import_id": import_id, "source_file": str(path)}
     with progress(con, f"storing the orders of {path.name}"):
         if as_views:
             run_statements(con, "import_views", params)
+            if with_lines:
+                run_statements(con, "import_lines_views", params)
             return
         # rfm_customers, once built (by an export or run), is kept current import by import.
         keep_stats = customer_stats.is_current(store)
@@ -539,6 +549,8 @@ def _merge(store: Store, path: Path, import_id: int, counts: _Outcomes, *, as_vi
         if counts.orders_updated:  # else reading every order's outcome finds nothing to update (~1 s at 10M)
             run_statements(con, "import_update", params)
         run_statements(con, "import_merge", params)
+        if with_lines:  # line items (schema 16)
+            run_statements(con, "import_lines", params)
         if discount_header is not None:  # campaign redemption (schema 11)
             run_statements(con, "import_codes", {"import_id": import_id, "header": discount_header})
         consent.record_import(con, import_id, str(path))  # per-channel consent columns -> the ledger

@@ -35,10 +35,13 @@ CANONICAL_FIELDS = (
     "discount_code",  # the coupon/discount code(s) the order used: campaign redemption
     "accepts_email",  # consent per channel (yes/no): kept in the consent ledger (compliance/consent.py)
     "accepts_sms",
-    "quantity",  # helpers for item-level files (amount = quantity x unit_price)
-
+    "quantity",  # item-level files: amount = quantity x unit_price; kept on the order's lines
     "unit_price",
+    "sku",  # line items (rfm_order_lines): the product's code, title and category, when exported
+    "product",
+    "category",
 )
+LINE_FIELDS = ("sku", "product", "category", "quantity", "unit_price")
 REQUIRED_FIELDS = ("order_id", "customer_id", "order_date", "amount")
 CANONICAL_STATUSES = ("counted", "cancelled", "unpaid", "refunded", "ignore")
 # when several status columns speak, the strongest reason not to count an order wins
@@ -383,6 +386,7 @@ def match_profile(
 __all__ = [
     "CANONICAL_FIELDS",
     "CANONICAL_STATUSES",
+    "LINE_FIELDS",
     "REQUIRED_FIELDS",
     "STATUS_PRECEDENCE",
     "Profile",

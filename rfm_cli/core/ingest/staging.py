@@ -37,6 +37,12 @@ class Staging:
     joins: str  # status-map joins
     source: str  # FROM expression (raw_rows, or it with order-level fields filled down)
     date_format: str | None  # the day/month order used for slashed dates, when one was needed
+    # The aggregate that gathers an order's products into file_orders.line_items ({{line_items}} of
+    # import_group_orders.sql), or "" for a file without product columns (see `_line_item`).
+    line_items: str = ""
+
+    def group_sql(self, statement: str) -> str:
+        return statement.replace("{{line_items}}", self.line_items)
 
     def rows(self, *, detail: bool = False) -> str:
         """The typed rows. An order that does not count (unpaid, cancelled …) may have no amount
@@ -65,6 +71,39 @@ def _date_sql(colmap: ColumnMap, date_format: str | None, forced: bool) -> tuple
     if forced:  # the user's format first: it decides ambiguous cells
         return raw, f"coalesce(try_strptime({raw}, {fmt_list}), {slashed}, rfm_timestamp({raw}))"
     return raw, f"coalesce(rfm_timestamp({raw}), {slashed})"
+
+
+def _line_item(colmap: ColumnMap, amount: str, amount_of: str) -> tuple[str, list[tuple[str, str, str]]]:
+    """For a file with product columns: the cleaned columns of each row's line (a struct
+    `_line_item`, and the raw quantity and unit price for reasons) and the checks that reject a line
+    that cannot be read. The line's amount is quantity x unit price when the file has both, else
+    the row's amount (one row per line, or one row per order), except where order-level amounts
+    sit on an order's first row only (fill_order_fields): there it is unknown (NULL)."""
+    c = lambda name: _cell(colmap, name)
+    quantity, unit_price = f"{amount_of}({c('quantity')})", f"{amount_of}({c('unit_price')})"
+    if "quantity" in colmap.columns and "unit_price" in colmap.columns:
+        line_amount = f"CAST({quantity} * {unit_price} AS DECIMAL(18, 2))"
+    elif colmap.options.get("fill_order_fields"):
+        line_amount = "CAST(NULL AS DECIMAL(18, 2))"
+    else:
+        line_amount = amount
+    columns = f""",
+       {{'sku': rfm_id({c('sku')}), 'product': rfm_text({c('product')}), 'category': rfm_text({c('category')}),
+        'quantity': CAST({quantity} AS DOUBLE), 'unit_price': {unit_price}, 'amount': {line_amount}}}
+                                                AS _line_item,
+       {c('quantity')}                          AS _raw_quantity,
+       {c('unit_price')}                        AS _raw_unit_price"""
+    checks = [
+        ("_line_item.quantity IS NULL AND rfm_text(_raw_quantity) IS NOT NULL", "quantity",
+         "'unreadable quantity \"' || rfm_mask(_raw_quantity) || '\"'"),
+        ("_line_item.unit_price IS NULL AND rfm_text(_raw_unit_price) IS NOT NULL", "unit_price",
+         "'unreadable unit price \"' || rfm_mask(_raw_unit_price) || '\"'"),
+    ]
+    return columns, checks
+
+
+LINE_ITEMS_AGGREGATE = (",\n       list(_line_item) FILTER (WHERE _line_item.sku IS NOT NULL "
+                        "OR _line_item.product IS NOT NULL) AS line_items")
 
 
 def detect_date_format(con: duckdb.DuckDBPyConnection, colmap: ColumnMap, source: str, label: str) -> str | None:
@@ -308,6 +347,10 @@ def build(colmap: ColumnMap, headers: list[str], source: str, date_format: str |
         (f"refund_amount IS NULL AND {refund_unreadable}", "refund_amount",
          "'unreadable refund amount \"' || rfm_mask(_raw_refund) || '\"'"),
     ]
+    if colmap.has_products:
+        line_columns, line_checks = _line_item(colmap, amount, amount_of)
+        cleaned += line_columns
+        checks += line_checks
     if statuses:
         reason = ("CASE WHEN _raw_status IS NULL THEN 'missing status' "
                   "ELSE 'unknown status \"' || rfm_mask(_raw_status) || '\"' END")
@@ -323,4 +366,5 @@ def build(colmap: ColumnMap, headers: list[str], source: str, date_format: str |
         joins=" ".join(joins),
         source=source,
         date_format=date_format,
+        line_items=LINE_ITEMS_AGGREGATE if colmap.has_products else "",
     )
