@@ -255,7 +255,7 @@ def _typed_on_sample(con, colmap, forced: str | None, decimal_comma: bool) -> di
     macros (amounts only with a decimal point: the reader's DECIMAL reads `1.234` as 1.23)."""
     typed = {}
     for header, type_ in staging_sql.typed_candidates(colmap, forced).items():
-        if decimal_comma and type_.startswith("DECIMAL"):
+        if decimal_comma and (type_.startswith("DECIMAL") or type_ == "DOUBLE"):
             continue
         column = staging_sql.q(header)
         if not fetch_one(con, f"SELECT count(*) FROM raw_sample WHERE {column} IS NOT NULL "

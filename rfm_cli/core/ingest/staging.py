@@ -73,32 +73,35 @@ def _date_sql(colmap: ColumnMap, date_format: str | None, forced: bool) -> tuple
     return raw, f"coalesce(rfm_timestamp({raw}), {slashed})"
 
 
-def _line_item(colmap: ColumnMap, amount: str, amount_of: str) -> tuple[str, list[tuple[str, str, str]]]:
+def _line_item(colmap: ColumnMap, amount: str, amount_of: str,
+               typed: dict[str, str]) -> tuple[str, list[tuple[str, str, str]]]:
     """For a file with product columns: the cleaned columns of each row's line (a struct
     `_line_item`, and the raw quantity and unit price for reasons) and the checks that reject a line
-    that cannot be read. The line's amount is quantity x unit price when the file has both, else
-    the row's amount (one row per line, or one row per order), except where order-level amounts
-    sit on an order's first row only (fill_order_fields): there it is unknown (NULL)."""
+    that cannot be read. A quantity or unit price the CSV reader typed (`typed`) is read or empty.
+    The struct's amount is the row's own amount (one row per line, or one row per order), except
+    where it is quantity x unit price (both columns present: import_lines.sql multiplies, once per
+    stored line) or unknown (order-level amounts on an order's first row only: fill_order_fields)."""
     c = lambda name: _cell(colmap, name)
-    quantity, unit_price = f"{amount_of}({c('quantity')})", f"{amount_of}({c('unit_price')})"
-    if "quantity" in colmap.columns and "unit_price" in colmap.columns:
-        line_amount = f"CAST({quantity} * {unit_price} AS DECIMAL(18, 2))"
-    elif colmap.options.get("fill_order_fields"):
+    cells, raws, checks = {}, {}, []
+    for name, label in (("quantity", "quantity"), ("unit_price", "unit price")):
+        header = colmap.columns.get(name)
+        if header is not None and header in typed:
+            cells[name], raws[name] = c(name), f"CAST({c(name)} AS VARCHAR)"
+            continue
+        cells[name], raws[name] = f"{amount_of}({c(name)})", c(name)
+        if header is not None:
+            checks.append((f"_line_item.{name} IS NULL AND rfm_text(_raw_{name}) IS NOT NULL", name,
+                           f"'unreadable {label} \"' || rfm_mask(_raw_{name}) || '\"'"))
+    if ("quantity" in colmap.columns and "unit_price" in colmap.columns) or colmap.options.get("fill_order_fields"):
         line_amount = "CAST(NULL AS DECIMAL(18, 2))"
     else:
         line_amount = amount
     columns = f""",
        {{'sku': rfm_id({c('sku')}), 'product': rfm_text({c('product')}), 'category': rfm_text({c('category')}),
-        'quantity': CAST({quantity} AS DOUBLE), 'unit_price': {unit_price}, 'amount': {line_amount}}}
-                                                AS _line_item,
-       {c('quantity')}                          AS _raw_quantity,
-       {c('unit_price')}                        AS _raw_unit_price"""
-    checks = [
-        ("_line_item.quantity IS NULL AND rfm_text(_raw_quantity) IS NOT NULL", "quantity",
-         "'unreadable quantity \"' || rfm_mask(_raw_quantity) || '\"'"),
-        ("_line_item.unit_price IS NULL AND rfm_text(_raw_unit_price) IS NOT NULL", "unit_price",
-         "'unreadable unit price \"' || rfm_mask(_raw_unit_price) || '\"'"),
-    ]
+        'quantity': CAST({cells['quantity']} AS DOUBLE), 'unit_price': CAST({cells['unit_price']} AS DECIMAL(18, 2)),
+        'amount': {line_amount}}}               AS _line_item,
+       {raws['quantity']}                       AS _raw_quantity,
+       {raws['unit_price']}                     AS _raw_unit_price"""
     return columns, checks
 
 
@@ -219,6 +222,9 @@ def typed_candidates(colmap: ColumnMap, date_format: str | None) -> dict[str, st
         wanted.append(("refund_amount", colmap.columns["refund_amount"], "DECIMAL(18, 2)"))
     if date_format is None and len(colmap.date_columns) == 1:
         wanted.append(("order_date", colmap.date_columns[0], "TIMESTAMP"))
+    if colmap.has_products:  # a line's quantity and unit price (only where no amount is made of them)
+        wanted += [(name, colmap.columns[name], type_) for name, type_ in
+                   (("quantity", "DOUBLE"), ("unit_price", "DECIMAL(18, 2)")) if name in colmap.columns]
     candidates = {}
     for name, header, type_ in wanted:
         # only a column that feeds nothing else: every other use expects its text
@@ -348,7 +354,7 @@ def build(colmap: ColumnMap, headers: list[str], source: str, date_format: str |
          "'unreadable refund amount \"' || rfm_mask(_raw_refund) || '\"'"),
     ]
     if colmap.has_products:
-        line_columns, line_checks = _line_item(colmap, amount, amount_of)
+        line_columns, line_checks = _line_item(colmap, amount, amount_of, typed)
         cleaned += line_columns
         checks += line_checks
     if statuses:
