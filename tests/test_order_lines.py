@@ -15,6 +15,10 @@ import pytest
 LINE_COLUMNS = "order_id, line_no, sku, product, category, quantity, unit_price, amount"
 
 
+def _text(lines: list[str]) -> str:
+    return "".join(line + "\n" for line in lines)
+
+
 def _lines(db: Path) -> list[tuple]:
     with duckdb.connect(str(db), read_only=True) as con:
         return con.execute(f"SELECT {LINE_COLUMNS} FROM rfm_order_lines ORDER BY order_id, line_no").fetchall()
@@ -86,7 +90,7 @@ def test_uci_invoice_lines_and_no_lines_for_credit_notes(rfm, tmp_path: Path) ->
 ])
 def test_generic_and_chinese_headers(rfm, tmp_path: Path, header: str, rows: list[str]) -> None:
     path = tmp_path / "orders.csv"
-    path.write_text("\n".join([header, *rows]) + "\n", encoding="utf-8")
+    path.write_text(_text([header, *rows]), encoding="utf-8")
     _import(rfm, tmp_path / "g.duckdb", path)
     lines = _lines(tmp_path / "g.duckdb")
     assert {(s, p, c, q, u, a) for _o, _n, s, p, c, q, u, a in lines} == {
@@ -100,13 +104,13 @@ HEADER = "order_id,customer_id,order_date,amount,status,sku,product,quantity,uni
 
 def test_an_unreadable_quantity_rejects_its_order_with_the_reason(rfm, tmp_path: Path) -> None:
     path = tmp_path / "o.csv"
-    path.write_text("\n".join([
+    path.write_text(_text([
         HEADER,
         "A1,c1,2024-03-01,10.00,paid,S-1,Mug,1,10.00",
         "A2,c2,2024-03-02,5.00,paid,S-2,Tea,two,5.00",
         "A2,c2,2024-03-02,5.00,paid,S-3,Cup,1,5.00",
         "A3,c3,2024-03-03,4.00,paid,S-4,Pen,1,4,00",
-    ]) + "\n", encoding="utf-8")
+    ]), encoding="utf-8")
     db = tmp_path / "r.duckdb"
     done = rfm("--db", db, "import", path, "--max-rejects", "10")
     assert done.returncode == 0, done.stderr
@@ -123,11 +127,11 @@ def test_an_unreadable_quantity_rejects_its_order_with_the_reason(rfm, tmp_path:
 
 def test_reimport_does_not_double_lines_and_rm_takes_them_back(rfm, tmp_path: Path) -> None:
     a = tmp_path / "a.csv"
-    a.write_text("\n".join([HEADER, "A1,c1,2024-03-01,10.00,paid,S-1,Mug,1,10.00",
-                            "A2,c2,2024-03-02,5.00,paid,S-2,Tea,1,5.00"]) + "\n", encoding="utf-8")
+    a.write_text(_text([HEADER, "A1,c1,2024-03-01,10.00,paid,S-1,Mug,1,10.00",
+                            "A2,c2,2024-03-02,5.00,paid,S-2,Tea,1,5.00"]), encoding="utf-8")
     b = tmp_path / "b.csv"  # a later export: A2 again, and a new order
-    b.write_text("\n".join([HEADER, "A2,c2,2024-03-02,5.00,paid,S-2,Tea,1,5.00",
-                            "A3,c1,2024-03-05,8.00,paid,S-3,Cup,2,4.00"]) + "\n", encoding="utf-8")
+    b.write_text(_text([HEADER, "A2,c2,2024-03-02,5.00,paid,S-2,Tea,1,5.00",
+                            "A3,c1,2024-03-05,8.00,paid,S-3,Cup,2,4.00"]), encoding="utf-8")
     db = tmp_path / "d.duckdb"
     _import(rfm, db, a, b)
     assert [(o, s) for o, _n, s, *_ in _lines(db)] == [("A1", "S-1"), ("A2", "S-2"), ("A3", "S-3")]

@@ -9,6 +9,7 @@ import typer
 
 from rfm_cli.commands._common import (
     AsOf,
+    Categories,
     DateFormat,
     MapOption,
     MaxRejects,
@@ -116,6 +117,7 @@ def command(
     source: Source = None,
     date_format: DateFormat = None,
     rejects_dir: RejectsDir = Path("rejects"),
+    categories: Categories = None,
 ) -> None:
     from rfm_cli.core import api
     from rfm_cli.core.scoring import parse_as_of
@@ -130,7 +132,7 @@ def command(
                       churn_thresholds=st.settings.churn_thresholds() if churn_risk else None,
                       template=template, sms_provider=sms_provider, send_window=send_window,
                       require_consent=require_consent)
-    options = import_options(st, maps, max_rejects, source, date_format, rejects_dir)
+    options = import_options(st, maps, max_rejects, source, date_format, rejects_dir, categories)
     outcome = api.run(st.db, inputs, spec, rules, parse_as_of(as_of), options, exclude=exclude or [], wait=st.wait,
                       window=window_option(window))
     print_import_reports(st, outcome.reports)

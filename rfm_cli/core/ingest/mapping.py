@@ -12,8 +12,8 @@ from rfm_cli.core.errors import UsageError
 from rfm_cli.core.ingest.profiles import (
     CANONICAL_FIELDS as PROFILE_FIELDS,
 )
-from rfm_cli.core.ingest.profiles import LINE_FIELDS
 from rfm_cli.core.ingest.profiles import (
+    LINE_FIELDS,
     Profile,
     load_profiles,
     match_profile,

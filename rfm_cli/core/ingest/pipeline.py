@@ -55,6 +55,8 @@ class ImportOptions:
     # Where <file>-<timestamp>.csv of the rejected rows goes; None (the default): nowhere, so scoring
     # in memory or from a notebook writes nothing unless asked. `rfm import` and `rfm run` set rejects/.
     rejects_dir: Path | None = None
+    # --categories FILE: a product -> category map (core/products.py), stored with the imports
+    categories: Path | None = None
 
 
 @dataclass
@@ -549,8 +551,11 @@ def _merge(store: Store, path: Path, import_id: int, counts: _Outcomes, *, as_vi
         if counts.orders_updated:  # else reading every order's outcome finds nothing to update (~1 s at 10M)
             run_statements(con, "import_update", params)
         run_statements(con, "import_merge", params)
-        if with_lines:  # line items (schema 16)
+        if with_lines:  # line items (schema 16), categorised by the stored map where the file has no category
+            from rfm_cli.core.products import apply_to_import
+
             run_statements(con, "import_lines", params)
+            apply_to_import(con, import_id)
         if discount_header is not None:  # campaign redemption (schema 11)
             run_statements(con, "import_codes", {"import_id": import_id, "header": discount_header})
         consent.record_import(con, import_id, str(path))  # per-channel consent columns -> the ledger
@@ -569,15 +574,36 @@ def import_files(
     `read_only_after`: the caller only reads the store afterwards and throws it away (`rfm score
     FILE`): one file into a fresh in-memory store is then kept as views, not copied."""
     files = expand_inputs(paths)
+    category_map = None
+    if options.categories is not None:
+        from rfm_cli.core.products import read_category_map
+
+        category_map = read_category_map(Path(options.categories))
     if not files:
         raise DataError(
             f"no order files found in {', '.join(map(str, paths))}; pass CSV, TSV, XLSX or Parquet files"
         )
-    if read_only_after and len(files) == 1 and store.path == MEMORY and not fetch_one(
+    if read_only_after and category_map is None and len(files) == 1 and store.path == MEMORY and not fetch_one(
             store.con, "SELECT (SELECT count(*) FROM rfm_orders) + (SELECT count(*) FROM rfm_refunds)")[0]:
         with store.transaction():
             return [import_file(store, files[0], options, as_views=True)]
     if not own_transaction:
-        return [import_file(store, path, options) for path in files]
+        return _import_each(store, files, options, category_map)
     with store.transaction():
-        return [import_file(store, path, options) for path in files]
+        return _import_each(store, files, options, category_map)
+
+
+def _import_each(store: Store, files: list[Path], options: ImportOptions,
+                 category_map: list[tuple[str, str]] | None) -> list[FileReport]:
+    if category_map is not None:  # first: the files' lines are categorised by it as they land
+        from rfm_cli.core.products import store_category_map
+
+        store_category_map(store.con, category_map, Path(options.categories))
+    reports = [import_file(store, path, options) for path in files]
+    if category_map is not None:
+        from rfm_cli.core.products import NO_PRODUCTS, has_lines
+
+        if not has_lines(store.con):
+            reports[-1].warnings.append(f"{NO_PRODUCTS}: the --categories map is stored for the imports "
+                                        "that have product columns")
+    return reports
