@@ -83,6 +83,14 @@ Overdue = Annotated[int | None, typer.Option(
 ChurnRisk = Annotated[list[str] | None, typer.Option(
     "--churn-risk", metavar="high|medium|low",
     help="Only customers with this churn risk (rfm predict's rule); repeatable or comma-separated.")]
+Bought = Annotated[list[str] | None, typer.Option(
+    "--bought", metavar="KIND:VALUE",
+    help="Only customers who bought it in a counted order: category:护肤 (exact), sku:A-100 (exact) or "
+         "product:面膜 (a piece of the title); repeatable: any of them.")]
+AovBand = Annotated[list[str] | None, typer.Option(
+    "--aov-band", metavar="low|mid|high",
+    help="Only customers in this average-order-value band (tertiles, or rfm.toml [tags] aov_bands); "
+         "repeatable or comma-separated.")]
 Winback = Annotated[bool, typer.Option(
     "--winback", help="Also write the win-back list send/<channel>/winback.csv: customers whose last order "
                       "was 60-90 days ago, whatever their tier (instead of one list per tier, unless --tier).")]
@@ -105,7 +113,8 @@ RequireConsent = Annotated[bool, typer.Option(
 
 def build_spec(out_dir, tiers, channels, fmt, recency_days, min_orders, min_monetary, phone_format, region, sms_vars,
                batch_size, coupon_key, codes, no_hash, lang, encoding, cooldown=None, winback=False, *,
-               overdue=None, churn_risk=None, churn_thresholds=None, **sending):
+               overdue=None, churn_risk=None, churn_thresholds=None, bought=None, aov_band=None,
+               tag_settings=None, **sending):
     """The flags as the library's ListOptions (which checks them) and the list builder's spec.
     `sending`: template, sms_provider, send_window, require_consent (core/compliance/sending.py)."""
     from rfm_cli.core.options import ListOptions
@@ -115,7 +124,8 @@ def build_spec(out_dir, tiers, channels, fmt, recency_days, min_orders, min_mone
                        sms_vars=sms_vars, batch_size=batch_size, coupon_key=coupon_key, codes=codes,
                        hashed=not no_hash, lang=lang, encoding=encoding, cooldown=cooldown,
                        winback=winback, overdue=overdue, churn_risk=churn_risk,
-                       churn_thresholds=churn_thresholds, **sending).spec(out_dir)
+                       churn_thresholds=churn_thresholds, bought=bought, aov_band=aov_band,
+                       tag_settings=tag_settings, **sending).spec(out_dir)
 
 
 def winback_window(st, winback: bool, winback_days: str | None) -> str | bool:
@@ -187,6 +197,8 @@ def command(
     require_consent: RequireConsent = False,
     overdue: Overdue = None,
     churn_risk: ChurnRisk = None,
+    bought: Bought = None,
+    aov_band: AovBand = None,
     as_of: AsOf = None,
     window: Window = None,
     scheme: Scheme = None,
@@ -208,6 +220,7 @@ def command(
                       phone_format, region, sms_vars, batch_size, coupon_key, codes, no_hash, lang, encoding,
                       cooldown, winback_window(st, winback, winback_days), overdue=overdue,
                       churn_risk=churn_risk, churn_thresholds=st.settings.churn_thresholds() if churn_risk else None,
+                      bought=bought, aov_band=aov_band, tag_settings=st.settings.tag_settings() if aov_band else None,
                       template=template, sms_provider=sms_provider, send_window=send_window,
                       require_consent=require_consent)
     if window_option(window) and from_scores:

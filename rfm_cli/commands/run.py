@@ -29,7 +29,9 @@ from rfm_cli.commands._common import (
     window_option,
 )
 from rfm_cli.commands.export import (
+    AovBand,
     BatchSize,
+    Bought,
     ChannelOption,
     ChurnRisk,
     Codes,
@@ -108,6 +110,8 @@ def command(
     require_consent: RequireConsent = False,
     overdue: Overdue = None,
     churn_risk: ChurnRisk = None,
+    bought: Bought = None,
+    aov_band: AovBand = None,
     as_of: AsOf = None,
     window: Window = None,
     scheme: Scheme = None,
@@ -130,6 +134,8 @@ def command(
                       sms_vars, batch_size, coupon_key, codes, no_hash, lang, encoding, cooldown,
                       winback_window(st, winback, winback_days), overdue=overdue, churn_risk=churn_risk,
                       churn_thresholds=st.settings.churn_thresholds() if churn_risk else None,
+                      bought=bought, aov_band=aov_band,
+                      tag_settings=st.settings.tag_settings() if aov_band else None,
                       template=template, sms_provider=sms_provider, send_window=send_window,
                       require_consent=require_consent)
     options = import_options(st, maps, max_rejects, source, date_format, rejects_dir, categories)
