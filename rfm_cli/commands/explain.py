@@ -82,7 +82,7 @@ def command(
     predictions = None if no_predictions else {"churn_thresholds": st.settings.churn_thresholds()}
     if customer_id is not None:
         account = api.explain(st.db, files, customer_id, rules, parse_as_of(as_of), options, wait=st.wait,
-                              predictions=predictions, window=window)
+                              predictions=predictions, window=window, tags=st.settings.tag_settings())
     else:
         found = api.find_and_explain(st.db, files, find, rules, parse_as_of(as_of), options,
                                      wait=st.wait, predictions=predictions, window=window)
@@ -154,6 +154,8 @@ def show(account: dict) -> None:
         out.print(f"  {check['tier']:<20} when {check['with_values']}: {verdict}")
     out.print(f"[bold]tier: {account['tier']}[/bold] {account['tier_label_zh']} ({account['tier_why']})")
     for line in account.get("level", []):
+        out.print(escape(line))
+    for line in account.get("tags", []):
         out.print(escape(line))
     if "predictions" in account:
         from rfm_cli.core.predict.explain import describe

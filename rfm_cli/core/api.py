@@ -83,7 +83,7 @@ def score(
     if tags is not None:
         from rfm_cli.core.tags import with_tags
 
-        result.customers = with_tags(result.customers, tagged, tags)
+        result.customers = with_tags(result.customers, tagged, tags, result.rules.monetary.basis)
     return result, reports
 
 
@@ -147,7 +147,7 @@ def _lists_and_record(store: Store, result: ScoreResult, spec: ExportSpec, exclu
         from rfm_cli.core.tags import customer_tags
 
         tags = customer_tags(store, result.customers, result.as_of, result.since, spec.tag_settings,
-                             bought=spec.selection.bought, times=False)
+                             bought=spec.selection.bought, times=False, basis=result.rules.monetary.basis)
     if spec.codes is not None:
         spec = dataclasses.replace(spec, codes=coupon_ledger.available(store, spec.codes, result.as_of, "",
                                                                        coded_tiers(result, spec.selection)))
@@ -280,15 +280,17 @@ def explain(
     wait: float = 0.0,
     predictions: dict[str, Any] | None = None,
     window: str | None = None,
+    tags: Any = None,
 ) -> dict[str, Any]:
     """`predictions`: predict_customers' keywords ({} for its defaults) to add the customer's
-    predictions and how each was computed under `predictions` in the account; None leaves them out."""
+    predictions and how each was computed under `predictions` in the account; None leaves them out.
+    `tags`: core.tags.TagSettings (rfm.toml [tags]) for the account's tags; None: the defaults."""
     from rfm_cli.core.explain import explain_customer
     from rfm_cli.core.scoring import score_store
 
     with scoring_store(db, files, options, wait=wait, read_only=True) as (store, _):
         result = score_store(store, rules, as_of, window=window)
-        return _with_predictions(store, result, explain_customer(store, result, customer_id), predictions)
+        return _with_predictions(store, result, explain_customer(store, result, customer_id, tags), predictions)
 
 
 def _with_predictions(store: Store, result: ScoreResult, account: dict[str, Any],

@@ -84,12 +84,13 @@ def parse_bands(values: list[str] | tuple[str, ...] | None) -> list[str]:
     return bands
 
 
-def aov_edges(customers: pl.DataFrame, settings: TagSettings) -> tuple[float | None, float | None, str]:
+def aov_edges(customers: pl.DataFrame, settings: TagSettings,
+              basis: str = "total") -> tuple[float | None, float | None, str]:
     """The two AOV edges (low <= first < mid <= second < high) and how they were set."""
     if settings.aov_bands is not None:
         low, high = settings.aov_bands
         return low, high, f"fixed bands (rfm.toml [tags] aov_bands): low < {low:g} <= mid < {high:g} <= high"
-    aov = _aov(customers)
+    aov = _aov(basis)
     if not customers.height:
         return None, None, "tertiles of the scored customers' AOV"
     first, second = (customers.select(aov.quantile(q, interpolation="linear")).item() for q in (1 / 3, 2 / 3))
@@ -97,13 +98,16 @@ def aov_edges(customers: pl.DataFrame, settings: TagSettings) -> tuple[float | N
                            "< high")
 
 
-def _aov(customers: pl.DataFrame) -> pl.Expr:
-    return pl.col("monetary").cast(pl.Float64) / pl.col("frequency")
+def _aov(basis: str) -> pl.Expr:
+    """AOV from the scored columns: monetary is the total spend, or already the average (rules'
+    monetary basis "average")."""
+    monetary = pl.col("monetary").cast(pl.Float64)
+    return monetary if basis == "average" else monetary / pl.col("frequency")
 
 
-def aov_band_column(customers: pl.DataFrame, settings: TagSettings) -> pl.Expr:
-    first, second, _ = aov_edges(customers, settings)
-    aov = _aov(customers)
+def aov_band_column(customers: pl.DataFrame, settings: TagSettings, basis: str = "total") -> pl.Expr:
+    first, second, _ = aov_edges(customers, settings, basis)
+    aov = _aov(basis)
     if settings.aov_bands is not None:  # fixed: the edge belongs to the band above
         return (pl.when(aov < first).then(pl.lit("low")).when(aov < second).then(pl.lit("mid"))
                 .otherwise(pl.lit("high")).alias("aov_band"))
@@ -191,12 +195,13 @@ def stored_tags(store: Store, as_of: date, since: date | None, settings: TagSett
     return tags
 
 
-def with_tags(customers: pl.DataFrame, stored: pl.DataFrame, settings: TagSettings | None = None) -> pl.DataFrame:
+def with_tags(customers: pl.DataFrame, stored: pl.DataFrame, settings: TagSettings | None = None,
+              basis: str = "total") -> pl.DataFrame:
     """`customers` (scored, in its order) with the tag columns after its own: categories, aov_band
     (from its frequency and monetary) and those of `stored` (see stored_tags)."""
     settings = settings or TagSettings()
     extra = [c for c in TAG_COLUMNS if c in stored.columns or c == "aov_band"]
-    joined = customers.with_columns(aov_band_column(customers, settings)).join(
+    joined = customers.with_columns(aov_band_column(customers, settings, basis)).join(
         stored, on="customer_id", how="left", maintain_order="left")
     if "categories" not in joined.columns:
         joined = joined.with_columns(pl.lit(None, dtype=pl.String).alias("categories"))
@@ -206,12 +211,51 @@ def with_tags(customers: pl.DataFrame, stored: pl.DataFrame, settings: TagSettin
 
 def customer_tags(store: Store, customers: pl.DataFrame, as_of: date, since: date | None,
                   settings: TagSettings | None = None, *, bought: list[tuple[str, str]] | None = None,
-                  times: bool = True) -> pl.DataFrame:
+                  times: bool = True, basis: str = "total") -> pl.DataFrame:
     """customer_id and the tag columns of `customers` (scored: customer_id, frequency, monetary; in
-    its order); with `bought`, a boolean `bought` (for the lists' --bought)."""
+    its order); with `bought`, a boolean `bought` (for the lists' --bought). `basis`: the rules'
+    monetary basis."""
     base = customers.select("customer_id", "frequency", "monetary")
-    tags = with_tags(base, stored_tags(store, as_of, since, settings, times=times), settings)
+    tags = with_tags(base, stored_tags(store, as_of, since, settings, times=times), settings, basis)
     if bought:
         ids = bought_ids(store, as_of, since, bought).get_column("customer_id")
         tags = tags.with_columns(pl.col("customer_id").is_in(ids.implode()).alias("bought"))
     return tags.drop("frequency", "monetary")
+
+
+def explain_lines(store: Store, result: Any, customer_id: str, settings: TagSettings | None = None) -> list[str]:
+    """The customer's tags and how each was computed, for `rfm explain` (one line each)."""
+    settings = settings or TagSettings()
+    row = result.customers.filter(pl.col("customer_id") == customer_id)
+    if row.is_empty():
+        return []
+    values = row.row(0, named=True)
+    lines = []
+    if has_lines(store.con):
+        spend = as_frame(store.con.sql(
+            f"SELECT category, sum(coalesce(amount, 0)) AS spend FROM ({_lines_sql('customer_id = $c')}) "
+            "GROUP BY category ORDER BY spend DESC, category NULLS LAST",
+            params={**_params(result.as_of, result.since), "c": customer_id}))
+        named = [(c, float(s)) for c, s in spend.iter_rows() if c is not None]
+        unnamed = sum(float(s) for c, s in spend.iter_rows() if c is None)
+        kept = "|".join(c for c, _ in named[:settings.top_categories]) or "(none)"
+        parts = ", ".join(f"{c} {s:,.2f}" for c, s in named) or "none"
+        lines.append(f"categories = {kept}: line spend of counted orders by category ({parts}"
+                     + (f"; {unnamed:,.2f} without a category" if unnamed else "")
+                     + f"), the top {settings.top_categories} kept")
+    else:
+        lines.append(f"categories: {NO_PRODUCTS}")
+    basis = result.rules.monetary.basis
+    frame = result.customers.select("customer_id", "frequency", "monetary")
+    band, aov = frame.with_columns(aov_band_column(frame, settings, basis), _aov(basis).alias("aov")).filter(
+        pl.col("customer_id") == customer_id).select("aov_band", "aov").row(0)
+    _, _, how = aov_edges(frame, settings, basis)
+    formula = ("monetary (the average counted order, by the rules' basis)" if basis == "average" else
+               f"monetary {float(values['monetary']):,.2f} / {values['frequency']} counted orders")
+    lines.append(f"aov_band = {band}: AOV = {formula} = {aov:,.2f}; {how}")
+    times = time_tags(store, result.as_of, result.since).filter(pl.col("customer_id") == customer_id)
+    if times.height:
+        weekday, hour = times.row(0)[1:]
+        lines.append(f"favourite_weekday = {weekday}, favourite_hour = {hour}: the weekday and hour of most of "
+                     "the counted orders (a tie: the earlier)")
+    return lines
