@@ -25,7 +25,7 @@ REPEAT_TOP = 10  # categories shown for repeat buyers
 METHODS = {
     "category_mix": "Category mix per tier: the lines of the tier's customers' counted orders, grouped by "
                     "category (the export's, else the --categories map's; lines with neither are "
-                    "'(no category)'): customers and orders with such a line, and line spend (the lines' "
+                    "'(no category)', in Chinese （无品类）): customers and orders with such a line, and line spend (the lines' "
                     "amounts as exported, before order discounts, shipping and refunds); share = the "
                     "category's line spend / the tier's line spend.",
     "repeat_categories": "Top categories of repeat buyers: customers with two or more counted orders, their "
@@ -33,7 +33,7 @@ METHODS = {
 }
 METHODS_ZH = {
     "category_mix": "各层级品类构成：该层级客户计入订单的商品行，按品类（导出表的品类，否则 --categories 对照表的品类；"
-                    "都没有的记为 (no category)）分组：含该品类的客户数、订单数，以及商品行金额（导出的行金额，"
+                    "都没有的记为（无品类））分组：含该品类的客户数、订单数，以及商品行金额（导出的行金额，"
                     "未扣订单优惠、运费和退款）；占比 = 该品类行金额 / 该层级行金额。",
     "repeat_categories": f"复购客户的热门品类：有两笔及以上计入订单的客户，其商品行按品类分组，取行金额最高的 {REPEAT_TOP} 个。",
 }
@@ -41,10 +41,12 @@ WORDS = {
     "en": {"title": "What each tier buys", "mix": "Category mix per tier", "repeat": "Top categories of "
            "repeat buyers", "tier": "tier", "category": "category", "customers": "customers",
            "orders": "orders", "spend": "line spend", "share": "share of the tier's line spend",
-           "repeat_share": "share of repeat buyers' line spend"},
+           "repeat_share": "share of repeat buyers' line spend", "no_products": NO_PRODUCTS,
+           "no_category": NO_CATEGORY},
     "zh": {"title": "各层级买什么", "mix": "各层级品类构成", "repeat": "复购客户的热门品类", "tier": "层级",
            "category": "品类", "customers": "客户数", "orders": "订单数", "spend": "商品行金额",
-           "share": "占该层级行金额", "repeat_share": "占复购客户行金额"},
+           "share": "占该层级行金额", "repeat_share": "占复购客户行金额", "no_products": "导入的订单中没有商品数据",
+           "no_category": "（无品类）"},
 }
 
 
@@ -92,15 +94,20 @@ def section(numbers: dict[str, Any], lang: str) -> str:
     from rfm_cli.core.report_labels import pct, tier_label
 
     words = WORDS[lang]
+
+    def shown(category: str) -> str:
+        return words["no_category"] if category == NO_CATEGORY else category
+
     if "note" in numbers:
-        return f"<h2>{_esc(words['title'])}</h2><p class=\"note\">{_esc(numbers['note'])}</p>"
+        return f"<h2>{_esc(words['title'])}</h2><p class=\"note\">{_esc(words['no_products'])}</p>"
     mix = _table([words["tier"], words["category"], words["customers"], words["orders"], words["spend"],
                   words["share"]],
-                 [[tier_label(r["tier"], r["label_zh"], lang), r["category"], _num(r["customers"]), _num(r["orders"]),
-                   _num(r["spend"], 2), pct(r["share"])] for r in numbers["category_mix"]], text_cols=(1,))
+                 [[tier_label(r["tier"], r["label_zh"], lang), shown(r["category"]), _num(r["customers"]),
+                   _num(r["orders"]), _num(r["spend"], 2), pct(r["share"])] for r in numbers["category_mix"]],
+                 text_cols=(1,))
     repeat = _table([words["category"], words["customers"], words["orders"], words["spend"],
                      words["repeat_share"]],
-                    [[r["category"], _num(r["customers"]), _num(r["orders"]), _num(r["spend"], 2),
+                    [[shown(r["category"]), _num(r["customers"]), _num(r["orders"]), _num(r["spend"], 2),
                       pct(r["share"])] for r in numbers["repeat_buyers"]], text_cols=(0,))
     texts = METHODS_ZH if lang == "zh" else METHODS
     how = "".join(f"<p class=\"note\">{_esc(texts[key])}</p>" for key in ("category_mix", "repeat_categories"))
