@@ -51,6 +51,7 @@ def generate(n: int, folder: Path) -> tuple[Path, Path]:
         return lines, plain
     folder.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect()
+    con.execute("SET enable_progress_bar = false")
     cats = "[" + ",".join(f"'{c}'" for c in CATEGORIES) + "]"
     customers = max(1, n // 5)
     con.execute(f"""

@@ -16,11 +16,7 @@
 --           raw_status           the least raw status of the counting non-negative lines, else of
 --                                all lines;
 --           order-level fields   a non-null value from the order's lines (any_value: the lines of
---                                one order repeat them, and it is cheaper than a string min());
---           line_items           only for a file with product columns: the placeholder in braces
---                                below becomes `, list(_line_item) ... AS line_items`
---                                (ingest/staging.py `Staging.line_items`), the order's products as
---                                read, for rfm_order_lines (import_lines.sql); else it is empty.
+--                                one order repeat them, and it is cheaper than a string min()).
 -- Grain:  one row per order_id.
 -- Cost: with ten million orders the aggregate states are most of the work (and what spills), so
 -- each choice above is one small aggregate: status_key is one integer (0 counting line; 1-4 a
@@ -55,6 +51,5 @@ SELECT order_id,
        any_value(discount_code)                                      AS discount_code,
        any_value(accepts_email)                                      AS accepts_email,
        any_value(accepts_sms)                                        AS accepts_sms
-       {{line_items}}
 FROM keyed
 GROUP BY order_id;

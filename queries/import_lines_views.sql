@@ -1,16 +1,14 @@
 -- import_lines_views: rfm_order_lines of the in-memory store of `rfm score FILE` (see
--- import_views.sql), for a file with product columns: a view over the file's grouped orders with
--- exactly the rows import_lines.sql would have inserted into an empty store.
--- Input: temp table file_orders (with line_items), temp table _import_meta (import_views.sql).
+-- import_views.sql), for a file with product columns: a view over the file's lines with exactly the
+-- rows import_lines.sql would have inserted into an empty store (every order new: only a rejected
+-- or refund-only order has none).
+-- Input: temp tables file_lines, file_orders, _import_meta (import_views.sql).
 -- Effect: table rfm_order_lines (empty) replaced by a temp view of the same columns.
 DROP TABLE rfm_order_lines;
 
 CREATE TEMP VIEW rfm_order_lines AS
-SELECT import_id, order_id, line_no, sku, product, category, quantity, unit_price,
-       coalesce(amount, CAST(quantity * unit_price AS DECIMAL(18, 2))) AS amount
-FROM (
-    SELECT m.import_id, f.order_id, CAST(generate_subscripts(f.line_items, 1) AS INTEGER) AS line_no,
-           unnest(f.line_items, recursive := true)
-    FROM file_orders AS f, _import_meta AS m
-    WHERE f.bad_lines = 0 AND f.order_id IS NOT NULL AND NOT f.refund_only AND len(f.line_items) > 0
-);
+SELECT m.import_id, l.order_id, l.line_no, l.sku, l.product, l.category, l.quantity, l.unit_price,
+       coalesce(l.amount, CAST(l.quantity * l.unit_price AS DECIMAL(18, 2))) AS amount
+FROM file_lines AS l, _import_meta AS m
+WHERE l.order_id NOT IN (SELECT order_id FROM file_orders
+                         WHERE order_id IS NOT NULL AND (bad_lines > 0 OR refund_only));

@@ -1,7 +1,8 @@
 -- migrate_v16: schema version 15 (or earlier) -> 16 (safe to run again). Line items (issue 21).
 --   rfm_order_lines: the products of each stored order, when its export had product columns
 --     (sku, product title, category, quantity, unit price): one row per line of the order.
---     line_no is the line's position among the order's lines as read; amount is quantity x
+--     line_no sorts an order's lines as exported (the row's position among its file's data rows:
+--     unique within the file, not 1, 2, 3 within each order); amount is quantity x
 --     unit_price when the export has both, else the row's own amount (a file with one row per line,
 --     or one row per order: the order's amount), else NULL. import_id is the file that gave the
 --     lines (`rfm imports rm` takes them back; see imports_rm.sql). Refund-only rows (UCI credit

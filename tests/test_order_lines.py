@@ -34,13 +34,12 @@ def test_shopify_one_row_per_line_order_fields_on_the_first(rfm, tmp_path: Path)
     and quantity x price as the line amount (Total sits on the first row only)."""
     path = pf.write_shopify(tmp_path)
     _import(rfm, tmp_path / "s.duckdb", path)
-    expected = []
+    expected = []  # line_no: the row among the file's data rows, so an order's lines sort as exported
     for name, *_, items, _status in pf._SHOPIFY_ORDERS:
-        for line_no, (item, quantity, price) in enumerate(items, start=1):
-            expected.append((name, line_no, f"SKU-{item.upper()}", item, None, float(quantity), Decimal(price),
-                             Decimal(price) * int(quantity)))
-    assert sorted(_lines(tmp_path / "s.duckdb"), key=lambda r: (r[0], r[3])) == sorted(
-        expected, key=lambda r: (r[0], r[3]))
+        for item, quantity, price in items:
+            expected.append((name, len(expected) + 1, f"SKU-{item.upper()}", item, None, float(quantity),
+                             Decimal(price), Decimal(price) * int(quantity)))
+    assert _lines(tmp_path / "s.duckdb") == expected
 
 
 TAOBAO_ITEMS_HEADERS = ["订单编号", "买家会员名", "买家实际支付金额", "订单状态", "订单付款时间 ", "宝贝标题 ",
@@ -62,8 +61,8 @@ def test_taobao_gbk_export_names_each_orders_product(rfm, tmp_path: Path) -> Non
     path.write_bytes(("\r\n".join(rows) + "\r\n").encode("gbk"))
     _import(rfm, tmp_path / "t.duckdb", path)
     assert _lines(tmp_path / "t.duckdb") == [
-        (oid, 1, code, title, None, float(quantity), None, Decimal(paid.strip("￥元")))
-        for oid, _b, paid, _s, _p, title, code, quantity in TAOBAO_ITEMS
+        (oid, row, code, title, None, float(quantity), None, Decimal(paid.strip("￥元")))
+        for row, (oid, _b, paid, _s, _p, title, code, quantity) in enumerate(TAOBAO_ITEMS, start=1)
     ]
 
 

@@ -37,12 +37,11 @@ class Staging:
     joins: str  # status-map joins
     source: str  # FROM expression (raw_rows, or it with order-level fields filled down)
     date_format: str | None  # the day/month order used for slashed dates, when one was needed
-    # The aggregate that gathers an order's products into file_orders.line_items ({{line_items}} of
-    # import_group_orders.sql), or "" for a file without product columns (see `_line_item`).
-    line_items: str = ""
+    has_lines: bool = False  # the file has product columns: staged carries each row's line (_sku …)
+    numbered: bool = False  # staged carries each row's line number (_row)
 
-    def group_sql(self, statement: str) -> str:
-        return statement.replace("{{line_items}}", self.line_items)
+    def lines_sql(self) -> str:
+        return LINES.format(row=", _row" if self.numbered else "", order="ORDER BY _row" if self.numbered else "")
 
     def rows(self, *, detail: bool = False) -> str:
         """The typed rows. An order that does not count (unpaid, cancelled …) may have no amount
@@ -75,12 +74,13 @@ def _date_sql(colmap: ColumnMap, date_format: str | None, forced: bool) -> tuple
 
 def _line_item(colmap: ColumnMap, amount: str, amount_of: str,
                typed: dict[str, str]) -> tuple[str, list[tuple[str, str, str]]]:
-    """For a file with product columns: the cleaned columns of each row's line (a struct
-    `_line_item`, and the raw quantity and unit price for reasons) and the checks that reject a line
-    that cannot be read. A quantity or unit price the CSV reader typed (`typed`) is read or empty.
-    The struct's amount is the row's own amount (one row per line, or one row per order), except
-    where it is quantity x unit price (both columns present: import_lines.sql multiplies, once per
-    stored line) or unknown (order-level amounts on an order's first row only: fill_order_fields)."""
+    """For a file with product columns: the cleaned columns of each row's line (_sku, _product,
+    _category, _quantity, _unit_price, _line_amount; the raw quantity and unit price for reasons) and
+    the checks that reject a line that cannot be read. A quantity or unit price the CSV reader typed
+    (`typed`) is read or empty. The line's amount is the row's own amount (one row per line, or one
+    row per order), except where it is quantity x unit price (both columns present: multiplied once
+    per stored line, in import_lines.sql) or unknown (order-level amounts on an order's first row
+    only: fill_order_fields). Only the import's second pass over the lines (`LINES`) reads them."""
     c = lambda name: _cell(colmap, name)
     cells, raws, checks = {}, {}, []
     for name, label in (("quantity", "quantity"), ("unit_price", "unit price")):
@@ -90,23 +90,35 @@ def _line_item(colmap: ColumnMap, amount: str, amount_of: str,
             continue
         cells[name], raws[name] = f"{amount_of}({c(name)})", c(name)
         if header is not None:
-            checks.append((f"_line_item.{name} IS NULL AND rfm_text(_raw_{name}) IS NOT NULL", name,
+            checks.append((f"_{name} IS NULL AND rfm_text(_raw_{name}) IS NOT NULL", name,
                            f"'unreadable {label} \"' || rfm_mask(_raw_{name}) || '\"'"))
     if ("quantity" in colmap.columns and "unit_price" in colmap.columns) or colmap.options.get("fill_order_fields"):
         line_amount = "CAST(NULL AS DECIMAL(18, 2))"
     else:
         line_amount = amount
     columns = f""",
-       {{'sku': rfm_id({c('sku')}), 'product': rfm_text({c('product')}), 'category': rfm_text({c('category')}),
-        'quantity': CAST({cells['quantity']} AS DOUBLE), 'unit_price': CAST({cells['unit_price']} AS DECIMAL(18, 2)),
-        'amount': {line_amount}}}               AS _line_item,
+       rfm_id({c('sku')})                       AS _sku,
+       rfm_text({c('product')})                 AS _product,
+       rfm_text({c('category')})                AS _category,
+       CAST({cells['quantity']} AS DOUBLE)      AS _quantity,
+       CAST({cells['unit_price']} AS DECIMAL(18, 2)) AS _unit_price,
+       {line_amount}                            AS _line_amount,
        {raws['quantity']}                       AS _raw_quantity,
        {raws['unit_price']}                     AS _raw_unit_price"""
     return columns, checks
 
 
-LINE_ITEMS_AGGREGATE = (",\n       list(_line_item) FILTER (WHERE _line_item.sku IS NOT NULL "
-                        "OR _line_item.product IS NOT NULL) AS line_items")
+# The import's second pass for a file with product columns, over the staged view (see pipeline.py):
+# every row that names a product, numbered in the file's order (by line number where staged has it:
+# `Staging.lines_sql`; else as read). line_no sorts an order's lines as exported; the numbers are
+# unique within the file, not 1, 2, 3 within each order (numbering per order cost a sort of every line).
+LINES = """
+CREATE OR REPLACE TEMP TABLE file_lines AS
+SELECT order_id, CAST(row_number() OVER ({order}) AS INTEGER) AS line_no, _sku AS sku, _product AS product,
+       _category AS category, _quantity AS quantity, _unit_price AS unit_price, _line_amount AS amount
+FROM (SELECT order_id, _sku, _product, _category, _quantity, _unit_price, _line_amount{row} FROM staged)
+WHERE order_id IS NOT NULL AND (_sku IS NOT NULL OR _product IS NOT NULL)
+"""
 
 
 def detect_date_format(con: duckdb.DuckDBPyConnection, colmap: ColumnMap, source: str, label: str) -> str | None:
@@ -241,13 +253,14 @@ def typed_candidates(colmap: ColumnMap, date_format: str | None) -> dict[str, st
 def build(colmap: ColumnMap, headers: list[str], source: str, date_format: str | None,
           date_forced: bool, typed: dict[str, str] | None = None,
           status_map: list[tuple[int, str, str]] | None = None, *, decimal_comma: bool = False,
-          dated_before: date | None = None) -> Staging:
+          dated_before: date | None = None, numbered: bool = False) -> Staging:
     """`typed`: headers the source already yields typed (see `typed_candidates`); for them the
     cleaning macros are skipped and the raw text, used only in reject reasons, is the cast back.
     `status_map`: the rows of table _status_map (`status_map_rows`); given, and short, the words
     are written into the SQL instead of joining that table. `decimal_comma`: amounts are written
     `1.234,56` (see `detect_decimal_comma`). `dated_before`: a row dated on or after this day is
-    rejected (default: the day after tomorrow, see `plausible_until`)."""
+    rejected (default: the day after tomorrow, see `plausible_until`). `numbered`: the source has
+    each row's line number (_line), which orders the file's lines (else the order read does)."""
     typed = typed or {}
     dated_before = dated_before or plausible_until()
     amount_of = "rfm_amount_comma" if decimal_comma else "rfm_amount"
@@ -355,7 +368,7 @@ def build(colmap: ColumnMap, headers: list[str], source: str, date_format: str |
     ]
     if colmap.has_products:
         line_columns, line_checks = _line_item(colmap, amount, amount_of, typed)
-        cleaned += line_columns
+        cleaned += line_columns + (",\n       r._line AS _row" if numbered else "")
         checks += line_checks
     if statuses:
         reason = ("CASE WHEN _raw_status IS NULL THEN 'missing status' "
@@ -372,5 +385,6 @@ def build(colmap: ColumnMap, headers: list[str], source: str, date_format: str |
         joins=" ".join(joins),
         source=source,
         date_format=date_format,
-        line_items=LINE_ITEMS_AGGREGATE if colmap.has_products else "",
+        has_lines=colmap.has_products,
+        numbered=numbered,
     )
