@@ -184,8 +184,8 @@ def _drop_staging(con, *, keep_orders: bool = False) -> None:
     # order_outcomes is a view when nothing was stored before the file (see import_file).
     views = {name for (name,) in con.execute("SELECT view_name FROM duckdb_views() WHERE temporary").fetchall()}
     for name in ("staged", "raw_rows", "raw_rows_bad", "raw_rows_lines", "raw_sample", "file_orders",
-                 "order_outcomes", "file_rejects", "_status_map", "file_lines"):
-        if not (keep_orders and name in ("file_orders", "file_lines")):
+                 "order_outcomes", "file_rejects", "_status_map", "file_lines", "file_rows"):
+        if not (keep_orders and name in ("file_orders", "file_lines", "file_rows")):
             con.execute(f"DROP {'VIEW' if name in views else 'TABLE'} IF EXISTS {name}")
 
 
@@ -229,7 +229,7 @@ def _stage_direct(con, path: Path, sniffed: Sniffed, options: ImportOptions, wor
         st = staging_sql.build(colmap, headers, source, forced, forced is not None, typed, status_rows,
                                decimal_comma=decimal_comma)
         _create_staged_view(con, st)
-        counted = _group_counting_lines(con, path, direct)
+        counted = _group_counting_lines(con, path, direct, st)
         rows_read, rejected = fetch_one(
             con, "SELECT coalesce(sum(lines), 0), coalesce(sum(lines) FILTER (WHERE bad_lines > 0 OR order_id IS NULL), 0) "
                  "FROM file_orders")
@@ -238,8 +238,6 @@ def _stage_direct(con, path: Path, sniffed: Sniffed, options: ImportOptions, wor
         line_account = direct_rows_add_up(direct, rows_read, counted)
         if line_account is None:
             return None  # the slow path places every line, and fails the import if one is missing
-        with progress(con, f"reading the lines of {path.name}"):
-            stage_lines(con, st)
         con.execute("DROP VIEW IF EXISTS staged")  # it reads a file that may be gone once we return
         warnings = lost_digits_warning(con) + date_range_warnings(con) + [n for n in [decimal_note] if n]
         return StagedFile(sniffed=sniffed, colmap=colmap, staging=st, rows_read=rows_read, rejected=0, unsplit=0,
@@ -268,21 +266,25 @@ def _typed_on_sample(con, colmap, forced: str | None, decimal_comma: bool) -> di
     return typed
 
 
-def stage_lines(con, st: Staging) -> None:
-    """A file with product columns: its lines (temp table file_lines), in a second pass over the
-    staged rows (gathering them in the one GROUP BY cost twice as much: a list per order)."""
+def group_rows(con, st: Staging) -> None:
+    """import_group_orders over the staged rows. A file with product columns is read once into
+    file_rows, which the orders are grouped from and its lines (view file_lines) read: gathering
+    the lines in the GROUP BY (a list per order) or reading the file again each cost more."""
     if st.has_lines:
+        con.execute(staging_sql.ROWS)
+        con.execute("CREATE OR REPLACE TEMP VIEW staged AS SELECT * FROM file_rows")
         con.execute(st.lines_sql())
+    run_statements(con, "import_group_orders")
 
 
-def _group_counting_lines(con, path: Path, direct) -> LineScan:
+def _group_counting_lines(con, path: Path, direct, st: Staging) -> LineScan:
     """The one pass (import_group_orders), with the file's physical lines counted from its bytes
     meanwhile (DuckDB releases the GIL): the count the rows must add up to."""
     with ThreadPoolExecutor(max_workers=1) as pool:
         counting = pool.submit(direct_line_count, direct)
         try:
             with progress(con, f"reading {path.name}"):
-                run_statements(con, "import_group_orders")
+                group_rows(con, st)
         except duckdb.InterruptException:
             raise
         except duckdb.Error as error:  # the transaction is aborted now: no second try, say what failed
@@ -328,8 +330,7 @@ def stage_file(con, path: Path, options: ImportOptions, *, direct: bool = False)
                            decimal_comma=decimal_comma, numbered=True)
     _create_staged_view(con, st)
     with progress(con, f"reading {path.name}"):
-        run_statements(con, "import_group_orders")
-        stage_lines(con, st)
+        group_rows(con, st)
     rows_read, rejected = fetch_one(
         con, "SELECT coalesce(sum(lines), 0), coalesce(sum(lines) FILTER (WHERE bad_lines > 0 OR order_id IS NULL), 0) "
              "FROM file_orders")

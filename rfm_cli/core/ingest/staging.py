@@ -108,15 +108,22 @@ def _line_item(colmap: ColumnMap, amount: str, amount_of: str,
     return columns, checks
 
 
-# The import's second pass for a file with product columns, over the staged view (see pipeline.py):
-# every row that names a product, numbered in the file's order (by line number where staged has it:
-# `Staging.lines_sql`; else as read). line_no sorts an order's lines as exported; the numbers are
-# unique within the file, not 1, 2, 3 within each order (numbering per order cost a sort of every line).
+# A file with product columns is read once into temp table file_rows (its rows as staged: the
+# orders are grouped from it, `ROWS`), and its lines are a view over it (`LINES`): every row that names
+# a product, numbered in the file's order (by line number where staged has it: `Staging.lines_sql`;
+# else as read). line_no sorts an order's lines as exported; the numbers are unique within the
+# file, not 1, 2, 3 within each order (numbering per order cost a sort of every line).
+ROWS = """
+CREATE OR REPLACE TEMP TABLE file_rows AS
+SELECT * EXCLUDE (_raw_date, _raw_amount, _amount_present, _raw_refund, _raw_status, _raw_quantity,
+                  _raw_unit_price)
+FROM staged
+"""
 LINES = """
-CREATE OR REPLACE TEMP TABLE file_lines AS
+CREATE OR REPLACE TEMP VIEW file_lines AS
 SELECT order_id, CAST(row_number() OVER ({order}) AS INTEGER) AS line_no, _sku AS sku, _product AS product,
        _category AS category, _quantity AS quantity, _unit_price AS unit_price, _line_amount AS amount
-FROM (SELECT order_id, _sku, _product, _category, _quantity, _unit_price, _line_amount{row} FROM staged)
+FROM (SELECT order_id, _sku, _product, _category, _quantity, _unit_price, _line_amount{row} FROM file_rows)
 WHERE order_id IS NOT NULL AND (_sku IS NOT NULL OR _product IS NOT NULL)
 """
 
