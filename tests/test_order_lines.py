@@ -154,3 +154,40 @@ def test_lines_reach_orders_stored_from_an_export_without_products(rfm, tmp_path
     items.write_text(HEADER + "\nA1,c1,2024-03-01,10.00,paid,S-1,Mug,1,10.00\n", encoding="utf-8")
     _import(rfm, db, items)
     assert [(o, s) for o, _n, s, *_ in _lines(db)] == [("A1", "S-1")]
+
+
+WOO_HEADER = ("order_id,order_number,order_date,paid_date,status,order_total,refunded_total,order_currency,"
+              "customer_email,billing_email,line_items")
+WOO_ITEMS = {  # order -> (status, total, [(name, sku, quantity, subtotal, total)])
+    "1201": ("completed", "59.00", [("Mug", "MUG-1", "2", "32.00", "30.00"), ("Tea, green", "TEA-9", "1", "25.00", "25.00")]),
+    "1202": ("processing", "24.50", [("Socks", "", "1", "20.50", "20.50")]),
+}
+
+
+def test_woocommerce_line_items_packed_in_one_cell(rfm, tmp_path: Path) -> None:
+    """The WooCommerce one-row-per-order CSV: every line in `line_items`, `;` between lines, `key:value`
+    between `|`; the total is the line's amount, subtotal / quantity its unit price."""
+    rows = [WOO_HEADER]
+    for oid, (status, total, items) in WOO_ITEMS.items():
+        packed = ";".join(f"id:{i}|name:{name}|product_id:{40 + i}|variation_id:0|quantity:{qty}|total:{line}|"
+                          f"subtotal:{sub}|subtotal_tax:0.00|total_tax:0.00|refunded:0.00|sku:{sku}|meta:"
+                          for i, (name, sku, qty, sub, line) in enumerate(items))
+        rows.append(f'{oid},{oid},2024-05-01 14:00:00,2024-05-01 14:05:00,{status},{total},0.00,USD,'
+                    f'a{oid}@shop.test,a{oid}@shop.test,"{packed}"')
+    rows.append('1203,1203,2024-05-02 10:00:00,2024-05-02 10:01:00,completed,9.00,0.00,USD,x@shop.test,'
+                'x@shop.test,id:1|name:Pen|quantity:lots|total:9.00')
+    path = tmp_path / "woocommerce-orders.csv"
+    path.write_text(_text(rows), encoding="utf-8")
+    db = tmp_path / "w.duckdb"
+    done = rfm("--db", db, "import", path, "--max-rejects", "1")
+    assert done.returncode == 0, done.stderr
+    expected, row = [], 0
+    for oid, (_s, _t, items) in WOO_ITEMS.items():
+        for name, sku, qty, sub, line in items:
+            row += 1
+            expected.append((oid, row, sku or None, name, None, float(qty),
+                             (Decimal(sub) / int(qty)).quantize(Decimal("0.01")), Decimal(line)))
+    assert _lines(db) == expected
+    with duckdb.connect(str(db), read_only=True) as con:
+        assert con.execute("SELECT line, column_name, reason FROM rfm_rejects").fetchall() == [
+            (4, "line_items", 'unreadable line item "id:1|name:Pen|quantity:lots|total:9.00"')]

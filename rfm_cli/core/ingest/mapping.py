@@ -38,6 +38,7 @@ class ColumnMap:
     cancelled_columns: list[str] = field(default_factory=list)
     amount_from: list[str] = field(default_factory=list)
     how: str = ""
+    packed_lines: str | None = None  # one cell holding every line of the order (options.packed_line_items)
 
     @property
     def name(self) -> str:
@@ -50,7 +51,7 @@ class ColumnMap:
     @property
     def has_products(self) -> bool:
         """The file names each line's product (a SKU or a title): its lines are kept."""
-        return "sku" in self.columns or "product" in self.columns
+        return "sku" in self.columns or "product" in self.columns or self.packed_lines is not None
 
 
 def parse_map_options(pairs: list[str]) -> dict[str, str]:
@@ -80,6 +81,8 @@ def resolve(headers: list[str], *, overrides: dict[str, str], source: str | None
             actual = present.get(normalize_header(candidate))
             if actual and actual not in date_columns:
                 date_columns.append(actual)
+    packed = next((present[normalize_header(h)] for h in match.profile.options.get("packed_line_items", [])
+                   if normalize_header(h) in present), None)
     return ColumnMap(profile=match.profile, columns=dict(match.mapping), date_columns=date_columns,
                      status_columns=list(match.status_columns), cancelled_columns=list(match.cancelled_columns),
-                     amount_from=list(match.amount_from), how=match.how)
+                     amount_from=list(match.amount_from), how=match.how, packed_lines=packed)

@@ -61,7 +61,8 @@ BUILTIN_ORDER = (
     "generic_en",
     "generic_zh",
 )
-_OPTION_KEYS = ("status_columns", "amount_from", "refund_prefix", "cancelled_if_set", "fill_order_fields", "date_format")
+_OPTION_KEYS = ("status_columns", "amount_from", "refund_prefix", "cancelled_if_set", "fill_order_fields", "date_format",
+                "packed_line_items")
 _TOP_KEYS = ("name", "title", "detect", "columns", "status", "options")
 
 _WIDTH_FOLD = str.maketrans({"（": "(", "）": ")", "\u3000": " ", "\ufeff": None})
@@ -214,7 +215,7 @@ def _parse_profile(data: dict, default_name: str, key: str, source: str) -> Prof
         where = f"{key}.options.{option}"
         if option not in _OPTION_KEYS:
             raise ConfigError(f"{where} is not an option; use one of {', '.join(_OPTION_KEYS)}")
-        if option in ("status_columns", "cancelled_if_set"):
+        if option in ("status_columns", "cancelled_if_set", "packed_line_items"):
             options[option] = _string_list(value, where, "header names")
         elif option == "amount_from":
             options[option] = _string_list(value, where, "fields or header names")
@@ -243,7 +244,7 @@ def known_headers(profiles: Iterable[Profile]) -> set[str]:
         names.update(profile.detect)
         for candidates in profile.columns.values():
             names.update(candidates)
-        for option in ("status_columns", "cancelled_if_set"):
+        for option in ("status_columns", "cancelled_if_set", "packed_line_items"):
             names.update(profile.options.get(option, []))
         names.update(h for h in profile.options.get("amount_from", []) if h not in CANONICAL_FIELDS)
     return names

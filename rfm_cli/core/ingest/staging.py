@@ -40,8 +40,13 @@ class Staging:
     has_lines: bool = False  # the file has product columns: staged carries each row's line (_sku …)
     numbered: bool = False  # staged carries each row's line number (_row)
 
+    packed: bool = False  # the lines are packed in one cell per order (_packed)
+
     def lines_sql(self) -> str:
-        return LINES.format(row=", _row" if self.numbered else "", order="ORDER BY _row" if self.numbered else "")
+        row = ", _row" if self.numbered else ""
+        if self.packed:
+            return PACKED_LINES.format(row=row, order="ORDER BY _row, item_no" if self.numbered else "")
+        return LINES.format(row=row, order="ORDER BY _row" if self.numbered else "")
 
     def rows(self, *, detail: bool = False) -> str:
         """The typed rows. An order that does not count (unpaid, cancelled …) may have no amount
@@ -105,7 +110,25 @@ def _line_item(colmap: ColumnMap, amount: str, amount_of: str,
        {line_amount}                            AS _line_amount,
        {raws['quantity']}                       AS _raw_quantity,
        {raws['unit_price']}                     AS _raw_unit_price"""
+    if colmap.packed_lines is not None:  # every line in one cell: WooCommerce's line_items
+        columns += f",\n       rfm_text(r.{q(colmap.packed_lines)}) AS _packed"
+        unread = f"list_filter(string_split(_packed, ';'), lambda x: {_PACKED_UNREADABLE})"
+        checks.append((f"_packed IS NOT NULL AND len({unread}) > 0", "line_items",
+                       f"'unreadable line item \"' || rfm_mask({unread}[1]) || '\"'"))
     return columns, checks
+
+
+def _packed_field(key: str, item: str = "x") -> str:
+    return f"nullif(regexp_extract({item}, '(?:^|\\|){key}:([^|]*)', 1), '')"
+
+
+# A packed line item (`name:Mug|quantity:2|total:32.00|sku:MUG-1`) that cannot be read: no name nor
+# sku, or a quantity or total that is not a number.
+_PACKED_UNREADABLE = (f"trim(x) <> '' AND (coalesce({_packed_field('name')}, {_packed_field('sku')}) IS NULL "
+                      f"OR ({_packed_field('quantity')} IS NOT NULL "
+                      f"AND TRY_CAST({_packed_field('quantity')} AS DOUBLE) IS NULL) "
+                      f"OR ({_packed_field('total')} IS NOT NULL "
+                      f"AND TRY_CAST({_packed_field('total')} AS DECIMAL(18, 2)) IS NULL))")
 
 
 # A file with product columns is read once into temp table file_rows (its rows as staged: the
@@ -126,6 +149,24 @@ SELECT order_id, CAST(row_number() OVER ({order}) AS INTEGER) AS line_no, _sku A
 FROM (SELECT order_id, _sku, _product, _category, _quantity, _unit_price, _line_amount{row} FROM file_rows)
 WHERE order_id IS NOT NULL AND (_sku IS NOT NULL OR _product IS NOT NULL)
 """
+# The lines of a file whose orders pack them in one cell (WooCommerce): each item's name, sku and
+# quantity; its total as the amount, its subtotal (before discounts) / quantity as the unit price.
+PACKED_LINES = """
+CREATE OR REPLACE TEMP VIEW file_lines AS
+SELECT order_id, CAST(row_number() OVER ({{order}}) AS INTEGER) AS line_no, sku, product,
+       CAST(NULL AS VARCHAR) AS category, quantity,
+       CASE WHEN quantity > 0 THEN CAST(coalesce(subtotal, amount) / quantity AS DECIMAL(18, 2)) END AS unit_price,
+       amount
+FROM (
+    SELECT order_id{{row}}, item_no, {sku} AS sku, {name} AS product,
+           TRY_CAST({quantity} AS DOUBLE) AS quantity,
+           TRY_CAST({subtotal} AS DECIMAL(18, 2)) AS subtotal, TRY_CAST({total} AS DECIMAL(18, 2)) AS amount
+    FROM (SELECT order_id{{row}}, unnest(string_split(_packed, ';')) AS item,
+                 generate_subscripts(string_split(_packed, ';'), 1) AS item_no
+          FROM file_rows WHERE order_id IS NOT NULL AND _packed IS NOT NULL)
+    WHERE trim(item) <> ''
+)
+""".format(**{k: _packed_field(k, "item") for k in ("sku", "name", "quantity", "subtotal", "total")})
 
 
 def detect_date_format(con: duckdb.DuckDBPyConnection, colmap: ColumnMap, source: str, label: str) -> str | None:
@@ -393,5 +434,6 @@ def build(colmap: ColumnMap, headers: list[str], source: str, date_format: str |
         source=source,
         date_format=date_format,
         has_lines=colmap.has_products,
+        packed=colmap.packed_lines is not None,
         numbered=numbered,
     )
