@@ -132,7 +132,7 @@ def _render_taobao() -> Fixture:
         header_line=header_line, headers=clean, profile="taobao",
         mapping={"order_id": "订单编号", "customer_id": "买家会员名", "order_date": "订单付款时间",
                  "amount": "买家实际支付金额", "refund_amount": "退款金额", "status": "订单状态",
-                 "customer_name": "收货人姓名", "phone": "联系手机", "quantity": "宝贝总数量"},
+                 "customer_name": "收货人姓名", "phone": "联系手机", "quantity": "宝贝总数量", "product": "宝贝标题"},
         rows=rows, orders={o[0]: o[-1] for o in _TAOBAO_ORDERS}, customers={o[1] for o in _TAOBAO_ORDERS},
         status_columns=["订单状态"], content=content,
     )  # fmt: skip
@@ -341,7 +341,8 @@ def _render_shopify() -> Fixture:
         mapping={"delivered_date": "Fulfilled at", "order_id": "Name", "customer_id": "Email", "order_date": "Paid at", "amount": "Total",
                  "refund_amount": "Refunded Amount", "status": "Financial Status", "currency": "Currency",
                  "customer_name": "Billing Name", "phone": "Phone", "email": "Email", "accepts_marketing": "Accepts Marketing",
-                 "discount_code": "Discount Code", "quantity": "Lineitem quantity", "unit_price": "Lineitem price"},
+                 "discount_code": "Discount Code", "quantity": "Lineitem quantity", "unit_price": "Lineitem price",
+                 "sku": "Lineitem sku", "product": "Lineitem name"},
         rows=rows, orders={o[0]: o[-1] for o in _SHOPIFY_ORDERS}, customers={o[1] for o in _SHOPIFY_ORDERS},
         status_columns=["Financial Status"], content=content,
     )  # fmt: skip
@@ -435,7 +436,7 @@ def _render_amazon() -> Fixture:
         header_line=header_line, headers=AMAZON_HEADERS, profile="amazon",
         mapping={"order_id": "amazon-order-id", "customer_id": "buyer-email", "order_date": "purchase-date",
                  "amount": "item-price", "status": "order-status", "currency": "currency", "customer_name": "buyer-name",
-                 "email": "buyer-email", "quantity": "quantity"},
+                 "email": "buyer-email", "quantity": "quantity", "sku": "sku", "product": "product-name"},
         rows=rows, orders=orders, customers={i[5] for i in _AMAZON_ITEMS if i[5]},
         status_columns=["order-status"], content=content,
     )  # fmt: skip
@@ -523,7 +524,8 @@ def _render_online_retail() -> Fixture:
         name="online_retail", filename="Online Retail.xlsx", kind="xlsx", encoding=None, delimiter=None,
         header_line=1, headers=UCI_HEADERS, profile="online_retail",
         mapping={"order_id": "InvoiceNo", "customer_id": "CustomerID", "order_date": "InvoiceDate",
-                 "quantity": "Quantity", "unit_price": "UnitPrice"},
+                 "quantity": "Quantity", "unit_price": "UnitPrice", "sku": "StockCode",
+                 "product": "Description"},
         rows=rows, orders=orders, customers=customers, sheets=["Online Retail"],
         amount_from=["Quantity", "UnitPrice"], content=buffer.getvalue(),
     )  # fmt: skip
@@ -544,7 +546,8 @@ def _render_online_retail_ii() -> Fixture:
         name="online_retail_ii", filename="online_retail_II.xlsx", kind="xlsx", encoding=None, delimiter=None,
         header_line=1, headers=UCI_II_HEADERS, profile="online_retail_ii",
         mapping={"order_id": "Invoice", "customer_id": "Customer ID", "order_date": "InvoiceDate",
-                 "quantity": "Quantity", "unit_price": "Price"},
+                 "quantity": "Quantity", "unit_price": "Price", "sku": "StockCode",
+                 "product": "Description"},
         rows=rows, orders=orders, customers=customers, sheets=list(_UCI_II_SHEETS),
         amount_from=["Quantity", "Price"], content=buffer.getvalue(),
     )  # fmt: skip

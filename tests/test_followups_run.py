@@ -1,5 +1,5 @@
 """The follow-ups `rfm run` writes each night from rfm.toml's [[followups]], their one-line errors,
-and the category of the trigger order when the store has product data (table rfm_order_lines)."""
+and the category of the trigger order when the store has product data (lines in rfm_order_lines)."""
 
 from __future__ import annotations
 
@@ -122,15 +122,9 @@ def test_bad_flags_are_usage_errors(orders: Path, rfm, assert_cli_error, flags, 
 
 # ------------------------------------------------------------------ the trigger order's category
 
-LINES_TABLE = """CREATE TABLE rfm_order_lines (
-    import_id INTEGER, order_id VARCHAR, line_no INTEGER, sku VARCHAR, product VARCHAR, category VARCHAR,
-    quantity DECIMAL(18, 3), unit_price DECIMAL(18, 2), amount DECIMAL(18, 2))"""
-
-
 def test_the_row_carries_the_top_category_of_the_trigger_order(tmp_path: Path, orders: Path, rfm) -> None:
     assert rfm("import", orders, "--db", "shop.duckdb").returncode == 0
     con = duckdb.connect(str(tmp_path / "shop.duckdb"))
-    con.execute(LINES_TABLE)
     con.executemany("INSERT INTO rfm_order_lines VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", [
         # amy's A1: 护肤 6.00 + 4.00 beats 彩妆 8.00 (by amount, not by line count)
         (1, "A1", 1, "S1", "面霜", "护肤", 1, 6, 6), (1, "A1", 2, "S2", "口红", "彩妆", 1, 8, 8),

@@ -13,7 +13,7 @@ from rfm_cli.commands._list_flags import CAMPAIGN_FLAGS, FLAGS, ListFlags, with_
 from rfm_cli.core.options import ListOptions
 
 # ListOptions fields that ListFlags.options fills from a converted flag or a setting, not as given.
-CONVERTED = {"channel", "hashed", "winback", "churn_thresholds", "exclude", "followups"}
+CONVERTED = {"tag_settings", "channel", "hashed", "winback", "churn_thresholds", "exclude", "followups"}
 
 
 def option_names(flag) -> list[str]:

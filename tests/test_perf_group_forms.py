@@ -1,7 +1,7 @@
 """The per-file forms of import_group_orders give exactly the orders of its generic form.
 
-`staging.group_orders_statements` writes the `any_value` of a field the file has no column for as
-NULL, and `staging.raw_status_macros` ranks a file's few raw status words as integers (issue 18:
+`grouping.group_orders_statements` writes the `any_value` of a field the file has no column for as
+NULL, and `grouping.raw_status_macros` ranks a file's few raw status words as integers (issue 18:
 cheaper aggregates). The generic form, the SQL file and macros.sql as they are, is the reference:
 the grouped orders (every column, its type, every order) must be identical, on the direct path and
 on the staged one, for files built to make the choices matter: several raw words for one status
@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from rfm_cli.core.ingest import staging
+from rfm_cli.core.ingest import grouping
 from rfm_cli.core.ingest.pipeline import ImportOptions, stage_file
 from rfm_cli.core.store import open_store, statements
 
@@ -49,9 +49,9 @@ def _write(path: Path, *, contacts: bool, extra: list[str] = ()) -> Path:
 def _grouped(path: Path, *, direct: bool, generic: bool, monkeypatch: pytest.MonkeyPatch):
     with monkeypatch.context() as patch:
         if generic:
-            macros = staging.raw_status_macros
-            patch.setattr(staging, "group_orders_statements", lambda st: statements("import_group_orders"))
-            patch.setattr(staging, "raw_status_macros",
+            macros = grouping.raw_status_macros
+            patch.setattr(grouping, "group_orders_statements", lambda st: statements("import_group_orders"))
+            patch.setattr(grouping, "raw_status_macros",
                           lambda st: macros(dataclasses.replace(st, raw_status_words=None)))
         with open_store(None) as store:
             staged = stage_file(store.con, path, ImportOptions(rejects_dir=None), direct=direct)
@@ -90,12 +90,12 @@ def test_rejected_rows_group_alike(tmp_path: Path, monkeypatch: pytest.MonkeyPat
 
 
 def test_many_status_words_keep_the_text_key() -> None:
-    words = [(0, f"state {i}", "counted") for i in range(staging.RANKED_STATUS_WORDS + 1)]
+    words = [(0, f"state {i}", "counted") for i in range(grouping.RANKED_STATUS_WORDS + 1)]
 
     class Map:
         status_columns, cancelled_columns = ["status"], []
 
-    assert staging._ranked_words(Map(), words) is None
-    assert staging._ranked_words(Map(), words[:3]) == ("state 0", "state 1", "state 2")
+    assert grouping.ranked_words(Map(), words) is None
+    assert grouping.ranked_words(Map(), words[:3]) == ("state 0", "state 1", "state 2")
     Map.cancelled_columns = ["Cancelled at"]
-    assert staging._ranked_words(Map(), words[:3]) is None
+    assert grouping.ranked_words(Map(), words[:3]) is None

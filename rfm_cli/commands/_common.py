@@ -233,6 +233,10 @@ DateFormat = Annotated[str | None, typer.Option("--date-format", metavar="FORMAT
                                                      "(default: settled by the data, else an error).")]
 
 
+Categories = Annotated[Path | None, typer.Option(
+    "--categories", metavar="FILE",
+    help="A CSV of pattern,category rows: a SKU (exact) or a piece of the product title (a glob with * "
+         "or ?) and its category, for lines whose export has none; stored for later imports and lists.")]
 RejectsDir = Annotated[Path | None, typer.Option(
     "--rejects", metavar="DIR", help="Write the unreadable rows to DIR/<file>-<time>.csv.")]
 # `rfm score FILE` and the other in-memory readers write nothing unless asked.
@@ -242,7 +246,8 @@ RejectsDirIfAsked = Annotated[Path | None, typer.Option(
 
 
 def import_options(st: State, maps: list[str] | None, max_rejects: str | None, source: str | None = None,
-                   date_format: str | None = None, rejects_dir: Path | None = None) -> ImportOptions:
+                   date_format: str | None = None, rejects_dir: Path | None = None,
+                   categories: Path | None = None) -> ImportOptions:
     from rfm_cli.core.ingest.mapping import parse_map_options
     from rfm_cli.core.ingest.pipeline import ImportOptions, max_rejects_allowed
     from rfm_cli.core.ingest.staging import normalise_date_format
@@ -252,7 +257,8 @@ def import_options(st: State, maps: list[str] | None, max_rejects: str | None, s
     return ImportOptions(overrides=parse_map_options(maps or []), max_rejects=limit,
                          source=st.settings.get("source", source),
                          date_format=normalise_date_format(st.settings.get("date_format", date_format)),
-                         user_profiles=st.settings.file_values.get("profiles"), rejects_dir=rejects_dir)
+                         user_profiles=st.settings.file_values.get("profiles"), rejects_dir=rejects_dir,
+                         categories=categories)
 
 
 

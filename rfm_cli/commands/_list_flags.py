@@ -82,6 +82,12 @@ Overdue = _option(int | None, "--overdue", metavar="DAYS",
 ChurnRisk = _option(Names, "--churn-risk", metavar="high|medium|low",
                     help="Only customers with this churn risk (rfm predict's rule); repeatable or "
                          "comma-separated.")
+Bought = _option(Names, "--bought", metavar="KIND:VALUE",
+                 help="Only customers who bought it in a counted order: category:护肤 (exact), sku:A-100 "
+                      "(exact) or product:面膜 (a piece of the title); repeatable: any of them.")
+AovBand = _option(Names, "--aov-band", metavar="low|mid|high",
+                  help="Only customers in this average-order-value band (tertiles, or rfm.toml [tags] "
+                       "aov_bands); repeatable or comma-separated.")
 DaysSinceFirst = _option(str | None, "--days-since-first-order", metavar="N|FROM:TO",
                          help="Day-N list send/<channel>/days_since_first_order_N.csv: customers whose first "
                               "counted order was N days ago (FROM..TO, both in, so a missed night skips no "
@@ -128,6 +134,8 @@ FLAGS: tuple[Flag, ...] = (
     Flag("require_consent", RequireConsent, False, "require_consent"),
     Flag("overdue", Overdue, None, "overdue"),
     Flag("churn_risk", ChurnRisk, None, "churn_risk"),
+    Flag("bought", Bought, None, "bought"),
+    Flag("aov_band", AovBand, None, "aov_band"),
     Flag("days_since_first_order", DaysSinceFirst, None, "days_since_first_order"),
     Flag("days_since_last_order", DaysSinceLast, None, "days_since_last_order"),
     Flag("who", Who, "all", "who"),
@@ -161,7 +169,7 @@ class ListFlags:
 
     def options(self, st: State, *, with_exclude: bool = False, followups: Any = ()) -> ListOptions:
         """The library's ListOptions (which checks them): settings fill --winback-days (rfm.toml
-        winback_days) and the churn thresholds ([churn]). `with_exclude`: the opt-out files ride in
+        winback_days), the churn thresholds ([churn]) and the AOV bands ([tags]). `with_exclude`: the opt-out files ride in
         the options (campaigns) rather than beside them (export, run). `followups`: rfm.toml's
         [[followups]] (rfm run)."""
         from rfm_cli.core.options import ListOptions
@@ -175,6 +183,7 @@ class ListFlags:
             winback=(str(st.settings.get("winback_days", winback_days))
                      if winback or winback_days is not None else False),
             churn_thresholds=st.settings.churn_thresholds() if self.values["churn_risk"] else None,
+            tag_settings=st.settings.tag_settings() if self.values["aov_band"] else None,
             exclude=tuple(self.exclude_files()) if with_exclude else (),
             followups=followups,
         )

@@ -82,7 +82,7 @@ def command(
     predictions = None if no_predictions else {"churn_thresholds": st.settings.churn_thresholds()}
     if customer_id is not None:
         account = api.explain(st.db, files, customer_id, rules, parse_as_of(as_of), options, wait=st.wait,
-                              predictions=predictions, window=window)
+                              predictions=predictions, window=window, tags=st.settings.tag_settings())
     else:
         found = api.find_and_explain(st.db, files, find, rules, parse_as_of(as_of), options,
                                      wait=st.wait, predictions=predictions, window=window)
@@ -162,6 +162,8 @@ def show(account: dict) -> None:
         if which != "counted_orders":  # what --days-since-first-order / -last-order count from
             out.print(escape(f"days since {which.replace('_', ' ')}: {about['days_since']} ({about['order_id']} "
                              f"{about['basis']} {about['day']})"))
+    for line in account.get("tags", []):
+        out.print(escape(line))
     if "predictions" in account:
         from rfm_cli.core.predict.explain import describe
 

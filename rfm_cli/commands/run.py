@@ -9,6 +9,7 @@ import typer
 
 from rfm_cli.commands._common import (
     AsOf,
+    Categories,
     DateFormat,
     MapOption,
     MaxRejects,
@@ -65,6 +66,7 @@ def command(
     source: Source = None,
     date_format: DateFormat = None,
     rejects_dir: RejectsDir = Path("rejects"),
+    categories: Categories = None,
 ) -> None:
     from rfm_cli.core import api
     from rfm_cli.core.scoring import parse_as_of
@@ -74,7 +76,7 @@ def command(
     rules = load_rules(st, scheme, rules_file)
     lists.check(rules)
     spec = lists.options(st, followups=st.settings.followups()).spec(out_dir)
-    options = import_options(st, maps, max_rejects, source, date_format, rejects_dir)
+    options = import_options(st, maps, max_rejects, source, date_format, rejects_dir, categories)
     outcome = api.run(st.db, inputs, spec, rules, parse_as_of(as_of), options, exclude=lists.exclude_files(), wait=st.wait,
                       window=window_option(window))
     print_import_reports(st, outcome.reports)

@@ -46,6 +46,9 @@ table there, -o brings them back (then `rfm export --from-scores FILE` writes th
 --with-predictions adds the columns of `rfm predict` (default model and 90-day horizon) after
 the tier: x_repeat_purchases ... churn_rule; the fitted models are shown on stderr.
 
+--with-tags adds categories (the top 3 by spend, |-joined), aov_band (low/mid/high: tertiles of
+the average order value, or rfm.toml [tags] aov_bands), favourite_weekday and favourite_hour.
+
 Example: rfm score orders.csv -o - | head"""
 
 
@@ -75,12 +78,20 @@ def command(
     with_predictions: Annotated[bool, typer.Option(
         "--with-predictions", help="Add rfm predict's columns (P(alive), expected orders, CLV, due date, "
                                    "churn risk).")] = False,
+    with_tags: Annotated[bool, typer.Option(
+        "--with-tags", help="Add the tag columns after the tier: categories (top by spend), aov_band "
+                            "(low/mid/high), favourite_weekday, favourite_hour.")] = False,
 ) -> None:
     from rfm_cli.core import api
     from rfm_cli.core.scoring import parse_as_of
     from rfm_cli.core.sinks import format_for, write_file, write_stdout
 
     st = state(ctx)
+    if with_tags and (engine or table or into or with_predictions):
+        from rfm_cli.core.errors import UsageError
+
+        raise UsageError("--with-tags reads the orders' lines here, not on an --engine nor with --with-predictions; "
+                         "leave out one of them")
     if with_predictions and (engine or table or into):
         from rfm_cli.core.errors import UsageError
 
@@ -100,15 +111,19 @@ def command(
     out_format = format_for(None if to_stdout or output is None else Path(output), fmt)  # refuse a bad one now
     rules = load_rules(st, scheme, rules_file)
     options = import_options(st, maps, max_rejects, source, date_format, rejects_dir)
+    notes: list[str] = []  # --with-tags without product data says so
     if with_predictions:
         result, predicted, reports = api.score_with_predictions(
             st.db, files, rules, parse_as_of(as_of), options, wait=st.wait, window=window_option(window),
             churn_thresholds=st.settings.churn_thresholds())
     else:
         result, reports = api.score(st.db, files, rules, parse_as_of(as_of), options, wait=st.wait,
-                                    window=window_option(window))
+                                    window=window_option(window),
+                                    tags=st.settings.tag_settings() if with_tags else None, notes=notes)
     if reports:
         print_import_reports(st, reports)
+    for note in notes:
+        st.say(note)
     print_cut_points(st, result)
     if with_predictions:
         from rfm_cli.core.predict.output import describe

@@ -61,13 +61,30 @@ def score(
     *,
     wait: float = 0.0,
     window: str | None = None,
+    tags: Any = None,
+    notes: list[str] | None = None,
 ) -> tuple[ScoreResult, list[FileReport]]:
+    """`tags`: a core.tags.TagSettings to add the tag columns (categories, aov_band, favourite_weekday,
+    favourite_hour) after the tier; None: the scores' own columns only. `notes` gets a line for the
+    reader when the tags lack product data."""
     from rfm_cli.core.scoring import score_frame, score_inputs
 
     with scoring_store(db, files, options, wait=wait, read_only=True) as (store, reports):
         inputs = score_inputs(store, rules, as_of, window=window)
+        if tags is not None:
+            from rfm_cli.core.products import NO_PRODUCTS, has_lines
+            from rfm_cli.core.tags import stored_tags
+
+            tagged = stored_tags(store, inputs[1], inputs[3], tags)
+            if notes is not None and not has_lines(store.con):
+                notes.append(f"note: {NO_PRODUCTS}: the categories column is empty")
     # Scored once the store is closed: DuckDB's memory is given back before Polars needs its own.
-    return score_frame(*inputs), reports
+    result = score_frame(*inputs)
+    if tags is not None:
+        from rfm_cli.core.tags import with_tags
+
+        result.customers = with_tags(result.customers, tagged, tags, result.rules.monetary.basis)
+    return result, reports
 
 
 def score_with_predictions(
@@ -125,13 +142,19 @@ def _lists_and_record(store: Store, result: ScoreResult, spec: ExportSpec, exclu
 
         predicted = list_predictions(store, result.as_of, churn=bool(spec.selection.churn_risk),
                                      thresholds=spec.churn_thresholds)
+    tags = None
+    if spec.selection.uses_tags:
+        from rfm_cli.core.tags import customer_tags
+
+        tags = customer_tags(store, result.customers, result.as_of, result.since, spec.tag_settings,
+                             bought=spec.selection.bought, times=False, basis=result.rules.monetary.basis)
     if spec.codes is not None:
         spec = dataclasses.replace(spec, codes=coupon_ledger.available(store, spec.codes, result.as_of, "",
                                                                        coded_tiers(result, spec.selection)))
     followups, triggers, repeats = _followup_inputs(store, result, spec)
     lists = build_lists(result, spec, suppressions, recent_sends=recent, previous=previous,
                         with_state=with_state, predictions=None if predicted is None else predicted.columns,
-                        triggers=triggers, already_sent=repeats)
+                        triggers=triggers, already_sent=repeats, tags=tags)
     lists.predictions = None if predicted is None else predicted.describe()
     history.record_sends(store, result.as_of, lists.sent())
     if followups:
@@ -275,15 +298,17 @@ def explain(
     wait: float = 0.0,
     predictions: dict[str, Any] | None = None,
     window: str | None = None,
+    tags: Any = None,
 ) -> dict[str, Any]:
     """`predictions`: predict_customers' keywords ({} for its defaults) to add the customer's
-    predictions and how each was computed under `predictions` in the account; None leaves them out."""
+    predictions and how each was computed under `predictions` in the account; None leaves them out.
+    `tags`: core.tags.TagSettings (rfm.toml [tags]) for the account's tags; None: the defaults."""
     from rfm_cli.core.explain import explain_customer
     from rfm_cli.core.scoring import score_store
 
     with scoring_store(db, files, options, wait=wait, read_only=True) as (store, _):
         result = score_store(store, rules, as_of, window=window)
-        return _with_predictions(store, result, explain_customer(store, result, customer_id), predictions)
+        return _with_predictions(store, result, explain_customer(store, result, customer_id, tags), predictions)
 
 
 def _with_predictions(store: Store, result: ScoreResult, account: dict[str, Any],

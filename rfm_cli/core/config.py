@@ -15,6 +15,8 @@ rfm.toml (in the current folder, or the file named by RFM_CONFIG) may hold:
     since = "first_order"       # or "last_order"; who = "all" or "first_time"; channel = "sms" …
     [churn]                     # churn-risk thresholds (rfm predict, --churn-risk lists)
     high_below_p_alive = 0.3    # and medium_below_p_alive = 0.6, quiet_high_days = 90, quiet_medium_days = 60
+    [tags]                      # customer tags (core/tags.py): top categories kept, fixed AOV bands
+    top_categories = 3          # and aov_bands = [100, 300] (default: tertiles of the customers' AOV)
     [rules_inline]              # or the rules themselves, same keys as a rules file
     ...
 """
@@ -36,6 +38,7 @@ DEFAULTS: dict[str, Any] = {"db": "rfm.duckdb", "scheme": "tiers", "rules": None
 KNOWN_KEYS = set(DEFAULTS) | {"rules_inline", "profiles"}  # [profiles.NAME]: column maps of your own
 KNOWN_KEYS |= {"churn"}  # [churn]: the churn-risk thresholds of rfm predict and the lists
 KNOWN_KEYS |= {"followups"}  # [[followups]]: the day-N lists rfm run writes each night (core/followups.py)
+KNOWN_KEYS |= {"tags"}  # [tags]: top_categories, aov_bands (core/tags.py)
 
 
 
@@ -79,6 +82,12 @@ class Settings:
 
         return ChurnThresholds.from_table(table, f"{self.file_path} [churn]")
 
+    def tag_settings(self) -> Any:
+        """rfm.toml's [tags] table as core/tags.py's TagSettings (the defaults without one)."""
+        from rfm_cli.core.tags import TagSettings
+
+        return TagSettings.from_table(self.file_values.get("tags"), f"{self.file_path} [tags]")
+
     def rules_overrides(self, rules_flag: Path | None) -> list[tuple[str, dict[str, Any]]]:
         """Rules laid over the built-in scheme, lowest precedence first."""
         from rfm_cli.core.rules import read_rules_file
@@ -115,6 +124,7 @@ KEY_TYPES: dict[str, tuple[tuple[type, ...], str]] = {
     "profiles": ((dict,), "tables, e.g. [profiles.myshop]"),
     "churn": ((dict,), "a table, e.g. [churn] with high_below_p_alive = 0.3"),
     "followups": ((list,), 'tables, e.g. [[followups]] with name = "day7", window = "7:9"'),
+    "tags": ((dict,), "a table, e.g. [tags] with aov_bands = [100, 300]"),
 }
 _MAX_REJECTS = re.compile(r"\s*\d+\s*|\s*\d+(\.\d+)?\s*%\s*")
 

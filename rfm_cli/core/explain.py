@@ -35,8 +35,10 @@ def _refund_rows(store: Store, customer_id: str) -> pl.DataFrame:
     return as_frame(rel)
 
 
-def explain_customer(store: Store, result: ScoreResult, customer_id: str) -> dict[str, Any]:
-    """A JSON-ready account of every number of one customer."""
+def explain_customer(store: Store, result: ScoreResult, customer_id: str,
+                     tag_settings: Any = None) -> dict[str, Any]:
+    """A JSON-ready account of every number of one customer. `tag_settings`: core.tags.TagSettings
+    for the account's tags (None: the defaults)."""
     orders = _orders(store, customer_id, result.as_of, result.since)
     refunds = _refund_rows(store, customer_id)
     later = store.con.execute(
@@ -164,4 +166,7 @@ def explain_customer(store: Store, result: ScoreResult, customer_id: str) -> dic
     account["cut_points"] = result.cut_points.to_dicts()
     account["level"] = describe_customer(store, result.rules.levels, customer_id)
     account["followups"] = followup_days(store, customer_id, result.as_of, result.since)
+    from rfm_cli.core.tags import explain_lines
+
+    account["tags"] = explain_lines(store, result, customer_id, tag_settings)
     return account

@@ -14,7 +14,7 @@ Only counted orders trigger (queries/followup_triggers.sql): a refunded first or
 order. `who = "first_time"` keeps the customers with exactly one counted order.
 
 The list rows carry the trigger order, its day and what the day is (delivered or ordered), the
-days since, and, when the store has product data (table rfm_order_lines), the order's top
+days since, and, when the store has product data (lines in rfm_order_lines), the order's top
 category by line amount, so the coupon can be for what they bought.
 """
 
@@ -190,23 +190,18 @@ def triggers(store: Any, as_of: date, since: date | None, categories: bool = Tru
     return found
 
 
-def has_order_lines(store: Any) -> bool:
-    """Whether the store has product data: the table rfm_order_lines (the line-items import)."""
-    return bool(store.con.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'rfm_order_lines'").fetchall()[0][0])
-
-
 def top_categories(store: Any, order_ids: pl.Series) -> pl.DataFrame | None:
     """order_id, category: each order's top category by line amount (queries/order_top_category.sql);
-    None when the store has no product data (no table rfm_order_lines), so the lists carry no
-    category column at all rather than an empty one."""
+    None when the store has no product data (no line in rfm_order_lines: no import had product
+    columns), so the lists carry no category column at all rather than an empty one."""
     import polars as pl
 
     from rfm_cli.core.frames import ArrowStream
     from rfm_cli.core.frames import frame as as_frame
+    from rfm_cli.core.products import has_lines
     from rfm_cli.core.store import sql
 
-    if not has_order_lines(store):
+    if not has_lines(store.con):
         return None
     store.con.register("_rfm_trigger_orders", ArrowStream(order_ids.cast(pl.String).alias("order_id").to_frame()))
     try:

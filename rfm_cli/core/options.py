@@ -80,6 +80,10 @@ class ListOptions:
     days_since_last_order: str | int | None = None
     who: str = "all"
     followups: Sequence[Followup | dict] = ()
+    # Tags (core/tags.py): --bought category:护肤 (sku:X, product:X; several: any of them), --aov-band high
+    bought: str | Sequence[str] | None = None
+    aov_band: str | Sequence[str] | None = None
+    tag_settings: object | None = None  # core.tags.TagSettings (rfm.toml [tags]); None: the defaults
 
     def __post_init__(self) -> None:
         from rfm_cli.core.channels import SMS_VARS
@@ -101,6 +105,8 @@ class ListOptions:
         self.channels()  # an unknown channel is refused now, not after the import
         self.recency_range()
         self._check_predictions()
+        self.bought_terms()
+        self.aov_bands()
         self.winback_range()
         self.followup_lists()
         self.sending()  # a template that breaks a rule is refused now (78), before any work
@@ -119,6 +125,16 @@ class ListOptions:
         unknown = [v for v in _names(self.churn_risk) if v.lower() not in CHURN_RISKS]
         if unknown:
             raise UsageError(f"--churn-risk {unknown[0]!r} is not a risk; use {', '.join(CHURN_RISKS)}")
+
+    def bought_terms(self) -> list[tuple[str, str]] | None:
+        from rfm_cli.core.tags import parse_bought
+
+        return parse_bought([self.bought] if isinstance(self.bought, str) else self.bought) or None
+
+    def aov_bands(self) -> list[str] | None:
+        from rfm_cli.core.tags import parse_bands
+
+        return parse_bands(_names(self.aov_band)) or None
 
     def churn_risks(self) -> list[str] | None:
         return [v.lower() for v in _names(self.churn_risk)] or None
@@ -161,13 +177,14 @@ class ListOptions:
             selection=Selection(tiers=self.tiers(), recency_days=self.recency_range(),
                                 min_orders=self.min_orders, min_monetary=self.min_monetary,
                                 winback=self.winback_range(), overdue_days=self.overdue,
-                                churn_risk=self.churn_risks(), followups=self.followup_lists()),
+                                churn_risk=self.churn_risks(), followups=self.followup_lists(),
+                                bought=self.bought_terms(), aov_band=self.aov_bands()),
             options=ChannelOptions(phone_format=self.phone_format, default_region=self.region.upper(),
                                    sms_vars=_names(self.sms_vars), coupon_key=self.coupon_key,
                                    hashed=self.hashed, lang=self.lang),
             batch_size=self.batch_size, codes=read_codes(Path(self.codes)) if self.codes else None,
             encoding=self.encoding, cooldown_days=self.cooldown, sending=self.sending(),
-            churn_thresholds=self.churn_thresholds,
+            churn_thresholds=self.churn_thresholds, tag_settings=self.tag_settings,
         )
 
     def followup_lists(self) -> list[Followup]:

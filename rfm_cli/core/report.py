@@ -252,6 +252,7 @@ def moves(store: Store, result: ScoreResult) -> dict[str, Any] | None:
 
 def build(store: Store, result: ScoreResult, *, database: str | None = None) -> dict[str, Any]:
     """Every number of the report, JSON-ready."""
+    from rfm_cli.core import report_products
     from rfm_cli.core.campaigns.report import recent_reports
 
     frame = scored(result)
@@ -274,5 +275,6 @@ def build(store: Store, result: ScoreResult, *, database: str | None = None) -> 
         "cohorts": cohorts(active),
         "moves": moves(store, result),
         "data_quality": data_quality(store),
+        "products": report_products.numbers(store, result),  # category mix (core/report_products.py)
         "methods": METHODS,
     } | ({"campaigns": campaigns} if campaigns else {})

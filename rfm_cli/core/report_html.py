@@ -274,6 +274,15 @@ def _campaigns(numbers: dict[str, Any], lang: str) -> str:
     return f'<section id="campaigns">{section(numbers["campaigns"], lang)}</section>\n'
 
 
+def _products(numbers: dict[str, Any], lang: str) -> str:
+    """What each tier buys (core/report_products.py), when the numbers have it."""
+    if not numbers.get("products"):
+        return ""
+    from rfm_cli.core.report_products import section
+
+    return f'<section id="products">{section(numbers["products"], lang)}</section>\n'
+
+
 def render(numbers: dict[str, Any], lang: str = "en") -> str:
     """The whole page as text."""
     from plotly.offline import get_plotlyjs
@@ -317,7 +326,7 @@ def render(numbers: dict[str, Any], lang: str = "en") -> str:
 <section id="monthly">{monthly}</section>
 <section id="cohorts">{cohorts}</section>
 <section id="moves">{moves}</section>
-{clv}<section id="cuts"><h2>{_esc(words['cut_points'])}</h2>{_cut_table(numbers, words, lang)}</section>
+{_products(numbers, lang)}{clv}<section id="cuts"><h2>{_esc(words['cut_points'])}</h2>{_cut_table(numbers, words, lang)}</section>
 <section id="quality"><h2>{_esc(words['data_quality'])}</h2>{_quality_table(numbers, words, lang)}</section>
 {_campaigns(numbers, lang)}<section id="methods"><h2>{_esc(words['methods'])}</h2><dl>{method_items}</dl></section>
 <p class="note">{_esc(words['generated_by'])}</p>

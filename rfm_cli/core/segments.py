@@ -49,16 +49,25 @@ class Selection:
     churn_risk: list[str] | None = None  # churn_risk in these
     # Day-N follow-ups (core/followups.py): named lists on the trigger columns build_lists is given.
     followups: list[Followup] = field(default_factory=list)
+    # Tags (core/tags.py): bought any of these (kind, value) products; AOV band in these
+    bought: list[tuple[str, str]] | None = None
+    aov_band: list[str] | None = None
 
     @property
     def uses_predictions(self) -> bool:
         return self.overdue_days is not None or bool(self.churn_risk)
 
+    @property
+    def uses_tags(self) -> bool:
+        return bool(self.bought) or bool(self.aov_band)
+
     def describe(self) -> dict[str, Any]:
+        bought = [f"{kind}:{value}" for kind, value in self.bought] if self.bought else None
         return {k: v for k, v in {"tiers": self.tiers, "recency_days": self.recency_days,
                                   "min_orders": self.min_orders, "min_monetary": self.min_monetary,
                                   "winback_days": self.winback, "overdue_days": self.overdue_days,
-                                  "churn_risk": self.churn_risk,
+                                  "churn_risk": self.churn_risk, "bought": bought,
+                                  "aov_band": self.aov_band or None,
                                   "followups": [f.describe() for f in self.followups] or None}.items()
                 if v is not None}
 
@@ -136,6 +145,7 @@ class ExportSpec:
     cooldown_days: int | None = None
     sending: Any = None  # compliance.sending.SendingRules: template, window, consent (manifest "sending")
     churn_thresholds: Any = None  # core.predict.churn.ChurnThresholds for --churn-risk; None: defaults
+    tag_settings: Any = None  # core.tags.TagSettings for --aov-band; None: the defaults
 
 
 def parse_range(value: str | None, option: str = "--recency-days") -> tuple[int | None, int | None] | None:
@@ -168,8 +178,8 @@ def check_tiers(result: ScoreResult, selection: Selection) -> list[str]:
 
 
 def conditions(selection: Selection) -> pl.Expr:
-    """--recency-days, --min-orders, --min-monetary, --overdue, --churn-risk: every send list's filter
-    (combined with AND)."""
+    """--recency-days, --min-orders, --min-monetary, --overdue, --churn-risk, --bought, --aov-band: every
+    send list's filter (combined with AND)."""
     condition = pl.lit(True)
     if selection.recency_days:
         condition &= _between("recency_days", selection.recency_days)
@@ -181,6 +191,10 @@ def conditions(selection: Selection) -> pl.Expr:
         from rfm_cli.core.predict.lists import condition as predicted
 
         condition &= predicted(selection.overdue_days, selection.churn_risk)
+    if selection.bought:  # the tag columns: build_lists' `tags`
+        condition &= pl.col("bought").fill_null(False)
+    if selection.aov_band:
+        condition &= pl.col("aov_band").is_in(selection.aov_band).fill_null(False)
     return condition
 
 
@@ -473,7 +487,8 @@ def build_lists(result: ScoreResult, spec: ExportSpec, suppressions: Suppression
                 recent_sends: dict[tuple[str, str], pl.Series] | None = None,
                 previous: pl.DataFrame | None = None, with_state: bool = True,
                 predictions: pl.DataFrame | None = None, triggers: pl.DataFrame | None = None,
-                already_sent: dict[tuple[str, str], pl.Series] | None = None) -> Lists:
+                already_sent: dict[tuple[str, str], pl.Series] | None = None,
+                tags: pl.DataFrame | None = None) -> Lists:
     """Every list of the export, whatever it is written to (files or stdout), every one checked to add up.
 
     State (layout.py): each tier's customers, complete. Sends: the tiers' (or named lists')
@@ -484,7 +499,9 @@ def build_lists(result: ScoreResult, spec: ExportSpec, suppressions: Suppression
     core/predict/lists.py's LIST_COLUMNS): needed by a selection on --overdue or --churn-risk; the
     send lists of the csv channel then carry those columns too (the state files never do).
     `triggers` (core/followups.triggers): needed by follow-ups, whose lists carry the trigger
-    order's columns; `already_sent` (followups.already_sent): who each was sent to for that order."""
+    order's columns; `already_sent` (followups.already_sent): who each was sent to for that order.
+    `tags` (customer_id, aov_band, bought …: core/tags.py): needed by a selection on --bought or
+    --aov-band; used to pick, never written."""
     if "sms" in spec.channels and "coupon" in spec.options.sms_vars and spec.codes is None:
         raise UsageError("the coupon variable needs codes; pass --codes FILE (one coupon code per line)")
     names = check_tiers(result, spec.selection)
@@ -500,7 +517,10 @@ def build_lists(result: ScoreResult, spec: ExportSpec, suppressions: Suppression
         sending = list_order(with_predictions(customers, predictions), names)
     if spec.selection.followups:
         sending = with_triggers(sending, triggers)
-    picked = sending.filter(conditions(spec.selection)).drop("previous_tier", strict=False)
+    if tags is not None:  # a left join in the frame's order: the list order stands
+        sending = sending.join(tags, on="customer_id", how="left", maintain_order="left")
+    picked = sending.filter(conditions(spec.selection)).drop(
+        "previous_tier", *([] if tags is None else [c for c in tags.columns if c != "customer_id"]), strict=False)
     send_tiers = spec.selection.send_tiers(names)
     chosen = [(tier, True, part) for tier, part in by_tier(picked.filter(pl.col("tier").is_in(send_tiers)),
                                                             names).items() if tier in send_tiers]

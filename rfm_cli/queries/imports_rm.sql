@@ -7,6 +7,8 @@
 -- - This file's own records go: its versions and refund carriers, its rejected rows, its row of
 --   rfm_imports (so the same bytes can be imported again).
 -- - Its discount codes (rfm_order_codes, rfm_code_columns; schema 11) go with it.
+-- - Its order lines (rfm_order_lines; schema 16) go with it, except those of an order that goes back
+--   to another file's state: that file carried the same order, so they are kept as its lines.
 -- rfm_customers is rebuilt by the caller (core/imports.py).
 CREATE OR REPLACE TEMP TABLE _rm_restore AS
 SELECT * EXCLUDE (latest)
@@ -24,6 +26,13 @@ FROM rfm_refund_carriers AS c
 WHERE c.import_id <> $import_id
   AND c.refund_key IN (SELECT refund_key FROM rfm_refunds WHERE import_id = $import_id)
 GROUP BY c.refund_key;
+
+UPDATE rfm_order_lines AS l
+SET import_id = r.import_id
+FROM _rm_restore AS r
+WHERE l.order_id = r.order_id AND l.import_id = $import_id;
+
+DELETE FROM rfm_order_lines WHERE import_id = $import_id;
 
 DELETE FROM rfm_orders WHERE import_id = $import_id;
 

@@ -1,6 +1,6 @@
 -- order_top_category: the category of each named order, for the follow-up lists (core/followups.py):
 -- the category with the greatest line amount among the order's lines (ties: the first by name).
--- Run only when table rfm_order_lines exists (a store with product data).
+-- Run only when rfm_order_lines has lines (a store with product data: products.has_lines).
 -- Input:  temp table (or view) _rfm_trigger_orders (order_id); table rfm_order_lines (import_id,
 --         order_id, line_no, sku, product, category, quantity, unit_price, amount).
 -- The lines are those of the latest import that carried the order: a later export's lines of the

@@ -13,6 +13,7 @@ from rfm_cli.core.ingest.profiles import (
     CANONICAL_FIELDS as PROFILE_FIELDS,
 )
 from rfm_cli.core.ingest.profiles import (
+    LINE_FIELDS,
     Profile,
     load_profiles,
     match_profile,
@@ -20,7 +21,7 @@ from rfm_cli.core.ingest.profiles import (
 )
 
 REQUIRED_FIELDS = ("order_id", "customer_id", "order_date", "amount")
-CANONICAL_FIELDS = tuple(f for f in PROFILE_FIELDS if f not in ("quantity", "unit_price"))
+CANONICAL_FIELDS = tuple(f for f in PROFILE_FIELDS if f not in LINE_FIELDS)
 CANONICAL_STATUSES = ("counted", "cancelled", "unpaid", "refunded")
 # Order-level fields: on a platform that writes them only on an order's first row
 # (fill_order_fields), the other rows take them from it. Amounts are never filled: they add up.
@@ -37,6 +38,7 @@ class ColumnMap:
     cancelled_columns: list[str] = field(default_factory=list)
     amount_from: list[str] = field(default_factory=list)
     how: str = ""
+    packed_lines: str | None = None  # one cell holding every line of the order (options.packed_line_items)
 
     @property
     def name(self) -> str:
@@ -45,6 +47,11 @@ class ColumnMap:
     @property
     def options(self) -> dict:
         return self.profile.options
+
+    @property
+    def has_products(self) -> bool:
+        """The file names each line's product (a SKU or a title): its lines are kept."""
+        return "sku" in self.columns or "product" in self.columns or self.packed_lines is not None
 
 
 def parse_map_options(pairs: list[str]) -> dict[str, str]:
@@ -74,6 +81,8 @@ def resolve(headers: list[str], *, overrides: dict[str, str], source: str | None
             actual = present.get(normalize_header(candidate))
             if actual and actual not in date_columns:
                 date_columns.append(actual)
+    packed = next((present[normalize_header(h)] for h in match.profile.options.get("packed_line_items", [])
+                   if normalize_header(h) in present), None)
     return ColumnMap(profile=match.profile, columns=dict(match.mapping), date_columns=date_columns,
                      status_columns=list(match.status_columns), cancelled_columns=list(match.cancelled_columns),
-                     amount_from=list(match.amount_from), how=match.how)
+                     amount_from=list(match.amount_from), how=match.how, packed_lines=packed)

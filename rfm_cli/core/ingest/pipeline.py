@@ -23,6 +23,7 @@ import duckdb
 from rfm_cli.core import customer_stats
 from rfm_cli.core.compliance import consent
 from rfm_cli.core.errors import DataError, InputError, UsageError
+from rfm_cli.core.ingest import grouping, line_items
 from rfm_cli.core.ingest import staging as staging_sql
 from rfm_cli.core.ingest.checks import date_range_warnings, lost_digits_warning, refuse_duplicate_headers
 from rfm_cli.core.ingest.direct import (
@@ -56,6 +57,8 @@ class ImportOptions:
     # Where <file>-<timestamp>.csv of the rejected rows goes; None (the default): nowhere, so scoring
     # in memory or from a notebook writes nothing unless asked. `rfm import` and `rfm run` set rejects/.
     rejects_dir: Path | None = None
+    # --categories FILE: a product -> category map (core/products.py), stored with the imports
+    categories: Path | None = None
 
 
 @dataclass
@@ -183,8 +186,8 @@ def _drop_staging(con, *, keep_orders: bool = False) -> None:
     # order_outcomes is a view when nothing was stored before the file (see import_file).
     views = {name for (name,) in con.execute("SELECT view_name FROM duckdb_views() WHERE temporary").fetchall()}
     for name in ("staged", "raw_rows", "raw_rows_bad", "raw_rows_lines", "raw_sample", "file_orders",
-                 "order_outcomes", "file_rejects", "_status_map"):
-        if not (keep_orders and name == "file_orders"):
+                 "order_outcomes", "file_rejects", "_status_map", "file_lines", "file_rows"):
+        if not (keep_orders and name in ("file_orders", "file_lines", "file_rows")):
             con.execute(f"DROP {'VIEW' if name in views else 'TABLE'} IF EXISTS {name}")
 
 
@@ -256,7 +259,7 @@ def _typed_on_sample(con, colmap, forced: str | None, decimal_comma: bool) -> di
     macros (amounts only with a decimal point: the reader's DECIMAL reads `1.234` as 1.23)."""
     typed = {}
     for header, type_ in staging_sql.typed_candidates(colmap, forced).items():
-        if decimal_comma and type_.startswith("DECIMAL"):
+        if decimal_comma and (type_.startswith("DECIMAL") or type_ == "DOUBLE"):
             continue
         column = staging_sql.q(header)
         if not fetch_one(con, f"SELECT count(*) FROM raw_sample WHERE {column} IS NOT NULL "
@@ -266,8 +269,15 @@ def _typed_on_sample(con, colmap, forced: str | None, decimal_comma: bool) -> di
 
 
 def _group(con, st: Staging) -> None:
-    """import_group_orders, for this file (see staging.group_orders_statements, raw_status_macros)."""
-    for statement in staging_sql.raw_status_macros(st) + staging_sql.group_orders_statements(st):
+    """import_group_orders over the staged rows, for this file (see grouping.group_orders_statements,
+    raw_status_macros). A file with product columns is read once into file_rows, which the orders
+    are grouped from and its lines (view file_lines) read: gathering the lines in the GROUP BY (a
+    list per order) or reading the file again each cost more."""
+    if st.has_lines:
+        con.execute(line_items.ROWS)
+        con.execute("CREATE OR REPLACE TEMP VIEW staged AS SELECT * FROM file_rows")
+        con.execute(st.lines_sql())
+    for statement in grouping.raw_status_macros(st) + grouping.group_orders_statements(st):
         con.execute(statement)
 
 
@@ -321,7 +331,7 @@ def stage_file(con, path: Path, options: ImportOptions, *, direct: bool = False)
         con.executemany("INSERT INTO _status_map VALUES (?, ?, ?)", status_rows)
     decimal_comma, decimal_note = staging_sql.detect_decimal_comma(con, colmap, source)
     st = staging_sql.build(colmap, headers, source, date_format, forced is not None, status_map=status_rows,
-                           decimal_comma=decimal_comma)
+                           decimal_comma=decimal_comma, numbered=True)
     _create_staged_view(con, st)
     with progress(con, f"reading {path.name}"):
         _group(con, st)
@@ -404,7 +414,8 @@ def import_file(store: Store, path: Path, options: ImportOptions, *, as_views: b
     counts = _outcomes(con, as_views=as_views)
     import_id = fetch_one(con, "SELECT coalesce(max(import_id), 0) + 1 FROM rfm_imports")[0]
     kept_inputs = _merge(store, path, import_id, counts, as_views=as_views,
-                         discount_header=staged.colmap.columns.get("discount_code"))
+                         discount_header=staged.colmap.columns.get("discount_code"),
+                         with_lines=staged.colmap.has_products)
     if staged.rejected:
         con.execute("INSERT INTO rfm_rejects SELECT ?, ?, line, column_name, reason, raw FROM file_rejects",
                     [import_id, label])
@@ -532,15 +543,18 @@ def _outcomes(con, *, as_views: bool) -> _Outcomes:
 
 
 def _merge(store: Store, path: Path, import_id: int, counts: _Outcomes, *, as_views: bool,
-           discount_header: str | None = None) -> bool:
+           discount_header: str | None = None, with_lines: bool = False) -> bool:
     """Store the file's orders (or, `as_views`, make the store's order tables views over them), and
-    their discount codes when the file has a discount-code column (`discount_header`). True when
-    the models' inputs were kept current too: the caller marks them once the import is recorded."""
+    their discount codes when the file has a discount-code column (`discount_header`), and their
+    products when it has product columns (`with_lines`). True when the models' inputs were kept
+    current too: the caller marks them once the import is recorded."""
     con = store.con
     params = {"import_id": import_id, "source_file": str(path)}
     with progress(con, f"storing the orders of {path.name}"):
         if as_views:
             run_statements(con, "import_views", params)
+            if with_lines:
+                run_statements(con, "import_lines_views", params)
             return False
         # rfm_customers and rfm_predict_inputs, once built (by an export or run), are kept current
         # import by import, over the customers the file can change.
@@ -551,6 +565,11 @@ def _merge(store: Store, path: Path, import_id: int, counts: _Outcomes, *, as_vi
         if counts.orders_updated:  # else reading every order's outcome finds nothing to update (~1 s at 10M)
             run_statements(con, "import_update", params)
         run_statements(con, "import_merge", params)
+        if with_lines:  # line items (schema 20), categorised by the stored map where the file has no category
+            from rfm_cli.core.products import apply_to_import
+
+            run_statements(con, "import_lines", params)
+            apply_to_import(con, import_id)
         if discount_header is not None:  # campaign redemption (schema 11)
             run_statements(con, "import_codes", {"import_id": import_id, "header": discount_header})
         consent.record_import(con, import_id, str(path))  # per-channel consent columns -> the ledger
@@ -572,15 +591,36 @@ def import_files(
     `read_only_after`: the caller only reads the store afterwards and throws it away (`rfm score
     FILE`): one file into a fresh in-memory store is then kept as views, not copied."""
     files = expand_inputs(paths)
+    category_map = None
+    if options.categories is not None:
+        from rfm_cli.core.products import read_category_map
+
+        category_map = read_category_map(Path(options.categories))
     if not files:
         raise DataError(
             f"no order files found in {', '.join(map(str, paths))}; pass CSV, TSV, XLSX or Parquet files"
         )
-    if read_only_after and len(files) == 1 and store.path == MEMORY and not fetch_one(
+    if read_only_after and category_map is None and len(files) == 1 and store.path == MEMORY and not fetch_one(
             store.con, "SELECT (SELECT count(*) FROM rfm_orders) + (SELECT count(*) FROM rfm_refunds)")[0]:
         with store.transaction():
             return [import_file(store, files[0], options, as_views=True)]
     if not own_transaction:
-        return [import_file(store, path, options) for path in files]
+        return _import_each(store, files, options, category_map)
     with store.transaction():
-        return [import_file(store, path, options) for path in files]
+        return _import_each(store, files, options, category_map)
+
+
+def _import_each(store: Store, files: list[Path], options: ImportOptions,
+                 category_map: list[tuple[str, str]] | None) -> list[FileReport]:
+    if category_map is not None:  # first: the files' lines are categorised by it as they land
+        from rfm_cli.core.products import store_category_map
+
+        store_category_map(store.con, category_map, Path(options.categories))
+    reports = [import_file(store, path, options) for path in files]
+    if category_map is not None:
+        from rfm_cli.core.products import NO_PRODUCTS, has_lines
+
+        if not has_lines(store.con):
+            reports[-1].warnings.append(f"{NO_PRODUCTS}: the --categories map is stored for the imports "
+                                        "that have product columns")
+    return reports

@@ -21,25 +21,20 @@ from typing import Any
 from rfm_cli.core.errors import ConfigError, DataError, UsageError
 
 CANONICAL_FIELDS = (
-    "order_id",
-    "customer_id",
-    "order_date",
-    "amount",
-    "status",
-    "refund_amount",
-    "currency",
-    "customer_name",
-    "phone",
-    "email",
+    "order_id", "customer_id", "order_date", "amount", "status", "refund_amount", "currency",
+    "customer_name", "phone", "email",
     "accepts_marketing",  # a consent column (yes/no), honoured by every exported list
     "discount_code",  # the coupon/discount code(s) the order used: campaign redemption
     "accepts_email",  # consent per channel (yes/no): kept in the consent ledger (compliance/consent.py)
     "accepts_sms",
     "delivered_date",  # when the buyer received the order (签收时间, Fulfilled at): day-N follow-ups
-    "quantity",  # helpers for item-level files (amount = quantity x unit_price)
-
+    "quantity",  # item-level files: amount = quantity x unit_price; kept on the order's lines
     "unit_price",
+    "sku",  # line items (rfm_order_lines): the product's code, title and category, when exported
+    "product",
+    "category",
 )
+LINE_FIELDS = ("sku", "product", "category", "quantity", "unit_price")
 REQUIRED_FIELDS = ("order_id", "customer_id", "order_date", "amount")
 CANONICAL_STATUSES = ("counted", "cancelled", "unpaid", "refunded", "ignore")
 # when several status columns speak, the strongest reason not to count an order wins
@@ -59,7 +54,8 @@ BUILTIN_ORDER = (
     "generic_en",
     "generic_zh",
 )
-_OPTION_KEYS = ("status_columns", "amount_from", "refund_prefix", "cancelled_if_set", "fill_order_fields", "date_format")
+_OPTION_KEYS = ("status_columns", "amount_from", "refund_prefix", "cancelled_if_set", "fill_order_fields", "date_format",
+                "packed_line_items")
 _TOP_KEYS = ("name", "title", "detect", "columns", "status", "options")
 
 _WIDTH_FOLD = str.maketrans({"（": "(", "）": ")", "\u3000": " ", "\ufeff": None})
@@ -212,7 +208,7 @@ def _parse_profile(data: dict, default_name: str, key: str, source: str) -> Prof
         where = f"{key}.options.{option}"
         if option not in _OPTION_KEYS:
             raise ConfigError(f"{where} is not an option; use one of {', '.join(_OPTION_KEYS)}")
-        if option in ("status_columns", "cancelled_if_set"):
+        if option in ("status_columns", "cancelled_if_set", "packed_line_items"):
             options[option] = _string_list(value, where, "header names")
         elif option == "amount_from":
             options[option] = _string_list(value, where, "fields or header names")
@@ -241,7 +237,7 @@ def known_headers(profiles: Iterable[Profile]) -> set[str]:
         names.update(profile.detect)
         for candidates in profile.columns.values():
             names.update(candidates)
-        for option in ("status_columns", "cancelled_if_set"):
+        for option in ("status_columns", "cancelled_if_set", "packed_line_items"):
             names.update(profile.options.get(option, []))
         names.update(h for h in profile.options.get("amount_from", []) if h not in CANONICAL_FIELDS)
     return names
@@ -384,6 +380,7 @@ def match_profile(
 __all__ = [
     "CANONICAL_FIELDS",
     "CANONICAL_STATUSES",
+    "LINE_FIELDS",
     "REQUIRED_FIELDS",
     "STATUS_PRECEDENCE",
     "Profile",

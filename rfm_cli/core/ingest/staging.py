@@ -14,17 +14,13 @@ from datetime import date, timedelta
 import duckdb
 
 from rfm_cli.core.errors import DataError, UsageError
+from rfm_cli.core.ingest.grouping import ANY_VALUE_FIELDS, ranked_words
+from rfm_cli.core.ingest.line_items import LINES, PACKED_LINES, line_item_columns
 from rfm_cli.core.ingest.mapping import ORDER_LEVEL, ColumnMap
+from rfm_cli.core.ingest.sql_names import cell as _cell
+from rfm_cli.core.ingest.sql_names import lit, q
 
 SLASHED_DATE = r"^\s*(\d{1,2})[/.-](\d{1,2})[/.-](\d{2,4})(\s.*)?$"
-
-
-def q(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def lit(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
 
 
 @dataclass
@@ -40,6 +36,15 @@ class Staging:
     absent: tuple[str, ...] = ()  # order-level fields the file has no column for: NULL on every row
     # the raw status of every row that can be read is one of these words (see raw_status_macros)
     raw_status_words: tuple[str, ...] | None = None
+    has_lines: bool = False  # the file has product columns: staged carries each row's line (_sku …)
+    numbered: bool = False  # staged carries each row's line number (_row)
+    packed: bool = False  # the lines are packed in one cell per order (_packed)
+
+    def lines_sql(self) -> str:
+        row = ", _row" if self.numbered else ""
+        if self.packed:
+            return PACKED_LINES.format(row=row, order="ORDER BY _row, item_no" if self.numbered else "")
+        return LINES.format(row=row, order="ORDER BY _row" if self.numbered else "")
 
     def rows(self, *, detail: bool = False) -> str:
         """The typed rows. An order that does not count (unpaid, cancelled …) may have no amount
@@ -49,58 +54,6 @@ class Staging:
         CASE WHEN amount IS NULL AND NOT _amount_present AND status IS DISTINCT FROM 'counted'
              AND status IS NOT NULL THEN 0.00 ELSE amount END AS amount)
     FROM (SELECT {extra}{self.cleaned} FROM {self.source} AS r {self.joins}))"""
-
-
-
-# The order-level fields import_group_orders takes with `any_value(field)`, and their type in `staged`.
-ANY_VALUE_FIELDS = {"customer_id": "VARCHAR", "currency": "VARCHAR", "customer_name": "VARCHAR",
-                    "phone": "VARCHAR", "email": "VARCHAR", "accepts_marketing": "BOOLEAN",
-                    "discount_code": "VARCHAR", "accepts_email": "BOOLEAN", "accepts_sms": "BOOLEAN"}
-
-
-def group_orders_statements(st: Staging) -> list[str]:
-    """queries/import_group_orders.sql for this file. A field the file has no column for is NULL on
-    every row, so its `any_value` is that NULL, written as such: the aggregate would still visit every
-    row (the four optional fields a plain export lacks cost ~0.13 s of CPU at 1M orders)."""
-    from rfm_cli.core.store import statements
-
-    found = statements("import_group_orders")
-    for name in st.absent:
-        found = [s.replace(f"any_value({name})", f"CAST(NULL AS {ANY_VALUE_FIELDS[name]})") for s in found]
-    return found
-
-
-RANKED_STATUS_WORDS = 16
-
-
-def raw_status_macros(st: Staging) -> list[str]:
-    """The definitions of rfm_raw_status_key/_of (queries/macros.sql) for this file. When every
-    readable row's raw status is one of a few known words, the key is an integer: 0 or 1000 (a
-    counting line or not) plus the word's rank in text (byte) order, so min() over it orders exactly
-    as over the text key, and the word is looked up again from the rank. A row whose status is not
-    one of the words has no readable status: it is rejected, and so is its order (whose raw status
-    the ranks cannot tell: `build` ranks only for a caller that then drops such a file's orders)."""
-    key, of = "CREATE OR REPLACE TEMP MACRO rfm_raw_status_key(counting, raw) AS", \
-        "CREATE OR REPLACE TEMP MACRO rfm_raw_status_of(k) AS"
-    if st.raw_status_words is None:  # as queries/macros.sql defines them
-        return [f"{key} CASE WHEN counting THEN '0' ELSE '1' END || raw", f"{of} substr(k, 2)"]
-    words = sorted(st.raw_status_words, key=lambda w: w.encode("utf-8"))
-    ranks = " ".join(f"WHEN {lit(w)} THEN {i}" for i, w in enumerate(words, 1))
-    return [f"{key} CASE WHEN counting THEN 0 ELSE 1000 END + CASE raw {ranks} END",
-            f"{of} [{', '.join(lit(w) for w in words)}][k % 1000]"]
-
-
-def _ranked_words(colmap: ColumnMap, status_map: list[tuple[int, str, str]] | None) -> tuple[str, ...] | None:
-    """The raw status words, when they can be ranked (see raw_status_macros): one status column,
-    no cancelled column (it makes a row readable whatever its status says), a known short list."""
-    if status_map is None or len(colmap.status_columns) != 1 or colmap.cancelled_columns:
-        return None
-    words = tuple(raw for col, raw, _ in status_map if col == 0)
-    return words if 0 < len(words) <= RANKED_STATUS_WORDS else None
-
-
-def _cell(colmap: ColumnMap, name: str) -> str:
-    return "r." + q(colmap.columns[name]) if name in colmap.columns else "CAST(NULL AS VARCHAR)"
 
 
 def _date_sql(colmap: ColumnMap, date_format: str | None, forced: bool) -> tuple[str, str]:
@@ -242,6 +195,9 @@ def typed_candidates(colmap: ColumnMap, date_format: str | None) -> dict[str, st
         wanted.append(("refund_amount", colmap.columns["refund_amount"], "DECIMAL(18, 2)"))
     if date_format is None and len(colmap.date_columns) == 1:
         wanted.append(("order_date", colmap.date_columns[0], "TIMESTAMP"))
+    if colmap.has_products:  # a line's quantity and unit price (only where no amount is made of them)
+        wanted += [(name, colmap.columns[name], type_) for name, type_ in
+                   (("quantity", "DOUBLE"), ("unit_price", "DECIMAL(18, 2)")) if name in colmap.columns]
     candidates = {}
     for name, header, type_ in wanted:
         # only a column that feeds nothing else: every other use expects its text
@@ -258,7 +214,7 @@ def typed_candidates(colmap: ColumnMap, date_format: str | None) -> dict[str, st
 def build(colmap: ColumnMap, headers: list[str], source: str, date_format: str | None,
           date_forced: bool, typed: dict[str, str] | None = None,
           status_map: list[tuple[int, str, str]] | None = None, *, decimal_comma: bool = False,
-          dated_before: date | None = None, rank_statuses: bool = False) -> Staging:
+          dated_before: date | None = None, rank_statuses: bool = False, numbered: bool = False) -> Staging:
     """`typed`: headers the source already yields typed (see `typed_candidates`); for them the
     cleaning macros are skipped and the raw text, used only in reject reasons, is the cast back.
     `status_map`: the rows of table _status_map (`status_map_rows`); given, and short, the words
@@ -266,7 +222,8 @@ def build(colmap: ColumnMap, headers: list[str], source: str, date_format: str |
     `1.234,56` (see `detect_decimal_comma`). `dated_before`: a row dated on or after this day is
     rejected (default: the day after tomorrow, see `plausible_until`). `rank_statuses`: the caller
     keeps the grouped orders only when no row is rejected (the direct path), so the raw statuses
-    may be ranked (see `raw_status_macros`)."""
+    may be ranked (see `raw_status_macros`). `numbered`: the source has each row's line number
+    (_line), which orders the file's lines (else the order read does)."""
     typed = typed or {}
     dated_before = dated_before or plausible_until()
     amount_of = "rfm_amount_comma" if decimal_comma else "rfm_amount"
@@ -373,6 +330,10 @@ def build(colmap: ColumnMap, headers: list[str], source: str, date_format: str |
         (f"refund_amount IS NULL AND {refund_unreadable}", "refund_amount",
          "'unreadable refund amount \"' || rfm_mask(_raw_refund) || '\"'"),
     ]
+    if colmap.has_products:
+        line_columns, line_checks = line_item_columns(colmap, amount, amount_of, typed)
+        cleaned += line_columns + (",\n       r._line AS _row" if numbered else "")
+        checks += line_checks
     if statuses:
         reason = ("CASE WHEN _raw_status IS NULL THEN 'missing status' "
                   "ELSE 'unknown status \"' || rfm_mask(_raw_status) || '\"' END")
@@ -389,5 +350,8 @@ def build(colmap: ColumnMap, headers: list[str], source: str, date_format: str |
         source=source,
         date_format=date_format,
         absent=tuple(f for f in ANY_VALUE_FIELDS if f not in colmap.columns),
-        raw_status_words=_ranked_words(colmap, status_map) if rank_statuses else None,
+        raw_status_words=ranked_words(colmap, status_map) if rank_statuses else None,
+        has_lines=colmap.has_products,
+        packed=colmap.packed_lines is not None,
+        numbered=numbered,
     )
