@@ -85,7 +85,7 @@ def test_core_modules_import_each_other_without_a_circle() -> None:
 
 # Over the limits today, each being split by other work: none may grow past them, and nothing else
 # may join them (the figures themselves: `python tools/structure.py`).
-LONG_MODULES = {"rfm_cli/core/ingest/pipeline.py", "rfm_cli/core/segments.py"}
+LONG_MODULES: set[str] = set()  # none now; a module over 400 lines is split, not listed
 LONG_FUNCTIONS = {
     ("rfm_cli/core/ingest/staging.py", "build"),
     ("rfm_cli/core/explain.py", "explain_customer"),
@@ -96,7 +96,7 @@ LONG_FUNCTIONS = {
     ("rfm_cli/core/ingest/read_text.py", "_load_text"),
     ("rfm_cli/core/ingest/read_text.py", "_line_pieces"),
     ("rfm_cli/core/ingest/pipeline.py", "import_file"),
-    ("rfm_cli/core/ingest/pipeline.py", "_stage_direct"),
+    ("rfm_cli/core/ingest/stage.py", "_stage_direct"),
     ("rfm_cli/core/ingest/profiles.py", "_parse_profile"),
 }
 

@@ -33,7 +33,8 @@ from rfm_cli.core.channels import CHANNELS, ChannelOptions
 from rfm_cli.core.list_files import stage_segment_files
 from rfm_cli.core.rules import load_rules
 from rfm_cli.core.scoring import score_frame
-from rfm_cli.core.segments import ExportSpec, Selection, Suppressions
+from rfm_cli.core.segments import ExportSpec, Suppressions
+from rfm_cli.core.selection import Selection
 from rfm_cli.core.sinks import StagedFiles
 
 HEADER = "order_id,customer_id,order_date,amount,status,customer_name,phone,email,accepts_marketing\n"
@@ -251,7 +252,7 @@ def _within(frame: pl.DataFrame, bounds: tuple[int | None, int | None] | None) -
 
 
 def chosen_count(customers: pl.DataFrame, selection: Selection, tier: str) -> int:
-    """The selection spelled out, independently of segments.select; tier "winback": the win-back
+    """The selection spelled out, independently of selection.select; tier "winback": the win-back
     window, whatever the tier."""
     if tier == "winback":
         frame = _within(customers, selection.winback)

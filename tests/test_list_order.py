@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from rfm_cli.core import segments
-from rfm_cli.core.segments import BEST_FIRST, by_tier, list_order
+from rfm_cli.core.selection import BEST_FIRST, by_tier, list_order
 
 TIERS = ["diamond", "gold", "potential", "dormant"]
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from rfm_cli.core.ingest.pipeline import ImportOptions, stage_file
+from rfm_cli.core.ingest.stage import ImportOptions, stage_file
 from rfm_cli.core.store import open_store
 
 HEADER = "order_id,customer_id,order_date,amount,status,refund_amount,customer_name,phone,email"

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from rfm_cli.core.ingest import grouping
-from rfm_cli.core.ingest.pipeline import ImportOptions, stage_file
+from rfm_cli.core.ingest.stage import ImportOptions, stage_file
 from rfm_cli.core.store import open_store, statements
 
 WORDS = ["paid", "Paid", "completed", "Shipped", "cancelled", "refunded", "pending", "Refunded"]

@@ -1,6 +1,6 @@
 """Day-N follow-ups: the customers whose first (or last) counted order was N days ago, as a send list.
 
-A follow-up is a named list of the one list builder (segments.Selection.named_lists): "a category
+A follow-up is a named list of the one list builder (selection.Selection.named_lists): "a category
 coupon 7 days after delivery, useful content on day 15" (BRIEF §2). Its days count from the trigger
 order's delivered date when the export gave one (签收时间, Shopify `Fulfilled at`), else from the day
 it was placed, to the as-of date. A window `7:9` (both days in) keeps a customer on the list for

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from rfm_cli.core.ingest.pipeline import ImportOptions, stage_file
+from rfm_cli.core.ingest.stage import ImportOptions, stage_file
 from rfm_cli.core.ingest.staging import q
 from rfm_cli.core.store import open_store
 

@@ -17,7 +17,7 @@ State files are complete every night: the same customers as summary.csv, whateve
 Everything under `send/` is a list to upload; nothing outside it is. A campaign's folder (`rfm
 campaign new`) keeps the same rule: each arm's lists under `send/<arm>/`, control.csv outside it.
 A new named list (predictions' overdue, churn risk) is a name and a condition in
-segments.Selection.named_lists, and lands in send/<channel>/<name>.csv by itself.
+selection.Selection.named_lists, and lands in send/<channel>/<name>.csv by itself.
 """
 
 from __future__ import annotations

@@ -148,7 +148,7 @@ class ListOptions:
         return parse_channels(list(_names(self.channel)) or None)
 
     def recency_range(self) -> tuple[int | None, int | None] | None:
-        from rfm_cli.core.segments import parse_range
+        from rfm_cli.core.selection import parse_range
 
         if self.recency_days is None or isinstance(self.recency_days, str):
             return parse_range(self.recency_days)
@@ -156,7 +156,7 @@ class ListOptions:
         return parse_range(f"{'' if low is None else low}:{'' if high is None else high}")
 
     def winback_range(self) -> tuple[int | None, int | None] | None:
-        from rfm_cli.core.segments import WINBACK_DAYS, parse_range
+        from rfm_cli.core.selection import WINBACK_DAYS, parse_range
 
         if self.winback is False or self.winback is None:
             return None
@@ -169,7 +169,8 @@ class ListOptions:
     def spec(self, out_dir: str | Path) -> ExportSpec:
         """The list builder's spec for `out_dir` (reads the codes file, if any)."""
         from rfm_cli.core.channels import ChannelOptions
-        from rfm_cli.core.segments import ExportSpec, Selection, read_codes
+        from rfm_cli.core.segments import ExportSpec, read_codes
+        from rfm_cli.core.selection import Selection
         from rfm_cli.core.sinks import format_for
 
         return ExportSpec(

@@ -14,7 +14,7 @@
   the customer's counted orders; a tie goes to the earlier weekday or hour.
 
 Selections (`--bought KIND:VALUE`, `--aov-band BAND`) pick customers by them in the one list builder
-(segments.conditions): `category:护肤` a line in that category (exactly), `sku:X` a line with that SKU
+(selection.conditions): `category:护肤` a line in that category (exactly), `sku:X` a line with that SKU
 (exactly), `product:X` a line whose title contains X (Latin letters case-insensitive); several
 `--bought` pick those who bought any of them.
 """

@@ -173,7 +173,8 @@ def draw_and_build(store: Store, result: ScoreResult, campaign: CampaignSpec, sp
     import polars as pl
 
     from rfm_cli.core import coupon_ledger, history
-    from rfm_cli.core.segments import build_lists, select
+    from rfm_cli.core.segments import build_lists
+    from rfm_cli.core.selection import select
     from rfm_cli.core.suppression import load_suppressions
 
     suppressions = load_suppressions(store, options.exclude_files(), spec.options.default_region)

@@ -1,7 +1,7 @@
 """The SQL of an import's line items (rfm_order_lines): each row's product columns as staging reads
 them (`line_item_columns`, with the checks that reject a line that cannot be read), and the view of
 the file's lines over its staged rows (`ROWS`, `LINES`; `PACKED_LINES` for WooCommerce's one cell of
-every line). staging.build adds the columns when the file has product columns; pipeline._group
+every line). staging.build adds the columns when the file has product columns; stage._group
 reads the lines.
 """
 

@@ -1,0 +1,278 @@
+"""Staging one file: read it (the direct path for delimited text, else the general one), map its
+headers, clean and check every row, and group the rows into the file's orders (temp tables
+file_orders, file_rejects, and file_lines when it has product columns), inside the caller's
+transaction. pipeline.import_file then merges them into the store.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+
+from rfm_cli.core.errors import DataError
+from rfm_cli.core.ingest import grouping, line_items
+from rfm_cli.core.ingest import staging as staging_sql
+from rfm_cli.core.ingest.checks import date_range_warnings, lost_digits_warning, refuse_duplicate_headers
+from rfm_cli.core.ingest.direct import (
+    close_direct,
+    direct_line_count,
+    direct_read,
+    direct_rejects,
+    direct_rows_add_up,
+    load_direct_sample,
+    open_direct,
+)
+from rfm_cli.core.ingest.lines import LineScan
+from rfm_cli.core.ingest.mapping import ColumnMap, resolve
+from rfm_cli.core.ingest.profiles import known_headers, load_profiles
+from rfm_cli.core.ingest.sniff import Sniffed, sniff, to_duckdb
+from rfm_cli.core.ingest.sniffed import duck_error
+from rfm_cli.core.ingest.staging import Staging
+from rfm_cli.core.store import fetch_one, progress
+
+
+@dataclass
+class ImportOptions:
+    overrides: dict[str, str] = field(default_factory=dict)  # --map field=Header
+    max_rejects: str = "1%"  # N rows or P% of the file's rows
+    source: str | None = None  # --source NAME: force a platform profile
+    date_format: str | None = None  # --date-format, e.g. %d/%m/%Y
+    user_profiles: dict | None = None  # [profiles.NAME] tables of rfm.toml
+    # Where <file>-<timestamp>.csv of the rejected rows goes; None (the default): nowhere, so scoring
+    # in memory or from a notebook writes nothing unless asked. `rfm import` and `rfm run` set rejects/.
+    rejects_dir: Path | None = None
+    # --categories FILE: a product -> category map (core/products.py), stored with the imports
+    categories: Path | None = None
+
+
+def _create_staged_view(con, st: Staging) -> None:
+    # Consumers name the columns they need, so the _raw_* helpers cost nothing unless a check reads them.
+    con.execute(f"""
+CREATE OR REPLACE TEMP VIEW staged AS
+SELECT *, {st.bad} AS bad
+FROM {st.rows()}
+""")
+
+
+def _collect_rejects(con, st: Staging) -> None:
+    """Second pass, only when some row is bad: line, column, reason and raw text of every rejected row
+    (the unreadable ones, the other lines of their orders, and lines that could not be split into cells)."""
+    con.execute(f"""
+CREATE OR REPLACE TEMP TABLE file_rejects AS
+WITH detail AS (
+    SELECT _line, order_id, {st.reject_column} AS reject_column, {st.reject_reason} AS reject_reason, raw
+    FROM {st.rows(detail=True)}
+
+),
+rejected AS (
+    SELECT * FROM detail
+    WHERE reject_reason IS NOT NULL
+       OR order_id IN (SELECT order_id FROM file_orders WHERE bad_lines > 0 AND order_id IS NOT NULL)
+),
+first_bad AS (
+    SELECT order_id, min(_line) AS line FROM rejected WHERE reject_reason IS NOT NULL GROUP BY order_id
+)
+SELECT r._line AS line,
+       coalesce(r.reject_column, 'order_id') AS column_name,
+       coalesce(r.reject_reason, 'line ' || f.line || ' of the same order was rejected') AS reason,
+       r.raw
+FROM rejected AS r
+LEFT JOIN first_bad AS f USING (order_id)
+UNION ALL
+SELECT _line, NULL, reason, raw FROM raw_rows_bad
+ORDER BY line
+""")
+
+
+@dataclass
+class StagedFile:
+    sniffed: Sniffed
+    colmap: ColumnMap
+    staging: Staging
+    rows_read: int
+    rejected: int
+    unsplit: int  # lines that could not be split into cells (kept in raw_rows_bad)
+    first_rejects: list[dict]
+    warnings: list[str]
+    line_account: tuple[int, int, int] | None = None  # text files: see FileReport.data_lines
+
+
+def drop_staging(con, *, keep_orders: bool = False) -> None:
+    # order_outcomes is a view when nothing was stored before the file (see import_file).
+    views = {name for (name,) in con.execute("SELECT view_name FROM duckdb_views() WHERE temporary").fetchall()}
+    for name in ("staged", "raw_rows", "raw_rows_bad", "raw_rows_lines", "raw_sample", "file_orders",
+                 "order_outcomes", "file_rejects", "_status_map", "file_lines", "file_rows"):
+        if not (keep_orders and name in ("file_orders", "file_lines", "file_rows")):
+            con.execute(f"DROP {'VIEW' if name in views else 'TABLE'} IF EXISTS {name}")
+
+
+def _stage_direct(con, path: Path, sniffed: Sniffed, options: ImportOptions, workdir: Path) -> StagedFile | None:
+    """The fast path for delimited text: one pass of `read_csv` straight into the cleaning SELECT and
+    the GROUP BY, with no staging table of raw text (which costs a copy of the file in memory and
+    line numbers for every row). Decisions that need the data (status words, day/month order) are
+    taken on a sample. Returns None, having dropped what it made, whenever the result could differ
+    from the slow path's or a row needs its line number (an unreadable row, a line DuckDB cannot
+    split, a status or date form the sample missed, order-level fields to fill down): the caller
+    then stages the file the slow way, which places and explains every such row."""
+    label = str(path)
+    direct = open_direct(sniffed, workdir)
+    try:
+        headers = direct.names
+        colmap = resolve(headers, overrides=options.overrides, source=options.source,
+                         user_profiles=options.user_profiles, label=label)
+        if colmap.options.get("fill_order_fields") or sniffed.foreign_lines:
+            return None
+        refuse_duplicate_headers(sniffed.headers, colmap, options.overrides, label)
+        try:
+            load_direct_sample(con, direct, sniffed, "raw_sample", workdir)
+        except duckdb.InterruptException:
+            raise
+        except duckdb.Error as error:  # the transaction is aborted now: no second try, say what failed
+            raise duck_error(path, error) from None
+        forced = staging_sql.normalise_date_format(options.date_format or colmap.options.get("date_format"))
+        if forced is None:
+            try:
+                if staging_sql.detect_date_format(con, colmap, "raw_sample", label) is not None:
+                    return None
+            except DataError:
+                return None
+        con.execute("CREATE OR REPLACE TEMP TABLE _status_map (col INTEGER, raw VARCHAR, status VARCHAR)")
+        status_rows = staging_sql.status_map_rows(con, colmap, "raw_sample")
+        if status_rows:
+            con.executemany("INSERT INTO _status_map VALUES (?, ?, ?)", status_rows)
+        decimal_comma, decimal_note = staging_sql.detect_decimal_comma(con, colmap, "raw_sample")
+        typed = _typed_on_sample(con, colmap, forced, decimal_comma)
+        source = direct_read(direct, sniffed, typed) if typed else direct.read
+        st = staging_sql.build(colmap, headers, source, forced, forced is not None, typed, status_rows,
+                               decimal_comma=decimal_comma, rank_statuses=True)
+        _create_staged_view(con, st)
+        counted = _group_counting_lines(con, path, direct, st)
+        rows_read, rejected = fetch_one(
+            con, "SELECT coalesce(sum(lines), 0), coalesce(sum(lines) FILTER (WHERE bad_lines > 0 OR order_id IS NULL), 0) "
+                 "FROM file_orders")
+        if rejected or rows_read == 0 or direct_rejects(con, direct):
+            return None
+        line_account = direct_rows_add_up(direct, rows_read, counted)
+        if line_account is None:
+            return None  # the slow path places every line, and fails the import if one is missing
+        con.execute("DROP VIEW IF EXISTS staged")  # it reads a file that may be gone once we return
+        warnings = lost_digits_warning(con) + date_range_warnings(con) + [n for n in [decimal_note] if n]
+        return StagedFile(sniffed=sniffed, colmap=colmap, staging=st, rows_read=rows_read, rejected=0, unsplit=0,
+                          first_rejects=[], warnings=warnings, line_account=line_account)
+    except BaseException:
+        with contextlib.suppress(duckdb.Error):  # never mask the error that got us here
+            drop_staging(con)
+        raise
+    finally:
+        close_direct(con, direct)
+        with contextlib.suppress(duckdb.Error):
+            con.execute("DROP TABLE IF EXISTS raw_sample")
+
+
+def _typed_on_sample(con, colmap, forced: str | None, decimal_comma: bool) -> dict[str, str]:
+    """Columns clean on the sample, to be parsed by the CSV reader itself, not by the cleaning
+    macros (amounts only with a decimal point: the reader's DECIMAL reads `1.234` as 1.23)."""
+    typed = {}
+    for header, type_ in staging_sql.typed_candidates(colmap, forced).items():
+        if decimal_comma and (type_.startswith("DECIMAL") or type_ == "DOUBLE"):
+            continue
+        column = staging_sql.q(header)
+        if not fetch_one(con, f"SELECT count(*) FROM raw_sample WHERE {column} IS NOT NULL "
+                              f"AND try_cast({column} AS {type_}) IS NULL")[0]:
+            typed[header] = type_
+    return typed
+
+
+def _group(con, st: Staging) -> None:
+    """import_group_orders over the staged rows, for this file (see grouping.group_orders_statements,
+    raw_status_macros). A file with product columns is read once into file_rows, which the orders
+    are grouped from and its lines (view file_lines) read: gathering the lines in the GROUP BY (a
+    list per order) or reading the file again each cost more."""
+    if st.has_lines:
+        con.execute(line_items.ROWS)
+        con.execute("CREATE OR REPLACE TEMP VIEW staged AS SELECT * FROM file_rows")
+        con.execute(st.lines_sql())
+    for statement in grouping.raw_status_macros(st) + grouping.group_orders_statements(st):
+        con.execute(statement)
+
+
+def _group_counting_lines(con, path: Path, direct, st: Staging) -> LineScan:
+    """The one pass (import_group_orders), with the file's physical lines counted from its bytes
+    meanwhile (DuckDB releases the GIL): the count the rows must add up to."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        counting = pool.submit(direct_line_count, direct)
+        try:
+            with progress(con, f"reading {path.name}"):
+                _group(con, st)
+        except duckdb.InterruptException:
+            raise
+        except duckdb.Error as error:  # the transaction is aborted now: no second try, say what failed
+            raise duck_error(path, error) from None
+        finally:
+            counted = counting.result()
+    return counted
+
+
+def stage_file(con, path: Path, options: ImportOptions, *, direct: bool = False) -> StagedFile:
+    """Read, map and check one file into temp table file_orders (and file_rejects when rows are bad),
+    without touching the stored orders: `rfm inspect` stops here, an import goes on to merge.
+
+    `direct`: try the one-pass fast path for delimited text first (no raw_rows table is left for
+    the caller to look at, so `rfm inspect` does not ask for it)."""
+    import tempfile
+
+    label = str(path)
+    profiles = load_profiles(options.user_profiles)
+    sniffed = sniff(path, known_headers=known_headers(profiles))
+    if direct and sniffed.kind == "csv":
+        with tempfile.TemporaryDirectory(prefix="rfm-direct-") as workdir:
+            fast = _stage_direct(con, path, sniffed, options, Path(workdir))
+        if fast is not None:
+            return fast
+        drop_staging(con)
+    with tempfile.TemporaryDirectory(prefix="rfm-decode-") as workdir, progress(con, f"loading {path.name}"):
+        to_duckdb(con, sniffed, "raw_rows", Path(workdir))
+    headers = [c for c in con.table("raw_rows").columns if c not in ("_line", "_sheet")]
+    unsplit = fetch_one(con, "SELECT coalesce(sum(lines), 0) FROM raw_rows_bad")[0]
+    colmap = resolve(headers, overrides=options.overrides, source=options.source,
+                     user_profiles=options.user_profiles, label=label)
+    refuse_duplicate_headers(sniffed.headers, colmap, options.overrides, label)
+    source = staging_sql.fill_source(colmap, "raw_rows", headers)
+    forced = staging_sql.normalise_date_format(options.date_format or colmap.options.get("date_format"))
+    date_format = forced or staging_sql.detect_date_format(con, colmap, source, label)
+    con.execute("CREATE OR REPLACE TEMP TABLE _status_map (col INTEGER, raw VARCHAR, status VARCHAR)")
+    status_rows = staging_sql.status_map_rows(con, colmap, source)
+    if status_rows:
+        con.executemany("INSERT INTO _status_map VALUES (?, ?, ?)", status_rows)
+    decimal_comma, decimal_note = staging_sql.detect_decimal_comma(con, colmap, source)
+    st = staging_sql.build(colmap, headers, source, date_format, forced is not None, status_map=status_rows,
+                           decimal_comma=decimal_comma, numbered=True)
+    _create_staged_view(con, st)
+    with progress(con, f"reading {path.name}"):
+        _group(con, st)
+    rows_read, rejected = fetch_one(
+        con, "SELECT coalesce(sum(lines), 0), coalesce(sum(lines) FILTER (WHERE bad_lines > 0 OR order_id IS NULL), 0) "
+             "FROM file_orders")
+    rows_read += unsplit
+    rejected += unsplit
+    if rows_read == 0:
+        raise DataError(f"{label} has no order rows (only a header or nothing); export the orders again")
+    first_rejects: list[dict] = []
+    if rejected:
+        _collect_rejects(con, st)
+        first_rejects = [dict(zip(("line", "column", "reason"), row)) for row in
+                         con.execute("SELECT line, column_name, reason FROM file_rejects LIMIT 5").fetchall()]
+    warnings = lost_digits_warning(con) + date_range_warnings(con) + [n for n in [decimal_note] if n]
+    if date_format and not forced:
+        warnings.append(f"dates read as {date_format} (the data settles the day/month order)")
+    line_account = None
+    if sniffed.kind == "csv":
+        line_account = fetch_one(con, "SELECT data_lines, empty_lines, continuation_lines "
+                                      "FROM raw_rows_lines")
+    return StagedFile(sniffed=sniffed, colmap=colmap, staging=st, rows_read=rows_read, rejected=rejected,
+                      unsplit=unsplit, first_rejects=first_rejects, warnings=warnings,
+                      line_account=line_account)
