@@ -191,3 +191,20 @@ def test_woocommerce_line_items_packed_in_one_cell(rfm, tmp_path: Path) -> None:
     with duckdb.connect(str(db), read_only=True) as con:
         assert con.execute("SELECT line, column_name, reason FROM rfm_rejects").fetchall() == [
             (4, "line_items", 'unreadable line item "id:1|name:Pen|quantity:lots|total:9.00"')]
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "gbk"])
+def test_line_no_is_the_place_among_the_files_data_rows(rfm, tmp_path: Path, encoding: str) -> None:
+    """A row without a product (a shipping fee line) stores no line and leaves its number unused, so
+    line_no is the row's place among the data rows whatever path read the file (UTF-8: the direct
+    reader; GBK: transcoded first), and an order's lines sort as exported."""
+    rows = ["order_id,customer_id,order_date,amount,sku,product",
+            "A1,c1,2026-01-02 10:00:00,10.00,S-2,袜子",
+            "A1,c1,2026-01-02 10:00:00,5.00,,",
+            "A1,c1,2026-01-02 10:00:00,20.00,S-1,面霜",
+            "B7,c2,2026-01-03 10:00:00,7.50,S-3,茶"]
+    path = tmp_path / f"orders_{encoding}.csv"
+    path.write_bytes(_text(rows).encode(encoding))
+    _import(rfm, tmp_path / "s.duckdb", path)
+    got = [(order, line_no, sku) for order, line_no, sku, *_ in _lines(tmp_path / "s.duckdb")]
+    assert got == [("A1", 1, "S-2"), ("A1", 3, "S-1"), ("B7", 4, "S-3")]

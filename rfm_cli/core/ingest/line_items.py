@@ -67,9 +67,12 @@ _PACKED_UNREADABLE = (f"trim(x) <> '' AND (coalesce({_packed_field('name')}, {_p
 
 # A file with product columns is read once into temp table file_rows (its rows as staged: the
 # orders are grouped from it, `ROWS`), and its lines are a view over it (`LINES`): every row that names
-# a product, numbered in the file's order (by line number where staged has it: `Staging.lines_sql`;
-# else as read). line_no sorts an order's lines as exported; the numbers are unique within the
-# file, not 1, 2, 3 within each order (numbering per order cost a sort of every line).
+# a product, with its place among the file's data rows (by line number where staged has it:
+# `Staging.lines_sql`; else as read). line_no sorts an order's lines as exported; the numbers are
+# unique within the file, not 1, 2, 3 within each order (numbering per order cost a sort of every
+# line). The rows are numbered before they are filtered: the window then reads the table itself and
+# the insert of the lines runs on every core (numbered after the filter it ran in one thread: 1.4 s
+# against 0.75 s wall for 3M lines).
 ROWS = """
 CREATE OR REPLACE TEMP TABLE file_rows AS
 SELECT * EXCLUDE (_raw_date, _raw_amount, _amount_present, _raw_refund, _raw_status, _raw_quantity,
@@ -78,9 +81,10 @@ FROM staged
 """
 LINES = """
 CREATE OR REPLACE TEMP VIEW file_lines AS
-SELECT order_id, CAST(row_number() OVER ({order}) AS INTEGER) AS line_no, _sku AS sku, _product AS product,
-       _category AS category, _quantity AS quantity, _unit_price AS unit_price, _line_amount AS amount
-FROM (SELECT order_id, _sku, _product, _category, _quantity, _unit_price, _line_amount{row} FROM file_rows)
+SELECT order_id, line_no, _sku AS sku, _product AS product, _category AS category, _quantity AS quantity,
+       _unit_price AS unit_price, _line_amount AS amount
+FROM (SELECT order_id, CAST(row_number() OVER ({order}) AS INTEGER) AS line_no, _sku, _product, _category,
+             _quantity, _unit_price, _line_amount FROM file_rows)
 WHERE order_id IS NOT NULL AND (_sku IS NOT NULL OR _product IS NOT NULL)
 """
 # The lines of a file whose orders pack them in one cell (WooCommerce): each item's name, sku and

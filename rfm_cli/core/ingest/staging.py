@@ -41,10 +41,10 @@ class Staging:
     packed: bool = False  # the lines are packed in one cell per order (_packed)
 
     def lines_sql(self) -> str:
-        row = ", _row" if self.numbered else ""
         if self.packed:
+            row = ", _row" if self.numbered else ""
             return PACKED_LINES.format(row=row, order="ORDER BY _row, item_no" if self.numbered else "")
-        return LINES.format(row=row, order="ORDER BY _row" if self.numbered else "")
+        return LINES.format(order="ORDER BY _row" if self.numbered else "")
 
     def rows(self, *, detail: bool = False) -> str:
         """The typed rows. An order that does not count (unpaid, cancelled …) may have no amount
