@@ -52,6 +52,13 @@ the average order value, or rfm.toml [tags] aov_bands), favourite_weekday and fa
 Example: rfm score orders.csv -o - | head"""
 
 
+WithPredictions = Annotated[bool, typer.Option(
+    "--with-predictions", help="Add rfm predict's columns (P(alive), expected orders, CLV, due date, "
+                               "churn risk).")]
+WithTags = Annotated[bool, typer.Option(
+    "--with-tags", help="Add the tag columns after the tier: categories (top by spend), aov_band "
+                        "(low/mid/high), favourite_weekday, favourite_hour.")]
+
 def command(
     ctx: typer.Context,
     files: Annotated[
@@ -75,39 +82,20 @@ def command(
     table: sql.Table = None,
     into: sql.Into = None,
     amount_cents: sql.AmountCents = False,
-    with_predictions: Annotated[bool, typer.Option(
-        "--with-predictions", help="Add rfm predict's columns (P(alive), expected orders, CLV, due date, "
-                                   "churn risk).")] = False,
-    with_tags: Annotated[bool, typer.Option(
-        "--with-tags", help="Add the tag columns after the tier: categories (top by spend), aov_band "
-                            "(low/mid/high), favourite_weekday, favourite_hour.")] = False,
+    with_predictions: WithPredictions = False,
+    with_tags: WithTags = False,
 ) -> None:
     from rfm_cli.core import api
     from rfm_cli.core.scoring import parse_as_of
-    from rfm_cli.core.sinks import format_for, write_file, write_stdout
+    from rfm_cli.core.sinks import format_for
 
     st = state(ctx)
-    if with_tags and (engine or table or into or with_predictions):
-        from rfm_cli.core.errors import UsageError
-
-        raise UsageError("--with-tags reads the orders' lines here, not on an --engine nor with --with-predictions; "
-                         "leave out one of them")
-    if with_predictions and (engine or table or into):
-        from rfm_cli.core.errors import UsageError
-
-        raise UsageError("--with-predictions reads the orders here, not on an --engine; score here, or run "
-                         "rfm predict on the database")
-    if (engine or table or into) and window:
-        from rfm_cli.core.errors import UsageError
-
-        raise UsageError("--window is not part of the scoring plan of --engine yet; score the database or "
-                         "files without --engine, or leave out --window")
+    _refuse_mixed(engine or table or into, with_predictions=with_predictions, with_tags=with_tags, window=window)
+    to_stdout = output == "-" or (output is None and not stdout_is_terminal())
     if engine or table or into:  # scored where the data lives (commands/sql.py, core/engines)
-        to_stdout = output == "-" or (output is None and not stdout_is_terminal())
         return sql.score_on_engine(st, files, engine, table, into, output, fmt, rules_file, scheme, as_of,
                                    maps, amount_cents, to_stdout)
     progress_on_terminal(st)
-    to_stdout = output == "-" or (output is None and not stdout_is_terminal())
     out_format = format_for(None if to_stdout or output is None else Path(output), fmt)  # refuse a bad one now
     rules = load_rules(st, scheme, rules_file)
     options = import_options(st, maps, max_rejects, source, date_format, rejects_dir)
@@ -125,17 +113,47 @@ def command(
     for note in notes:
         st.say(note)
     print_cut_points(st, result)
-    if with_predictions:
-        from rfm_cli.core.predict.output import describe
-
-        for line in [*predicted.notes, *describe(predicted)]:
-            st.say(line)
     table = result.customers
-    if with_predictions and out_format == "csv":  # P(alive) and expected orders keep 4 decimals
-        import polars as pl
+    if with_predictions:
+        table = _say_predictions(st, predicted, table, out_format)
+    _write(st, result, table, out_format, output, to_stdout=to_stdout)
 
-        floats = [c for c, kind in predicted.customers.schema.items() if kind == pl.Float64]
-        table = table.with_columns(pl.col(floats).cast(pl.String))
+
+def _refuse_mixed(on_engine: object, *, with_predictions: bool, with_tags: bool, window: str | None) -> None:
+    """The options that read the orders here cannot go with --engine (nor tags with predictions)."""
+    from rfm_cli.core.errors import UsageError
+
+    if with_tags and (on_engine or with_predictions):
+        raise UsageError("--with-tags reads the orders' lines here, not on an --engine nor with --with-predictions; "
+                         "leave out one of them")
+    if with_predictions and on_engine:
+        raise UsageError("--with-predictions reads the orders here, not on an --engine; score here, or run "
+                         "rfm predict on the database")
+    if on_engine and window:
+        raise UsageError("--window is not part of the scoring plan of --engine yet; score the database or "
+                         "files without --engine, or leave out --window")
+
+
+def _say_predictions(st, predicted, table, out_format: str):
+    """The fitted models on stderr; the table with the prediction columns that are floats as the text
+    Polars writes for them in a csv (P(alive) and expected orders keep 4 decimals)."""
+    import polars as pl
+
+    from rfm_cli.core.predict.output import describe
+
+    for line in [*predicted.notes, *describe(predicted)]:
+        st.say(line)
+    if out_format != "csv":
+        return table
+    floats = [c for c, kind in predicted.customers.schema.items() if kind == pl.Float64]
+    return table.with_columns(pl.col(floats).cast(pl.String))
+
+
+def _write(st, result, table, out_format: str, output: str | None, *, to_stdout: bool) -> None:
+    """The table to stdout (-o -, or piped with no -o), to the file -o names, or, on a terminal
+    with no -o, the summary and a hint."""
+    from rfm_cli.core.sinks import write_file, write_stdout
+
     if to_stdout:
         write_stdout(table, out_format)
     elif output is None:

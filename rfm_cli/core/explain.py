@@ -35,6 +35,113 @@ def _refund_rows(store: Store, customer_id: str) -> pl.DataFrame:
     return as_frame(rel)
 
 
+_ORDER_COLUMNS = ("order_id", "ordered_at", "delivered_at", "raw_status", "status", "amount", "refund_amount",
+                  "later_refunds", "net_amount", "counted", "not_counted_reason", "source_file")
+
+
+def _order_rows(orders: pl.DataFrame) -> list[dict[str, Any]]:
+    return [
+        {
+            **o,
+            "ordered_at": o["ordered_at"].strftime("%Y-%m-%d %H:%M:%S") if o["ordered_at"] else None,
+            # When the buyer received it, as the export said (day-N follow-ups count from it).
+            "delivered_at": o["delivered_at"].strftime("%Y-%m-%d %H:%M:%S") if o["delivered_at"] else None,
+            "amount": float(o["amount"]),
+            "refund_amount": float(o["refund_amount"]),
+            "later_refunds": float(o["later_refunds"]),
+            "net_amount": float(o["net_amount"]),
+            # What the order adds to monetary: its net when it counts, else nothing.
+            "counted_net": float(o["net_amount"]) if o["counted"] else 0.0,
+        }
+        for o in orders.select(*_ORDER_COLUMNS).iter_rows(named=True)
+    ]
+
+
+def _refunds_without_order(refunds: pl.DataFrame) -> list[dict[str, Any]]:
+    return [
+        {
+            "refund_key": r["refund_key"],
+            "order_id": r["order_id"],
+            "refunded_at": r["refunded_at"].strftime("%Y-%m-%d %H:%M:%S"),
+            "amount": float(r["amount"]),
+            "source_file": r["source_file"],
+        }
+        for r in refunds.iter_rows(named=True)
+        if not r["names_stored_order"]
+    ]
+
+
+def _unscored_reason(account: dict[str, Any], result: ScoreResult, later: int) -> str:
+    """Why a customer with orders has no scores: none counted in the window, or none by the as-of date."""
+    before = [o for o in account["orders"] if o["not_counted_reason"] == "before the analysis window"]
+    if before:
+        return (f"no counted order in the analysis window ({result.since} to {result.as_of}): "
+                f"left out of the scores and the lists; {len(before)} counted "
+                f"order{'s' if len(before) != 1 else ''} before it, the last on "
+                f"{before[-1]['ordered_at'][:10]} (widen --window to include them)")
+    return f"no counted order on or before {result.as_of}" + (
+        f" ({later} order{'s' if later != 1 else ''} after that date left out)" if later else "")
+
+
+def _value_rules(account: dict[str, Any], result: ScoreResult, values: dict[str, Any]) -> dict[str, Any]:
+    """Recency, frequency and monetary, each with the sum or difference that gives it."""
+    counted = [o for o in account["orders"] if o["counted"]]
+    unmatched = sum(r["amount"] for r in account["refund_rows_without_order"])
+    return {
+        "recency_days": values["recency_days"],
+        "recency_rule": f"{result.as_of} - last counted order {values['last_order_at']:%Y-%m-%d} "
+        f"= {values['recency_days']} days",
+        "frequency": values["frequency"],
+        "frequency_rule": f"{len(counted)} counted orders"
+        + (f" since {result.since} (the analysis window)" if result.since else ""),
+        "monetary": values["monetary"],
+        "monetary_rule": (
+            f"{result.rules.monetary.basis} of counted net amounts ({sum(o['net_amount'] for o in counted):,.2f})"
+            + (f" less refunds naming no order ({unmatched:,.2f})" if unmatched else "")
+        ),
+    }
+
+
+def _scores(result: ScoreResult, values: dict[str, Any]) -> dict[str, Any]:
+    """Each score with its value, the band of the cut points it falls in, and the rule that set them."""
+    scores = {}
+    for dimension in ("recency", "frequency", "monetary"):
+        score = values[SCORE_OF[dimension]]
+        band = result.cut_points.filter((pl.col("dimension") == dimension) & (pl.col("score") == score)).row(
+            0, named=True
+        )
+        scores[SCORE_OF[dimension]] = {
+            "score": score,
+            "value": values[RAW_OF[dimension]],
+            "method": band["method"],
+            "band": band["rule"],
+            "rule": result.rules.dimension(dimension).describe(),
+        }
+    return scores
+
+
+def _check_tiers(account: dict[str, Any], result: ScoreResult, values: dict[str, Any]) -> list[dict[str, Any]]:
+    """The tier rules in order, each with the customer's values put in, up to the first that matches
+    (whose tier, label and why go into `account`)."""
+    checked = []
+    for tier in result.rules.tiers:
+        matched = tier.when.evaluate(values)
+        checked.append(
+            {
+                "tier": tier.name,
+                "when": tier.when.text,
+                "with_values": render(tier.when, values),
+                "matched": matched,
+            }
+        )
+        if matched:
+            account["tier"] = tier.name
+            account["tier_label_zh"] = tier.label_zh
+            account["tier_why"] = tier.why
+            break
+    return checked
+
+
 def explain_customer(store: Store, result: ScoreResult, customer_id: str,
                      tag_settings: Any = None) -> dict[str, Any]:
     """A JSON-ready account of every number of one customer. `tag_settings`: core.tags.TagSettings
@@ -61,108 +168,19 @@ def explain_customer(store: Store, result: ScoreResult, customer_id: str,
         "orders_after_as_of": later,
         # The analysis window (--window): orders before its first day do not count.
         "window_since": result.since.isoformat() if result.since else None,
-        "orders": [
-            {
-                **o,
-                "ordered_at": o["ordered_at"].strftime("%Y-%m-%d %H:%M:%S") if o["ordered_at"] else None,
-                # When the buyer received it, as the export said (day-N follow-ups count from it).
-                "delivered_at": o["delivered_at"].strftime("%Y-%m-%d %H:%M:%S") if o["delivered_at"] else None,
-                "amount": float(o["amount"]),
-                "refund_amount": float(o["refund_amount"]),
-                "later_refunds": float(o["later_refunds"]),
-                "net_amount": float(o["net_amount"]),
-                # What the order adds to monetary: its net when it counts, else nothing.
-                "counted_net": float(o["net_amount"]) if o["counted"] else 0.0,
-            }
-            for o in orders.select(
-                "order_id",
-                "ordered_at",
-                "delivered_at",
-                "raw_status",
-                "status",
-                "amount",
-                "refund_amount",
-                "later_refunds",
-                "net_amount",
-                "counted",
-                "not_counted_reason",
-                "source_file",
-            ).iter_rows(named=True)
-        ],
-        "refund_rows_without_order": [
-            {
-                "refund_key": r["refund_key"],
-                "order_id": r["order_id"],
-                "refunded_at": r["refunded_at"].strftime("%Y-%m-%d %H:%M:%S"),
-                "amount": float(r["amount"]),
-                "source_file": r["source_file"],
-            }
-            for r in refunds.iter_rows(named=True)
-            if not r["names_stored_order"]
-        ],
+        "orders": _order_rows(orders),
+        "refund_rows_without_order": _refunds_without_order(refunds),
     }
     if row.is_empty():
         account["scored"] = False
-        before = [o for o in account["orders"] if o["not_counted_reason"] == "before the analysis window"]
-        if before:
-            account["reason"] = (f"no counted order in the analysis window ({result.since} to {result.as_of}): "
-                                 f"left out of the scores and the lists; {len(before)} counted "
-                                 f"order{'s' if len(before) != 1 else ''} before it, the last on "
-                                 f"{before[-1]['ordered_at'][:10]} (widen --window to include them)")
-        else:
-            account["reason"] = f"no counted order on or before {result.as_of}" + (
-                f" ({later} order{'s' if later != 1 else ''} after that date left out)" if later else "")
-
+        account["reason"] = _unscored_reason(account, result, later)
         return account
     values = row.row(0, named=True)
-    counted = [o for o in account["orders"] if o["counted"]]
-    unmatched = sum(r["amount"] for r in account["refund_rows_without_order"])
     account["scored"] = True
-    account["values"] = {
-        "recency_days": values["recency_days"],
-        "recency_rule": f"{result.as_of} - last counted order {values['last_order_at']:%Y-%m-%d} "
-        f"= {values['recency_days']} days",
-        "frequency": values["frequency"],
-        "frequency_rule": f"{len(counted)} counted orders"
-        + (f" since {result.since} (the analysis window)" if result.since else ""),
-        "monetary": values["monetary"],
-        "monetary_rule": (
-            f"{rules.monetary.basis} of counted net amounts ({sum(o['net_amount'] for o in counted):,.2f})"
-            + (f" less refunds naming no order ({unmatched:,.2f})" if unmatched else "")
-        ),
-    }
-    scores = {}
-    for dimension in ("recency", "frequency", "monetary"):
-        score = values[SCORE_OF[dimension]]
-        band = result.cut_points.filter((pl.col("dimension") == dimension) & (pl.col("score") == score)).row(
-            0, named=True
-        )
-        scores[SCORE_OF[dimension]] = {
-            "score": score,
-            "value": values[RAW_OF[dimension]],
-            "method": band["method"],
-            "band": band["rule"],
-            "rule": rules.dimension(dimension).describe(),
-        }
-    account["scores"] = scores
+    account["values"] = _value_rules(account, result, values)
+    account["scores"] = _scores(result, values)
     account["rfm_code"] = values["rfm_code"]
-    checked = []
-    for tier in rules.tiers:
-        matched = tier.when.evaluate(values)
-        checked.append(
-            {
-                "tier": tier.name,
-                "when": tier.when.text,
-                "with_values": render(tier.when, values),
-                "matched": matched,
-            }
-        )
-        if matched:
-            account["tier"] = tier.name
-            account["tier_label_zh"] = tier.label_zh
-            account["tier_why"] = tier.why
-            break
-    account["rules_checked"] = checked
+    account["rules_checked"] = _check_tiers(account, result, values)
     account["cut_points"] = result.cut_points.to_dicts()
     account["level"] = describe_customer(store, result.rules.levels, customer_id)
     account["followups"] = followup_days(store, customer_id, result.as_of, result.since)

@@ -157,6 +157,16 @@ def import_file(store: Store, path: Path, options: ImportOptions, *, as_views: b
         con.execute("INSERT INTO rfm_rejects SELECT ?, ?, line, column_name, reason, raw FROM file_rejects",
                     [import_id, label])
 
+    report = _report(label, staged, counts, rejects_file)
+    _record_import(con, import_id, label, digest, staged.colmap.name, report)
+    if kept_inputs:
+        predict_stored.mark_current(store)
+    drop_staging(con, keep_orders=as_views)
+    return report
+
+
+def _report(label: str, staged: StagedFile, counts: _Outcomes, rejects_file: str | None) -> FileReport:
+    """The file's report, checked to account for every row (a failure is a bug, never the data's)."""
     report = FileReport(
         source_file=label,
         profile=staged.colmap.name,
@@ -176,18 +186,19 @@ def import_file(store: Store, path: Path, options: ImportOptions, *, as_views: b
         report.data_lines, report.empty_lines, report.continuation_lines = staged.line_account
     if not report.reconciles() or counts.lines["rejected"] + staged.unsplit != staged.rejected:  # a bug
         raise AssertionError(f"import of {label} does not reconcile: {report}")
+    return report
+
+
+def _record_import(con, import_id: int, label: str, digest: str | None, profile: str, report: FileReport) -> None:
+    """The file's row in the imports ledger (rfm_imports)."""
     con.execute(
         "INSERT INTO rfm_imports VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
-            import_id, label, digest, staged.colmap.name, datetime.now().replace(microsecond=0),
+            import_id, label, digest, profile, datetime.now().replace(microsecond=0),
             report.rows_read, report.imported, report.duplicates, report.excluded_total, report.rejected,
             json.dumps(report.excluded, ensure_ascii=False), report.orders_new, report.orders_updated,
         ],
     )
-    if kept_inputs:
-        predict_stored.mark_current(store)
-    drop_staging(con, keep_orders=as_views)
-    return report
 
 
 def _fingerprint(con, path: Path, *, skip: bool) -> tuple[str | None, Callable[[], str | None]]:

@@ -211,6 +211,140 @@ def typed_candidates(colmap: ColumnMap, date_format: str | None) -> dict[str, st
     return candidates
 
 
+def _date_parts(colmap: ColumnMap, date_format: str | None, date_forced: bool,
+                typed: dict[str, str]) -> tuple[str, str, str]:
+    """(raw date text, typed date, whether a date was given). A typed cell is either read or empty
+    (anything else is a CSV reject), so the checks need not cast every value back to text: the
+    casts then run only for a reject reason, never in the one pass."""
+    raw_date, date_expr = _date_sql(colmap, date_format, date_forced)
+    if len(colmap.date_columns) == 1 and colmap.date_columns[0] in typed:
+        cell = "r." + q(colmap.date_columns[0])
+        return f"CAST({cell} AS VARCHAR)", cell, "ordered_at IS NOT NULL"
+    return raw_date, date_expr, "_raw_date IS NOT NULL"
+
+
+def _refund_parts(colmap: ColumnMap, typed: dict[str, str], amount_of: str) -> tuple[str, str, str]:
+    """(refund amount, its raw text, whether a given refund cell is unreadable)."""
+    cell = _cell(colmap, "refund_amount")
+    if colmap.columns.get("refund_amount") in typed:
+        return cell, f"CAST({cell} AS VARCHAR)", "false"
+    return f"{amount_of}({cell})", cell, "rfm_text(_raw_refund) IS NOT NULL"
+
+
+def _amount_parts(colmap: ColumnMap, typed: dict[str, str], amount_of: str) -> tuple[str, str, str]:
+    """(amount, its raw text, whether an amount was given): quantity x unit price where the profile
+    says so (amount_from), else the amount column."""
+    if colmap.amount_from:
+        a, b = (f"r.{q(h)}" for h in colmap.amount_from)
+        amount = f"CAST({amount_of}({a}) * {amount_of}({b}) AS DECIMAL(18, 2))"
+        raw_amount = f"(coalesce({a}, '') || ' x ' || coalesce({b}, ''))"
+        return amount, raw_amount, f"(rfm_text({a}) IS NOT NULL AND rfm_text({b}) IS NOT NULL)"
+    cell = _cell(colmap, "amount")
+    amount, raw_amount, amount_present = f"{amount_of}({cell})", cell, f"rfm_text({cell}) IS NOT NULL"
+    if colmap.columns.get("amount") in typed:
+        amount, raw_amount, amount_present = cell, f"CAST({cell} AS VARCHAR)", f"{cell} IS NOT NULL"
+    if colmap.options.get("fill_order_fields"):
+        # Order-level amounts sit on the first row only: the other rows add nothing.
+        amount = f"coalesce({amount}, CASE WHEN NOT {amount_present} THEN 0.00 END)"
+        amount_present = "true"
+    return amount, raw_amount, amount_present
+
+
+def _status_parts(colmap: ColumnMap, status_map: list[tuple[int, str, str]] | None,
+                  ) -> tuple[str, str, list[str], bool]:
+    """(canonical status, raw status text, the status-map joins, whether the file has status
+    columns). Several status columns: the strongest reason not to count wins; a cancelled column
+    set cancels; a word no rule maps is NULL (a reject)."""
+    joins, statuses = [], []
+    for i, column in enumerate(colmap.status_columns):
+        words = [(raw, status) for col, raw, status in status_map or () if col == i]
+        if status_map is not None and len(words) <= INLINE_STATUS_WORDS:
+            # A handful of words: a CASE, not a join per row (the join cost more than all the cleaning).
+            mapped = ("CASE rfm_text(r." + q(column) + ") "
+                      + " ".join(f"WHEN {lit(raw)} THEN {lit(status)}" for raw, status in words) + " END"
+                      if words else "CAST(NULL AS VARCHAR)")
+        else:
+            joins.append(f"LEFT JOIN _status_map AS m{i} ON m{i}.col = {i} "
+                         f"AND m{i}.raw = rfm_text(r.{q(column)})")
+            mapped = f"m{i}.status"
+        statuses.append(f"CASE WHEN rfm_text(r.{q(column)}) IS NULL THEN NULL ELSE coalesce({mapped}, '?') END")
+    cancelled = " OR ".join(f"rfm_text(r.{q(col)}) IS NOT NULL" for col in colmap.cancelled_columns) or "false"
+    if not statuses:
+        return f"CASE WHEN {cancelled} THEN 'cancelled' ELSE 'counted' END", "CAST(NULL AS VARCHAR)", joins, False
+    any_of = lambda value: " OR ".join(f"({s}) = '{value}'" for s in statuses)
+    status = (f"CASE WHEN {cancelled} THEN 'cancelled' WHEN {any_of('?')} THEN NULL "
+              + " ".join(f"WHEN {any_of(v)} THEN '{v}'" for v in ("cancelled", "refunded", "unpaid", "counted"))
+              + " END")
+    raw_status = "concat_ws(' / ', " + ", ".join(f"rfm_text(r.{q(col)})" for col in colmap.status_columns) + ")"
+    return status, raw_status, joins, True
+
+
+def _is_refund_sql(colmap: ColumnMap) -> str:
+    """A refund row by its id's prefix (UCI's C-invoices: options.refund_prefix)."""
+    prefix = colmap.options.get("refund_prefix")
+    if prefix and prefix.get("column") in colmap.columns:
+        return f"coalesce(starts_with(rfm_id({_cell(colmap, prefix['column'])}), {lit(prefix['prefix'])}), false)"
+    return "false"
+
+
+# Reasons quote the cell, masked (rfm_mask): a phone or an email in the wrong column must not reach
+# an error line or a log.
+_ROUNDED = "is a number rounded by a spreadsheet (digits lost)"
+
+
+def _row_checks(date_given: str, refund_unreadable: str, dated_before: date) -> list[tuple[str, str, str]]:
+    """(condition, column, reason) of every check that rejects a row, in the order they are told."""
+    return [
+        ("order_id IS NULL", "order_id", "'missing order id'"),
+        # a spreadsheet turned the id into a float: its last digits are gone, and orders would merge
+        ("rfm_float_id(order_id)", "order_id", f"'order id \"' || rfm_mask(order_id) || '\" {_ROUNDED}'"),
+        ("rfm_float_id(customer_id)", "customer_id",
+         f"'customer id \"' || rfm_mask(customer_id) || '\" {_ROUNDED}'"),
+        # An order that does not count may have no date (a cancelled order was never paid): kept undated.
+        (f"ordered_at IS NULL AND NOT ({date_given}) AND (status = 'counted' OR is_refund_row)", "order_date",
+         "'missing date'"),
+        (f"ordered_at IS NULL AND {date_given}", "order_date",
+         "'unreadable date \"' || rfm_mask(_raw_date) || '\"'"),
+        # a date in the future (9999-12-31 as "no date") would move every customer's recency
+        (f"ordered_at >= TIMESTAMP '{dated_before.isoformat()}'", "order_date",
+         "'date \"' || rfm_mask(_raw_date) || '\" is in the future'"),
+        ("amount IS NULL AND NOT _amount_present", "amount", "'missing amount'"),
+        ("amount IS NULL", "amount", "'unreadable amount \"' || rfm_mask(_raw_amount) || '\"'"),
+        (f"refund_amount IS NULL AND {refund_unreadable}", "refund_amount",
+         "'unreadable refund amount \"' || rfm_mask(_raw_refund) || '\"'"),
+    ]
+
+
+def _cleaned(colmap: ColumnMap, date_format: str | None, *, date_expr: str, raw_date: str, amount: str,
+             raw_amount: str, amount_present: str, refund_amount: str, raw_refund: str, status: str,
+             raw_status: str) -> str:
+    """The SELECT list of the typed canonical columns and the _raw_* helpers of the reject reasons."""
+    c = lambda name: _cell(colmap, name)
+    return f"""
+       rfm_id({c('order_id')})                  AS order_id,
+       rfm_id({c('customer_id')})               AS customer_id,
+       {date_expr}                              AS ordered_at,
+       {amount}                                 AS amount,
+       {refund_amount}                          AS refund_amount,
+       {status}                                 AS status,
+       nullif({raw_status}, '')                 AS raw_status,
+       rfm_text({c('currency')})                AS currency,
+       rfm_text({c('customer_name')})           AS customer_name,
+       rfm_id({c('phone')})                     AS phone,
+       rfm_text({c('email')})                   AS email,
+       {_is_refund_sql(colmap)}                              AS is_refund_row,
+       rfm_flag({c('accepts_marketing')})       AS accepts_marketing,
+       rfm_text({c('discount_code')})           AS discount_code,
+       rfm_flag({c('accepts_email')})           AS accepts_email,
+       rfm_flag({c('accepts_sms')})             AS accepts_sms,
+       {_delivered_sql(colmap, date_format)}    AS delivered_at,
+       {raw_date}                               AS _raw_date,
+       {raw_amount}                             AS _raw_amount,
+       {amount_present}                         AS _amount_present,
+       {raw_refund}                             AS _raw_refund,
+       nullif({raw_status}, '')                 AS _raw_status"""
+
+
 def build(colmap: ColumnMap, headers: list[str], source: str, date_format: str | None,
           date_forced: bool, typed: dict[str, str] | None = None,
           status_map: list[tuple[int, str, str]] | None = None, *, decimal_comma: bool = False,
@@ -225,116 +359,20 @@ def build(colmap: ColumnMap, headers: list[str], source: str, date_format: str |
     may be ranked (see `raw_status_macros`). `numbered`: the source has each row's line number
     (_line), which orders the file's lines (else the order read does)."""
     typed = typed or {}
-    dated_before = dated_before or plausible_until()
     amount_of = "rfm_amount_comma" if decimal_comma else "rfm_amount"
-    c = lambda name: _cell(colmap, name)
-    raw_date, date_expr = _date_sql(colmap, date_format, date_forced)
-    # Whether a date or refund cell was given but is unreadable. A typed cell is either read or
-    # empty (anything else is a CSV reject), so the checks need not cast every value back to
-    # text: the casts then run only for a reject reason, never in the one pass.
-    date_given, refund_unreadable = "_raw_date IS NOT NULL", "rfm_text(_raw_refund) IS NOT NULL"
-    if len(colmap.date_columns) == 1 and colmap.date_columns[0] in typed:
-        cell = "r." + q(colmap.date_columns[0])
-        raw_date, date_expr, date_given = f"CAST({cell} AS VARCHAR)", cell, "ordered_at IS NOT NULL"
-    refund_amount = f"{amount_of}({c('refund_amount')})"
-    raw_refund = c("refund_amount")
-    if colmap.columns.get("refund_amount") in typed:
-        refund_amount, raw_refund = c("refund_amount"), f"CAST({c('refund_amount')} AS VARCHAR)"
-        refund_unreadable = "false"
-    if colmap.amount_from:
-        a, b = (f"r.{q(h)}" for h in colmap.amount_from)
-        amount = f"CAST({amount_of}({a}) * {amount_of}({b}) AS DECIMAL(18, 2))"
-        raw_amount = f"(coalesce({a}, '') || ' x ' || coalesce({b}, ''))"
-        amount_present = f"(rfm_text({a}) IS NOT NULL AND rfm_text({b}) IS NOT NULL)"
-    else:
-        amount, raw_amount = f"{amount_of}({c('amount')})", c("amount")
-        amount_present = f"rfm_text({c('amount')}) IS NOT NULL"
-        if colmap.columns.get("amount") in typed:
-            amount, raw_amount = c("amount"), f"CAST({c('amount')} AS VARCHAR)"
-            amount_present = f"{c('amount')} IS NOT NULL"
-    if colmap.options.get("fill_order_fields") and not colmap.amount_from:
-        # Order-level amounts sit on the first row only: the other rows add nothing.
-        amount = f"coalesce({amount}, CASE WHEN NOT {amount_present} THEN 0.00 END)"
-        amount_present = "true"
-
-    joins, statuses = [], []
-    for i, column in enumerate(colmap.status_columns):
-        words = [(raw, status) for col, raw, status in status_map or () if col == i]
-        if status_map is not None and len(words) <= INLINE_STATUS_WORDS:
-            # A handful of words: a CASE, not a join per row (the join cost more than all the cleaning).
-            mapped = ("CASE rfm_text(r." + q(column) + ") "
-                      + " ".join(f"WHEN {lit(raw)} THEN {lit(status)}" for raw, status in words) + " END"
-                      if words else "CAST(NULL AS VARCHAR)")
-        else:
-            joins.append(f"LEFT JOIN _status_map AS m{i} ON m{i}.col = {i} AND m{i}.raw = rfm_text(r.{q(column)})")
-            mapped = f"m{i}.status"
-        statuses.append(f"CASE WHEN rfm_text(r.{q(column)}) IS NULL THEN NULL ELSE coalesce({mapped}, '?') END")
-    cancelled = " OR ".join(f"rfm_text(r.{q(col)}) IS NOT NULL" for col in colmap.cancelled_columns) or "false"
-    if statuses:
-        any_of = lambda value: " OR ".join(f"({s}) = '{value}'" for s in statuses)
-        status = (f"CASE WHEN {cancelled} THEN 'cancelled' WHEN {any_of('?')} THEN NULL "
-                  + " ".join(f"WHEN {any_of(v)} THEN '{v}'" for v in ("cancelled", "refunded", "unpaid", "counted"))
-                  + " END")
-        raw_status = "concat_ws(' / ', " + ", ".join(f"rfm_text(r.{q(col)})" for col in colmap.status_columns) + ")"
-    else:
-        status = f"CASE WHEN {cancelled} THEN 'cancelled' ELSE 'counted' END"
-        raw_status = "CAST(NULL AS VARCHAR)"
-
-    prefix = colmap.options.get("refund_prefix")
-    is_refund = "false"
-    if prefix and prefix.get("column") in colmap.columns:
-        is_refund = f"coalesce(starts_with(rfm_id({c(prefix['column'])}), {lit(prefix['prefix'])}), false)"
-
-    cleaned = f"""
-       rfm_id({c('order_id')})                  AS order_id,
-       rfm_id({c('customer_id')})               AS customer_id,
-       {date_expr}                              AS ordered_at,
-       {amount}                                 AS amount,
-       {refund_amount}                          AS refund_amount,
-       {status}                                 AS status,
-       nullif({raw_status}, '')                 AS raw_status,
-       rfm_text({c('currency')})                AS currency,
-       rfm_text({c('customer_name')})           AS customer_name,
-       rfm_id({c('phone')})                     AS phone,
-       rfm_text({c('email')})                   AS email,
-       {is_refund}                              AS is_refund_row,
-       rfm_flag({c('accepts_marketing')})       AS accepts_marketing,
-       rfm_text({c('discount_code')})           AS discount_code,
-       rfm_flag({c('accepts_email')})           AS accepts_email,
-       rfm_flag({c('accepts_sms')})             AS accepts_sms,
-       {_delivered_sql(colmap, date_format)}    AS delivered_at,
-       {raw_date}                               AS _raw_date,
-       {raw_amount}                             AS _raw_amount,
-       {amount_present}                         AS _amount_present,
-       {raw_refund}                             AS _raw_refund,
-       nullif({raw_status}, '')                 AS _raw_status"""
-    # Reasons quote the cell, masked (rfm_mask): a phone or an email in the wrong column must not
-    # reach an error line or a log.
-    rounded = "is a number rounded by a spreadsheet (digits lost)"
-    checks = [
-        ("order_id IS NULL", "order_id", "'missing order id'"),
-        # a spreadsheet turned the id into a float: its last digits are gone, and orders would merge
-        ("rfm_float_id(order_id)", "order_id", f"'order id \"' || rfm_mask(order_id) || '\" {rounded}'"),
-        ("rfm_float_id(customer_id)", "customer_id",
-         f"'customer id \"' || rfm_mask(customer_id) || '\" {rounded}'"),
-        # An order that does not count may have no date (a cancelled order was never paid): kept undated.
-        (f"ordered_at IS NULL AND NOT ({date_given}) AND (status = 'counted' OR is_refund_row)", "order_date",
-         "'missing date'"),
-        (f"ordered_at IS NULL AND {date_given}", "order_date",
-         "'unreadable date \"' || rfm_mask(_raw_date) || '\"'"),
-        # a date in the future (9999-12-31 as "no date") would move every customer's recency
-        (f"ordered_at >= TIMESTAMP '{dated_before.isoformat()}'", "order_date",
-         "'date \"' || rfm_mask(_raw_date) || '\" is in the future'"),
-        ("amount IS NULL AND NOT _amount_present", "amount", "'missing amount'"),
-        ("amount IS NULL", "amount", "'unreadable amount \"' || rfm_mask(_raw_amount) || '\"'"),
-        (f"refund_amount IS NULL AND {refund_unreadable}", "refund_amount",
-         "'unreadable refund amount \"' || rfm_mask(_raw_refund) || '\"'"),
-    ]
+    raw_date, date_expr, date_given = _date_parts(colmap, date_format, date_forced, typed)
+    refund_amount, raw_refund, refund_unreadable = _refund_parts(colmap, typed, amount_of)
+    amount, raw_amount, amount_present = _amount_parts(colmap, typed, amount_of)
+    status, raw_status, joins, has_statuses = _status_parts(colmap, status_map)
+    cleaned = _cleaned(colmap, date_format, date_expr=date_expr, raw_date=raw_date, amount=amount,
+                       raw_amount=raw_amount, amount_present=amount_present, refund_amount=refund_amount,
+                       raw_refund=raw_refund, status=status, raw_status=raw_status)
+    checks = _row_checks(date_given, refund_unreadable, dated_before or plausible_until())
     if colmap.has_products:
         line_columns, line_checks = line_item_columns(colmap, amount, amount_of, typed)
         cleaned += line_columns + (",\n       r._line AS _row" if numbered else "")
         checks += line_checks
-    if statuses:
+    if has_statuses:
         reason = ("CASE WHEN _raw_status IS NULL THEN 'missing status' "
                   "ELSE 'unknown status \"' || rfm_mask(_raw_status) || '\"' END")
         checks.append(("status IS NULL", "status", reason))
