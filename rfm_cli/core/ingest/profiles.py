@@ -167,6 +167,37 @@ def _string_list(value: Any, key: str, what: str) -> list[str]:
     return [v.strip() for v in value]
 
 
+def _parse_options(given: Any, key: str) -> dict[str, Any]:
+    """A profile's [options], each checked; header lists normalised to lists of text."""
+    if not isinstance(given, dict):
+        raise ConfigError(f"{key}.options must be a table; see canonical.toml")
+    options = dict(given)
+    for option, value in options.items():
+        where = f"{key}.options.{option}"
+        if option not in _OPTION_KEYS:
+            raise ConfigError(f"{where} is not an option; use one of {', '.join(_OPTION_KEYS)}")
+        if option in ("status_columns", "cancelled_if_set", "packed_line_items"):
+            options[option] = _string_list(value, where, "header names")
+        elif option == "amount_from":
+            options[option] = _string_list(value, where, "fields or header names")
+            if len(options[option]) < 2:
+                raise ConfigError(f"{where} needs at least two columns to multiply; write [\"quantity\", \"unit_price\"]")
+        elif option == "refund_prefix":
+            if (
+                not isinstance(value, dict)
+                or set(value) != {"column", "prefix"}
+                or value["column"] not in CANONICAL_FIELDS
+                or not isinstance(value["prefix"], str)
+                or not value["prefix"]
+            ):
+                raise ConfigError(f"{where} must be {{ column = \"order_id\", prefix = \"C\" }}, got {value!r}; fix it")
+        elif option == "fill_order_fields" and not isinstance(value, bool):
+            raise ConfigError(f"{where} must be true or false, got {value!r}; fix it")
+        elif option == "date_format" and (not isinstance(value, str) or "%" not in value):
+            raise ConfigError(f"{where} must be a strftime format like \"%Y/%m/%d %H:%M\", got {value!r}; fix it")
+    return options
+
+
 def _parse_profile(data: dict, default_name: str, key: str, source: str) -> Profile:
     unknown = sorted(set(data) - set(_TOP_KEYS))
     if unknown:
@@ -201,32 +232,7 @@ def _parse_profile(data: dict, default_name: str, key: str, source: str) -> Prof
             )
         status_map[raw] = status
 
-    options = dict(data.get("options", {}))
-    if not isinstance(data.get("options", {}), dict):
-        raise ConfigError(f"{key}.options must be a table; see canonical.toml")
-    for option, value in options.items():
-        where = f"{key}.options.{option}"
-        if option not in _OPTION_KEYS:
-            raise ConfigError(f"{where} is not an option; use one of {', '.join(_OPTION_KEYS)}")
-        if option in ("status_columns", "cancelled_if_set", "packed_line_items"):
-            options[option] = _string_list(value, where, "header names")
-        elif option == "amount_from":
-            options[option] = _string_list(value, where, "fields or header names")
-            if len(options[option]) < 2:
-                raise ConfigError(f"{where} needs at least two columns to multiply; write [\"quantity\", \"unit_price\"]")
-        elif option == "refund_prefix":
-            if (
-                not isinstance(value, dict)
-                or set(value) != {"column", "prefix"}
-                or value["column"] not in CANONICAL_FIELDS
-                or not isinstance(value["prefix"], str)
-                or not value["prefix"]
-            ):
-                raise ConfigError(f"{where} must be {{ column = \"order_id\", prefix = \"C\" }}, got {value!r}; fix it")
-        elif option == "fill_order_fields" and not isinstance(value, bool):
-            raise ConfigError(f"{where} must be true or false, got {value!r}; fix it")
-        elif option == "date_format" and (not isinstance(value, str) or "%" not in value):
-            raise ConfigError(f"{where} must be a strftime format like \"%Y/%m/%d %H:%M\", got {value!r}; fix it")
+    options = _parse_options(data.get("options", {}), key)
     return Profile(name, title, detect, columns, status_map, options, source)
 
 

@@ -192,6 +192,26 @@ def _reason(error_type: str, message: str, width: int, encoding: str | None = No
     return base
 
 
+def _bad_rows(sniffed: Sniffed, source: Path, rejected: list, placed: _Placed,
+              width: int) -> list[tuple[int, str, str, int]]:
+    """(first physical line, reason, text, lines spanned) of each record DuckDB could not read; a
+    whitespace-only line is an empty line, not data, and is left out."""
+    bad = []
+    foreign = _physical_lines(sniffed.path, set(sniffed.foreign_lines)) if sniffed.foreign_lines else {}
+    for line, error_type, message, raw, byte_position in rejected:
+        raw = _strip_newlines(raw) or _raw_at(source, byte_position)
+        if not raw.strip():
+            continue
+        start, span = placed.rejected[line]
+        reason = _reason(error_type, message, width, sniffed.encoding)
+        if start in foreign:  # its bytes are UTF-8: say so, and keep its text as it was
+            reason, raw = _foreign_reason(sniffed), foreign[start]
+        if span > 1:
+            reason += f" (lines {start}-{start + span - 1} read as one record)"
+        bad.append((start, reason, raw, span))
+    return bad
+
+
 def _load_text(con, sniffed: Sniffed, table: str, workdir: Path) -> int:
     converted: Path | None = None
     token = uuid.uuid4().hex[:12]
@@ -233,19 +253,7 @@ def _load_text(con, sniffed: Sniffed, table: str, workdir: Path) -> int:
         _check_every_line_placed(sniffed.path, lines, data_start, rows, multiline, placed)
         _apply_pieces(con, target, placed.pieces, rows)
         _create_bad_table(con, table)
-        bad = []
-        foreign = _physical_lines(sniffed.path, set(sniffed.foreign_lines)) if sniffed.foreign_lines else {}
-        for line, error_type, message, raw, byte_position in rejected:
-            raw = _strip_newlines(raw) or _raw_at(source, byte_position)
-            if not raw.strip():
-                continue  # a whitespace-only line is an empty line, not data
-            start, span = placed.rejected[line]
-            reason = _reason(error_type, message, len(names), sniffed.encoding)
-            if start in foreign:  # its bytes are UTF-8: say so, and keep its text as it was
-                reason, raw = _foreign_reason(sniffed), foreign[start]
-            if span > 1:
-                reason += f" (lines {start}-{start + span - 1} read as one record)"
-            bad.append((start, reason, raw, span))
+        bad = _bad_rows(sniffed, source, rejected, placed, len(names))
         if bad:
             con.executemany(f"INSERT INTO {_table_ident(table + '_bad')} VALUES (?, ?, ?, ?)", bad)
         if sniffed.foreign_lines:

@@ -110,6 +110,16 @@ def drop_staging(con, *, keep_orders: bool = False) -> None:
             con.execute(f"DROP {'VIEW' if name in views else 'TABLE'} IF EXISTS {name}")
 
 
+def _status_map(con, colmap: ColumnMap, source: str) -> list[tuple[int, str, str]]:
+    """Table _status_map: each status column's raw words as read in `source`, with the canonical
+    status the profile gives them (staging.status_map_rows); the rows are returned as well."""
+    con.execute("CREATE OR REPLACE TEMP TABLE _status_map (col INTEGER, raw VARCHAR, status VARCHAR)")
+    status_rows = staging_sql.status_map_rows(con, colmap, source)
+    if status_rows:
+        con.executemany("INSERT INTO _status_map VALUES (?, ?, ?)", status_rows)
+    return status_rows
+
+
 def _stage_direct(con, path: Path, sniffed: Sniffed, options: ImportOptions, workdir: Path) -> StagedFile | None:
     """The fast path for delimited text: one pass of `read_csv` straight into the cleaning SELECT and
     the GROUP BY, with no staging table of raw text (which costs a copy of the file in memory and
@@ -140,10 +150,7 @@ def _stage_direct(con, path: Path, sniffed: Sniffed, options: ImportOptions, wor
                     return None
             except DataError:
                 return None
-        con.execute("CREATE OR REPLACE TEMP TABLE _status_map (col INTEGER, raw VARCHAR, status VARCHAR)")
-        status_rows = staging_sql.status_map_rows(con, colmap, "raw_sample")
-        if status_rows:
-            con.executemany("INSERT INTO _status_map VALUES (?, ?, ?)", status_rows)
+        status_rows = _status_map(con, colmap, "raw_sample")
         decimal_comma, decimal_note = staging_sql.detect_decimal_comma(con, colmap, "raw_sample")
         typed = _typed_on_sample(con, colmap, forced, decimal_comma)
         source = direct_read(direct, sniffed, typed) if typed else direct.read
@@ -244,10 +251,7 @@ def stage_file(con, path: Path, options: ImportOptions, *, direct: bool = False)
     source = staging_sql.fill_source(colmap, "raw_rows", headers)
     forced = staging_sql.normalise_date_format(options.date_format or colmap.options.get("date_format"))
     date_format = forced or staging_sql.detect_date_format(con, colmap, source, label)
-    con.execute("CREATE OR REPLACE TEMP TABLE _status_map (col INTEGER, raw VARCHAR, status VARCHAR)")
-    status_rows = staging_sql.status_map_rows(con, colmap, source)
-    if status_rows:
-        con.executemany("INSERT INTO _status_map VALUES (?, ?, ?)", status_rows)
+    status_rows = _status_map(con, colmap, source)
     decimal_comma, decimal_note = staging_sql.detect_decimal_comma(con, colmap, source)
     st = staging_sql.build(colmap, headers, source, date_format, forced is not None, status_map=status_rows,
                            decimal_comma=decimal_comma, numbered=True)
