@@ -203,3 +203,29 @@ def test_the_library_takes_the_same_followups(tmp_path: Path, orders: Path) -> N
     shop.export("flags", as_of="2026-03-11", days_since_last_order="8:9")
     assert sorted(r.split(",")[0] for r in _rows(Path("flags/send/csv/days_since_last_order_8-9.csv"))) == [
         "amy", "bob", "cat", "dan"]
+
+
+def test_the_category_comes_from_an_imported_export_and_the_category_map(tmp_path: Path, write_orders,
+                                                                         rfm) -> None:
+    """End to end, no table made by hand: an export with one row per line (products, a delivered
+    date), the --categories map for its titles, and the day-7 list of `rfm run` names the top
+    category of each trigger order by line amount."""
+    header = ("order_id", "customer_id", "order_date", "amount", "status", "delivered_date", "sku", "product")
+    lines = [
+        ("A1", "amy", "2026-03-01 10:00:00", "60.00", "paid", "2026-03-03 15:00:00", "S1", "玻尿酸面霜"),
+        ("A1", "amy", "2026-03-01 10:00:00", "40.00", "paid", "2026-03-03 15:00:00", "S2", "纯棉袜子"),
+        ("B1", "bob", "2026-03-02 10:00:00", "10.00", "paid", "", "S2", "纯棉袜子"),
+        ("B1", "bob", "2026-03-02 10:00:00", "25.00", "paid", "", "S3", "保湿面膜 10片"),
+        ("D1", "dan", "2026-03-02 10:00:00", "15.00", "paid", "", "S9", "赠品"),
+    ]
+    src = write_orders("lines.csv", lines, header=header)
+    (tmp_path / "cats.csv").write_text("pattern,category\n*面霜*,护肤\n*面膜*,护肤\nS2,服饰\n", encoding="utf-8")
+    done = rfm("run", src, "--categories", tmp_path / "cats.csv", "--days-since-first-order", "7:9",
+               "--out-dir", "night", "--as-of", "2026-03-10")
+    assert done.returncode == 0, done.stderr
+    rows = Path("night/send/csv/days_since_first_order_7-9.csv").read_text(encoding="utf-8").splitlines()
+    header_row = rows[0].split(",")
+    got = {r.split(",")[0]: (r.split(",")[header_row.index("trigger_category")],
+                             r.split(",")[header_row.index("trigger_basis")]) for r in rows[1:]}
+    # amy: delivered 03-03, 护肤 60 beats 服饰 40; bob: 护肤 25 beats 服饰 10; dan: no category for 赠品
+    assert got == {"amy": ("护肤", "delivered"), "bob": ("护肤", "ordered"), "dan": ("", "ordered")}
