@@ -1,4 +1,4 @@
--- import_lines: store the products of one file's orders (rfm_order_lines, schema 16). Runs inside
+-- import_lines: store the products of one file's orders (rfm_order_lines, schema 20). Runs inside
 -- the import's transaction, after import_merge, only for a file with product columns.
 -- Input:  temp table file_lines (the file's rows that name a product: order_id, line_no, sku, product,
 --         category, quantity, unit_price, amount; ingest/staging.py LINES), temp table (or view)

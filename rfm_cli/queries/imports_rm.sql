@@ -7,7 +7,7 @@
 -- - This file's own records go: its versions and refund carriers, its rejected rows, its row of
 --   rfm_imports (so the same bytes can be imported again).
 -- - Its discount codes (rfm_order_codes, rfm_code_columns; schema 11) go with it.
--- - Its order lines (rfm_order_lines; schema 16) go with it, except those of an order that goes back
+-- - Its order lines (rfm_order_lines; schema 20) go with it, except those of an order that goes back
 --   to another file's state: that file carried the same order, so they are kept as its lines.
 -- rfm_customers is rebuilt by the caller (core/imports.py).
 CREATE OR REPLACE TEMP TABLE _rm_restore AS
