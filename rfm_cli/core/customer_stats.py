@@ -27,29 +27,16 @@ from datetime import date
 
 import duckdb
 
-from rfm_cli.core.store import MEMORY, Store, fetch_one, progress, run_statements, sql
+from rfm_cli.core.store import MEMORY, Store, fetch_one, narrowed, progress, run_statements, sql
 
 TABLE = "rfm_customers"
 SCOPE = "_rfm_scope"
 NO_CUT = date(9999, 12, 31)  # an as-of date no order reaches: every stored order counts
-# The conditions of customer_rfm.sql that pick the orders and refunds with a customer; a refresh
-# narrows each to the customers in scope (the query itself stays the one definition).
-_WITH_CUSTOMER = ("WHERE o.customer_id IS NOT NULL", "WHERE f.customer_id IS NOT NULL")
 
 
-def customer_rfm_sql(*, scoped: bool = False) -> str:
-    """customer_rfm.sql, for every customer or (scoped) only for those of _rfm_scope that the file
-    alone cannot update (not by_delta)."""
-    text = sql("customer_rfm").rstrip().rstrip(";")
-    if not scoped:
-        return text
-    for condition in _WITH_CUSTOMER:
-        if text.count(condition) != 1:  # the query was edited: fail loudly rather than refresh wrongly
-            raise AssertionError(f"customer_rfm.sql must contain {condition!r} exactly once")
-        column = condition.removeprefix("WHERE ").removesuffix(" IS NOT NULL")
-        text = text.replace(condition,
-                            f"WHERE {column} IN (SELECT customer_id FROM {SCOPE} WHERE NOT by_delta)")
-    return text
+def customer_rfm_sql() -> str:
+    """customer_rfm.sql as a subquery (no trailing semicolon)."""
+    return sql("customer_rfm").rstrip().rstrip(";")
 
 
 _PER_CUSTOMER = "per_customer AS ("
@@ -101,7 +88,9 @@ def refresh(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(delta_sql())  # reads the old rows: before they are deleted
     con.execute(f"DELETE FROM {TABLE} WHERE customer_id IN (SELECT customer_id FROM {SCOPE})")
     con.execute(f"INSERT INTO {TABLE} SELECT * FROM _rfm_delta")
-    con.execute(f"INSERT INTO {TABLE} {customer_rfm_sql(scoped=True)}", {"as_of": NO_CUT, "since": None})
+    # the customers the file alone cannot update (not by_delta), from all their orders
+    with narrowed(con, "rfm_stats_scope", f"c IN (SELECT customer_id FROM {SCOPE} WHERE NOT by_delta)"):
+        con.execute(f"INSERT INTO {TABLE} {customer_rfm_sql()}", {"as_of": NO_CUT, "since": None})
     con.execute(f"DROP TABLE {SCOPE}")
     con.execute("DROP TABLE _rfm_delta")
 

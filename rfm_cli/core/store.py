@@ -48,6 +48,21 @@ def query_names() -> list[str]:
     return sorted(p.name[:-4] for p in packaged.iterdir() if p.name.endswith(".sql"))
 
 
+EVERY_CUSTOMER = "c IS NOT NULL"  # the scope macros of macros.sql as defined there
+
+
+@contextlib.contextmanager
+def narrowed(con: duckdb.DuckDBPyConnection, macro: str, condition: str) -> Iterator[None]:
+    """Inside: scope macro `macro` of macros.sql (rfm_stats_scope, rfm_inputs_scope) is `condition`
+    on its argument `c`, so the one query that reads it covers those customers only; then it covers
+    every customer again. The query text stays the one definition."""
+    con.execute(f"CREATE OR REPLACE TEMP MACRO {macro}(c) AS {condition}")
+    try:
+        yield
+    finally:
+        con.execute(f"CREATE OR REPLACE TEMP MACRO {macro}(c) AS {EVERY_CUSTOMER}")
+
+
 def run_script(con: duckdb.DuckDBPyConnection, name: str) -> None:
     """Run every statement of a multi-statement file (schema, macros)."""
     con.execute(sql(name))

@@ -26,14 +26,14 @@ orders_net AS (
            o.amount - o.refund_amount - coalesce(r.refunded, 0) AS net_amount
     FROM rfm_orders AS o
     LEFT JOIN refunds_by_order AS r USING (order_id)
-    WHERE o.customer_id IS NOT NULL
+    WHERE rfm_stats_scope(o.customer_id)
       AND CAST(o.ordered_at AS DATE) <= $as_of
       AND rfm_in_window(o.ordered_at, $since)
 ),
 unmatched AS (
     SELECT f.customer_id, sum(f.amount) AS refunded
     FROM rfm_refunds AS f
-    WHERE f.customer_id IS NOT NULL
+    WHERE rfm_stats_scope(f.customer_id)
       AND NOT EXISTS (SELECT 1 FROM rfm_orders AS o WHERE o.order_id = f.order_id)
       AND rfm_in_window(f.refunded_at, $since)
     GROUP BY f.customer_id

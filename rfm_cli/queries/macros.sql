@@ -117,3 +117,11 @@ CREATE OR REPLACE TEMP MACRO rfm_in_window(t, since) AS (since IS NULL OR CAST(t
 CREATE OR REPLACE TEMP MACRO rfm_raw_status_key(counting, raw) AS CASE WHEN counting THEN '0' ELSE '1' END || raw;
 
 CREATE OR REPLACE TEMP MACRO rfm_raw_status_of(k) AS substr(k, 2);
+
+-- Which customers the per-customer queries cover: customer_rfm.sql (rfm_stats_scope) and
+-- predict_inputs.sql (rfm_inputs_scope) take every order and refund with a customer id. An import's
+-- refresh narrows one of them to the customers the file can change for one statement, and then
+-- defines it back as here (store.narrowed; customer_stats.refresh, predict.stored.refresh_scope).
+CREATE OR REPLACE TEMP MACRO rfm_stats_scope(c) AS c IS NOT NULL;
+
+CREATE OR REPLACE TEMP MACRO rfm_inputs_scope(c) AS c IS NOT NULL;

@@ -24,7 +24,7 @@ purchase_days AS (
            sum(o.amount - o.refund_amount - coalesce(r.refunded, 0)) AS spend
     FROM rfm_orders AS o
     LEFT JOIN refunds_by_order AS r USING (order_id)
-    WHERE o.customer_id IS NOT NULL
+    WHERE rfm_inputs_scope(o.customer_id)
       AND o.status = 'counted'
       AND CAST(o.ordered_at AS DATE) <= $as_of
       AND o.amount - o.refund_amount - coalesce(r.refunded, 0) > 0

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from rfm_cli.core.store import MEMORY, Store, fetch_one, progress, sql
+from rfm_cli.core.store import MEMORY, Store, fetch_one, narrowed, progress, sql
 
 TABLE = "rfm_predict_inputs"
 META_KEY = "predict_inputs"
@@ -71,25 +71,15 @@ def keep(store: Store) -> None:
         mark_current(store)
 
 
-# predict_inputs.sql's one condition on the customer of an order; a refresh narrows it to the
-# customers in scope (the query itself stays the one definition, as customer_stats does).
-_WITH_CUSTOMER = "WHERE o.customer_id IS NOT NULL"
-
-
-def _scoped_sql() -> str:
-    text = sql("predict_inputs").rstrip().rstrip(";")
-    if text.count(_WITH_CUSTOMER) != 1:  # the query was edited: fail loudly rather than refresh wrongly
-        raise AssertionError(f"predict_inputs.sql must contain {_WITH_CUSTOMER!r} exactly once")
-    return text.replace(_WITH_CUSTOMER, "WHERE o.customer_id IN (SELECT customer_id FROM _rfm_scope)")
-
-
 def refresh_scope(store: Store) -> None:
     """After an import's merge, while _rfm_scope exists: the rows of the customers in scope
     recomputed from their orders (a customer left with no counted order loses the row). The
     caller owns the transaction and calls `mark_current` once the import's record is written."""
     store.con.execute(f"DELETE FROM {TABLE} WHERE customer_id IN (SELECT customer_id FROM _rfm_scope)")
-    store.con.execute(f"INSERT INTO {TABLE} SELECT {_COLUMNS} FROM ({_scoped_sql()}) ORDER BY customer_id",
-                      {"as_of": NO_CUT})
+    query = sql("predict_inputs").rstrip().rstrip(";")
+    with narrowed(store.con, "rfm_inputs_scope", "c IN (SELECT customer_id FROM _rfm_scope)"):
+        store.con.execute(f"INSERT INTO {TABLE} SELECT {_COLUMNS} FROM ({query}) ORDER BY customer_id",
+                          {"as_of": NO_CUT})
 
 
 def mark_current(store: Store) -> None:
