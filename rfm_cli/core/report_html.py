@@ -52,7 +52,7 @@ th { background: #f0f3f8; }
 dl dt { font-weight: bold; margin-top: 8px; }
 dl dd { margin: 2px 0 0 0; color: #333; }
 @media (max-width: 800px) { .grid { grid-template-columns: 1fr; } .kpis { grid-template-columns: repeat(2, 1fr); } }
-""".replace("FONT", FONT)
+""".replace("FONT", FONT)  # noqa: E501
 
 
 def _num(x: float | None, digits: int = 0) -> str:
@@ -339,4 +339,4 @@ def render(numbers: dict[str, Any], lang: str = "en") -> str:
 </main>
 </body>
 </html>
-"""
+"""  # noqa: E501

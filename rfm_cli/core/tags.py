@@ -135,7 +135,7 @@ FROM (
     GROUP BY customer_id, category
 )
 WHERE rank <= {int(top)}
-GROUP BY customer_id"""
+GROUP BY customer_id"""  # noqa: E501
     return as_frame(store.con.sql(query, params=_params(as_of, since))).cast(
         {"customer_id": pl.String, "categories": pl.String})
 

@@ -105,4 +105,4 @@ FROM (
           FROM file_rows WHERE order_id IS NOT NULL AND _packed IS NOT NULL)
     WHERE trim(item) <> ''
 )
-""".format(**{k: _packed_field(k, "item") for k in ("sku", "name", "quantity", "subtotal", "total")})
+""".format(**{k: _packed_field(k, "item") for k in ("sku", "name", "quantity", "subtotal", "total")})  # noqa: E501
