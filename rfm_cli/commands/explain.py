@@ -145,7 +145,6 @@ def show(account: dict) -> None:
         out.print(f"analysis window: {account['window_since']} to {account['as_of']}; orders before it "
                   "do not count (see --window)")
     if not account["scored"]:
-
         out.print(f"not scored: {account['reason']}")
         return
     values = account["values"]
