@@ -108,8 +108,10 @@ def measure(n: int, repeat: int, rfm: list[str], work: Path, data: Path) -> dict
             if round_no:
                 runs[name].append(run)
             print(f"{count_label(n)} {name} round {round_no}: {run.wall:.2f} s", file=sys.stderr, flush=True)
-    stats = {name: {"wall": statistics.median(r.wall for r in each), "cpu": statistics.median(r.cpu for r in each),
-                    "peak_mib": max(r.peak_kib for r in each) / 1024, "walls": [round(r.wall, 2) for r in each],
+    stats = {name: {"wall": statistics.median(r.wall for r in each),
+                    "cpu": statistics.median(r.cpu for r in each),
+                    "peak_mib": max(r.peak_kib for r in each) / 1024,
+                    "walls": [round(r.wall, 2) for r in each],
                     "file_mib": (plain if name == "plain" else lines).stat().st_size / 2**20}
              for name, each in runs.items()}
     with duckdb.connect(str(work / "lines.duckdb"), read_only=True) as con:
@@ -165,7 +167,8 @@ def main(argv: list[str] | None = None) -> int:
             notes = target.read_text(encoding="utf-8").split(NOTES, 1)[1]
         target.write_text(
             "# Import with line items (issue 21)\n\n"
-            f"`python benchmarks/lines_bench.py --sizes {args.sizes} --repeat {args.repeat} --write-results`, "
+            f"`python benchmarks/lines_bench.py --sizes {args.sizes} --repeat {args.repeat} "
+            "--write-results`, "
             f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC; {machine}.\n\n"
             "Each export has 3 lines per order; both files hold the same rows, the `lines` one with the "
             "five product columns (sku, product, category, quantity, unit_price) as well. See the "

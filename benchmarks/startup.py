@@ -104,8 +104,9 @@ def main(argv: list[str] | None = None) -> int:
         ("rfm run sample (3,749 rows)", [*run, str(SAMPLE)], fresh_run_folder),
         ("rfm run 5k orders", [*run, str(orders_file(5_000))], fresh_run_folder),
         ("rfm run 50k orders", [*run, str(orders_file(50_000))], fresh_run_folder),
-        *[(f"duckdb_same {n // 1000}k orders", [sys.executable, str(BENCH_DIR / "baselines" / "duckdb_same.py"),
-                                                 str(orders_file(n)), "same.csv"], None) for n in (5_000, 50_000)],
+        *[(f"duckdb_same {n // 1000}k orders",
+           [sys.executable, str(BENCH_DIR / "baselines" / "duckdb_same.py"), str(orders_file(n)), "same.csv"],
+           None) for n in (5_000, 50_000)],
     ]
     measure(rows[2][1], env)  # warm up: bytecode cached, files in the page cache
     results: dict[str, list[tuple[float, float]]] = {}

@@ -43,7 +43,8 @@ def _universal_text(raw: bytes) -> str:
 
 
 class _Captured(io.BytesIO):
-    """A stream's bytes that outlive the text wrapper around them (a wrapper closes its buffer when it goes)."""
+    """A stream's bytes that outlive the text wrapper around them (a wrapper closes its buffer when it
+    goes)."""
 
     def close(self) -> None:
         pass

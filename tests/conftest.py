@@ -23,7 +23,8 @@ CANONICAL_HEADER = ("order_id", "customer_id", "order_date", "amount", "status",
 
 @pytest.fixture(autouse=True)
 def _work_in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Every test runs in its own folder, so default outputs (./rejects/, ./rfm.duckdb) never land in the repo."""
+    """Every test runs in its own folder, so default outputs (./rejects/, ./rfm.duckdb) never land in
+    the repo."""
     monkeypatch.chdir(tmp_path)
 
 

@@ -122,7 +122,8 @@ def test_the_structure_tool_finds_what_it_measures(tmp_path: Path) -> None:
     body = "".join(f"    y{i} = {i}\n" for i in range(59))
     (package / "a.py").write_text(f"from rfm_cli import b\n\n\ndef f():\n{body}    return 0\n")
     method = "".join(f"        y{i} = {i}\n" for i in range(58))
-    (package / "b.py").write_text(f"from . import c\n\n\nclass K:\n    def m(self):\n{method}        return 0\n")
+    (package / "b.py").write_text(
+        f"from . import c\n\n\nclass K:\n    def m(self):\n{method}        return 0\n")
     (package / "c.py").write_text("import rfm_cli.a\n\n\ndef g():\n    from rfm_cli import long\n")
     found = tool.figures(tmp_path)
     assert found["modules_over_limit"] == {"rfm_cli/long.py": 401}

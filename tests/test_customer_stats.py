@@ -173,7 +173,8 @@ def test_a_schema_4_database_gets_the_table_on_its_next_export(tmp_path: Path) -
         assert not customer_stats.is_current(store)
         with store.transaction():
             scored = score_store(store, load_rules("tiers"), keep_totals=True).customers
-    assert assert_table_matches_orders(db, inputs=False)["customer_id"].to_list() == scored["customer_id"].to_list()
+    assert (assert_table_matches_orders(db, inputs=False)["customer_id"].to_list()
+            == scored["customer_id"].to_list())
 
 
 def test_a_schema_5_database_rebuilds_totals_taken_under_the_old_contact_pick(tmp_path: Path) -> None:
@@ -228,7 +229,8 @@ def test_stored_and_recomputed_inputs_score_the_same(tmp_path: Path) -> None:
     with open_store(db, create=False) as store:
         assert customer_stats.usable(store.con, as_of)
         from_table = customer_inputs(store, as_of)
-        from_orders = pl.from_arrow(store.con.sql(customer_stats.customer_rfm_sql(), params={**ALL_HISTORY, "as_of": as_of})
+        from_orders = pl.from_arrow(store.con.sql(customer_stats.customer_rfm_sql(),
+                                                  params={**ALL_HISTORY, "as_of": as_of})
                                     .to_arrow_table()).drop("latest_key")
     assert from_table.equals(from_orders)
     assert from_table["customer_id"].to_list() == ["C1"]  # C2's only order was refunded in full
@@ -242,12 +244,14 @@ def test_rows_a_nightly_import_replaced_are_read_back_in_customer_order(tmp_path
         ("O1", "C1", 0, "10.00", "paid", "", "", ""), ("O2", "C2", 1, "20.00", "paid", "", "", ""),
         ("O3", "C3", 2, "30.00", "paid", "", "", ""), ("O4", "C4", 3, "40.00", "paid", "", "", "")]))
     api.import_to_db(str(db), [write_export(tmp_path / "b.csv", [
-        ("N1", "C1", 5, "11.00", "paid", "", "", ""), ("N3", "C3", 6, "33.00", "paid", "", "", "")])], OPTIONS)
+        ("N1", "C1", 5, "11.00", "paid", "", "", ""), ("N3", "C3", 6, "33.00", "paid", "", "", "")])],
+        OPTIONS)
     as_of = (START + timedelta(days=6)).date()
     with open_store(db, create=False) as store:
         storage_order = [r[0] for r in store.con.execute(customer_stats.read_sql()).fetchall()]
         from_table = customer_inputs(store, as_of)
-        from_orders = pl.from_arrow(store.con.sql(customer_stats.customer_rfm_sql(), params={**ALL_HISTORY, "as_of": as_of})
+        from_orders = pl.from_arrow(store.con.sql(customer_stats.customer_rfm_sql(),
+                                                  params={**ALL_HISTORY, "as_of": as_of})
                                     .to_arrow_table()).drop("latest_key")
     assert storage_order != sorted(storage_order)  # the case this is about
     assert from_table["customer_id"].to_list() == ["C1", "C2", "C3", "C4"]
@@ -286,12 +290,14 @@ def test_contacts_of_orders_placed_at_the_same_time_come_from_the_greatest_order
         table = assert_table_matches_orders(db)
         picked.append(table.select("customer_name", "phone").rows())
     assert picked[0] == picked[1]
-    assert picked[0][0] in {("Ann Lee", "13812345678"), ("李雷", "13900001111")}  # one order's fields, not mixed
+    assert picked[0][0] in {("Ann Lee", "13812345678"),
+                            ("李雷", "13900001111")}  # one order's fields, not mixed
     if winner is not None:
         assert picked[0][0][0] == winner
 
 
-def test_later_orders_update_rows_from_the_file_and_the_rest_is_recomputed(tmp_path: Path, monkeypatch) -> None:
+def test_later_orders_update_rows_from_the_file_and_the_rest_is_recomputed(tmp_path: Path,
+                                                                           monkeypatch) -> None:
     """Which customers the nightly file alone updates (by_delta) and which are recomputed from their
     orders, and that both give the rows customer_rfm.sql computes."""
     db = tmp_path / "rfm.duckdb"
@@ -322,7 +328,8 @@ def test_later_orders_update_rows_from_the_file_and_the_rest_is_recomputed(tmp_p
     ])], OPTIONS)
     assert scopes == [{"C1": True, "C2": False, "C3": False, "C4": False, "C5": True, "C6": False}]
     rows = {r["customer_id"]: r for r in assert_table_matches_orders(db).iter_rows(named=True)}
-    assert (rows["C1"]["frequency"], rows["C1"]["spend"], rows["C1"]["customer_name"], rows["C1"]["phone"]) == (
+    assert (rows["C1"]["frequency"], rows["C1"]["spend"], rows["C1"]["customer_name"],
+            rows["C1"]["phone"]) == (
         2, 25, "Ann Lee", "13900001111")
     assert (rows["C5"]["spend"], rows["C5"]["unmatched_refunds"]) == (47, 3)
 
@@ -357,9 +364,11 @@ def test_nightly_files_of_mostly_later_orders_keep_the_table_equal_to_the_orders
                 if kind == "new" or not stored_ids:
                     rows.append((f"N{night}-{k}", customer, when, amount, status, refund, name, phone))
                 elif kind == "old":  # the same order again, maybe in another state
-                    rows.append((stored_ids[k % len(stored_ids)], customer, when, amount, status, refund, name, phone))
+                    rows.append((stored_ids[k % len(stored_ids)], customer, when, amount, status, refund,
+                                 name, phone))
                 elif kind == "refund-old":
-                    rows.append((stored_ids[k % len(stored_ids)], customer, when, "-3.00", "paid", "", "", ""))
+                    rows.append((stored_ids[k % len(stored_ids)], customer, when, "-3.00", "paid", "", "",
+                                 ""))
                 else:
                     rows.append((f"CN{night}-{k}", customer, when, "-2.00", "paid", "", "", ""))
             rows = [r for r in rows if not (r[0] in seen or seen.add(r[0]))]  # one order per id and file

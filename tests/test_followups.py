@@ -93,8 +93,8 @@ def test_on_the_7_to_9_list_three_nights_but_sent_once(shop: Path, rfm) -> None:
     assert sorted(_ids(Path("out/send/csv/days_since_first_order_7-9.csv"))) == ["amy", "dan"]
     assert _list(again, "days_since_first_order_7-9")["dropped"] == {"already sent for this order": 2}
     con = duckdb.connect(str(shop), read_only=True)
-    assert con.execute("SELECT as_of, customer_id, order_id FROM rfm_followup_sends ORDER BY as_of, customer_id"
-                       ).fetchall() == [(d, c, o) for d, c, o in [
+    assert con.execute("SELECT as_of, customer_id, order_id FROM rfm_followup_sends "
+                       "ORDER BY as_of, customer_id").fetchall() == [(d, c, o) for d, c, o in [
                            (_day("2026-03-09"), "bob", "B1"), (_day("2026-03-09"), "eve", "E1"),
                            (_day("2026-03-10"), "amy", "A1"), (_day("2026-03-10"), "dan", "D1")]]
     con.close()
@@ -112,7 +112,8 @@ def test_a_missed_night_skips_no_one_with_a_window_but_does_with_a_single_day(sh
     assert "bob" not in _ids(Path("single/send/csv/days_since_first_order_7.csv"))
     assert _list(single, "days_since_first_order_7")["selected"] == 2  # amy and dan, day 7
     window = _export(rfm, "2026-03-10", "--days-since-first-order", "7:9", out="window")
-    assert sorted(_ids(Path("window/send/csv/days_since_first_order_7-9.csv"))) == ["amy", "bob", "dan", "eve"]
+    assert sorted(_ids(Path("window/send/csv/days_since_first_order_7-9.csv"))) == [
+        "amy", "bob", "dan", "eve"]
     assert _list(window, "days_since_first_order_7-9")["dropped"] == {}
 
 
@@ -127,7 +128,8 @@ def test_a_refunded_first_order_takes_the_customer_off(shop: Path, rfm, tmp_path
     assert rfm("import", refunded, "--db", "shop.duckdb").returncode == 0
     after = _export(rfm, "2026-03-10", "--days-since-first-order", "7:9")
     assert sorted(_ids(Path("out/send/csv/days_since_first_order_7-9.csv"))) == ["amy", "bob", "dan"]
-    assert _list(after, "days_since_first_order_7-9")["selected"] == 3  # not selected at all: no counted order
+    # not selected at all: no counted order
+    assert _list(after, "days_since_first_order_7-9")["selected"] == 3
 
 
 def test_first_time_buyers_only_and_since_last_order(shop: Path, rfm) -> None:
@@ -151,7 +153,8 @@ def test_suppression_and_cooldown_apply_as_to_every_list(shop: Path, rfm, tmp_pa
     assert entry["selected"] == 4 and entry["rows"] == 2 and sum(entry["dropped"].values()) == 2
     # the suppressed were not sent: lifted tomorrow, they would be sent then (not "already sent")
     con = duckdb.connect(str(shop), read_only=True)
-    assert sorted(r[0] for r in con.execute("SELECT customer_id FROM rfm_followup_sends").fetchall()) == ["dan", "eve"]
+    assert sorted(r[0] for r in con.execute("SELECT customer_id FROM rfm_followup_sends").fetchall()) == [
+        "dan", "eve"]
     con.close()
 
 

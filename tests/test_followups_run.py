@@ -53,7 +53,8 @@ def _rows(path: Path) -> list[str]:
 def test_run_writes_two_followups_beside_the_tier_lists(tmp_path: Path, orders: Path, rfm) -> None:
     (tmp_path / "rfm.toml").write_text(TWO_FOLLOWUPS, encoding="utf-8")
     manifest = _run(rfm, orders, "2026-03-10")
-    assert sorted(_rows(Path("night/send/sms/day7_coupon.csv"))) == ["13800000001", "13800000002", "13800000004"]
+    assert sorted(_rows(Path("night/send/sms/day7_coupon.csv"))) == ["13800000001", "13800000002",
+                                                                     "13800000004"]
     # since the last order, 8 days: bob (B1) and cat (C1, a repeat buyer: who = all)
     assert sorted(r.split(",")[0] for r in _rows(Path("night/send/csv/repeat_thanks.csv"))) == ["bob", "cat"]
     entries = {(f["path"]): (f["kind"], f["list"], f["channel"], f["tier"]) for f in manifest["files"]}
@@ -69,7 +70,8 @@ def test_run_three_nights_sends_once(tmp_path: Path, orders: Path, rfm) -> None:
     for night in ("2026-03-09", "2026-03-10", "2026-03-11"):
         manifest = _run(rfm, orders, night)
         (entry,) = [e for e in manifest["lists"] if e["list"] == "day7_coupon"]
-        sent[night] = (sorted(_rows(Path("night/send/sms/day7_coupon.csv"))), entry["selected"], entry["dropped"])
+        sent[night] = (sorted(_rows(Path("night/send/sms/day7_coupon.csv"))), entry["selected"],
+                       entry["dropped"])
     assert sent == {
         "2026-03-09": (["13800000002"], 1, {}),  # bob day 7; amy and dan day 6
         "2026-03-10": (["13800000001", "13800000004"], 3, {"already sent for this order": 1}),
@@ -90,7 +92,8 @@ def test_run_honours_suppression(tmp_path: Path, orders: Path, rfm) -> None:
 @pytest.mark.parametrize(("table", "expected"), [
     ('name = "d7"\nwindow = "7-9"', "[[followups]] #1 (d7): key 'window' = '7-9' is not N or FROM:TO"),
     ('name = "d7"\nwindow = "9:7"', "key 'window' = '9:7' is not N or FROM:TO days (FROM <= TO)"),
-    ('name = "d7"\nwindow = 7\nsince = "delivery"', "key 'since' = 'delivery' is not one of first_order, last_order"),
+    ('name = "d7"\nwindow = 7\nsince = "delivery"',
+     "key 'since' = 'delivery' is not one of first_order, last_order"),
     ('name = "d7"\nwindow = 7\nwho = "new"', "key 'who' = 'new' is not one of all, first_time"),
     ('name = "d7"\nwindow = 7\nchannel = "wechat"', "key 'channel' = 'wechat' is not one of csv, sms"),
     ('name = "d7"\nwindow = 7\ndays = 7', "[[followups]] #1 (d7): unknown key 'days'; keys: name, window"),
@@ -199,7 +202,8 @@ def test_the_library_takes_the_same_followups(tmp_path: Path, orders: Path) -> N
     shop.import_files(orders)
     shop.run(orders, out_dir="lib", as_of="2026-03-10",
              followups=[{"name": "day7_coupon", "window": "7:9", "who": "first_time", "channel": "sms"}])
-    assert sorted(_rows(Path("lib/send/sms/day7_coupon.csv"))) == ["13800000001", "13800000002", "13800000004"]
+    assert sorted(_rows(Path("lib/send/sms/day7_coupon.csv"))) == ["13800000001", "13800000002",
+                                                                   "13800000004"]
     shop.export("flags", as_of="2026-03-11", days_since_last_order="8:9")
     assert sorted(r.split(",")[0] for r in _rows(Path("flags/send/csv/days_since_last_order_8-9.csv"))) == [
         "amy", "bob", "cat", "dan"]

@@ -329,7 +329,8 @@ def test_for_random_shops_every_list_adds_up_and_codes_follow_the_rows(shop, dat
         with StagedFiles() as staged:
             stage_segment_files(result, spec, staged, sup, recent_sends=recent, previous=previous)
         manifest = json.loads((spec.out_dir / "manifest.json").read_text(encoding="utf-8"))
-        sends = (selection.tiers or ([] if selection.winback else TIERS)) + ["winback"] * bool(selection.winback)
+        sends = ((selection.tiers or ([] if selection.winback else TIERS))
+                 + ["winback"] * bool(selection.winback))
         selected = {name: chosen_count(result.customers, selection, name) for name in sends}
         members = dict(result.customers.group_by("tier").len().iter_rows())
         expected = lambda entry: (selected[entry["list"]] if entry["kind"] == "send"
@@ -337,7 +338,8 @@ def test_for_random_shops_every_list_adds_up_and_codes_follow_the_rows(shop, dat
         for entry in manifest["files"]:
             if entry["list"] is not None and not re.search(r"-\d{3}\.csv$", entry["path"]):  # a batch: a part
                 assert entry["rows"] + sum(entry["dropped"].values()) == expected(entry), entry
-        assert len(manifest["lists"]) == len(sends) * len(chosen_channels) + len(TIERS) * (1 + (previous is not None))
+        assert (len(manifest["lists"])
+                == len(sends) * len(chosen_channels) + len(TIERS) * (1 + (previous is not None)))
         for each in manifest["lists"]:
             assert each["rows"] + sum(each["dropped"].values()) == each["selected"] == expected(each), each
             assert (each["tier"] is None) == (each["list"] == "winback")

@@ -21,7 +21,8 @@ def _text(lines: list[str]) -> str:
 
 def _lines(db: Path) -> list[tuple]:
     with duckdb.connect(str(db), read_only=True) as con:
-        return con.execute(f"SELECT {LINE_COLUMNS} FROM rfm_order_lines ORDER BY order_id, line_no").fetchall()
+        return con.execute(
+            f"SELECT {LINE_COLUMNS} FROM rfm_order_lines ORDER BY order_id, line_no").fetchall()
 
 
 def _import(rfm, db: Path, *paths: Path, args: tuple[str, ...] = ()) -> None:
@@ -42,12 +43,14 @@ def test_shopify_one_row_per_line_order_fields_on_the_first(rfm, tmp_path: Path)
     assert _lines(tmp_path / "s.duckdb") == expected
 
 
-TAOBAO_ITEMS_HEADERS = ["订单编号", "买家会员名", "买家实际支付金额", "订单状态", "订单付款时间 ", "宝贝标题 ",
-                        "商家编码", "宝贝总数量", "退款金额"]
+TAOBAO_ITEMS_HEADERS = ["订单编号", "买家会员名", "买家实际支付金额", "订单状态", "订单付款时间 ",
+                        "宝贝标题 ", "商家编码", "宝贝总数量", "退款金额"]
 TAOBAO_ITEMS = [
-    ("3456789012345678901", "tb_小明", "￥128.00", "交易成功", "2024-01-05 10:12:33", "玻尿酸补水面膜 10片", "MASK-01", "2"),
+    ("3456789012345678901", "tb_小明", "￥128.00", "交易成功", "2024-01-05 10:12:33", "玻尿酸补水面膜 10片",
+     "MASK-01", "2"),
     ("3456789012345678902", "花花世界", "59.90元", "交易关闭", "", "加厚保暖袜子 5双装", "SOCK-5", "1"),
-    ("3456789012345678903", "快乐的鱼", "256.00", "交易成功", "2024-01-07 21:31:12", "精华液 30ml, 送小样", "SER-30", "1"),
+    ("3456789012345678903", "快乐的鱼", "256.00", "交易成功", "2024-01-07 21:31:12", "精华液 30ml, 送小样",
+     "SER-30", "1"),
 ]
 
 
@@ -56,7 +59,8 @@ def test_taobao_gbk_export_names_each_orders_product(rfm, tmp_path: Path) -> Non
     宝贝标题 and 商家编码 are its one line, 宝贝总数量 its quantity, the paid amount its amount."""
     rows = [",".join(TAOBAO_ITEMS_HEADERS)]
     for oid, buyer, paid, status, paid_at, title, code, quantity in TAOBAO_ITEMS:
-        rows.append(",".join([f'="{oid}"', buyer, paid, status, paid_at, f'"{title}"', f"\t{code}", quantity, "0.00"]))
+        rows.append(",".join([f'="{oid}"', buyer, paid, status, paid_at, f'"{title}"', f"\t{code}", quantity,
+                              "0.00"]))
     path = tmp_path / "ExportOrderList202401.csv"
     path.write_bytes(("\r\n".join(rows) + "\r\n").encode("gbk"))
     _import(rfm, tmp_path / "t.duckdb", path)
@@ -73,7 +77,8 @@ def test_uci_invoice_lines_and_no_lines_for_credit_notes(rfm, tmp_path: Path) ->
     _import(rfm, tmp_path / "u.duckdb", path)
     lines = _lines(tmp_path / "u.duckdb")
     expected = [(str(inv), stock, desc, float(qty), Decimal(str(price)))
-                for inv, stock, desc, qty, _d, price, _c, _country in pf._UCI_LINES if not str(inv).startswith("C")]
+                for inv, stock, desc, qty, _d, price, _c, _country in pf._UCI_LINES
+                if not str(inv).startswith("C")]
     assert sorted((o, s, p, q, u) for o, _n, s, p, _c, q, u, _a in lines) == sorted(expected)
     assert all(amount == (Decimal(str(q)) * u).quantize(Decimal("0.01")) for *_, q, u, amount in lines)
     assert [n for o, n, *_ in lines if o == "536365"] == [1, 2, 3]
@@ -159,7 +164,8 @@ def test_lines_reach_orders_stored_from_an_export_without_products(rfm, tmp_path
 WOO_HEADER = ("order_id,order_number,order_date,paid_date,status,order_total,refunded_total,order_currency,"
               "customer_email,billing_email,line_items")
 WOO_ITEMS = {  # order -> (status, total, [(name, sku, quantity, subtotal, total)])
-    "1201": ("completed", "59.00", [("Mug", "MUG-1", "2", "32.00", "30.00"), ("Tea, green", "TEA-9", "1", "25.00", "25.00")]),
+    "1201": ("completed", "59.00",
+             [("Mug", "MUG-1", "2", "32.00", "30.00"), ("Tea, green", "TEA-9", "1", "25.00", "25.00")]),
     "1202": ("processing", "24.50", [("Socks", "", "1", "20.50", "20.50")]),
 }
 
@@ -169,8 +175,8 @@ def test_woocommerce_line_items_packed_in_one_cell(rfm, tmp_path: Path) -> None:
     between `|`; the total is the line's amount, subtotal / quantity its unit price."""
     rows = [WOO_HEADER]
     for oid, (status, total, items) in WOO_ITEMS.items():
-        packed = ";".join(f"id:{i}|name:{name}|product_id:{40 + i}|variation_id:0|quantity:{qty}|total:{line}|"
-                          f"subtotal:{sub}|subtotal_tax:0.00|total_tax:0.00|refunded:0.00|sku:{sku}|meta:"
+        packed = ";".join(f"id:{i}|name:{name}|product_id:{40 + i}|variation_id:0|quantity:{qty}|"
+                          f"total:{line}|subtotal:{sub}|subtotal_tax:0.00|total_tax:0.00|refunded:0.00|sku:{sku}|meta:"
                           for i, (name, sku, qty, sub, line) in enumerate(items))
         rows.append(f'{oid},{oid},2024-05-01 14:00:00,2024-05-01 14:05:00,{status},{total},0.00,USD,'
                     f'a{oid}@shop.test,a{oid}@shop.test,"{packed}"')

@@ -70,7 +70,8 @@ def test_per_file_forms_group_like_the_generic_one(tmp_path: Path, monkeypatch: 
     # staged path, which keeps rejected orders, never ranks
     assert staged.rejected == 0
     assert sorted(staged.staging.raw_status_words or ()) == (sorted(WORDS) if direct else [])
-    assert ("accepts_sms" in staged.staging.absent) and (("customer_name" in staged.staging.absent) != contacts)
+    assert ("accepts_sms" in staged.staging.absent
+            and ("customer_name" in staged.staging.absent) != contacts)
     _, generic_columns, generic_orders = _grouped(path, direct=direct, generic=True, monkeypatch=monkeypatch)
     assert columns == generic_columns
     assert orders == generic_orders

@@ -17,7 +17,8 @@ from test_tags import AS_OF, HEADER, ROWS
 # cancelled, so c3's 面膜 is not in it); frequency: counted orders.
 SPEND = {("c1", "护肤"): 130.0, ("c1", "服饰"): 20.0, ("c2", "服饰"): 12.0, ("c3", "护肤"): 300.0,
          ("c4", "(no category)"): 60.0}
-ORDERS = {("c1", "护肤"): 2, ("c1", "服饰"): 1, ("c2", "服饰"): 1, ("c3", "护肤"): 1, ("c4", "(no category)"): 2}
+ORDERS = {("c1", "护肤"): 2, ("c1", "服饰"): 1, ("c2", "服饰"): 1, ("c3", "护肤"): 1,
+          ("c4", "(no category)"): 2}
 FREQUENCY = {"c1": 3, "c2": 1, "c3": 1, "c4": 2}
 
 
@@ -70,13 +71,16 @@ def test_html_report_has_the_section_or_says_there_is_no_product_data(rfm, shop:
                                                                        write_orders) -> None:
     page = tmp_path / "r.html"
     assert rfm("--db", shop, "report", "--as-of", AS_OF, "--html", page, "--lang", "zh").returncode == 0
-    section = re.search(r'<section id="products">(.*?)</section>', page.read_text(encoding="utf-8"), re.DOTALL)
-    assert section and "各层级品类构成" in section.group(1) and "<td class=\"text\">护肤</td>" in section.group(1)
+    section = re.search(r'<section id="products">(.*?)</section>', page.read_text(encoding="utf-8"),
+                        re.DOTALL)
+    assert (section and "各层级品类构成" in section.group(1)
+            and "<td class=\"text\">护肤</td>" in section.group(1))
     assert "300.00" in section.group(1)
     plain = write_orders("plain.csv", [("A1", "c1", "2024-03-01", "10.00", "paid", "")])
     assert rfm("--db", tmp_path / "p.duckdb", "import", plain).returncode == 0
     assert rfm("--db", tmp_path / "p.duckdb", "report", "--as-of", AS_OF, "--html", page).returncode == 0
-    section = re.search(r'<section id="products">(.*?)</section>', page.read_text(encoding="utf-8"), re.DOTALL)
+    section = re.search(r'<section id="products">(.*?)</section>', page.read_text(encoding="utf-8"),
+                        re.DOTALL)
     assert section and "no product data in these imports" in section.group(1)
 
 
@@ -84,7 +88,7 @@ def test_explain_shows_the_tags_and_how(rfm, shop: Path) -> None:
     done = rfm("--db", shop, "explain", "c1", "--as-of", AS_OF, "--no-predictions", "--format", "json")
     assert done.returncode == 0, done.stderr
     tags = json.loads(done.stdout)["tags"]
-    assert tags[0] == ("categories = 护肤|服饰: line spend of counted orders by category (护肤 130.00, 服饰 20.00), "
-                       "the top 3 kept")
+    assert tags[0] == ("categories = 护肤|服饰: line spend of counted orders by category "
+                       "(护肤 130.00, 服饰 20.00), the top 3 kept")
     assert tags[1].startswith("aov_band = mid: AOV = monetary 150.00 / 3 counted orders = 50.00; tertiles")
     assert tags[2].startswith("favourite_weekday = Monday, favourite_hour = 10")

@@ -69,7 +69,8 @@ def test_with_tags_adds_the_hand_worked_columns_after_the_tier(rfm, shop: Path) 
 
 
 def test_fixed_aov_bands_from_rfm_toml(rfm, shop: Path, tmp_path: Path) -> None:
-    (tmp_path / "rfm.toml").write_text("[tags]\naov_bands = [30, 300]\ntop_categories = 1\n", encoding="utf-8")
+    (tmp_path / "rfm.toml").write_text("[tags]\naov_bands = [30, 300]\ntop_categories = 1\n",
+                                       encoding="utf-8")
     done = rfm("--db", shop, "score", "--as-of", AS_OF, "-o", "-", "--with-tags")
     assert done.returncode == 0, done.stderr
     rows = {r["customer_id"]: (r["categories"], r["aov_band"]) for r in _table(done.stdout)}
@@ -88,7 +89,8 @@ def _tiers(rfm, db: Path) -> dict[str, str]:
 
 
 @pytest.mark.parametrize(("selection", "bought_by"), [
-    (["--bought", "category:护肤"], {"c1", "c3"}),            # c3's cancelled 面膜 does not count, its 精华 does
+    # c3's cancelled 面膜 does not count, its 精华 does
+    (["--bought", "category:护肤"], {"c1", "c3"}),
     (["--bought", "sku:SOCK-5"], {"c1", "c2"}),
     (["--bought", "product:mug"], {"c4"}),                   # a piece of the title, any case
     (["--bought", "sku:MUG-1", "--bought", "category:服饰"], {"c1", "c2", "c4"}),  # any of them
@@ -152,6 +154,7 @@ def test_no_product_data_is_one_line_for_a_product_selection(rfm, tmp_path: Path
     (["--bought", "category:"], "category:护肤"),
     (["--aov-band", "top"], "low, mid, high"),
 ])
-def test_bad_tag_selections_are_usage_errors(rfm, shop: Path, tmp_path: Path, assert_cli_error, args, fix) -> None:
+def test_bad_tag_selections_are_usage_errors(rfm, shop: Path, tmp_path: Path, assert_cli_error, args,
+                                             fix) -> None:
     line = assert_cli_error(rfm("--db", shop, "export", "--out-dir", tmp_path / "o", *args), 2)
     assert fix in line

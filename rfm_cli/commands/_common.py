@@ -224,13 +224,15 @@ def load_rules(st: State, scheme: str | None, rules_file: Path | None) -> RuleSe
     return _load(st.settings.get("scheme", scheme), st.settings.rules_overrides(rules_file))
 
 
-Source = Annotated[str | None, typer.Option("--source", metavar="NAME",
-                                            help="Force a platform profile (taobao, jd, pinduoduo, douyin, shopify, "
-                                                 "woocommerce, amazon, online_retail, online_retail_ii, canonical, "
-                                                 "generic_en, generic_zh, or one from rfm.toml) (default: detected).")]
-DateFormat = Annotated[str | None, typer.Option("--date-format", metavar="FORMAT",
-                                                help="Day/month order of slashed dates, e.g. %d/%m/%Y or %m/%d/%Y "
-                                                     "(default: settled by the data, else an error).")]
+Source = Annotated[str | None, typer.Option(
+    "--source", metavar="NAME",
+    help="Force a platform profile (taobao, jd, pinduoduo, douyin, shopify, "
+         "woocommerce, amazon, online_retail, online_retail_ii, canonical, "
+         "generic_en, generic_zh, or one from rfm.toml) (default: detected).")]
+DateFormat = Annotated[str | None, typer.Option(
+    "--date-format", metavar="FORMAT",
+    help="Day/month order of slashed dates, e.g. %d/%m/%Y or %m/%d/%Y "
+         "(default: settled by the data, else an error).")]
 
 
 Categories = Annotated[Path | None, typer.Option(
@@ -341,8 +343,8 @@ def print_summary(st: State, result: ScoreResult) -> None:
     rows = [[row["tier"], row["label_zh"], f"{row['customers']:,}", f"{row['customer_pct']:.1f}%",
              f"{row['revenue']:,.2f}", f"{row['revenue_pct']:.1f}%"]
             for row in result.summary().iter_rows(named=True)]
-    columns = [Col("tier", min_text=9), Col("", min_text=4, drop=1), Col("customers", True), Col("share", True),
-               Col("revenue", True), Col("revenue share", True)]
+    columns = [Col("tier", min_text=9), Col("", min_text=4, drop=1), Col("customers", True),
+               Col("share", True), Col("revenue", True), Col("revenue share", True)]
     print_table(f"Tiers as of {result.as_of}", columns, rows)
 
 

@@ -171,7 +171,7 @@ class ListFlags:
         """The library's ListOptions (which checks them): settings fill --winback-days (rfm.toml
         winback_days), the churn thresholds ([churn]) and the AOV bands ([tags]). `with_exclude`: the opt-out files ride in
         the options (campaigns) rather than beside them (export, run). `followups`: rfm.toml's
-        [[followups]] (rfm run)."""
+        [[followups]] (rfm run)."""  # noqa: E501
         from rfm_cli.core.options import ListOptions
 
         given = {flag.field: self.values[flag.name] for flag in FLAGS if flag.field}

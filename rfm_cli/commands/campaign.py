@@ -84,9 +84,9 @@ def new(
                                              help="Seed of the draw (default: the name).")] = None,
     window: Annotated[str, typer.Option("--window", metavar="DAYS", help="Attribution window, e.g. 14d.")]
     = "14d",
-    sent_on: Annotated[str | None, typer.Option("--sent-on", metavar="YYYY-MM-DD",
-                                                help="The send day, the window's first (default: the day after "
-                                                     "the as-of date).")] = None,
+    sent_on: Annotated[str | None, typer.Option(
+        "--sent-on", metavar="YYYY-MM-DD",
+        help="The send day, the window's first (default: the day after the as-of date).")] = None,
     cost_per_message: Annotated[float | None, typer.Option("--cost-per-message", metavar="X",
                                                            help="Cost of one message.")] = None,
     coupon_value: Annotated[float | None, typer.Option("--coupon-value", metavar="X",
@@ -130,7 +130,8 @@ def _say_created(st, name: str, created, out_dir: Path) -> None:
     if manifest["coupon_codes_left"] is not None:
         st.say(f"  coupon codes issued {manifest['coupon_codes_issued']:,}, never issued left "
                f"{manifest['coupon_codes_left']:,}")
-    st.say(f"wrote {len(created.written)} files to {out_dir}; after the next imports: rfm campaign report {name}")
+    st.say(f"wrote {len(created.written)} files to {out_dir}; after the next imports: "
+           f"rfm campaign report {name}")
 
 
 def _margin(text: str | None) -> float | None:
@@ -168,7 +169,8 @@ def listing(ctx: typer.Context, fmt: TextOrJson = "text") -> None:
     rows = [[c["name"], c["sent_on"], f"{c['window_days']}d", ",".join(c["arms"]), f"{c['customers']:,}",
              f"{c['control']:,}", f"{c['codes']:,}"] for c in found]
     print_table("Campaigns", [Col("name", min_text=12), Col("sent on"), Col("window", True), Col("arms"),
-                              Col("customers", True), Col("held back", True), Col("codes", True, drop=1)], rows)
+                              Col("customers", True), Col("held back", True), Col("codes", True, drop=1)],
+                              rows)
 
 
 @app.command("show", cls=RfmCommand, short_help="One campaign as created: settings and groups.",

@@ -64,7 +64,8 @@ def command(
     source: Source = None,
     date_format: DateFormat = None,
     no_predictions: Annotated[bool, typer.Option(
-        "--no-predictions", help="Leave out P(alive), expected orders, CLV, due date and churn risk.")] = False,
+        "--no-predictions",
+        help="Leave out P(alive), expected orders, CLV, due date and churn risk.")] = False,
 ) -> None:
     from rfm_cli.core import api
     from rfm_cli.core.errors import UsageError
@@ -121,12 +122,13 @@ def show(account: dict) -> None:
         f"({account['scheme']} scheme, rules: {escape(account['rules_source'])})"
     )
     # net: what the order adds to monetary; an order that does not count adds nothing, and says why.
-    rows = [[o["order_id"], o["ordered_at"] or "(no date)", o["raw_status"] or o["status"], f"{o['amount']:,.2f}",
-             f"{o['refund_amount'] + o['later_refunds']:,.2f}",
+    rows = [[o["order_id"], o["ordered_at"] or "(no date)", o["raw_status"] or o["status"],
+             f"{o['amount']:,.2f}", f"{o['refund_amount'] + o['later_refunds']:,.2f}",
              f"{o['net_amount']:,.2f}" if o["counted"] else f"not counted: {o['not_counted_reason']}"]
             for o in account["orders"]]
-    columns = [Col("order", min_text=12), Col("date", min_text=10), Col("status", min_text=8), Col("amount", True),
-               Col("refunded", True), Col("net", min_text=max([11, *(len(r[3]) for r in rows)]))]
+    columns = [Col("order", min_text=12), Col("date", min_text=10), Col("status", min_text=8),
+               Col("amount", True), Col("refunded", True),
+               Col("net", min_text=max([11, *(len(r[3]) for r in rows)]))]
     if any(o.get("delivered_at") for o in account["orders"]):  # only when the exports give one
         rows = [[*r[:2], o["delivered_at"] or "-", *r[2:]] for r, o in zip(rows, account["orders"])]
         columns.insert(2, Col("delivered", drop=1, min_text=10))
@@ -137,12 +139,12 @@ def show(account: dict) -> None:
             "so it reduces monetary"
         )
     if account.get("orders_after_as_of"):
-        out.print(f"{account['orders_after_as_of']} orders after {account['as_of']} are left out (see --as-of)")
+        out.print(
+            f"{account['orders_after_as_of']} orders after {account['as_of']} are left out (see --as-of)")
     if account.get("window_since"):
-        out.print(f"analysis window: {account['window_since']} to {account['as_of']}; orders before it do not "
-                  "count (see --window)")
+        out.print(f"analysis window: {account['window_since']} to {account['as_of']}; orders before it "
+                  "do not count (see --window)")
     if not account["scored"]:
-
         out.print(f"not scored: {account['reason']}")
         return
     values = account["values"]
@@ -160,8 +162,8 @@ def show(account: dict) -> None:
         out.print(escape(line))
     for which, about in (account.get("followups") or {}).items():
         if which != "counted_orders":  # what --days-since-first-order / -last-order count from
-            out.print(escape(f"days since {which.replace('_', ' ')}: {about['days_since']} ({about['order_id']} "
-                             f"{about['basis']} {about['day']})"))
+            out.print(escape(f"days since {which.replace('_', ' ')}: {about['days_since']} "
+                             f"({about['order_id']} {about['basis']} {about['day']})"))
     for line in account.get("tags", []):
         out.print(escape(line))
     if "predictions" in account:

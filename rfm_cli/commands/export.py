@@ -61,7 +61,8 @@ def print_manifest(st, manifest: dict) -> None:
     from rfm_cli.commands._common import log
 
     log(files_written=len(manifest.get("files", [])),
-        entered={f["tier"]: f["rows"] for f in manifest.get("files", []) if f["channel"] == "entered"} or None)
+        entered={f["tier"]: f["rows"] for f in manifest.get("files", [])
+                 if f["channel"] == "entered"} or None)
 
     for note in manifest.get("predictions", {}).get("notes", []):
         st.say(note)
@@ -82,10 +83,11 @@ def print_manifest(st, manifest: dict) -> None:
 @with_list_flags()
 def command(
     ctx: typer.Context,
-    out_dir: Annotated[Path | None, typer.Option("--out-dir", "-d", metavar="DIR", help="Folder for the lists.")]
-    = None,
-    output: Annotated[str | None, typer.Option("--output", "-o", metavar="-",
-                                                  help="- streams one send list (one tier or --winback, one channel) to stdout.")] = None,
+    out_dir: Annotated[Path | None, typer.Option(
+        "--out-dir", "-d", metavar="DIR", help="Folder for the lists.")] = None,
+    output: Annotated[str | None, typer.Option(
+        "--output", "-o", metavar="-",
+        help="- streams one send list (one tier or --winback, one channel) to stdout.")] = None,
     lists: ListFlags = None,
     as_of: AsOf = None,
     window: Window = None,
@@ -106,16 +108,16 @@ def command(
     lists.check(rules)
     spec = lists.options(st).spec(out_dir or Path("."))
     if window_option(window) and from_scores:
-        raise UsageError("--window applies when rfm scores; scores from --from-scores were computed elsewhere: "
-                         "leave out one of the two")
+        raise UsageError("--window applies when rfm scores; scores from --from-scores were computed "
+                         "elsewhere: leave out one of the two")
     scores = plan_results.read_scores(from_scores, rules, parse_as_of(as_of)) if from_scores else None
     if output == "-":
         def to_stdout(frame) -> None:
             write_stdout(frame, spec.fmt, encoding=spec.encoding)
 
         streamed, result = api.export_stream(st.db, spec, rules, parse_as_of(as_of), to_stdout,
-                                             exclude=lists.exclude_files(), wait=st.wait, scores=scores, window=window,
-                                             say=st.say)
+                                             exclude=lists.exclude_files(), wait=st.wait, scores=scores,
+                                             window=window, say=st.say)
         print_cut_points(st, result)
         st.say(f"{streamed.rows:,} rows" + (" (dropped: " + ", ".join(f"{k} {v:,}" for k, v in sorted(
             streamed.dropped.items())) + ")" if streamed.dropped else ""))

@@ -34,7 +34,8 @@ Example: rfm import orders-2026-10.csv orders-2026-11.xlsx --db shop.duckdb"""
 
 def command(
     ctx: typer.Context,
-    files: Annotated[list[Path], typer.Argument(metavar="FILE_OR_DIR", help="Export files or folders.", show_default=False)],
+    files: Annotated[list[Path], typer.Argument(metavar="FILE_OR_DIR", help="Export files or folders.",
+                                                show_default=False)],
     maps: MapOption = None,
     max_rejects: MaxRejects = None,
     source: Source = None,

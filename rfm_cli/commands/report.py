@@ -49,13 +49,15 @@ Examples:
 def command(
     ctx: typer.Context,
     files: Annotated[
-        list[Path] | None, typer.Argument(metavar="FILE", help="Export files to report on in memory.", show_default=False)
+        list[Path] | None,
+        typer.Argument(metavar="FILE", help="Export files to report on in memory.", show_default=False)
     ] = None,
     html_file: Annotated[
         Path | None, typer.Option("--html", metavar="FILE", help="Write the HTML report to FILE.")
     ] = None,
     fmt: TextOrJson = "text",
-    lang: Annotated[str, typer.Option("--lang", metavar="en|zh", help="zh: Chinese labels and tier names.")] = "en",
+    lang: Annotated[str, typer.Option("--lang", metavar="en|zh",
+                                      help="zh: Chinese labels and tier names.")] = "en",
     as_of: AsOf = None,
     scheme: Scheme = None,
     rules_file: RulesFile = None,
@@ -64,7 +66,8 @@ def command(
     source: Source = None,
     date_format: DateFormat = None,
     with_predictions: Annotated[bool, typer.Option(
-        "--with-predictions", help="Add CLV by tier, P(alive) per tier and churn risk (fits the models).")] = False,
+        "--with-predictions",
+        help="Add CLV by tier, P(alive) per tier and churn risk (fits the models).")] = False,
     holdout_from: Annotated[str | None, typer.Option(
         "--holdout-from", metavar="YYYY-MM-DD",
         help="With predictions: check them against the orders from this day on (tracking chart).")] = None,
@@ -257,7 +260,8 @@ def _print_cut_points(out, numbers: dict[str, Any], w: dict[str, str], lang: str
     rows = [[row["dimension"], str(row["score"]), row["method"], row["rule"], f"{row['customers']:,}"]
             if lang != "zh" else
             [DIMENSION_WORDS[lang][row["dimension"]], str(row["score"]), METHOD_WORDS[lang][row["method"]],
-             band_words(row, numbers["rules"], lang), f"{row['customers']:,}"] for row in numbers["cut_points"]]
+             band_words(row, numbers["rules"], lang), f"{row['customers']:,}"]
+             for row in numbers["cut_points"]]
     out.print(fitted(w["cut_points"], columns, rows, out.width))
 
 
@@ -273,4 +277,5 @@ def _print_data_quality(out, numbers: dict[str, Any], w: dict[str, str], lang: s
               f"{w['duplicates']} {q['duplicates']:,} + {w['excluded']} {excluded}"
               f" + {w['rejected']} {q['rejected']:,}", highlight=False)
     for reject in q["top_reject_reasons"][:3]:
-        out.print(f"  {w['rejected']}: {reject['reason']} ({reject['rows']:,})", highlight=False, markup=False)
+        out.print(f"  {w['rejected']}: {reject['reason']} ({reject['rows']:,})", highlight=False,
+                  markup=False)

@@ -54,8 +54,8 @@ def command(
     ctx: typer.Context,
     inputs: Annotated[list[Path], typer.Argument(metavar="FILE_OR_DIR", help="Exports, or folders of them.",
                                                  show_default=False)],
-    out_dir: Annotated[Path, typer.Option("--out-dir", "-d", metavar="DIR", help="Folder for the lists.")] = Path(
-        "segments"),
+    out_dir: Annotated[Path, typer.Option(
+        "--out-dir", "-d", metavar="DIR", help="Folder for the lists.")] = Path("segments"),
     lists: ListFlags = None,
     as_of: AsOf = None,
     window: Window = None,
@@ -77,8 +77,8 @@ def command(
     lists.check(rules)
     spec = lists.options(st, followups=st.settings.followups()).spec(out_dir)
     options = import_options(st, maps, max_rejects, source, date_format, rejects_dir, categories)
-    outcome = api.run(st.db, inputs, spec, rules, parse_as_of(as_of), options, exclude=lists.exclude_files(), wait=st.wait,
-                      window=window_option(window))
+    outcome = api.run(st.db, inputs, spec, rules, parse_as_of(as_of), options, exclude=lists.exclude_files(),
+                      wait=st.wait, window=window_option(window))
     print_import_reports(st, outcome.reports)
     print_cut_points(st, outcome.score)
     print_summary(st, outcome.score)

@@ -199,7 +199,8 @@ def export(db: str, spec: ExportSpec, rules: RuleSet, as_of: date | None, *, exc
     from rfm_cli.core.sinks import StagedFiles
 
     path = store_for(db, scores)
-    with open_store(path, create=False, wait_seconds=wait) as store, StagedFiles() as staged, store.transaction():
+    with (open_store(path, create=False, wait_seconds=wait) as store, StagedFiles() as staged,
+          store.transaction()):
         result = scores if scores is not None else score_store(store, rules, as_of, keep_totals=True,
                                                                  window=window)
         _keep_predict_inputs(store, scores)
@@ -207,7 +208,8 @@ def export(db: str, spec: ExportSpec, rules: RuleSet, as_of: date | None, *, exc
         manifest = stage_lists(result, spec, staged, lists)
         _audit(store, "export", manifest, spec, exclude)
         staged.preflight()
-    return RunResult(reports=[], score=result, written=staged.published, manifest=manifest, removed=staged.removed)
+    return RunResult(reports=[], score=result, written=staged.published, manifest=manifest,
+                     removed=staged.removed)
 
 
 def _audit(store: Store, command: str, manifest: dict[str, Any], spec: ExportSpec, exclude, *,
@@ -231,7 +233,8 @@ def export_stream(db: str, spec: ExportSpec, rules: RuleSet, as_of: date | None,
     from rfm_cli.core.plan_results import store_for
     from rfm_cli.core.scoring import score_store
 
-    if len(spec.channels) != 1 or len(set(spec.selection.tiers or [])) + len(spec.selection.named_lists()) != 1:
+    if (len(spec.channels) != 1
+            or len(set(spec.selection.tiers or [])) + len(spec.selection.named_lists()) != 1):
         raise UsageError("-o - streams one send list but this selects several; name one --tier (or --winback "
                          "alone) and at most one --channel, or use --out-dir")
     with open_store(store_for(db, scores), create=False, wait_seconds=wait) as store, store.transaction():
@@ -248,8 +251,9 @@ def export_stream(db: str, spec: ExportSpec, rules: RuleSet, as_of: date | None,
     return only, result
 
 
-def run(db: str, inputs: list[Path], spec: ExportSpec, rules: RuleSet, as_of: date | None, options: ImportOptions,
-        *, exclude: list[Path] = (), wait: float = 0.0, window: str | None = None) -> RunResult:
+def run(db: str, inputs: list[Path], spec: ExportSpec, rules: RuleSet, as_of: date | None,
+        options: ImportOptions, *, exclude: list[Path] = (), wait: float = 0.0,
+        window: str | None = None) -> RunResult:
     """Import, score, snapshot and export as one unit: the database commits only once every list is
     written, and the lists appear only after the database committed."""
     from rfm_cli.core.list_files import stage_lists
@@ -308,7 +312,8 @@ def explain(
 
     with scoring_store(db, files, options, wait=wait, read_only=True) as (store, _):
         result = score_store(store, rules, as_of, window=window)
-        return _with_predictions(store, result, explain_customer(store, result, customer_id, tags), predictions)
+        return _with_predictions(store, result, explain_customer(store, result, customer_id, tags),
+                                 predictions)
 
 
 def _with_predictions(store: Store, result: ScoreResult, account: dict[str, Any],
@@ -316,7 +321,8 @@ def _with_predictions(store: Store, result: ScoreResult, account: dict[str, Any]
     if predictions is not None and account.get("scored"):
         from rfm_cli.core.predict.explain import explain_predictions
 
-        account["predictions"] = explain_predictions(store, result.as_of, account["customer_id"], **predictions)
+        account["predictions"] = explain_predictions(store, result.as_of, account["customer_id"],
+                                                     **predictions)
     return account
 
 

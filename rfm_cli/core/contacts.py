@@ -42,7 +42,8 @@ EMAIL_DROP_REASONS = ("missing", "masked", "invalid")
 _INVISIBLE = r"[\u200b-\u200d\u2060\ufeff]"
 # Excel's force-text wrapper as Taobao exports it: ="13812345678".
 _EXCEL_TEXT_WRAPPER = r'^=\s*"(.*)"$'
-# Ends stripped after unwrapping: whitespace, the leading apostrophe of Excel text cells, stray quotes (Douyin).
+# Ends stripped after unwrapping: whitespace, the leading apostrophe of Excel text cells, stray quotes
+# (Douyin).
 _CELL_JUNK = " \t\r\n'\""
 
 # Platforms mask with asterisks (138****1234, 1387677****) or bullets; runs of x are masks too,

@@ -90,9 +90,11 @@ def parse_window(value: str | int, option: str) -> tuple[int, int]:
     try:
         bounds = (int(low), int(high) if sep else int(low))
     except ValueError:
-        raise UsageError(f"{option} {text!r} is not N or FROM:TO days; e.g. {option} 7 or {option} 7:9") from None
+        raise UsageError(
+            f"{option} {text!r} is not N or FROM:TO days; e.g. {option} 7 or {option} 7:9") from None
     if bounds[0] < 0 or bounds[1] < bounds[0]:
-        raise UsageError(f"{option} {text!r} is not a window of days (FROM >= 0, TO >= FROM); e.g. {option} 7:9")
+        raise UsageError(
+            f"{option} {text!r} is not a window of days (FROM >= 0, TO >= FROM); e.g. {option} 7:9")
     return bounds
 
 
@@ -128,14 +130,15 @@ def from_config(entries: Any, source: str) -> list[Followup]:
                           'with name = "day7", window = "7:9"')
     made: list[Followup] = []
     for number, entry in enumerate(entries, 1):
-        where = f"{source}: [[followups]] #{number}" + (f" ({entry['name']})" if isinstance(entry.get("name"), str)
-                                                          else "")
+        where = f"{source}: [[followups]] #{number}" + (f" ({entry['name']})"
+                                                        if isinstance(entry.get("name"), str) else "")
         unknown = sorted(set(entry) - set(_KEYS))
         if unknown:
             raise ConfigError(f"{where}: unknown key {unknown[0]!r}; keys: {', '.join(_KEYS)}")
         for key in ("name", "window"):
             if key not in entry:
-                raise ConfigError(f'{where}: key {key!r} is missing; write e.g. name = "day7", window = "7:9"')
+                raise ConfigError(
+                    f'{where}: key {key!r} is missing; write e.g. name = "day7", window = "7:9"')
         for key, allowed in (("since", SINCE), ("who", WHO), ("channel", CHANNELS)):
             value = entry.get(key, allowed[0])
             if value not in allowed:
@@ -153,7 +156,8 @@ def from_config(entries: Any, source: str) -> list[Followup]:
             raise ConfigError(f"{where}: key 'window' = {window!r} is not N or FROM:TO days (FROM <= TO); "
                               'write it as window = 7 or window = "7:9"') from None
         if name in {f.name for f in made}:
-            raise ConfigError(f"{where}: key 'name' = {name!r} is used by another follow-up; give each its own name")
+            raise ConfigError(
+                f"{where}: key 'name' = {name!r} is used by another follow-up; give each its own name")
         made.append(Followup(name, bounds, entry.get("since", SINCE[0]), entry.get("who", WHO[0]),
                              entry.get("channel", CHANNELS[0]), replaces_tiers=False))
     return made
@@ -203,7 +207,8 @@ def top_categories(store: Any, order_ids: pl.Series) -> pl.DataFrame | None:
 
     if not has_lines(store.con):
         return None
-    store.con.register("_rfm_trigger_orders", ArrowStream(order_ids.cast(pl.String).alias("order_id").to_frame()))
+    store.con.register("_rfm_trigger_orders",
+                       ArrowStream(order_ids.cast(pl.String).alias("order_id").to_frame()))
     try:
         return as_frame(store.con.sql(sql("order_top_category")))
     finally:
@@ -226,7 +231,8 @@ def not_again(candidates: pl.DataFrame, sent: pl.Series | None) -> tuple[pl.Data
     if sent is None or not len(sent):
         return candidates, Counter()
     kept = candidates.filter(~pl.col("customer_id").is_in(sent.implode()))
-    return kept, Counter({ALREADY_SENT: candidates.height - kept.height} if candidates.height > kept.height else {})
+    return kept, Counter({ALREADY_SENT: candidates.height - kept.height} if candidates.height > kept.height
+                         else {})
 
 
 
@@ -256,12 +262,14 @@ def already_sent(store: Any, as_of: date, followups: list[Followup], channels_of
     from rfm_cli.core.frames import ArrowStream
 
     out: dict[tuple[str, str], pl.Series] = {}
-    store.con.register("_rfm_triggers", ArrowStream(found.select("customer_id", "first_order_id", "last_order_id")))
+    store.con.register("_rfm_triggers",
+                       ArrowStream(found.select("customer_id", "first_order_id", "last_order_id")))
     try:
         for followup in followups:
             rows = store.con.execute(
                 "SELECT s.channel, s.customer_id FROM rfm_followup_sends AS s "
-                f"JOIN _rfm_triggers AS t ON t.customer_id = s.customer_id AND t.{followup.order_id_column} = s.order_id "
+                "JOIN _rfm_triggers AS t ON t.customer_id = s.customer_id "
+                f"AND t.{followup.order_id_column} = s.order_id "
                 "WHERE s.followup = ? AND s.as_of < ? AND list_contains(?, s.channel)",
                 [followup.name, as_of, channels_of[followup.name]]).fetchall()
             for channel in channels_of[followup.name]:

@@ -95,13 +95,15 @@ class ListOptions:
         _one_of("--encoding", self.encoding, ENCODINGS, "supported")
         _one_of("--coupon-key", self.coupon_key, COUPON_KEYS, "a key")
         if self.cooldown is not None and self.cooldown < 1:
-            raise UsageError("--cooldown is below 1 day; pass --cooldown DAYS with DAYS >= 1, or leave it out")
+            raise UsageError(
+                "--cooldown is below 1 day; pass --cooldown DAYS with DAYS >= 1, or leave it out")
         if self.batch_size is not None and self.batch_size < 1:
             raise UsageError("--batch-size is below 1; pass --batch-size N with N >= 1 (e.g. 1000), "
                              "or leave it out")
         unknown = [v for v in _names(self.sms_vars) if v not in SMS_VARS]
         if unknown:
-            raise UsageError(f"--sms-vars {unknown[0]!r} is not a variable; use some of {', '.join(SMS_VARS)}")
+            raise UsageError(
+                f"--sms-vars {unknown[0]!r} is not a variable; use some of {', '.join(SMS_VARS)}")
         self.channels()  # an unknown channel is refused now, not after the import
         self.recency_range()
         self._check_predictions()

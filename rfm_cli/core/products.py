@@ -38,14 +38,16 @@ def read_category_map(path: Path) -> list[tuple[str, str]]:
     except FileNotFoundError:
         raise InputError(f"--categories {path} does not exist; check the path") from None
     except OSError as error:
-        raise InputError(f"--categories {path} cannot be read ({error.strerror or error}); check the file") from None
+        raise InputError(
+            f"--categories {path} cannot be read ({error.strerror or error}); check the file") from None
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         try:
             text = data.decode("gb18030")
         except UnicodeDecodeError:
-            raise DataError(f"--categories {path} is neither UTF-8 nor GBK text; save it as CSV UTF-8") from None
+            raise DataError(
+                f"--categories {path} is neither UTF-8 nor GBK text; save it as CSV UTF-8") from None
     rows: list[tuple[str, str]] = []
     for line, cells in enumerate(csv.reader(io.StringIO(text)), start=1):
         cells = [c.strip() for c in cells]
@@ -58,7 +60,8 @@ def read_category_map(path: Path) -> list[tuple[str, str]]:
                             "empty); write it like SKU-001,护肤 or *面膜*,护肤")
         rows.append((cells[0], cells[1]))
     if not rows:
-        raise DataError(f"--categories {path} has no pattern,category rows; add one per line, e.g. *面膜*,护肤")
+        raise DataError(
+            f"--categories {path} has no pattern,category rows; add one per line, e.g. *面膜*,护肤")
     return rows
 
 
@@ -115,7 +118,8 @@ def store_category_map(con, rows: list[tuple[str, str]], source: Path) -> int:
     con.execute("DELETE FROM rfm_category_map")
     now = datetime.now().replace(microsecond=0)
     con.executemany("INSERT INTO rfm_category_map VALUES (?, ?, ?, ?, ?)",
-                    [(i, pattern, category, str(source), now) for i, (pattern, category) in enumerate(rows, 1)])
+                    [(i, pattern, category, str(source), now)
+                     for i, (pattern, category) in enumerate(rows, 1)])
     _mapped(con, "_cat_old_map", "true", "_cat_old")
     _mapped(con, "rfm_category_map", "true", "_cat_new")
     con.execute("""

@@ -27,7 +27,8 @@ METHODS = {
                      "and its amount net of every refund is above zero, on or before the as-of day.",
     "revenue": "Revenue of a customer is their monetary value: net spend over counted orders, less refunds "
                "that name no stored order (with the average-order basis: monetary x frequency).",
-    "customer_share": "Share = customers of the tier / customers scored; revenue share likewise with revenue.",
+    "customer_share": "Share = customers of the tier / customers scored; revenue share likewise "
+                      "with revenue.",
     "avg_order_value": "Average order value = revenue of the tier / counted orders of the tier.",
     "avg_recency": "Average recency = mean of recency_days (as-of day minus the last counted order's day).",
     "repurchase_rate": "Repurchase rate = customers with two or more counted orders / customers.",
@@ -51,8 +52,10 @@ METHODS = {
 
 def scored(result: ScoreResult) -> pl.DataFrame:
     """The per-customer columns the aggregates need, with each customer's revenue; made once per report."""
-    revenue = pl.col("monetary") if result.rules.monetary.basis == "total" else pl.col("monetary") * pl.col("frequency")
-    return result.customers.select("tier", "r_score", "f_score", "frequency", "recency_days", revenue.alias("revenue"))
+    revenue = (pl.col("monetary") if result.rules.monetary.basis == "total"
+               else pl.col("monetary") * pl.col("frequency"))
+    return result.customers.select("tier", "r_score", "f_score", "frequency", "recency_days",
+                                   revenue.alias("revenue"))
 
 
 def _ratio(part: float, whole: float) -> float:
@@ -77,7 +80,8 @@ def tiers(frame: pl.DataFrame, result: ScoreResult) -> list[dict[str, Any]]:
     rows = []
     for tier in result.rules.tiers:
         s = stats.get(tier.name, {})
-        customers, revenue, orders = s.get("customers", 0), float(s.get("revenue") or 0.0), s.get("orders") or 0
+        customers, revenue, orders = (s.get("customers", 0), float(s.get("revenue") or 0.0),
+                                      s.get("orders") or 0)
         rows.append(
             {
                 "tier": tier.name,
@@ -145,7 +149,8 @@ def pareto(frame: pl.DataFrame) -> tuple[dict[str, Any], list[dict[str, float]]]
     concentration = {"top_10pct": top(0.10), "top_20pct": top(0.20)}
     curve = [{"customer_share": 0.0, "revenue_share": 0.0}]
     for k in range(1, PARETO_POINTS + 1):
-        curve.append({"customer_share": k / PARETO_POINTS, "revenue_share": top(k / PARETO_POINTS)["revenue_share"]})
+        curve.append({"customer_share": k / PARETO_POINTS,
+                      "revenue_share": top(k / PARETO_POINTS)["revenue_share"]})
     return concentration, curve
 
 
@@ -177,7 +182,8 @@ def monthly(active: pl.DataFrame) -> list[dict[str, Any]]:
             "returning_customers": row["active_customers"] - row["new_customers"],
             "orders": row["orders"],
             "revenue": round(row["revenue"], 2),
-            "repurchase_rate": _ratio(row["active_customers"] - row["new_customers"], row["active_customers"]),
+            "repurchase_rate": _ratio(row["active_customers"] - row["new_customers"],
+                                      row["active_customers"]),
         }
         for row in per_month.iter_rows(named=True)
     ]

@@ -52,7 +52,7 @@ th { background: #f0f3f8; }
 dl dt { font-weight: bold; margin-top: 8px; }
 dl dd { margin: 2px 0 0 0; color: #333; }
 @media (max-width: 800px) { .grid { grid-template-columns: 1fr; } .kpis { grid-template-columns: repeat(2, 1fr); } }
-""".replace("FONT", FONT)
+""".replace("FONT", FONT)  # noqa: E501
 
 
 def _num(x: float | None, digits: int = 0) -> str:
@@ -71,7 +71,8 @@ def _table(head: list[str], rows: list[list[Any]], text_cols: tuple[int, ...] = 
     def cls(i: int) -> str:
         return ' class="text"' if i in text_cols else ""
 
-    out = ["<table><thead><tr>", *(f"<th{cls(i)}>{_esc(h)}</th>" for i, h in enumerate(head)), "</tr></thead><tbody>"]
+    out = ["<table><thead><tr>", *(f"<th{cls(i)}>{_esc(h)}</th>" for i, h in enumerate(head)),
+           "</tr></thead><tbody>"]
     for row in rows:
         out.append("<tr>" + "".join(f"<td{cls(i)}>{_esc(c)}</td>" for i, c in enumerate(row)) + "</tr>")
     out.append("</tbody></table>")
@@ -136,7 +137,8 @@ def _rf_chart(charts: Charts, numbers: dict[str, Any], words: dict[str, str]) ->
         z=z, x=[f"F{f}" for f in fs], y=[f"R{r}" for r in rs], text=text, texttemplate="%{text}",
         colorscale="Blues", colorbar={"title": {"text": words["customers"]}},
         hovertemplate="%{y} %{x}: %{z:,} " + words["customers"] + "<extra></extra>"))
-    charts.layout(fig, words["rf_grid"], xaxis_title=words["f_score"], yaxis_title=words["r_score"], height=460)
+    charts.layout(fig, words["rf_grid"], xaxis_title=words["f_score"], yaxis_title=words["r_score"],
+                  height=460)
     return charts.div(fig, "chart-rf")
 
 
@@ -145,7 +147,8 @@ def _monthly_chart(charts: Charts, numbers: dict[str, Any], words: dict[str, str
     months = numbers["monthly"]
     x = [m["month"] for m in months]
     fig = go.Figure()
-    fig.add_trace(go.Bar(x=x, y=[m["new_customers"] for m in months], name=words["new"], marker_color="#3b6fd6"))
+    fig.add_trace(go.Bar(x=x, y=[m["new_customers"] for m in months], name=words["new"],
+                         marker_color="#3b6fd6"))
     fig.add_trace(go.Bar(x=x, y=[m["returning_customers"] for m in months], name=words["returning"],
                          marker_color="#2e9e6a"))
     fig.add_trace(go.Scatter(x=x, y=[m["repurchase_rate"] for m in months], name=words["repurchase_rate"],
@@ -153,8 +156,8 @@ def _monthly_chart(charts: Charts, numbers: dict[str, Any], words: dict[str, str
     charts.layout(fig, words["monthly"], barmode="stack", height=460,
                   xaxis={"type": "category", "title": words["month"], "tickangle": -45, "automargin": True},
                   yaxis={"title": words["customers"]},
-                  yaxis2={"title": words["repurchase"], "overlaying": "y", "side": "right", "tickformat": ".0%",
-                          "range": [0, 1], "dtick": 0.25, "showgrid": False},
+                  yaxis2={"title": words["repurchase"], "overlaying": "y", "side": "right",
+                          "tickformat": ".0%", "range": [0, 1], "dtick": 0.25, "showgrid": False},
                   legend={"orientation": "h", "y": 1.0, "yanchor": "bottom", "x": 1.0, "xanchor": "right"})
     return charts.div(fig, "chart-monthly")
 
@@ -184,7 +187,8 @@ def _pareto_chart(charts: Charts, numbers: dict[str, Any], words: dict[str, str]
     c = numbers["concentration"]
     fig = go.Figure()
     fig.add_trace(go.Scatter(x=[p["customer_share"] for p in curve], y=[p["revenue_share"] for p in curve],
-                             mode="lines", name=words["revenue_share_axis"], line={"color": "#3b6fd6", "width": 3}))
+                             mode="lines", name=words["revenue_share_axis"],
+                             line={"color": "#3b6fd6", "width": 3}))
     fig.add_trace(go.Scatter(x=[0, 1], y=[0, 1], mode="lines", name=words["equality"],
                              line={"color": "#8c8c8c", "dash": "dot"}))
     fig.add_trace(go.Scatter(
@@ -260,7 +264,8 @@ def _quality_table(numbers: dict[str, Any], words: dict[str, str], lang: str) ->
 def _concentration(numbers: dict[str, Any], words: dict[str, str]) -> str:
     c = numbers["concentration"]
     head = ["", words["customers"], words["revenue"], words["revenue_share"]]
-    rows = [[words[key], _num(c[name]["customers"]), _num(c[name]["revenue"], 2), pct(c[name]["revenue_share"])]
+    rows = [[words[key], _num(c[name]["customers"]), _num(c[name]["revenue"], 2),
+             pct(c[name]["revenue_share"])]
             for key, name in (("top10", "top_10pct"), ("top20", "top_20pct"))]
     return _table(head, rows)
 
@@ -300,7 +305,8 @@ def render(numbers: dict[str, Any], lang: str = "en") -> str:
     clv = clv_section(charts, numbers, lang)
     clv = f'<section id="clv">{clv}</section>\n' if clv else ""
     method_items = "".join(f"<dt>{_esc(k)}</dt><dd>{_esc(v)}</dd>" for k, v in methods(numbers, lang).items())
-    subtitle = (f"{words['as_of']} {numbers['as_of']} · {words['scheme']} {scheme_words(numbers['scheme'], lang)}"
+    subtitle = (f"{words['as_of']} {numbers['as_of']} · "
+                f"{words['scheme']} {scheme_words(numbers['scheme'], lang)}"
                 f" · {source_words(numbers['rules_source'], lang)}")
     data = json.dumps({k: numbers[k] for k in ("as_of", "scheme", "totals")}, ensure_ascii=False)
     data = data.replace("</", "<\\/")  # never close the script element early
@@ -333,4 +339,4 @@ def render(numbers: dict[str, Any], lang: str = "en") -> str:
 </main>
 </body>
 </html>
-"""
+"""  # noqa: E501

@@ -25,17 +25,20 @@ REPEAT_TOP = 10  # categories shown for repeat buyers
 METHODS = {
     "category_mix": "Category mix per tier: the lines of the tier's customers' counted orders, grouped by "
                     "category (the export's, else the --categories map's; lines with neither are "
-                    "'(no category)', in Chinese （无品类）): customers and orders with such a line, and line spend (the lines' "
-                    "amounts as exported, before order discounts, shipping and refunds); share = the "
+                    "'(no category)', in Chinese （无品类）): customers and orders with such a line, and "
+                    "line spend (the lines' amounts as exported, before order discounts, shipping and "
+                    "refunds); share = the "
                     "category's line spend / the tier's line spend.",
     "repeat_categories": "Top categories of repeat buyers: customers with two or more counted orders, their "
                          f"lines grouped by category as above, the {REPEAT_TOP} with the most line spend.",
 }
 METHODS_ZH = {
-    "category_mix": "各层级品类构成：该层级客户计入订单的商品行，按品类（导出表的品类，否则 --categories 对照表的品类；"
+    "category_mix": "各层级品类构成：该层级客户计入订单的商品行，按品类（导出表的品类，"
+                    "否则 --categories 对照表的品类；"
                     "都没有的记为（无品类））分组：含该品类的客户数、订单数，以及商品行金额（导出的行金额，"
                     "未扣订单优惠、运费和退款）；占比 = 该品类行金额 / 该层级行金额。",
-    "repeat_categories": f"复购客户的热门品类：有两笔及以上计入订单的客户，其商品行按品类分组，取行金额最高的 {REPEAT_TOP} 个。",
+    "repeat_categories": "复购客户的热门品类：有两笔及以上计入订单的客户，其商品行按品类分组，"
+                         f"取行金额最高的 {REPEAT_TOP} 个。",
 }
 WORDS = {
     "en": {"title": "What each tier buys", "mix": "Category mix per tier", "repeat": "Top categories of "
@@ -45,14 +48,15 @@ WORDS = {
            "no_category": NO_CATEGORY},
     "zh": {"title": "各层级买什么", "mix": "各层级品类构成", "repeat": "复购客户的热门品类", "tier": "层级",
            "category": "品类", "customers": "客户数", "orders": "订单数", "spend": "商品行金额",
-           "share": "占该层级行金额", "repeat_share": "占复购客户行金额", "no_products": "导入的订单中没有商品数据",
-           "no_category": "（无品类）"},
+           "share": "占该层级行金额", "repeat_share": "占复购客户行金额",
+           "no_products": "导入的订单中没有商品数据", "no_category": "（无品类）"},
 }
 
 
 def _lines(store: Store, result: ScoreResult) -> pl.DataFrame:
     """Every line of the scored customers' counted orders, with the customer's tier and frequency."""
-    query = f"SELECT customer_id, order_id, category, coalesce(amount, 0) AS amount FROM ({sql('customer_lines')})"
+    query = ("SELECT customer_id, order_id, category, coalesce(amount, 0) AS amount "
+             f"FROM ({sql('customer_lines')})")
     lines = as_frame(store.con.sql(query, params={"as_of": result.as_of, "since": result.since}))
     scored = result.customers.select("customer_id", "tier", "frequency")
     return lines.with_columns(pl.col("customer_id").cast(pl.String),
@@ -110,6 +114,7 @@ def section(numbers: dict[str, Any], lang: str) -> str:
                     [[shown(r["category"]), _num(r["customers"]), _num(r["orders"]), _num(r["spend"], 2),
                       pct(r["share"])] for r in numbers["repeat_buyers"]], text_cols=(0,))
     texts = METHODS_ZH if lang == "zh" else METHODS
-    how = "".join(f"<p class=\"note\">{_esc(texts[key])}</p>" for key in ("category_mix", "repeat_categories"))
+    how = "".join(f"<p class=\"note\">{_esc(texts[key])}</p>"
+                  for key in ("category_mix", "repeat_categories"))
     return (f"<h2>{_esc(words['title'])}</h2><h3>{_esc(words['mix'])}</h3>{mix}"
             f"<h3>{_esc(words['repeat'])}</h3>{repeat}{how}")

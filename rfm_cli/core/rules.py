@@ -156,7 +156,8 @@ def _dimension(name: str, spec: Any, where: str) -> DimensionRule:
             or any(a >= b for a, b in itertools.pairwise(raw))
         ):
             raise ConfigError(
-                f"{where}: {name}.breakpoints is not 4 increasing numbers; write e.g. breakpoints = [30, 60, 90, 180]"
+                f"{where}: {name}.breakpoints is not 4 increasing numbers; "
+                "write e.g. breakpoints = [30, 60, 90, 180]"
 
             )
         breakpoints = tuple(raw)
@@ -170,7 +171,8 @@ def build_rules(spec: Mapping[str, Any], where: str) -> RuleSet:
     unknown = set(spec) - {"scheme", "tiers", "levels", *DIMENSIONS}
     if unknown:
         raise ConfigError(
-            f"{where}: unknown key {min(unknown)!r}; keys: scheme, recency, frequency, monetary, tiers, levels"
+            f"{where}: unknown key {min(unknown)!r}; "
+            "keys: scheme, recency, frequency, monetary, tiers, levels"
         )
     tiers_spec = spec.get("tiers")
     if not isinstance(tiers_spec, list) or not tiers_spec:

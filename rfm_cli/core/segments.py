@@ -45,7 +45,8 @@ class Suppressions:
     # People erased by `rfm forget`: keyed hashes of their ids, phones and emails (compliance/forget.py)
     hashed: set[str] = field(default_factory=set)
     hash_key: str | None = None
-    # --require-consent: channel (sms, email, ads) -> customer ids with consent in force (compliance/consent.py)
+    # --require-consent: channel (sms, email, ads) -> customer ids with consent in force
+    # (compliance/consent.py)
     consented: dict[str, set[str]] | None = None
     ads_consent: dict[str, str] | None = None  # customer_id -> granted | withdrawn, for google lists
 
@@ -119,7 +120,8 @@ def suppress(contacts: pl.DataFrame, sup: Suppressions) -> tuple[pl.DataFrame, p
     for column, reasons in checks:
         reason = reason.when(column.is_in(list(reasons))).then(column.replace_strict(reasons, default=None))
     marked = contacts.with_columns(reason=reason.otherwise(pl.lit(None, pl.String)))
-    return marked.filter(pl.col("reason").is_null()).drop("reason"), marked.filter(pl.col("reason").is_not_null())
+    return marked.filter(pl.col("reason").is_null()).drop("reason"), marked.filter(
+        pl.col("reason").is_not_null())
 
 
 def contacts_and_suppressed(chosen: pl.DataFrame, channels: list[str], sup: Suppressions | None,
@@ -147,8 +149,8 @@ def read_codes(path: Path) -> list[str]:
     except OSError as exc:
         raise InputError(f"cannot read coupon codes {path}: {exc.strerror}; check the path") from exc
     codes = [line.split(",")[0].strip() for line in lines if line.strip()]
-    if codes and not any(ch.isdigit() for ch in codes[0]) and codes[0].lower() in ("code", "coupon", "coupon_code",
-                                                                                    "优惠码", "券码"):
+    if codes and not any(ch.isdigit() for ch in codes[0]) and codes[0].lower() in (
+            "code", "coupon", "coupon_code", "优惠码", "券码"):
         codes = codes[1:]  # a header row
     if len(set(codes)) != len(codes):
         raise InputError(f"coupon codes in {path} repeat; each code must appear once")
@@ -240,7 +242,8 @@ def _send_lists(chosen: list[tuple[str, bool, pl.DataFrame]], spec: ExportSpec,
     for name, tier_list, customers in chosen:
         is_tier[name] = tier_list
         channels = spec.selection.channels_of(name, spec.channels)
-        kept, removed = contacts_and_suppressed(customers, channels, suppressions, spec.options.default_region)
+        kept, removed = contacts_and_suppressed(customers, channels, suppressions,
+                                                spec.options.default_region)
         kept_parts.append(kept)
         suppressed = Counter(dict(removed.group_by("reason").len().iter_rows()))
         for channel in channels:
@@ -339,7 +342,8 @@ def build_lists(result: ScoreResult, spec: ExportSpec, suppressions: Suppression
     if tags is not None:  # a left join in the frame's order: the list order stands
         sending = sending.join(tags, on="customer_id", how="left", maintain_order="left")
     picked = sending.filter(conditions(spec.selection)).drop(
-        "previous_tier", *([] if tags is None else [c for c in tags.columns if c != "customer_id"]), strict=False)
+        "previous_tier", *([] if tags is None else [c for c in tags.columns if c != "customer_id"]),
+        strict=False)
     send_tiers = spec.selection.send_tiers(names)
     chosen = [(tier, True, part) for tier, part in by_tier(picked.filter(pl.col("tier").is_in(send_tiers)),
                                                             names).items() if tier in send_tiers]
@@ -352,7 +356,8 @@ def build_lists(result: ScoreResult, spec: ExportSpec, suppressions: Suppression
                                                           already_sent)
     erased_sup = erased_only(suppressions) if with_state else None
     erased = (None if erased_sup is None else
-              contacts_and_suppressed(ordered, [], erased_sup, spec.options.default_region)[1].select("customer_id"))
+              contacts_and_suppressed(ordered, [], erased_sup,
+                                      spec.options.default_region)[1].select("customer_id"))
     state = _state_lists(ordered, names, options, entered=False, erased=erased) if with_state else []
     entered = (_state_lists(ordered, names, options, entered=True, erased=erased)
                if previous is not None and with_state else [])

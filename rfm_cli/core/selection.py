@@ -124,7 +124,8 @@ def check_tiers(result: ScoreResult, selection: Selection) -> list[str]:
                          f"tiers: {', '.join(names)}")
     for name, _ in selection.named_lists():
         if name in names:
-            fix = "give the follow-up another name" if selection.followup(name) else "rename the tier in the rules"
+            fix = ("give the follow-up another name" if selection.followup(name)
+                   else "rename the tier in the rules")
             raise UsageError(f"the {result.rules.scheme} scheme has a tier named {name!r}, which would share "
                              f"send/<channel>/{name}.csv with the {name} list; {fix}")
     return names
@@ -172,8 +173,9 @@ def list_order(customers: pl.DataFrame, tiers: list[str]) -> pl.DataFrame:
     the last order, then customer_id. `customers` comes sorted by customer_id (as scored).
 
     Sorted on one 64-bit number (0.36 s against 0.52-0.62 s on the three columns, at 2M customers,
-    the reordered frame included) with a stable sort, which keeps the customer_id order of equal keys; values the number cannot hold
-    (monetary from 2^42 cents, recency beyond 2^16 days, negative ones) take the column sort."""
+    the reordered frame included) with a stable sort, which keeps the customer_id order of equal keys;
+    values the number cannot hold (monetary from 2^42 cents, recency beyond 2^16 days, negative ones)
+    take the column sort."""
     if not customers.height:
         return customers
     rank = pl.col("tier").replace_strict({t: i for i, t in enumerate(tiers)}, return_dtype=pl.Int64)
@@ -182,11 +184,14 @@ def list_order(customers: pl.DataFrame, tiers: list[str]) -> pl.DataFrame:
     bounds = parts.select(low=pl.min_horizontal(pl.all().min()), cents=pl.col("cents").max(),
                           days=pl.col("days").max(), nulls=pl.sum_horizontal(pl.all().null_count())).row(0)
     low, cents, days, nulls = bounds
-    if nulls or low < 0 or cents >= 1 << _CENTS_BITS or days >= 1 << _DAYS_BITS or len(tiers) >= 1 << _RANK_BITS:
+    if (nulls or low < 0 or cents >= 1 << _CENTS_BITS or days >= 1 << _DAYS_BITS
+            or len(tiers) >= 1 << _RANK_BITS):
         by, descending = BEST_FIRST
-        return customers.with_columns(_rank=rank).sort(["_rank", *by], descending=[False, *descending]).drop("_rank")
+        return customers.with_columns(_rank=rank).sort(["_rank", *by],
+                                                       descending=[False, *descending]).drop("_rank")
     key = parts.select(pl.col("rank") * (1 << (_CENTS_BITS + _DAYS_BITS))
-                       + ((1 << _CENTS_BITS) - 1 - pl.col("cents")) * (1 << _DAYS_BITS) + pl.col("days")).to_series()
+                       + ((1 << _CENTS_BITS) - 1 - pl.col("cents")) * (1 << _DAYS_BITS)
+                       + pl.col("days")).to_series()
     return customers.with_columns(key.alias("_key")).sort("_key", maintain_order=True).drop("_key")
 
 

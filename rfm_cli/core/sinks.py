@@ -151,7 +151,8 @@ def check_target(path: Path, option: str, example: str) -> None:
     while not folder.exists():
         folder = folder.parent
     if not folder.is_dir():
-        raise OutputError(f"cannot write {path}: {folder} is a file, not a folder; choose another {option} path")
+        raise OutputError(
+            f"cannot write {path}: {folder} is a file, not a folder; choose another {option} path")
     if not os.access(folder, os.W_OK):
         raise OutputError(f"cannot write {path}: {folder} is not writable; choose another {option} path")
 
@@ -318,8 +319,8 @@ class StagedFiles:
             for folder in {final.parent, *self._created_dirs} - set(self._roots):
                 _refuse_link(folder, "output folder")  # swapped for a link since it was staged
             if not os.access(final.parent, os.W_OK) or (final.exists() and not os.access(final, os.W_OK)):
-                raise OutputError(f"cannot write {final}: permission denied; make it writable or choose another "
-                                  "--out-dir")
+                raise OutputError(f"cannot write {final}: permission denied; make it writable or choose "
+                                  "another --out-dir")
         if not self._holding:
             runtime.hold()
             self._holding = True

@@ -92,8 +92,8 @@ def configure(con: duckdb.DuckDBPyConnection, memory_limit: str | None = None) -
     limit = memory_limit or runtime.memory_limit_setting()
     if limit:
         if not re.fullmatch(r"\s*\d+(\.\d+)?\s*[KMGT]i?B\s*", limit, flags=re.IGNORECASE):
-            raise ConfigError(f"memory limit {limit!r} (--memory-limit, RFM_MEMORY_LIMIT or rfm.toml) is not a size; "
-                              "write it like 4GB or 512MB")
+            raise ConfigError(f"memory limit {limit!r} (--memory-limit, RFM_MEMORY_LIMIT or rfm.toml) "
+                              "is not a size; write it like 4GB or 512MB")
         # DuckDB keeps to it by spilling to its temp directory (the database's <db>.tmp, or a private
         # folder for an in-memory store: see open_store).
         con.execute(f"SET memory_limit = '{limit.strip()}'")

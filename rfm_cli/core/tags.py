@@ -71,7 +71,8 @@ def parse_bought(values: list[str] | tuple[str, ...] | None) -> list[tuple[str, 
         kind, sep, wanted = str(value).partition(":")
         kind, wanted = kind.strip().lower(), wanted.strip()
         if not sep or kind not in BOUGHT_KINDS or not wanted:
-            raise UsageError(f"--bought {value!r} is not KIND:VALUE; use category:护肤, sku:A-100 or product:面膜")
+            raise UsageError(
+                f"--bought {value!r} is not KIND:VALUE; use category:护肤, sku:A-100 or product:面膜")
         terms.append((kind, wanted))
     return terms
 
@@ -134,7 +135,7 @@ FROM (
     GROUP BY customer_id, category
 )
 WHERE rank <= {int(top)}
-GROUP BY customer_id"""
+GROUP BY customer_id"""  # noqa: E501
     return as_frame(store.con.sql(query, params=_params(as_of, since))).cast(
         {"customer_id": pl.String, "categories": pl.String})
 
@@ -223,7 +224,8 @@ def customer_tags(store: Store, customers: pl.DataFrame, as_of: date, since: dat
     return tags.drop("frequency", "monetary")
 
 
-def explain_lines(store: Store, result: Any, customer_id: str, settings: TagSettings | None = None) -> list[str]:
+def explain_lines(store: Store, result: Any, customer_id: str,
+                  settings: TagSettings | None = None) -> list[str]:
     """The customer's tags and how each was computed, for `rfm explain` (one line each)."""
     settings = settings or TagSettings()
     row = result.customers.filter(pl.col("customer_id") == customer_id)
@@ -256,6 +258,6 @@ def explain_lines(store: Store, result: Any, customer_id: str, settings: TagSett
     times = time_tags(store, result.as_of, result.since).filter(pl.col("customer_id") == customer_id)
     if times.height:
         weekday, hour = times.row(0)[1:]
-        lines.append(f"favourite_weekday = {weekday}, favourite_hour = {hour}: the weekday and hour of most of "
-                     "the counted orders (a tie: the earlier)")
+        lines.append(f"favourite_weekday = {weekday}, favourite_hour = {hour}: the weekday and hour of "
+                     "most of the counted orders (a tie: the earlier)")
     return lines

@@ -31,7 +31,8 @@ def line_item_columns(colmap: ColumnMap, amount: str, amount_of: str,
         if header is not None:
             checks.append((f"_{name} IS NULL AND rfm_text(_raw_{name}) IS NOT NULL", name,
                            f"'unreadable {label} \"' || rfm_mask(_raw_{name}) || '\"'"))
-    if ("quantity" in colmap.columns and "unit_price" in colmap.columns) or colmap.options.get("fill_order_fields"):
+    if (("quantity" in colmap.columns and "unit_price" in colmap.columns)
+            or colmap.options.get("fill_order_fields")):
         line_amount = "CAST(NULL AS DECIMAL(18, 2))"
     else:
         line_amount = amount
@@ -104,4 +105,4 @@ FROM (
           FROM file_rows WHERE order_id IS NOT NULL AND _packed IS NOT NULL)
     WHERE trim(item) <> ''
 )
-""".format(**{k: _packed_field(k, "item") for k in ("sku", "name", "quantity", "subtotal", "total")})
+""".format(**{k: _packed_field(k, "item") for k in ("sku", "name", "quantity", "subtotal", "total")})  # noqa: E501

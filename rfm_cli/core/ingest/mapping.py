@@ -84,5 +84,6 @@ def resolve(headers: list[str], *, overrides: dict[str, str], source: str | None
     packed = next((present[normalize_header(h)] for h in match.profile.options.get("packed_line_items", [])
                    if normalize_header(h) in present), None)
     return ColumnMap(profile=match.profile, columns=dict(match.mapping), date_columns=date_columns,
-                     status_columns=list(match.status_columns), cancelled_columns=list(match.cancelled_columns),
-                     amount_from=list(match.amount_from), how=match.how, packed_lines=packed)
+                     status_columns=list(match.status_columns),
+                     cancelled_columns=list(match.cancelled_columns), amount_from=list(match.amount_from),
+                     how=match.how, packed_lines=packed)
