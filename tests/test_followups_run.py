@@ -223,7 +223,8 @@ def test_the_category_comes_from_an_imported_export_and_the_category_map(tmp_pat
         ("D1", "dan", "2026-03-02 10:00:00", "15.00", "paid", "", "S9", "赠品"),
     ]
     src = write_orders("lines.csv", lines, header=header)
-    (tmp_path / "cats.csv").write_text("pattern,category\n*面霜*,护肤\n*面膜*,护肤\nS2,服饰\n", encoding="utf-8")
+    (tmp_path / "cats.csv").write_text("pattern,category\n*面霜*,护肤\n*面膜*,护肤\nS2,服饰\n",
+                                       encoding="utf-8")
     done = rfm("run", src, "--categories", tmp_path / "cats.csv", "--days-since-first-order", "7:9",
                "--out-dir", "night", "--as-of", "2026-03-10")
     assert done.returncode == 0, done.stderr

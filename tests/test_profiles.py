@@ -9,14 +9,13 @@ import platform_fixtures as pf
 import pytest
 
 from rfm_cli.core.errors import ConfigError, DataError, UsageError
+from rfm_cli.core.ingest.profile_match import known_headers, match_profile
 from rfm_cli.core.ingest.profiles import (
     BUILTIN_ORDER,
     CANONICAL_FIELDS,
     Profile,
     combine_statuses,
-    known_headers,
     load_profiles,
-    match_profile,
     normalize_header,
     normalize_status,
 )

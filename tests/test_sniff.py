@@ -16,7 +16,8 @@ from hypothesis import strategies as st
 from rfm_cli.core.errors import DataError, InputError
 from rfm_cli.core.ingest import encoding as encoding_module
 from rfm_cli.core.ingest import read_text as text_reader
-from rfm_cli.core.ingest.profiles import known_headers, load_profiles
+from rfm_cli.core.ingest.profile_match import known_headers
+from rfm_cli.core.ingest.profiles import load_profiles
 from rfm_cli.core.ingest.sniff import Sniffed, column_names, sniff, to_duckdb
 
 KNOWN = known_headers(load_profiles())

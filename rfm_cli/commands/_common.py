@@ -250,9 +250,9 @@ RejectsDirIfAsked = Annotated[Path | None, typer.Option(
 def import_options(st: State, maps: list[str] | None, max_rejects: str | None, source: str | None = None,
                    date_format: str | None = None, rejects_dir: Path | None = None,
                    categories: Path | None = None) -> ImportOptions:
+    from rfm_cli.core.ingest.dates import normalise_date_format
     from rfm_cli.core.ingest.mapping import parse_map_options
     from rfm_cli.core.ingest.pipeline import ImportOptions, max_rejects_allowed
-    from rfm_cli.core.ingest.staging import normalise_date_format
 
     limit = str(st.settings.get("max_rejects", max_rejects))
     max_rejects_allowed(limit, 100)  # refuse a bad value now, not on the night a bad row arrives

@@ -62,7 +62,8 @@ WithTags = Annotated[bool, typer.Option(
 def command(
     ctx: typer.Context,
     files: Annotated[
-        list[Path] | None, typer.Argument(metavar="FILE", help="Export files to score in memory.", show_default=False)
+        list[Path] | None,
+        typer.Argument(metavar="FILE", help="Export files to score in memory.", show_default=False)
     ] = None,
     output: Annotated[
         str | None,
@@ -90,13 +91,14 @@ def command(
     from rfm_cli.core.sinks import format_for
 
     st = state(ctx)
-    _refuse_mixed(engine or table or into, with_predictions=with_predictions, with_tags=with_tags, window=window)
+    _refuse_mixed(engine or table or into, with_predictions=with_predictions, with_tags=with_tags,
+                  window=window)
     to_stdout = output == "-" or (output is None and not stdout_is_terminal())
     if engine or table or into:  # scored where the data lives (commands/sql.py, core/engines)
         return sql.score_on_engine(st, files, engine, table, into, output, fmt, rules_file, scheme, as_of,
                                    maps, amount_cents, to_stdout)
     progress_on_terminal(st)
-    out_format = format_for(None if to_stdout or output is None else Path(output), fmt)  # refuse a bad one now
+    out_format = format_for(None if to_stdout or output is None else Path(output), fmt)  # refused now
     rules = load_rules(st, scheme, rules_file)
     options = import_options(st, maps, max_rejects, source, date_format, rejects_dir)
     notes: list[str] = []  # --with-tags without product data says so
@@ -124,8 +126,8 @@ def _refuse_mixed(on_engine: object, *, with_predictions: bool, with_tags: bool,
     from rfm_cli.core.errors import UsageError
 
     if with_tags and (on_engine or with_predictions):
-        raise UsageError("--with-tags reads the orders' lines here, not on an --engine nor with --with-predictions; "
-                         "leave out one of them")
+        raise UsageError("--with-tags reads the orders' lines here, not on an --engine nor with "
+                         "--with-predictions; leave out one of them")
     if with_predictions and on_engine:
         raise UsageError("--with-predictions reads the orders here, not on an --engine; score here, or run "
                          "rfm predict on the database")

@@ -96,7 +96,8 @@ def _value_rules(account: dict[str, Any], result: ScoreResult, values: dict[str,
         + (f" since {result.since} (the analysis window)" if result.since else ""),
         "monetary": values["monetary"],
         "monetary_rule": (
-            f"{result.rules.monetary.basis} of counted net amounts ({sum(o['net_amount'] for o in counted):,.2f})"
+            f"{result.rules.monetary.basis} of counted net amounts "
+            f"({sum(o['net_amount'] for o in counted):,.2f})"
             + (f" less refunds naming no order ({unmatched:,.2f})" if unmatched else "")
         ),
     }
@@ -120,7 +121,8 @@ def _scores(result: ScoreResult, values: dict[str, Any]) -> dict[str, Any]:
     return scores
 
 
-def _check_tiers(account: dict[str, Any], result: ScoreResult, values: dict[str, Any]) -> list[dict[str, Any]]:
+def _check_tiers(account: dict[str, Any], result: ScoreResult,
+                 values: dict[str, Any]) -> list[dict[str, Any]]:
     """The tier rules in order, each with the customer's values put in, up to the first that matches
     (whose tier, label and why go into `account`)."""
     checked = []

@@ -59,8 +59,8 @@ def import_options(*, source: str | None = None, mapping: Mapping[str, str] | No
     """How exports are read. `mapping`: {field: header}, e.g. {"customer_id": "买家会员名"}.
     `rejects_dir`: also write each file's unreadable rows there as CSV (they are always kept in the
     database's rfm_rejects table)."""
+    from rfm_cli.core.ingest.dates import normalise_date_format
     from rfm_cli.core.ingest.pipeline import max_rejects_allowed
-    from rfm_cli.core.ingest.staging import normalise_date_format
 
     limit = str(max_rejects)
     max_rejects_allowed(limit, 100)

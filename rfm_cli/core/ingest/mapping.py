@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from rfm_cli.core.errors import UsageError
+from rfm_cli.core.ingest.profile_match import match_profile
 from rfm_cli.core.ingest.profiles import (
     CANONICAL_FIELDS as PROFILE_FIELDS,
 )
@@ -16,7 +17,6 @@ from rfm_cli.core.ingest.profiles import (
     LINE_FIELDS,
     Profile,
     load_profiles,
-    match_profile,
     normalize_header,
 )
 

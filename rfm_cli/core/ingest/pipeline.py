@@ -51,8 +51,8 @@ class FileReport:
 
     @classmethod
     def skipped(cls, label: str, earlier: str) -> FileReport:
-        return cls(source_file=label, profile="", rows_read=0, imported=0, duplicates=0, excluded={}, rejected=0,
-                   orders_new=0, orders_updated=0, refund_rows=0, skipped_as=earlier)
+        return cls(source_file=label, profile="", rows_read=0, imported=0, duplicates=0, excluded={},
+                   rejected=0, orders_new=0, orders_updated=0, refund_rows=0, skipped_as=earlier)
 
     @property
     def excluded_total(self) -> int:
@@ -85,7 +85,8 @@ def max_rejects_allowed(spec: str, rows: int) -> int:
             return int(rows * float(spec[:-1]) / 100)
         return int(spec)
     except ValueError:
-        raise UsageError(f"--max-rejects {spec!r} is not N or P%; e.g. --max-rejects 50 or --max-rejects 2%") from None
+        raise UsageError(f"--max-rejects {spec!r} is not N or P%; "
+                         "e.g. --max-rejects 50 or --max-rejects 2%") from None
 
 
 def _sha256(path: Path) -> str:
@@ -189,7 +190,8 @@ def _report(label: str, staged: StagedFile, counts: _Outcomes, rejects_file: str
     return report
 
 
-def _record_import(con, import_id: int, label: str, digest: str | None, profile: str, report: FileReport) -> None:
+def _record_import(con, import_id: int, label: str, digest: str | None, profile: str,
+                   report: FileReport) -> None:
     """The file's row in the imports ledger (rfm_imports)."""
     con.execute(
         "INSERT INTO rfm_imports VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -330,6 +332,9 @@ def _merge(store: Store, path: Path, import_id: int, counts: _Outcomes, *, as_vi
     return keep_inputs
 
 
+_STORED_ROWS = "SELECT (SELECT count(*) FROM rfm_orders) + (SELECT count(*) FROM rfm_refunds)"
+
+
 def import_files(
     store: Store, paths: list[Path], options: ImportOptions, *, own_transaction: bool = True,
     read_only_after: bool = False,
@@ -348,8 +353,8 @@ def import_files(
         raise DataError(
             f"no order files found in {', '.join(map(str, paths))}; pass CSV, TSV, XLSX or Parquet files"
         )
-    if read_only_after and category_map is None and len(files) == 1 and store.path == MEMORY and not fetch_one(
-            store.con, "SELECT (SELECT count(*) FROM rfm_orders) + (SELECT count(*) FROM rfm_refunds)")[0]:
+    if (read_only_after and category_map is None and len(files) == 1 and store.path == MEMORY
+            and not fetch_one(store.con, _STORED_ROWS)[0]):
         with store.transaction():
             return [import_file(store, files[0], options, as_views=True)]
     if not own_transaction:

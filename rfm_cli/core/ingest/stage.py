@@ -14,7 +14,7 @@ from pathlib import Path
 import duckdb
 
 from rfm_cli.core.errors import DataError
-from rfm_cli.core.ingest import grouping, line_items
+from rfm_cli.core.ingest import dates, grouping, line_items
 from rfm_cli.core.ingest import staging as staging_sql
 from rfm_cli.core.ingest.checks import date_range_warnings, lost_digits_warning, refuse_duplicate_headers
 from rfm_cli.core.ingest.direct import (
@@ -28,7 +28,8 @@ from rfm_cli.core.ingest.direct import (
 )
 from rfm_cli.core.ingest.lines import LineScan
 from rfm_cli.core.ingest.mapping import ColumnMap, resolve
-from rfm_cli.core.ingest.profiles import known_headers, load_profiles
+from rfm_cli.core.ingest.profile_match import known_headers
+from rfm_cli.core.ingest.profiles import load_profiles
 from rfm_cli.core.ingest.sniff import Sniffed, sniff, to_duckdb
 from rfm_cli.core.ingest.sniffed import duck_error
 from rfm_cli.core.ingest.staging import Staging
@@ -101,9 +102,16 @@ class StagedFile:
     line_account: tuple[int, int, int] | None = None  # text files: see FileReport.data_lines
 
 
+# The file's data rows and those of its rejected orders, from its grouped orders.
+_ROWS_AND_REJECTED = ("SELECT coalesce(sum(lines), 0), "
+                      "coalesce(sum(lines) FILTER (WHERE bad_lines > 0 OR order_id IS NULL), 0) "
+                      "FROM file_orders")
+
+
 def drop_staging(con, *, keep_orders: bool = False) -> None:
     # order_outcomes is a view when nothing was stored before the file (see import_file).
-    views = {name for (name,) in con.execute("SELECT view_name FROM duckdb_views() WHERE temporary").fetchall()}
+    views = {name for (name,) in
+             con.execute("SELECT view_name FROM duckdb_views() WHERE temporary").fetchall()}
     for name in ("staged", "raw_rows", "raw_rows_bad", "raw_rows_lines", "raw_sample", "file_orders",
                  "order_outcomes", "file_rejects", "_status_map", "file_lines", "file_rows"):
         if not (keep_orders and name in ("file_orders", "file_lines", "file_rows")):
@@ -120,7 +128,8 @@ def _status_map(con, colmap: ColumnMap, source: str) -> list[tuple[int, str, str
     return status_rows
 
 
-def _stage_direct(con, path: Path, sniffed: Sniffed, options: ImportOptions, workdir: Path) -> StagedFile | None:
+def _stage_direct(con, path: Path, sniffed: Sniffed, options: ImportOptions,
+                  workdir: Path) -> StagedFile | None:
     """The fast path for delimited text: one pass of `read_csv` straight into the cleaning SELECT and
     the GROUP BY, with no staging table of raw text (which costs a copy of the file in memory and
     line numbers for every row). Decisions that need the data (status words, day/month order) are
@@ -143,10 +152,10 @@ def _stage_direct(con, path: Path, sniffed: Sniffed, options: ImportOptions, wor
             raise
         except duckdb.Error as error:  # the transaction is aborted now: no second try, say what failed
             raise duck_error(path, error) from None
-        forced = staging_sql.normalise_date_format(options.date_format or colmap.options.get("date_format"))
+        forced = dates.normalise_date_format(options.date_format or colmap.options.get("date_format"))
         if forced is None:
             try:
-                if staging_sql.detect_date_format(con, colmap, "raw_sample", label) is not None:
+                if dates.detect_date_format(con, colmap, "raw_sample", label) is not None:
                     return None
             except DataError:
                 return None
@@ -158,9 +167,7 @@ def _stage_direct(con, path: Path, sniffed: Sniffed, options: ImportOptions, wor
                                decimal_comma=decimal_comma, rank_statuses=True)
         _create_staged_view(con, st)
         counted = _group_counting_lines(con, path, direct, st)
-        rows_read, rejected = fetch_one(
-            con, "SELECT coalesce(sum(lines), 0), coalesce(sum(lines) FILTER (WHERE bad_lines > 0 OR order_id IS NULL), 0) "
-                 "FROM file_orders")
+        rows_read, rejected = fetch_one(con, _ROWS_AND_REJECTED)
         if rejected or rows_read == 0 or direct_rejects(con, direct):
             return None
         line_account = direct_rows_add_up(direct, rows_read, counted)
@@ -168,8 +175,8 @@ def _stage_direct(con, path: Path, sniffed: Sniffed, options: ImportOptions, wor
             return None  # the slow path places every line, and fails the import if one is missing
         con.execute("DROP VIEW IF EXISTS staged")  # it reads a file that may be gone once we return
         warnings = lost_digits_warning(con) + date_range_warnings(con) + [n for n in [decimal_note] if n]
-        return StagedFile(sniffed=sniffed, colmap=colmap, staging=st, rows_read=rows_read, rejected=0, unsplit=0,
-                          first_rejects=[], warnings=warnings, line_account=line_account)
+        return StagedFile(sniffed=sniffed, colmap=colmap, staging=st, rows_read=rows_read, rejected=0,
+                          unsplit=0, first_rejects=[], warnings=warnings, line_account=line_account)
     except BaseException:
         with contextlib.suppress(duckdb.Error):  # never mask the error that got us here
             drop_staging(con)
@@ -249,8 +256,8 @@ def stage_file(con, path: Path, options: ImportOptions, *, direct: bool = False)
                      user_profiles=options.user_profiles, label=label)
     refuse_duplicate_headers(sniffed.headers, colmap, options.overrides, label)
     source = staging_sql.fill_source(colmap, "raw_rows", headers)
-    forced = staging_sql.normalise_date_format(options.date_format or colmap.options.get("date_format"))
-    date_format = forced or staging_sql.detect_date_format(con, colmap, source, label)
+    forced = dates.normalise_date_format(options.date_format or colmap.options.get("date_format"))
+    date_format = forced or dates.detect_date_format(con, colmap, source, label)
     status_rows = _status_map(con, colmap, source)
     decimal_comma, decimal_note = staging_sql.detect_decimal_comma(con, colmap, source)
     st = staging_sql.build(colmap, headers, source, date_format, forced is not None, status_map=status_rows,
@@ -258,9 +265,7 @@ def stage_file(con, path: Path, options: ImportOptions, *, direct: bool = False)
     _create_staged_view(con, st)
     with progress(con, f"reading {path.name}"):
         _group(con, st)
-    rows_read, rejected = fetch_one(
-        con, "SELECT coalesce(sum(lines), 0), coalesce(sum(lines) FILTER (WHERE bad_lines > 0 OR order_id IS NULL), 0) "
-             "FROM file_orders")
+    rows_read, rejected = fetch_one(con, _ROWS_AND_REJECTED)
     rows_read += unsplit
     rejected += unsplit
     if rows_read == 0:

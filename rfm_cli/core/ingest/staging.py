@@ -7,20 +7,17 @@ row is listed once (`checks`), so the fast `bad` flag and the reject reasons nev
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 
 import duckdb
 
-from rfm_cli.core.errors import DataError, UsageError
+from rfm_cli.core.ingest.dates import date_sql, delivered_sql, plausible_until
 from rfm_cli.core.ingest.grouping import ANY_VALUE_FIELDS, ranked_words
 from rfm_cli.core.ingest.line_items import LINES, PACKED_LINES, line_item_columns
 from rfm_cli.core.ingest.mapping import ORDER_LEVEL, ColumnMap
 from rfm_cli.core.ingest.sql_names import cell as _cell
 from rfm_cli.core.ingest.sql_names import lit, q
-
-SLASHED_DATE = r"^\s*(\d{1,2})[/.-](\d{1,2})[/.-](\d{2,4})(\s.*)?$"
 
 
 @dataclass
@@ -56,63 +53,6 @@ class Staging:
     FROM (SELECT {extra}{self.cleaned} FROM {self.source} AS r {self.joins}))"""
 
 
-def _date_sql(colmap: ColumnMap, date_format: str | None, forced: bool) -> tuple[str, str]:
-    """(raw date text, typed date expression): the first present date column with a value wins."""
-    cols = colmap.date_columns or ([colmap.columns["order_date"]] if "order_date" in colmap.columns else [])
-    raw = "coalesce(" + ", ".join(f"rfm_text(r.{q(c)})" for c in cols) + ")" if cols else "CAST(NULL AS VARCHAR)"
-    if date_format is None:
-        return raw, f"rfm_timestamp({raw})"
-    formats = [date_format, date_format + " %H:%M", date_format + " %H:%M:%S"]
-    fmt_list = "[" + ", ".join(lit(f) for f in formats) + "]"
-    slashed = f"try_strptime(regexp_replace({raw}, '[.-]', '/', 'g'), {fmt_list})"
-    if forced:  # the user's format first: it decides ambiguous cells
-        return raw, f"coalesce(try_strptime({raw}, {fmt_list}), {slashed}, rfm_timestamp({raw}))"
-    return raw, f"coalesce(rfm_timestamp({raw}), {slashed})"
-
-
-def _delivered_sql(colmap: ColumnMap, date_format: str | None) -> str:
-    """When the buyer received the order (day-N follow-ups count from it). A cell that is no date
-    ("-", "未签收") is an order not delivered yet: NULL, never a reject."""
-    if "delivered_date" not in colmap.columns:
-        return "CAST(NULL AS TIMESTAMP)"
-    cell = _cell(colmap, "delivered_date")
-    if date_format is None:
-        return f"rfm_timestamp({cell})"
-    formats = "[" + ", ".join(lit(date_format + t) for t in ("", " %H:%M", " %H:%M:%S")) + "]"
-    return f"coalesce(rfm_timestamp({cell}), try_strptime(rfm_text({cell}), {formats}))"
-
-
-def detect_date_format(con: duckdb.DuckDBPyConnection, colmap: ColumnMap, source: str, label: str) -> str | None:
-    """Day/month order of dates like 03/04/2024, settled by the data when a day above 12 shows it."""
-    raw, _ = _date_sql(colmap, None, False)
-    first, second, count, example = con.execute(
-        f"SELECT max(CAST(regexp_extract(t, '{SLASHED_DATE}', 1) AS INTEGER)), "
-        f"max(CAST(regexp_extract(t, '{SLASHED_DATE}', 2) AS INTEGER)), count(*), rfm_mask(any_value(t)) "
-        f"FROM (SELECT {raw} AS t FROM {source} AS r) WHERE regexp_matches(t, '{SLASHED_DATE}') "
-        f"AND rfm_timestamp(t) IS NULL"
-    ).fetchall()[0]
-    if not count:
-        return None
-    if first > 12 and second <= 12:
-        return "%d/%m/%Y"
-    if second > 12 and first <= 12:
-        return "%m/%d/%Y"
-    if first > 12 and second > 12:
-        return None  # not dates at all: the rows are rejected as unreadable
-    raise DataError(
-        f"{label}: dates like {example!r} could be day/month or month/day and no date in the file "
-        "settles it; pass --date-format %d/%m/%Y (day first) or --date-format %m/%d/%Y"
-    )
-
-
-def normalise_date_format(value: str | None) -> str | None:
-    if value is None:
-        return None
-    if not re.search(r"%[dmY]", value):
-        raise UsageError(f"--date-format {value!r} has no %d, %m or %Y; write it like %d/%m/%Y")
-    return value
-
-
 def fill_source(colmap: ColumnMap, source_table: str, headers: list[str]) -> str:
     """Platforms writing order-level fields only on an order's first row: the other rows take them."""
     if not colmap.options.get("fill_order_fields") or "order_id" not in colmap.columns:
@@ -131,7 +71,8 @@ def fill_source(colmap: ColumnMap, source_table: str, headers: list[str]) -> str
     return f"(SELECT _line, {', '.join(parts)} FROM {source_table})"
 
 
-def status_map_rows(con: duckdb.DuckDBPyConnection, colmap: ColumnMap, source: str) -> list[tuple[int, str, str]]:
+def status_map_rows(con: duckdb.DuckDBPyConnection, colmap: ColumnMap,
+                    source: str) -> list[tuple[int, str, str]]:
     """(column index, raw text, canonical status) for every distinct status value of the file."""
     rows = []
     for i, column in enumerate(colmap.status_columns):
@@ -144,12 +85,6 @@ def status_map_rows(con: duckdb.DuckDBPyConnection, colmap: ColumnMap, source: s
 
 
 INLINE_STATUS_WORDS = 200
-
-
-def plausible_until(today: date | None = None) -> date:
-    """Order dates on or after this day are in the future: rejected. Two days of slack for a shop
-    whose clock is ahead of this machine's (time zones reach +14 hours)."""
-    return (today or date.today()) + timedelta(days=2)
 
 
 # Decimal separators, judged per file on its amount cells: a comma followed by one or two digits at
@@ -216,7 +151,7 @@ def _date_parts(colmap: ColumnMap, date_format: str | None, date_forced: bool,
     """(raw date text, typed date, whether a date was given). A typed cell is either read or empty
     (anything else is a CSV reject), so the checks need not cast every value back to text: the
     casts then run only for a reject reason, never in the one pass."""
-    raw_date, date_expr = _date_sql(colmap, date_format, date_forced)
+    raw_date, date_expr = date_sql(colmap, date_format, date_forced)
     if len(colmap.date_columns) == 1 and colmap.date_columns[0] in typed:
         cell = "r." + q(colmap.date_columns[0])
         return f"CAST({cell} AS VARCHAR)", cell, "ordered_at IS NOT NULL"
@@ -267,15 +202,20 @@ def _status_parts(colmap: ColumnMap, status_map: list[tuple[int, str, str]] | No
             joins.append(f"LEFT JOIN _status_map AS m{i} ON m{i}.col = {i} "
                          f"AND m{i}.raw = rfm_text(r.{q(column)})")
             mapped = f"m{i}.status"
-        statuses.append(f"CASE WHEN rfm_text(r.{q(column)}) IS NULL THEN NULL ELSE coalesce({mapped}, '?') END")
-    cancelled = " OR ".join(f"rfm_text(r.{q(col)}) IS NOT NULL" for col in colmap.cancelled_columns) or "false"
+        statuses.append(f"CASE WHEN rfm_text(r.{q(column)}) IS NULL THEN NULL "
+                        f"ELSE coalesce({mapped}, '?') END")
+    cancelled = " OR ".join(f"rfm_text(r.{q(col)}) IS NOT NULL"
+                            for col in colmap.cancelled_columns) or "false"
     if not statuses:
-        return f"CASE WHEN {cancelled} THEN 'cancelled' ELSE 'counted' END", "CAST(NULL AS VARCHAR)", joins, False
+        return (f"CASE WHEN {cancelled} THEN 'cancelled' ELSE 'counted' END", "CAST(NULL AS VARCHAR)",
+                joins, False)
     any_of = lambda value: " OR ".join(f"({s}) = '{value}'" for s in statuses)
     status = (f"CASE WHEN {cancelled} THEN 'cancelled' WHEN {any_of('?')} THEN NULL "
-              + " ".join(f"WHEN {any_of(v)} THEN '{v}'" for v in ("cancelled", "refunded", "unpaid", "counted"))
+              + " ".join(f"WHEN {any_of(v)} THEN '{v}'"
+                         for v in ("cancelled", "refunded", "unpaid", "counted"))
               + " END")
-    raw_status = "concat_ws(' / ', " + ", ".join(f"rfm_text(r.{q(col)})" for col in colmap.status_columns) + ")"
+    raw_status = ("concat_ws(' / ', " + ", ".join(f"rfm_text(r.{q(col)})" for col in colmap.status_columns)
+                  + ")")
     return status, raw_status, joins, True
 
 
@@ -283,7 +223,8 @@ def _is_refund_sql(colmap: ColumnMap) -> str:
     """A refund row by its id's prefix (UCI's C-invoices: options.refund_prefix)."""
     prefix = colmap.options.get("refund_prefix")
     if prefix and prefix.get("column") in colmap.columns:
-        return f"coalesce(starts_with(rfm_id({_cell(colmap, prefix['column'])}), {lit(prefix['prefix'])}), false)"
+        cell = _cell(colmap, prefix["column"])
+        return f"coalesce(starts_with(rfm_id({cell}), {lit(prefix['prefix'])}), false)"
     return "false"
 
 
@@ -337,7 +278,7 @@ def _cleaned(colmap: ColumnMap, date_format: str | None, *, date_expr: str, raw_
        rfm_text({c('discount_code')})           AS discount_code,
        rfm_flag({c('accepts_email')})           AS accepts_email,
        rfm_flag({c('accepts_sms')})             AS accepts_sms,
-       {_delivered_sql(colmap, date_format)}    AS delivered_at,
+       {delivered_sql(colmap, date_format)}    AS delivered_at,
        {raw_date}                               AS _raw_date,
        {raw_amount}                             AS _raw_amount,
        {amount_present}                         AS _amount_present,
