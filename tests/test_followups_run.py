@@ -209,28 +209,89 @@ def test_the_library_takes_the_same_followups(tmp_path: Path, orders: Path) -> N
         "amy", "bob", "cat", "dan"]
 
 
-def test_the_category_comes_from_an_imported_export_and_the_category_map(tmp_path: Path, write_orders,
-                                                                         rfm) -> None:
-    """End to end, no table made by hand: an export with one row per line (products, a delivered
-    date), the --categories map for its titles, and the day-7 list of `rfm run` names the top
-    category of each trigger order by line amount."""
-    header = ("order_id", "customer_id", "order_date", "amount", "status", "delivered_date", "sku", "product")
-    lines = [
-        ("A1", "amy", "2026-03-01 10:00:00", "60.00", "paid", "2026-03-03 15:00:00", "S1", "玻尿酸面霜"),
-        ("A1", "amy", "2026-03-01 10:00:00", "40.00", "paid", "2026-03-03 15:00:00", "S2", "纯棉袜子"),
-        ("B1", "bob", "2026-03-02 10:00:00", "10.00", "paid", "", "S2", "纯棉袜子"),
-        ("B1", "bob", "2026-03-02 10:00:00", "25.00", "paid", "", "S3", "保湿面膜 10片"),
-        ("D1", "dan", "2026-03-02 10:00:00", "15.00", "paid", "", "S9", "赠品"),
-    ]
-    src = write_orders("lines.csv", lines, header=header)
-    (tmp_path / "cats.csv").write_text("pattern,category\n*面霜*,护肤\n*面膜*,护肤\nS2,服饰\n",
-                                       encoding="utf-8")
-    done = rfm("run", src, "--categories", tmp_path / "cats.csv", "--days-since-first-order", "7:9",
+LINE_HEADER = ("order_id", "customer_id", "order_date", "amount", "status", "delivered_date", "phone", "sku",
+               "product")
+DELIVERED = "2026-03-03 15:00:00"
+LINES = [  # one row per line; days since the first order on 2026-03-10: amy 7 (delivered), bob 8, dan 8
+    ("A1", "amy", "2026-03-01 10:00:00", "60.00", "paid", DELIVERED, "13800000001", "S1", "玻尿酸面霜"),
+    ("A1", "amy", "2026-03-01 10:00:00", "40.00", "paid", DELIVERED, "13800000001", "S2", "纯棉袜子"),
+    ("B1", "bob", "2026-03-02 10:00:00", "10.00", "paid", "", "13800000002", "S2", "纯棉袜子"),
+    ("B1", "bob", "2026-03-02 10:00:00", "25.00", "paid", "", "13800000002", "S3", "保湿面膜 10片"),
+    ("D1", "dan", "2026-03-02 10:00:00", "15.00", "paid", "", "13800000004", "S9", "赠品"),
+]
+CATEGORIES = "pattern,category\n*面霜*,护肤\n*面膜*,护肤\nS2,服饰\n"
+
+
+@pytest.fixture
+def with_products(tmp_path: Path, write_orders) -> tuple[Path, Path]:
+    """An export with one row per line (products, a delivered date) and a --categories map for it."""
+    (tmp_path / "cats.csv").write_text(CATEGORIES, encoding="utf-8")
+    return write_orders("lines.csv", LINES, header=LINE_HEADER), tmp_path / "cats.csv"
+
+
+def _table(path: Path) -> list[list[str]]:
+    return [row.split(",") for row in path.read_text(encoding="utf-8").splitlines()]
+
+
+def test_the_category_comes_from_an_imported_export_and_the_category_map(with_products, rfm) -> None:
+    """End to end, no table made by hand: the day-7 list of `rfm run` names the top category of each
+    trigger order by line amount, from the lines of the export and the --categories map."""
+    src, cats = with_products
+    done = rfm("run", src, "--categories", cats, "--days-since-first-order", "7:9",
                "--out-dir", "night", "--as-of", "2026-03-10")
     assert done.returncode == 0, done.stderr
-    rows = Path("night/send/csv/days_since_first_order_7-9.csv").read_text(encoding="utf-8").splitlines()
-    header_row = rows[0].split(",")
-    got = {r.split(",")[0]: (r.split(",")[header_row.index("trigger_category")],
-                             r.split(",")[header_row.index("trigger_basis")]) for r in rows[1:]}
+    header, *rows = _table(Path("night/send/csv/days_since_first_order_7-9.csv"))
+    got = {r[0]: (r[header.index("trigger_category")], r[header.index("trigger_basis")]) for r in rows}
     # amy: delivered 03-03, 护肤 60 beats 服饰 40; bob: 护肤 25 beats 服饰 10; dan: no category for 赠品
     assert got == {"amy": ("护肤", "delivered"), "bob": ("护肤", "ordered"), "dan": ("", "ordered")}
+
+
+def test_sms_vars_category_puts_the_trigger_category_in_the_sms_list(with_products, rfm) -> None:
+    src, cats = with_products
+    assert rfm("import", src, "--categories", cats).returncode == 0
+    done = rfm("export", "--out-dir", "out", "--as-of", "2026-03-10", "--days-since-first-order", "7:9",
+               "--channel", "sms", "--sms-vars", "name,category")
+    assert done.returncode == 0, done.stderr
+    assert _table(Path("out/send/sms/days_since_first_order_7-9.csv")) == [
+        ["phone", "name", "category"], ["13800000001", "", "护肤"], ["13800000002", "", "护肤"],
+        ["13800000004", "", ""]]
+    zh = rfm("export", "--out-dir", "zh", "--as-of", "2026-03-10", "--days-since-first-order", "7:9",
+             "--channel", "sms", "--sms-vars", "category", "--lang", "zh")
+    assert zh.returncode == 0, zh.stderr
+    assert _table(Path("zh/send/sms/days_since_first_order_7-9.csv"))[0] == ["手机号码", "品类"]
+
+
+def test_rfm_run_writes_the_category_on_a_followups_sms_list_beside_the_tier_lists(
+        tmp_path: Path, with_products, rfm) -> None:
+    src, cats = with_products
+    (tmp_path / "rfm.toml").write_text('[[followups]]\nname = "day7_coupon"\nwindow = "7:9"\n'
+                                       'channel = "sms"\n', encoding="utf-8")
+    done = rfm("run", src, "--categories", cats, "--out-dir", "night", "--as-of", "2026-03-10",
+               "--sms-vars", "category")
+    assert done.returncode == 0, done.stderr
+    assert _table(Path("night/send/sms/day7_coupon.csv"))[1:] == [
+        ["13800000001", "护肤"], ["13800000002", "护肤"], ["13800000004", ""]]
+    assert any(Path("night/send/csv").glob("*.csv"))  # the tiers' lists, on csv, as every night
+
+
+@pytest.mark.parametrize("flags", [
+    ("--channel", "sms", "--sms-vars", "category"),  # the tiers' SMS lists have no trigger order
+    ("--days-since-first-order", "7:9", "--winback", "--channel", "sms", "--sms-vars", "category"),
+])
+def test_sms_vars_category_on_a_list_without_a_trigger_is_refused_before_any_work(
+        with_products, rfm, flags: tuple[str, ...]) -> None:
+    src, cats = with_products
+    assert rfm("import", src, "--categories", cats).returncode == 0
+    done = rfm("export", "--out-dir", "out", "--as-of", "2026-03-10", *flags)
+    assert done.returncode == 2 and done.stderr.count("\n") == 1
+    assert "--sms-vars category" in done.stderr and "trigger order" in done.stderr
+    assert not Path("out").exists()
+
+
+def test_sms_vars_category_without_product_data_is_refused_and_writes_nothing(orders: Path, rfm) -> None:
+    assert rfm("import", orders).returncode == 0
+    done = rfm("export", "--out-dir", "out", "--as-of", "2026-03-10", "--days-since-first-order", "7:9",
+               "--channel", "sms", "--sms-vars", "category")
+    assert done.returncode != 0
+    assert "no product data in these imports" in done.stderr and done.stderr.count("\n") == 1
+    assert not Path("out").exists()

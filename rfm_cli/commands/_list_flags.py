@@ -45,8 +45,9 @@ Exclude = _option(list[Path] | None, "--exclude", metavar="FILE",
 PhoneFormat = _option(str, "--phone-format", metavar="national|e164",
                       help="SMS/coupon phones as 11 digits or +86…")
 Region = _option(str, "--region", metavar="CC", help="Country of numbers written without one.")
-SmsVars = _option(str | None, "--sms-vars", metavar="name,tier,coupon",
-                  help="Template-variable columns of the SMS list.")
+SmsVars = _option(str | None, "--sms-vars", metavar="name,tier,category,coupon",
+                  help="Template-variable columns of the SMS list (category: the trigger order's top "
+                       "category, on day-N lists).")
 BatchSize = _option(int | None, "--batch-size", metavar="N",
                     help="Split SMS lists into numbered files of N rows.")
 CouponKey = _option(str, "--coupon-key", metavar="customer_id|phone",

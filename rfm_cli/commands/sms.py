@@ -37,7 +37,7 @@ def check(
                                             show_default=False)],
     provider: Annotated[str, typer.Option("--provider", metavar="aliyun|tencent|huawei",
                                           help="Whose rules to apply.")] = "aliyun",
-    sms_vars: Annotated[str | None, typer.Option("--sms-vars", metavar="name,tier,coupon",
+    sms_vars: Annotated[str | None, typer.Option("--sms-vars", metavar="name,tier,category,coupon",
                                                  help="The columns the list provides.")] = None,
     notification: Annotated[bool, typer.Option("--notification", help="A service notice, not a promotion: "
                                                                       "no opt-out phrase required.")] = False,

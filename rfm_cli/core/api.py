@@ -176,6 +176,11 @@ def _followup_inputs(store: Store, result: ScoreResult, spec: ExportSpec) -> tup
     from rfm_cli.core.followups import already_sent, triggers
 
     found = triggers(store, result.as_of, result.since)
+    if "category" in spec.options.sms_vars and not any(c.endswith("_category") for c in found.columns):
+        from rfm_cli.core.errors import DataError
+
+        raise DataError("--sms-vars category: no product data in these imports; import an export with "
+                        "product columns (and --categories FILE to map titles to categories) first")
     channels_of = {f.name: spec.selection.channels_of(f.name, spec.channels) for f in followups}
     return followups, found, already_sent(store, result.as_of, followups, channels_of, found)
 

@@ -23,13 +23,16 @@ from rfm_cli.core.contacts import normalize_emails, normalize_phones, present_on
 from rfm_cli.core.errors import UsageError
 from rfm_cli.core.options import CHANNELS
 
-SMS_VARS = ("name", "tier", "coupon")
+# The SMS list's template variables; category: the trigger order's top category, on day-N follow-up
+# lists only (options.ListOptions checks that every SMS list written is one).
+SMS_VARS = ("name", "tier", "category", "coupon")
 
 ZH_COLUMNS = {
     "customer_id": "客户ID", "customer_name": "客户名", "phone": "手机号码", "email": "邮箱",
     "first_order_at": "首次下单时间", "last_order_at": "最近下单时间", "recency_days": "距今天数",
     "frequency": "购买次数", "monetary": "消费金额", "r_score": "R分", "f_score": "F分", "m_score": "M分",
     "rfm_code": "RFM编码", "tier": "等级", "previous_tier": "原等级", "name": "姓名", "coupon_code": "优惠码",
+    "category": "品类",
 }
 # The prediction columns a csv list carries when it selects on them (rfm export --overdue / --churn-risk).
 ZH_COLUMNS |= {
@@ -172,6 +175,8 @@ def _sms_rows(channel: str, f: pl.DataFrame, opts: ChannelOptions, dropped: Coun
         columns.append(pl.col("customer_name").alias("name"))
     if "tier" in opts.sms_vars:
         columns.append(_tier_label(opts).alias("tier"))
+    if "category" in opts.sms_vars:
+        columns.append(pl.col("trigger_category").alias("category"))
     return ChannelRows(_zh(f.select(columns), opts), dropped, f["customer_id"])
 
 

@@ -111,6 +111,7 @@ class ListOptions:
         self.aov_bands()
         self.winback_range()
         self.followup_lists()
+        self._check_category_var()
         self.sending()  # a template that breaks a rule is refused now (78), before any work
 
     def sending(self):
@@ -119,6 +120,21 @@ class ListOptions:
         return sending_rules(channels=self.channels(), sms_vars=_names(self.sms_vars), template=self.template,
                              provider=self.sms_provider, send_window=self.send_window, region=self.region,
                              require_consent=self.require_consent)
+
+    def _check_category_var(self) -> None:
+        """--sms-vars category is the trigger order's category: every SMS list written must be a
+        day-N follow-up (a tier or win-back list has no trigger order)."""
+        if "category" not in _names(self.sms_vars):
+            return
+        followups = self.followup_lists()
+        flagged = any(f.replaces_tiers for f in followups)  # --days-since-*: the tiers' lists give way
+        other_sms = "sms" in self.channels() and (self.winback_range() is not None or not flagged)
+        if not followups or other_sms:
+            raise UsageError(
+                "--sms-vars category is the category of a day-N list's trigger order, but this export "
+                "writes an SMS list with no trigger order (a tier or win-back list); write the SMS list "
+                "with --days-since-first-order/--days-since-last-order, or a [[followups]] channel = "
+                "\"sms\" with the other lists on another --channel")
 
     def _check_predictions(self) -> None:
         if self.overdue is not None and self.overdue < 0:
