@@ -13,6 +13,7 @@ import tempfile
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
+import duckdb
 import polars as pl
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -381,3 +382,18 @@ def test_nightly_files_of_mostly_later_orders_keep_the_table_equal_to_the_orders
             stored_ids += [r[0] for r in rows if r[0].startswith("N")]
             if landed:
                 assert_table_matches_orders(db)
+
+
+def test_a_failed_statement_inside_a_narrowed_scope_tells_its_own_error() -> None:
+    """Inside the import's transaction a failed statement aborts it: the scope macro is put back by
+    the rollback, and the error raised is the statement's, not the aborted transaction's."""
+    from rfm_cli.core.store import narrowed, run_script
+
+    con = duckdb.connect()
+    run_script(con, "macros")
+    con.execute("BEGIN")
+    with pytest.raises(duckdb.ConversionException), narrowed(con, "rfm_stats_scope", "c = 'a'"):
+        con.execute("SELECT CAST('x' AS INTEGER)")
+    con.execute("ROLLBACK")
+    restored = con.execute("SELECT rfm_stats_scope('a'), rfm_stats_scope('b'), rfm_stats_scope(NULL)")
+    assert restored.fetchall() == [(True, True, False)]

@@ -97,3 +97,14 @@ def test_find_in_export_files_without_a_database(tmp_path: Path, write_orders, r
 
 def test_explain_needs_an_id_or_find(rfm, assert_cli_error) -> None:
     assert "--find" in assert_cli_error(rfm("explain"), 2)
+
+
+def test_find_explains_with_the_same_settings_as_the_id(shop: Path, tmp_path: Path, rfm) -> None:
+    """rfm.toml's [tags] (fixed AOV bands) reach the account whether the customer is named by id or
+    found by phone: the two accounts are the same text."""
+    (tmp_path / "rfm.toml").write_text('db = "shop.duckdb"\n[tags]\naov_bands = [60, 100]\n',
+                                       encoding="utf-8")
+    by_id = rfm("explain", "bob_88")
+    found = rfm("explain", "--find", "13900001111")
+    assert by_id.returncode == 0 and found.returncode == 0, by_id.stderr + found.stderr
+    assert "60" in by_id.stderr and found.stderr.endswith(by_id.stderr)

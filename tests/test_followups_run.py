@@ -277,6 +277,8 @@ def test_rfm_run_writes_the_category_on_a_followups_sms_list_beside_the_tier_lis
 @pytest.mark.parametrize("flags", [
     ("--channel", "sms", "--sms-vars", "category"),  # the tiers' SMS lists have no trigger order
     ("--days-since-first-order", "7:9", "--winback", "--channel", "sms", "--sms-vars", "category"),
+    # --tier keeps the named tiers' lists beside the day-N list
+    ("--days-since-first-order", "7:9", "--tier", "potential", "--channel", "sms", "--sms-vars", "category"),
 ])
 def test_sms_vars_category_on_a_list_without_a_trigger_is_refused_before_any_work(
         with_products, rfm, flags: tuple[str, ...]) -> None:
@@ -295,3 +297,19 @@ def test_sms_vars_category_without_product_data_is_refused_and_writes_nothing(or
     assert done.returncode != 0
     assert "no product data in these imports" in done.stderr and done.stderr.count("\n") == 1
     assert not Path("out").exists()
+
+
+def test_the_sms_length_estimate_counts_the_category_in_either_language(with_products, rfm) -> None:
+    """The manifest's longest message (what the provider bills by) fills ${category} with the list's
+    values whether the column is named category or 品类."""
+    src, cats = with_products
+    assert rfm("import", src, "--categories", cats).returncode == 0
+    longest = {}
+    for lang in ("en", "zh"):
+        done = rfm("export", "--out-dir", lang, "--as-of", "2026-03-10", "--days-since-first-order", "7:9",
+                   "--channel", "sms", "--sms-vars", "category", "--lang", lang,
+                   "--template", "【小店】您买的${category}有新品，拒收请回复R")
+        assert done.returncode == 0, done.stderr
+        manifest = json.loads(Path(lang, "manifest.json").read_text(encoding="utf-8"))
+        longest[lang] = manifest["sending"]["template_check"]["lists"][0]["longest_message"]
+    assert longest["en"] == longest["zh"] == len("【小店】您买的护肤有新品，拒收请回复R")

@@ -67,6 +67,21 @@ def test_the_same_checks_as_the_command_before_any_work(tmp_path: Path) -> None:
         shop.score()
 
 
+@pytest.mark.parametrize(("option", "flag"), [
+    ({"bought": "category:护肤"}, "--bought"), ({"aov_band": "high"}, "--aov-band"),
+    ({"days_since_first_order": "7:9"}, "--days-since-first-order"), ({"overdue": 0}, "--overdue"),
+])
+def test_a_campaign_refuses_the_selections_its_draw_cannot_build(tmp_path: Path, option: dict,
+                                                                  flag: str) -> None:
+    """The command line offers a campaign none of these; the library passes any list option through,
+    and each used to fail in the middle with an internal error."""
+    shop = rfm.Shop(tmp_path / "shop.duckdb")
+    shop.import_files(SAMPLE)
+    with pytest.raises(rfm.UsageError, match=f"a campaign cannot select by {flag} yet"):
+        shop.campaigns.new("c1", tmp_path / "out", **option)
+    assert not (tmp_path / "out").exists() and shop.campaigns.list() == []
+
+
 def test_rules_from_a_dict_or_a_file(tmp_path: Path) -> None:
     rules = {"tiers": [{"name": "big", "when": "monetary >= 1000"}, {"name": "rest", "when": "true"}]}
     from_dict = rfm.score(SAMPLE, rules=rules)

@@ -150,6 +150,24 @@ def test_reimport_does_not_double_lines_and_rm_takes_them_back(rfm, tmp_path: Pa
     assert _lines(db) == []
 
 
+def test_rm_of_a_file_keeps_the_lines_of_an_order_a_later_file_updated(rfm, tmp_path: Path) -> None:
+    """b changes A1's amount (A1's state is b's now) and found its lines stored, so it added none:
+    taking a back must leave A1 its lines, now b's, not delete them with a's."""
+    a = tmp_path / "a.csv"
+    a.write_text(_text([HEADER, "A1,c1,2024-03-01,10.00,paid,S-1,Mug,1,10.00",
+                            "A2,c2,2024-03-02,5.00,paid,S-2,Tea,1,5.00"]), encoding="utf-8")
+    b = tmp_path / "b.csv"
+    b.write_text(_text([HEADER, "A1,c1,2024-03-01,8.00,paid,S-1,Mug,1,8.00"]), encoding="utf-8")
+    db = tmp_path / "d.duckdb"
+    _import(rfm, db, a, b)
+    done = rfm("--db", db, "imports", "rm", "1")
+    assert done.returncode == 0, done.stderr
+    with duckdb.connect(str(db), read_only=True) as con:
+        assert con.execute("SELECT order_id, import_id FROM rfm_orders").fetchall() == [("A1", 2)]
+        assert con.execute("SELECT order_id, import_id, sku FROM rfm_order_lines").fetchall() == [
+            ("A1", 2, "S-1")]
+
+
 def test_lines_reach_orders_stored_from_an_export_without_products(rfm, tmp_path: Path, write_orders) -> None:
     plain = write_orders("plain.csv", [("A1", "c1", "2024-03-01", "10.00", "paid", "")])
     db = tmp_path / "p.duckdb"

@@ -86,7 +86,8 @@ def command(
                               predictions=predictions, window=window, tags=st.settings.tag_settings())
     else:
         found = api.find_and_explain(st.db, files, find, rules, parse_as_of(as_of), options,
-                                     wait=st.wait, predictions=predictions, window=window)
+                                     wait=st.wait, predictions=predictions, window=window,
+                                     tags=st.settings.tag_settings())
         if found.account is None:
             _show_matches(st, found.matches, fmt)
             return

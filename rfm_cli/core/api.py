@@ -350,9 +350,11 @@ def find_and_explain(
     wait: float = 0.0,
     predictions: dict[str, Any] | None = None,
     window: str | None = None,
+    tags: Any = None,
 ) -> Found:
     """`rfm explain --find TEXT`: the customers whose phone, email, name or id match TEXT (see
-    core/find.py); one match is explained at once, in the same store."""
+    core/find.py); one match is explained at once, in the same store (`tags`: core.tags.TagSettings,
+    as for `explain`)."""
     from rfm_cli.core.explain import explain_customer
     from rfm_cli.core.find import find_customers
     from rfm_cli.core.scoring import score_store
@@ -362,6 +364,6 @@ def find_and_explain(
         if matches.height != 1:
             return Found(matches, None)
         result = score_store(store, rules, as_of, window=window)
-        account = explain_customer(store, result, matches["customer_id"][0])
+        account = explain_customer(store, result, matches["customer_id"][0], tags)
         return Found(matches, _with_predictions(store, result, account, predictions))
 

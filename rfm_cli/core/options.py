@@ -127,7 +127,8 @@ class ListOptions:
         if "category" not in _names(self.sms_vars):
             return
         followups = self.followup_lists()
-        flagged = any(f.replaces_tiers for f in followups)  # --days-since-*: the tiers' lists give way
+        # --days-since-*: the tiers' lists give way, unless --tier names tiers (then they are written)
+        flagged = any(f.replaces_tiers for f in followups) and not self.tiers()
         other_sms = "sms" in self.channels() and (self.winback_range() is not None or not flagged)
         if not followups or other_sms:
             raise UsageError(

@@ -7,8 +7,8 @@
 -- - This file's own records go: its versions and refund carriers, its rejected rows, its row of
 --   rfm_imports (so the same bytes can be imported again).
 -- - Its discount codes (rfm_order_codes, rfm_code_columns; schema 11) go with it.
--- - Its order lines (rfm_order_lines; schema 20) go with it, except those of an order that goes back
---   to another file's state: that file carried the same order, so they are kept as its lines.
+-- - Its order lines (rfm_order_lines; schema 20) go with it, except those of an order that stays
+--   stored because another file carried it too: they are kept as that file's lines.
 -- rfm_customers is rebuilt by the caller (core/imports.py).
 CREATE OR REPLACE TEMP TABLE _rm_restore AS
 SELECT * EXCLUDE (latest)
@@ -27,10 +27,24 @@ WHERE c.import_id <> $import_id
   AND c.refund_key IN (SELECT refund_key FROM rfm_refunds WHERE import_id = $import_id)
 GROUP BY c.refund_key;
 
+-- The lines this file gave to an order that stays stored (its state goes back to another file's, or
+-- is already a later file's that found the lines stored and added none) become the lines of the
+-- latest other file that carried the order.
+CREATE OR REPLACE TEMP TABLE _rm_lines_to AS
+SELECT order_id, max(import_id) AS import_id
+FROM (SELECT order_id, import_id FROM rfm_order_versions
+      UNION ALL
+      SELECT order_id, import_id FROM rfm_orders)
+WHERE import_id <> $import_id
+  AND order_id IN (SELECT order_id FROM rfm_order_lines WHERE import_id = $import_id)
+GROUP BY order_id;
+
 UPDATE rfm_order_lines AS l
-SET import_id = r.import_id
-FROM _rm_restore AS r
-WHERE l.order_id = r.order_id AND l.import_id = $import_id;
+SET import_id = t.import_id
+FROM _rm_lines_to AS t
+WHERE l.order_id = t.order_id AND l.import_id = $import_id;
+
+DROP TABLE _rm_lines_to;
 
 DELETE FROM rfm_order_lines WHERE import_id = $import_id;
 

@@ -109,11 +109,26 @@ class Created:
     manifest: dict[str, Any]
 
 
+# ListOptions fields a campaign's lists cannot be built on yet (the draw has no tags, trigger orders
+# or predictions): the option as the command line spells it.
+_NOT_FOR_CAMPAIGNS = {"bought": "--bought", "aov_band": "--aov-band", "days_since_first_order":
+                      "--days-since-first-order", "days_since_last_order": "--days-since-last-order",
+                      "followups": "follow-ups", "overdue": "--overdue", "churn_risk": "--churn-risk"}
+
+
+def _refuse_unbuilt_selections(options: ListOptions) -> None:
+    given = [flag for field, flag in _NOT_FOR_CAMPAIGNS.items() if getattr(options, field) not in (None, ())]
+    if given:
+        raise UsageError(f"a campaign cannot select by {given[0]} yet; draw it on tiers and the other "
+                         "selections, or export that list with rfm export")
+
+
 def campaign_spec(options: ListOptions, out_dir: Path, plan_has_codes: bool) -> ExportSpec:
     """The export's spec for the campaign's lists: with codes, an SMS list carries them (the coupon
     variable), as a seller sending a coupon by SMS expects."""
     from rfm_cli.core.channels import takes_codes
 
+    _refuse_unbuilt_selections(options)
     spec = options.spec(out_dir)
     if plan_has_codes and "sms" in spec.channels and "coupon" not in spec.options.sms_vars:
         spec = dataclasses.replace(spec, options=dataclasses.replace(

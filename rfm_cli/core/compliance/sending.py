@@ -28,7 +28,8 @@ if TYPE_CHECKING:
 # The order in which the SMS list writes its variable columns (channels.build): a positional
 # template ({1}, ${1}) numbers them in --sms-vars order, so that order must be the file's.
 SMS_COLUMN_ORDER = ("name", "tier", "category", "coupon")
-SMS_VALUE_COLUMNS = {"name": ("name", "姓名"), "tier": ("tier", "等级"), "coupon": ("coupon_code", "优惠码")}
+SMS_VALUE_COLUMNS = {"name": ("name", "姓名"), "tier": ("tier", "等级"), "category": ("category", "品类"),
+                     "coupon": ("coupon_code", "优惠码")}
 WINDOW = re.compile(r"([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-4]):([0-5]\d)")
 TIMEZONES = {"CN": "Asia/Shanghai (UTC+08:00)", "HK": "Asia/Hong_Kong (UTC+08:00)",
              "TW": "Asia/Taipei (UTC+08:00)", "SG": "Asia/Singapore (UTC+08:00)"}
