@@ -25,7 +25,7 @@ from rfm_cli.core.ingest.pipeline import ImportOptions
 from rfm_cli.core.predict import stored as predict_stored
 from rfm_cli.core.rules import load_rules
 from rfm_cli.core.scoring import customer_inputs, score_store
-from rfm_cli.core.store import SCHEMA_VERSION, open_store
+from rfm_cli.core.store import SCHEMA_VERSION, open_store, subquery
 
 HEADER = "order_id,customer_id,order_date,amount,status,refund_amount,customer_name,phone"
 START = datetime(2025, 1, 1, 9, 0)
@@ -62,7 +62,7 @@ def assert_inputs_match_orders(db: Path) -> None:
     with open_store(db, create=False) as store:
         assert predict_stored.is_current(store)
         kept = predict_rows(store.con, predict_stored.read_sql())
-        fresh = predict_rows(store.con, predict_stored.sql("predict_inputs").rstrip().rstrip(";"))
+        fresh = predict_rows(store.con, subquery("predict_inputs"))
     assert kept.equals(fresh), f"rfm_predict_inputs differs from the orders:\n{kept}\n{fresh}"
 
 

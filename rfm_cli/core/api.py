@@ -175,12 +175,11 @@ def _followup_inputs(store: Store, result: ScoreResult, spec: ExportSpec) -> tup
         return [], None, None
     from rfm_cli.core.followups import already_sent, triggers
 
-    found = triggers(store, result.as_of, result.since)
-    if "category" in spec.options.sms_vars and not any(c.endswith("_category") for c in found.columns):
-        from rfm_cli.core.errors import DataError
+    if "category" in spec.options.sms_vars:
+        from rfm_cli.core.tags import require_lines
 
-        raise DataError("--sms-vars category: no product data in these imports; import an export with "
-                        "product columns (and --categories FILE to map titles to categories) first")
+        require_lines(store, "--sms-vars category")
+    found = triggers(store, result.as_of, result.since)
     channels_of = {f.name: spec.selection.channels_of(f.name, spec.channels) for f in followups}
     return followups, found, already_sent(store, result.as_of, followups, channels_of, found)
 

@@ -27,7 +27,7 @@ from datetime import date
 
 import duckdb
 
-from rfm_cli.core.store import MEMORY, Store, fetch_one, narrowed, progress, run_statements, sql
+from rfm_cli.core.store import MEMORY, Store, fetch_one, narrowed, progress, run_statements, sql, subquery
 
 TABLE = "rfm_customers"
 SCOPE = "_rfm_scope"
@@ -36,7 +36,7 @@ NO_CUT = date(9999, 12, 31)  # an as-of date no order reaches: every stored orde
 
 def customer_rfm_sql() -> str:
     """customer_rfm.sql as a subquery (no trailing semicolon)."""
-    return sql("customer_rfm").rstrip().rstrip(";")
+    return subquery("customer_rfm")
 
 
 _PER_CUSTOMER = "per_customer AS ("

@@ -174,9 +174,9 @@ def triggers(store: Any, as_of: date, since: date | None, categories: bool = Tru
     import polars as pl
 
     from rfm_cli.core.frames import frame as as_frame
-    from rfm_cli.core.store import sql
+    from rfm_cli.core.store import subquery
 
-    query, params = sql("followup_triggers").rstrip().rstrip(";"), {"as_of": as_of, "since": since}
+    query, params = subquery("followup_triggers"), {"as_of": as_of, "since": since}
     if customer_id is not None:  # the filter reaches the scan: one customer's orders are read
         query, params = f"SELECT * FROM ({query}) WHERE customer_id = $customer_id", params | {
             "customer_id": customer_id}

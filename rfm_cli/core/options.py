@@ -126,10 +126,12 @@ class ListOptions:
         day-N follow-up (a tier or win-back list has no trigger order)."""
         if "category" not in _names(self.sms_vars):
             return
+        from rfm_cli.core.selection import Selection
+
         followups = self.followup_lists()
-        # --days-since-*: the tiers' lists give way, unless --tier names tiers (then they are written)
-        flagged = any(f.replaces_tiers for f in followups) and not self.tiers()
-        other_sms = "sms" in self.channels() and (self.winback_range() is not None or not flagged)
+        selection = Selection(tiers=self.tiers(), winback=self.winback_range(), followups=followups)
+        other_sms = "sms" in self.channels() and (selection.writes_tier_lists()
+                                                  or selection.winback is not None)
         if not followups or other_sms:
             raise UsageError(
                 "--sms-vars category is the category of a day-N list's trigger order, but this export "

@@ -17,7 +17,7 @@ import polars as pl
 
 from rfm_cli.core.frames import frame as as_frame
 from rfm_cli.core.scoring import ScoreResult
-from rfm_cli.core.store import Store, sql
+from rfm_cli.core.store import Store, sql, subquery
 
 PARETO_POINTS = 100  # the Pareto curve: cumulative revenue share at every 1% of customers
 COHORT_MONTHS = 24  # cohorts (first-order months) shown in the retention heatmap: the latest 24
@@ -156,7 +156,7 @@ def pareto(frame: pl.DataFrame) -> tuple[dict[str, Any], list[dict[str, float]]]
 
 def activity(store: Store, as_of: date) -> pl.DataFrame:
     """(cohort, month, customers, orders, revenue) from the database: the aggregate in DuckDB."""
-    facts = sql("order_facts").strip().rstrip(";")
+    facts = subquery("order_facts")
     query = f"WITH facts AS (\n{facts}\n),\n{sql('report_activity')}"
     return as_frame(store.con.sql(query, params={"as_of": as_of, "since": None}))
 

@@ -77,13 +77,16 @@ class Selection:
         send lists; rfm.toml's follow-ups are written beside them."""
         return self.winback is not None or any(f.replaces_tiers for f in self.followups)
 
+    def writes_tier_lists(self) -> bool:
+        """Whether any tier gets a send list: --tier names some, or no named list replaces them."""
+        return bool(self.tiers) or not self.replaces_tiers()
+
     def send_tiers(self, names: list[str]) -> list[str]:
         """The tiers that get send lists: those named by --tier, else every tier unless a named list
         (--winback) was asked for, which then replaces them."""
-        if self.tiers:
-            tiers = [t for t in names if t in self.tiers]
-        else:
-            tiers = [] if self.replaces_tiers() else list(names)
+        if not self.writes_tier_lists():
+            return []
+        tiers = [t for t in names if t in self.tiers] if self.tiers else list(names)
         if self.overdue_days is not None and tiers:  # overdue lists are for customers not yet dormant
             from rfm_cli.core.predict.lists import listed_tiers
 

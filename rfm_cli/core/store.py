@@ -48,6 +48,11 @@ def query_names() -> list[str]:
     return sorted(p.name[:-4] for p in packaged.iterdir() if p.name.endswith(".sql"))
 
 
+def subquery(name: str) -> str:
+    """A one-statement query file without its trailing semicolon, to be wrapped: FROM (...)."""
+    return sql(name).strip().rstrip(";")
+
+
 EVERY_CUSTOMER = "c IS NOT NULL"  # the scope macros of macros.sql as defined there
 
 

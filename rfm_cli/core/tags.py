@@ -140,15 +140,15 @@ GROUP BY customer_id"""  # noqa: E501
         {"customer_id": pl.String, "categories": pl.String})
 
 
-def time_tags(store: Store, as_of: date, since: date | None) -> pl.DataFrame:
-    """customer_id, favourite_weekday, favourite_hour over the customer's counted orders."""
+def time_tags(store: Store, as_of: date, since: date | None, customer_id: str | None = None) -> pl.DataFrame:
+    """customer_id, favourite_weekday, favourite_hour over the customer's counted orders (the rule of
+    view rfm_order_net); `customer_id`: that customer's only (rfm explain)."""
     query = """
-WITH refunds_by_order AS (SELECT order_id, sum(amount) AS refunded FROM rfm_refunds GROUP BY order_id),
-counted AS (
-    SELECT o.customer_id, isodow(o.ordered_at) AS weekday, hour(o.ordered_at) AS hour
-    FROM rfm_orders AS o LEFT JOIN refunds_by_order AS r USING (order_id)
-    WHERE o.customer_id IS NOT NULL AND o.status = 'counted' AND CAST(o.ordered_at AS DATE) <= $as_of
-      AND rfm_in_window(o.ordered_at, $since) AND o.amount - o.refund_amount - coalesce(r.refunded, 0) > 0
+WITH counted AS (
+    SELECT customer_id, isodow(ordered_at) AS weekday, hour(ordered_at) AS hour
+    FROM rfm_order_net
+    WHERE counted AND CAST(ordered_at AS DATE) <= $as_of AND rfm_in_window(ordered_at, $since)
+      AND ($c IS NULL OR customer_id = $c)
 )
 SELECT d.customer_id, d.weekday, h.hour
 FROM (SELECT customer_id, arg_max(weekday, count_key) AS weekday FROM (
@@ -157,10 +157,10 @@ FROM (SELECT customer_id, arg_max(weekday, count_key) AS weekday FROM (
 JOIN (SELECT customer_id, arg_max(hour, count_key) AS hour FROM (
           SELECT customer_id, hour, count(*) * 100 + (23 - hour) AS count_key
           FROM counted GROUP BY customer_id, hour) GROUP BY customer_id) AS h USING (customer_id)"""
-    found = as_frame(store.con.sql(query, params=_params(as_of, since)))
+    found = as_frame(store.con.sql(query, params={**_params(as_of, since), "c": customer_id}))
     return found.select(
         pl.col("customer_id").cast(pl.String),
-        pl.col("weekday").cast(pl.Int64).map_elements(lambda d: WEEKDAYS[d - 1], return_dtype=pl.String)
+        pl.col("weekday").cast(pl.Int64).replace_strict(dict(enumerate(WEEKDAYS, 1)), return_dtype=pl.String)
         .alias("favourite_weekday"),
         pl.col("hour").cast(pl.Int64).alias("favourite_hour"))
 
@@ -255,7 +255,7 @@ def explain_lines(store: Store, result: Any, customer_id: str,
     formula = ("monetary (the average counted order, by the rules' basis)" if basis == "average" else
                f"monetary {float(values['monetary']):,.2f} / {values['frequency']} counted orders")
     lines.append(f"aov_band = {band}: AOV = {formula} = {aov:,.2f}; {how}")
-    times = time_tags(store, result.as_of, result.since).filter(pl.col("customer_id") == customer_id)
+    times = time_tags(store, result.as_of, result.since, customer_id)
     if times.height:
         weekday, hour = times.row(0)[1:]
         lines.append(f"favourite_weekday = {weekday}, favourite_hour = {hour}: the weekday and hour of "

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from rfm_cli.core.store import MEMORY, Store, fetch_one, narrowed, progress, sql
+from rfm_cli.core.store import MEMORY, Store, fetch_one, narrowed, progress, subquery
 
 TABLE = "rfm_predict_inputs"
 META_KEY = "predict_inputs"
@@ -63,7 +63,7 @@ def keep(store: Store) -> None:
     """Rebuild the rows when they do not match the orders. The caller owns the transaction."""
     if store.path == MEMORY or not _has_table(store) or is_current(store):
         return
-    query = sql("predict_inputs").rstrip().rstrip(";")
+    query = subquery("predict_inputs")
     with progress(store.con, "keeping the models' inputs"):
         store.con.execute(f"DELETE FROM {TABLE}")
         store.con.execute(f"INSERT INTO {TABLE} SELECT {_COLUMNS} FROM ({query}) ORDER BY customer_id",
@@ -76,7 +76,7 @@ def refresh_scope(store: Store) -> None:
     recomputed from their orders (a customer left with no counted order loses the row). The
     caller owns the transaction and calls `mark_current` once the import's record is written."""
     store.con.execute(f"DELETE FROM {TABLE} WHERE customer_id IN (SELECT customer_id FROM _rfm_scope)")
-    query = sql("predict_inputs").rstrip().rstrip(";")
+    query = subquery("predict_inputs")
     with narrowed(store.con, "rfm_inputs_scope", "c IN (SELECT customer_id FROM _rfm_scope)"):
         store.con.execute(f"INSERT INTO {TABLE} SELECT {_COLUMNS} FROM ({query}) ORDER BY customer_id",
                           {"as_of": NO_CUT})
