@@ -68,8 +68,8 @@ _PACKED_UNREADABLE = (f"trim(x) <> '' AND (coalesce({_packed_field('name')}, {_p
 
 # A file with product columns is read once into temp table file_rows (its rows as staged: the
 # orders are grouped from it, `ROWS`), and its lines are a view over it (`LINES`): every row that names
-# a product, with its place among the file's data rows (by line number where staged has it:
-# `Staging.lines_sql`; else as read). line_no sorts an order's lines as exported; the numbers are
+# a product, with its place among the file's data rows (by `_row` where staged has it: the line
+# number, or a workbook's sheet then row, see `Staging.lines_sql` and `staging.row_order`; else as read). line_no sorts an order's lines as exported; the numbers are
 # unique within the file, not 1, 2, 3 within each order (numbering per order cost a sort of every
 # line). The rows are numbered before they are filtered: the window then reads the table itself and
 # the insert of the lines runs on every core (numbered after the filter it ran in one thread: 1.4 s
