@@ -92,3 +92,40 @@ def test_category_on_a_followup_without_product_data_is_refused(tmp_path: Path, 
     line = assert_cli_error(rfm("run", src, "--out-dir", "night", "--as-of", "2026-03-10"), 65)
     assert "day7_coupon" in line and "no product data in these imports" in line
     assert not (tmp_path / "night").exists()
+
+
+def test_a_numbered_template_needs_the_same_columns_on_every_sms_list(tmp_path: Path, shop: Path, rfm,
+                                                                     assert_cli_error) -> None:
+    """tencent's {1} is the first column of the file: it cannot mean tier on one list and category on
+    another. With one set of columns (the follow-up the only SMS list) the same template is taken."""
+    (tmp_path / "rfm.toml").write_text(FOLLOWUP, encoding="utf-8")
+    numbered = "【小店】您买的{1}有新品，回T退订"
+    line = assert_cli_error(rfm("run", shop, "--out-dir", "night", "--as-of", "2026-03-10", "--channel",
+                                "sms", "--sms-vars", "tier", "--sms-provider", "tencent", "--template",
+                                numbered), 2)
+    assert "tier / category" in line and "same variables" in line
+    assert not (tmp_path / "night").exists()
+    done = rfm("run", shop, "--out-dir", "night", "--as-of", "2026-03-10", "--sms-provider", "tencent",
+               "--template", numbered)  # the tiers' lists on csv: the follow-up's is the only SMS list
+    assert done.returncode == 0, done.stderr
+    manifest = json.loads(Path("night/manifest.json").read_text(encoding="utf-8"))
+    [only] = manifest["sending"]["template_check"]["lists"]
+    assert only["tier"] == "day7_coupon"
+    assert only["longest_message"] == len(numbered.replace("{1}", "护肤套装"))
+
+
+def test_a_followups_own_coupon_variable_takes_codes_only_on_its_list(tmp_path: Path, shop: Path,
+                                                                      rfm) -> None:
+    (tmp_path / "rfm.toml").write_text(FOLLOWUP.replace('["category"]', '["category", "coupon"]'),
+                                       encoding="utf-8")
+    (tmp_path / "codes.txt").write_text("".join(f"CODE{n}\n" for n in range(10)), encoding="utf-8")
+    done = rfm("run", shop, "--out-dir", "night", "--as-of", "2026-03-10", "--channel", "sms",
+               "--codes", tmp_path / "codes.txt")
+    assert done.returncode == 0, done.stderr
+    header, *rows = _table(Path("night/send/sms/day7_coupon.csv"))
+    assert header == ["phone", "category", "coupon_code"]
+    assert [row[:2] for row in rows] == [["13800000001", "护肤套装"], ["13800000002", "服饰"]]
+    assert len({row[2] for row in rows}) == 2 and all(row[2].startswith("CODE") for row in rows)
+    for path in Path("night/send/sms").glob("*.csv"):
+        if path.name != "day7_coupon.csv":
+            assert _table(path)[0] == ["phone"]  # the run's --sms-vars: none
