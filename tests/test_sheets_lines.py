@@ -38,7 +38,7 @@ ROWS = [  # in exported order; an order's first row carries its order fields
 ]
 
 
-def _write_workbook(path: Path) -> Path:
+def _write_workbook(path: Path, fields: dict[str, tuple[str, ...]] = ORDER_FIELDS) -> Path:
     """What Excel writes: every cell as text, the header on each sheet, an order's fields only on
     its first row (Shopify's export as opened and saved, split in two sheets)."""
     workbook = xlsxwriter.Workbook(str(path))
@@ -52,7 +52,7 @@ def _write_workbook(path: Path) -> Path:
         cells.update({"Name": order, "Lineitem quantity": quantity, "Lineitem name": item,
                       "Lineitem price": price, "Lineitem sku": f"SKU-{item.upper()}"})
         if order not in seen:
-            email, status, paid_at, total = ORDER_FIELDS[order]
+            email, status, paid_at, total = fields[order]
             cells.update({"Email": email, "Financial Status": status, "Paid at": paid_at, "Total": total,
                           "Refunded Amount": "0.00"})
             seen.add(order)
@@ -109,3 +109,19 @@ def test_the_import_says_which_sheet_a_rejected_row_is_on(rfm, tmp_path: Path) -
     done = rfm("--db", tmp_path / "shop.duckdb", "import", path, "--max-rejects", "1")
     assert done.returncode == 0, done.stderr
     assert f"sheet {SECOND!r} row 5 rejected (order_date: unreadable date" in done.stderr
+
+
+def test_the_other_lines_of_a_rejected_order_name_the_sheet_of_its_bad_row(tmp_path: Path) -> None:
+    """#1003's first row (sheet 1, row 5) has an unreadable total: its lines on sheet 2 are rejected
+    with it, and say where the bad row is."""
+    fields = ORDER_FIELDS | {"#1003": ("carl@example.com", "paid", "2021-05-20 18:00:00 +0200", "1l0.00")}
+    path = _write_workbook(tmp_path / "orders_export.xlsx", fields)
+    with open_store(None) as store:
+        [report] = import_files(store, [path], ImportOptions(max_rejects="10"))
+    assert [(r["sheet"], r["line"], r["reason"]) for r in report.first_rejects] == [
+        (FIRST, 5, 'unreadable amount "1l0.00"'),
+        (SECOND, 2, "sheet 'Orders 1' row 5 of the same order was rejected"),
+        (SECOND, 3, "sheet 'Orders 1' row 5 of the same order was rejected"),
+        (SECOND, 5, 'unreadable date "the 23rd"'),
+    ]
+    assert (report.rows_read, report.imported, report.rejected) == (len(ROWS), len(ROWS) - 4, 4)
