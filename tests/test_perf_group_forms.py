@@ -1,12 +1,12 @@
 """The per-file forms of import_group_orders give exactly the orders of its generic form.
 
-`grouping.group_orders_statements` writes the `any_value` of a field the file has no column for as
-NULL, and `grouping.raw_status_macros` ranks a file's few raw status words as integers (issue 18:
-cheaper aggregates). The generic form, the SQL file and macros.sql as they are, is the reference:
-the grouped orders (every column, its type, every order) must be identical, on the direct path and
-on the staged one, for files built to make the choices matter: several raw words for one status
-(`paid`, `Paid`, `completed`, `Shipped`), orders whose lines mix them with refunds and other
-statuses, negative lines, rejected rows.
+`grouping.field_macros` makes the `any_value` of a field the file has no column for a typed NULL,
+and `grouping.raw_status_macros` ranks a file's few raw status words as integers (issue 18:
+cheaper aggregates). The generic form (any_value for every field, macros.sql's raw status macros) is
+the reference: the grouped orders (every column, its type, every order) must be identical, on the
+direct path and on the staged one, for files built to make the choices matter: several raw words
+for one status (`paid`, `Paid`, `completed`, `Shipped`), orders whose lines mix them with refunds
+and other statuses, negative lines, rejected rows.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import pytest
 
 from rfm_cli.core.ingest import grouping
 from rfm_cli.core.ingest.stage import ImportOptions, stage_file
-from rfm_cli.core.store import open_store, statements
+from rfm_cli.core.store import open_store
 
 WORDS = ["paid", "Paid", "completed", "Shipped", "cancelled", "refunded", "pending", "Refunded"]
 
@@ -49,8 +49,9 @@ def _write(path: Path, *, contacts: bool, extra: list[str] = ()) -> Path:
 def _grouped(path: Path, *, direct: bool, generic: bool, monkeypatch: pytest.MonkeyPatch):
     with monkeypatch.context() as patch:
         if generic:
-            macros = grouping.raw_status_macros
-            patch.setattr(grouping, "group_orders_statements", lambda st: statements("import_group_orders"))
+            macros, grouped = grouping.raw_status_macros, grouping.group_orders_statements
+            patch.setattr(grouping, "group_orders_statements",
+                          lambda st: grouped(dataclasses.replace(st, absent=())))
             patch.setattr(grouping, "raw_status_macros",
                           lambda st: macros(dataclasses.replace(st, raw_status_words=None)))
         with open_store(None) as store:

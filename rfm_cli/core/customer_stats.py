@@ -27,7 +27,7 @@ from datetime import date
 
 import duckdb
 
-from rfm_cli.core.store import MEMORY, Store, fetch_one, narrowed, progress, run_statements, sql, subquery
+from rfm_cli.core.store import MEMORY, Store, fetch_one, narrowed, progress, run_statements, subquery
 
 TABLE = "rfm_customers"
 SCOPE = "_rfm_scope"
@@ -37,21 +37,6 @@ NO_CUT = date(9999, 12, 31)  # an as-of date no order reaches: every stored orde
 def customer_rfm_sql() -> str:
     """customer_rfm.sql as a subquery (no trailing semicolon)."""
     return subquery("customer_rfm")
-
-
-_PER_CUSTOMER = "per_customer AS ("
-_PER_CUSTOMER_SLOT = "PER_CUSTOMER_OF_CUSTOMER_RFM"
-
-
-def delta_sql() -> str:
-    """customer_stats_delta.sql with customer_rfm.sql's per_customer CTE in its slot."""
-    rfm, delta = sql("customer_rfm"), sql("customer_stats_delta")
-    if rfm.count(_PER_CUSTOMER) != 1 or delta.count(_PER_CUSTOMER_SLOT) != 1:
-        raise AssertionError(
-            "customer_rfm.sql needs one per_customer CTE, customer_stats_delta.sql one slot for it")
-    start = rfm.index(_PER_CUSTOMER)
-    cte = rfm[start:rfm.index("\n)\n", start) + 2]  # up to the CTE's closing parenthesis
-    return delta.replace(_PER_CUSTOMER_SLOT, cte)
 
 
 def is_current(store: Store) -> bool:
@@ -85,7 +70,7 @@ def mark_scope(con: duckdb.DuckDBPyConnection) -> None:
 def refresh(con: duckdb.DuckDBPyConnection) -> None:
     """After the merge: replace the rows of the customers in scope, updated from the file where it
     is enough (by_delta), else recomputed from their orders."""
-    con.execute(delta_sql())  # reads the old rows: before they are deleted
+    run_statements(con, "customer_stats_delta")  # reads the old rows: before they are deleted
     con.execute(f"DELETE FROM {TABLE} WHERE customer_id IN (SELECT customer_id FROM {SCOPE})")
     con.execute(f"INSERT INTO {TABLE} SELECT * FROM _rfm_delta")
     # the customers the file alone cannot update (not by_delta), from all their orders

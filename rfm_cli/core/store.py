@@ -53,7 +53,12 @@ def subquery(name: str) -> str:
     return sql(name).strip().rstrip(";")
 
 
-EVERY_CUSTOMER = "c IS NOT NULL"  # the scope macros of macros.sql as defined there
+def macro_definition(macro: str) -> str:
+    """The statement of queries/macros.sql that defines `macro`."""
+    found = [s for s in statements("macros") if f"TEMP MACRO {macro}(" in s]
+    if len(found) != 1:
+        raise AssertionError(f"macros.sql defines {macro} {len(found)} times")
+    return found[0]
 
 
 @contextlib.contextmanager
@@ -68,7 +73,7 @@ def narrowed(con: duckdb.DuckDBPyConnection, macro: str, condition: str) -> Iter
         # after a failed statement the transaction is aborted: its rollback restores the macro, and
         # the error that got us here is the one to tell
         with contextlib.suppress(duckdb.Error):
-            con.execute(f"CREATE OR REPLACE TEMP MACRO {macro}(c) AS {EVERY_CUSTOMER}")
+            con.execute(macro_definition(macro))
 
 
 def run_script(con: duckdb.DuckDBPyConnection, name: str) -> None:

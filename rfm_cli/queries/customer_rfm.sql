@@ -38,19 +38,7 @@ unmatched AS (
       AND rfm_in_window(f.refunded_at, $since)
     GROUP BY f.customer_id
 ),
-per_customer AS (  -- customer_stats_delta.sql runs this CTE over a file's orders (customer_stats.delta_sql)
-    SELECT customer_id,
-           arg_max(customer_name, pick_key) FILTER (WHERE customer_name IS NOT NULL)     AS customer_name,
-           arg_max(phone, pick_key) FILTER (WHERE phone IS NOT NULL)                     AS phone,
-           arg_max(email, pick_key) FILTER (WHERE email IS NOT NULL)                     AS email,
-           min(ordered_at) FILTER (WHERE status = 'counted' AND net_amount > 0)        AS first_order_at,
-           max(ordered_at) FILTER (WHERE status = 'counted' AND net_amount > 0)        AS last_order_at,
-           count(*) FILTER (WHERE status = 'counted' AND net_amount > 0)               AS frequency,
-           coalesce(sum(net_amount) FILTER (WHERE status = 'counted' AND net_amount > 0), 0) AS counted_spend,
-           max(pick_key)                                                               AS latest_key
-    FROM orders_net
-    GROUP BY customer_id
-)
+per_customer AS (SELECT * FROM rfm_per_customer('orders_net'))  -- macros.sql: the one definition
 SELECT p.customer_id, p.customer_name, p.phone, p.email, p.first_order_at, p.last_order_at,
        p.frequency,
        p.counted_spend - coalesce(u.refunded, 0) AS spend,

@@ -1,6 +1,6 @@
 -- customer_stats_delta: the new rfm_customers rows of the customers whose change is only new orders
 -- and refunds of this file (_rfm_scope.by_delta): the old row plus the file's part, computed by
--- customer_rfm.sql's per_customer over the file's orders.
+-- customer_rfm.sql's per-customer aggregates (macro rfm_per_customer) over the file's orders.
 -- Input:  temp tables _rfm_scope (customer_stats_scope.sql, taken before the merge) and
 --         order_outcomes (the file's orders); table rfm_customers, not yet refreshed.
 -- Why the file alone is enough, for these customers (by_delta's conditions): every refund of one
@@ -42,9 +42,7 @@ unmatched AS (
       AND NOT EXISTS (SELECT 1 FROM new_orders AS o WHERE o.order_id = f.order_id)
     GROUP BY f.customer_id
 ),
--- per_customer: customer_rfm.sql's CTE of that name (the aggregates of one customer's orders),
--- put here by customer_stats.delta_sql(): the two queries count with one definition.
-PER_CUSTOMER_OF_CUSTOMER_RFM
+per_customer AS (SELECT * FROM rfm_per_customer('orders_net'))  -- macros.sql, as customer_rfm.sql
 SELECT c.customer_id,
        coalesce(p.customer_name, c.customer_name)                              AS customer_name,
        coalesce(p.phone, c.phone)                                              AS phone,

@@ -16,7 +16,11 @@
 --           raw_status           the least raw status of the counting non-negative lines, else of
 --                                all lines;
 --           order-level fields   a non-null value from the order's lines (any_value: the lines of
---                                one order repeat them, and it is cheaper than a string min());
+--                                one order repeat them, and it is cheaper than a string min()),
+--                                through a macro per field, rfm_field_<name>(x), that the import
+--                                defines for each file (ingest/grouping.py field_macros): any_value(x),
+--                                or a typed NULL for a field the file has no column for (an
+--                                any_value over a column of NULLs still visits every row);
 --           delivered_at         the latest delivery of the order's lines (the order is received
 --                                when its last parcel is).
 -- Grain:  one row per order_id.
@@ -38,21 +42,21 @@ SELECT order_id,
        count(*)                                                      AS lines,
        count(*) FILTER (WHERE bad)                                   AS bad_lines,
        coalesce(bool_and(is_refund_row OR amount < 0), false)        AS refund_only,
-       any_value(customer_id)                                        AS customer_id,
+       rfm_field_customer_id(customer_id)                            AS customer_id,
        min(ordered_at)                                               AS ordered_at,
        coalesce(sum(CASE WHEN amount > 0 THEN amount END), 0)        AS amount,
        CAST(sum(coalesce(refund_amount, 0) + CASE WHEN amount < 0 THEN -amount ELSE 0 END)
             AS DECIMAL(38, 2))                                       AS refund_amount,
        ['counted', 'cancelled', 'counted', 'refunded', 'unpaid'][min(status_key) % 10 + 1] AS status,
        rfm_raw_status_of(min(raw_status_key))                        AS raw_status,
-       any_value(currency)                                           AS currency,
-       any_value(customer_name)                                      AS customer_name,
-       any_value(phone)                                              AS phone,
-       any_value(email)                                              AS email,
-       any_value(accepts_marketing)                                  AS accepts_marketing,
-       any_value(discount_code)                                      AS discount_code,
-       any_value(accepts_email)                                      AS accepts_email,
-       any_value(accepts_sms)                                        AS accepts_sms,
+       rfm_field_currency(currency)                                  AS currency,
+       rfm_field_customer_name(customer_name)                        AS customer_name,
+       rfm_field_phone(phone)                                        AS phone,
+       rfm_field_email(email)                                        AS email,
+       rfm_field_accepts_marketing(accepts_marketing)                AS accepts_marketing,
+       rfm_field_discount_code(discount_code)                        AS discount_code,
+       rfm_field_accepts_email(accepts_email)                        AS accepts_email,
+       rfm_field_accepts_sms(accepts_sms)                            AS accepts_sms,
        max(delivered_at)                                             AS delivered_at
 FROM keyed
 GROUP BY order_id;

@@ -1,7 +1,9 @@
 -- import_outcomes: what happens to each order (and so to each of its rows) of a file.
 -- Input:  temp table file_orders; tables rfm_orders, rfm_refunds.
--- Output: temp table order_outcomes: every column of file_orders, and outcome, reason, refund_key
---         (carrying the order's columns spares import_merge a join of the file's orders with this):
+-- Output: temp view file_outcomes: every column of file_orders, and outcome, reason, refund_key
+--         (carrying the order's columns spares import_merge a join of the file's orders with this).
+--         The import makes order_outcomes of it: a view when nothing is stored yet (nothing to join,
+--         so no second copy of every order), else a table (pipeline._outcomes):
 --           outcome 'rejected'  the order has an unreadable row (its rows go to rfm_rejects);
 --                   'imported'  a new counted order, or a new refund;
 --                   'duplicate' an order (or refund) already stored; reason 'updated' when this
@@ -12,7 +14,7 @@
 --         refund_key identifies a refund-only order's refund: the same refund re-exported has the
 --         same key, so re-importing never applies it twice.
 -- Grain:  one row per order_id of the file.
-CREATE OR REPLACE TEMP TABLE order_outcomes AS
+CREATE OR REPLACE TEMP VIEW file_outcomes AS
 WITH keyed AS (
     SELECT f.*,
            CASE WHEN f.refund_only THEN f.order_id || '#' || strftime(f.ordered_at, '%Y%m%d%H%M%S')

@@ -125,3 +125,22 @@ CREATE OR REPLACE TEMP MACRO rfm_raw_status_of(k) AS substr(k, 2);
 CREATE OR REPLACE TEMP MACRO rfm_stats_scope(c) AS c IS NOT NULL;
 
 CREATE OR REPLACE TEMP MACRO rfm_inputs_scope(c) AS c IS NOT NULL;
+
+-- rfm_per_customer(orders_net) TABLE: the aggregates of each customer's orders (contacts from the
+--                  latest order having them, first/last counted order, frequency, counted spend,
+--                  latest pick key), over the relation named `orders_net` (customer_id, ordered_at,
+--                  status, customer_name, phone, email, pick_key, net_amount). customer_rfm.sql runs it
+--                  over every stored order, customer_stats_delta.sql over a file's new orders: the two
+--                  count with this one definition.
+CREATE OR REPLACE TEMP MACRO rfm_per_customer(orders_net) AS TABLE
+    SELECT customer_id,
+           arg_max(customer_name, pick_key) FILTER (WHERE customer_name IS NOT NULL)     AS customer_name,
+           arg_max(phone, pick_key) FILTER (WHERE phone IS NOT NULL)                     AS phone,
+           arg_max(email, pick_key) FILTER (WHERE email IS NOT NULL)                     AS email,
+           min(ordered_at) FILTER (WHERE status = 'counted' AND net_amount > 0)        AS first_order_at,
+           max(ordered_at) FILTER (WHERE status = 'counted' AND net_amount > 0)        AS last_order_at,
+           count(*) FILTER (WHERE status = 'counted' AND net_amount > 0)               AS frequency,
+           coalesce(sum(net_amount) FILTER (WHERE status = 'counted' AND net_amount > 0), 0) AS counted_spend,
+           max(pick_key)                                                               AS latest_key
+    FROM query_table(orders_net)
+    GROUP BY customer_id;

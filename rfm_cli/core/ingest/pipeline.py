@@ -29,7 +29,7 @@ from rfm_cli.core.ingest.stage import (
     stage_file,
 )
 from rfm_cli.core.predict import stored as predict_stored
-from rfm_cli.core.store import MEMORY, Store, fetch_one, progress, run_statements, statements
+from rfm_cli.core.store import MEMORY, Store, fetch_one, progress, run_statements
 
 SUPPORTED_SUFFIXES = {".csv", ".tsv", ".txt", ".xlsx", ".xls", ".parquet"}
 
@@ -275,12 +275,12 @@ def _outcomes(con, *, as_views: bool) -> _Outcomes:
     # rfm_orders into the file's orders.)
     nothing_stored = as_views or not fetch_one(
         con, "SELECT (SELECT count(*) FROM rfm_orders) + (SELECT count(*) FROM rfm_refunds)")[0]
+    run_statements(con, "import_outcomes")  # view file_outcomes
     if nothing_stored:
-        for statement in statements("import_outcomes"):
-            con.execute(statement.replace("CREATE OR REPLACE TEMP TABLE order_outcomes",
-                                          "CREATE OR REPLACE TEMP VIEW order_outcomes"))
+        con.execute("CREATE OR REPLACE TEMP VIEW order_outcomes AS SELECT * FROM file_outcomes")
     else:
-        run_statements(con, "import_outcomes")
+        con.execute("CREATE OR REPLACE TEMP TABLE order_outcomes AS SELECT * FROM file_outcomes")
+        con.execute("DROP VIEW file_outcomes")
         con.execute("DROP TABLE file_orders")  # order_outcomes carries every column: free the copy
 
     counts = _Outcomes()
@@ -298,6 +298,7 @@ def _outcomes(con, *, as_views: bool) -> _Outcomes:
             counts.orders_updated += orders
     if as_views:
         con.execute("DROP VIEW order_outcomes")
+        con.execute("DROP VIEW file_outcomes")
     return counts
 
 

@@ -132,7 +132,7 @@ def drop_staging(con, *, keep_orders: bool = False) -> None:
     views = {name for (name,) in
              con.execute("SELECT view_name FROM duckdb_views() WHERE temporary").fetchall()}
     for name in ("staged", "raw_rows", "raw_rows_bad", "raw_rows_lines", "raw_sample", "file_orders",
-                 "order_outcomes", "file_rejects", "_status_map", "file_lines", "file_rows"):
+                 "order_outcomes", "file_outcomes", "file_rejects", "_status_map", "file_lines", "file_rows"):
         if not (keep_orders and name in ("file_orders", "file_lines", "file_rows")):
             con.execute(f"DROP {'VIEW' if name in views else 'TABLE'} IF EXISTS {name}")
 
