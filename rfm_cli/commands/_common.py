@@ -275,6 +275,7 @@ def print_import_reports(st: State, reports: list[FileReport]) -> None:
     if st.quiet:
         return
     from rfm_cli.commands._tables import Col
+    from rfm_cli.core.ingest.stage import reject_place
 
     rows = []
     for r in reports:
@@ -297,7 +298,7 @@ def print_import_reports(st: State, reports: list[FileReport]) -> None:
             st.say(f"{r.source_file}: {r.orders_updated:,} stored orders updated to this file's state")
         for reject in r.first_rejects[:3]:
             st.say(
-                f"{r.source_file}: line {reject['line']} rejected ({reject['column']}: {reject['reason']})"
+                f"{r.source_file}: {reject_place(reject)} rejected ({reject['column']}: {reject['reason']})"
             )
         if r.rejected > 3:
             st.say(

@@ -53,6 +53,7 @@ def show(r: dict) -> None:
     from rich.markup import escape
 
     from rfm_cli.commands._tables import Col, fitted
+    from rfm_cli.core.ingest.stage import reject_place
 
     out = console()
     out.print(escape(f"{r['file']}: {r['type']}, encoding {r['encoding']}, delimiter {r['delimiter']!r}, "
@@ -73,6 +74,6 @@ def show(r: dict) -> None:
               f"{r['refund_only_orders']:,} refund-only order ids, "
               f"{r['rows_rejected']:,} rows would be rejected")
     for rej in r["rejects"]:
-        out.print(escape(f"  line {rej['line']}: {rej['column'] or '-'}: {rej['reason']}"))
+        out.print(escape(f"  {reject_place(rej)}: {rej['column'] or '-'}: {rej['reason']}"))
     for w in r["warnings"]:
         out.print(escape(f"warning: {w}"))

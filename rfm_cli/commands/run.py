@@ -39,8 +39,9 @@ a snapshot of every customer's tier for its as-of date (re-running a date replac
 DIR/entered/<tier>.csv: the customers who entered each tier since the previous snapshot
 (everyone, on the first run). The database changes only if every list was written, and the lists
 appear only once the database has committed: a failed run leaves both as they were.
-The follow-ups of rfm.toml ([[followups]]: name, window, since, who, channel) are written each
-night to DIR/send/<channel>/<name>.csv, each customer once per trigger order.
+The follow-ups of rfm.toml ([[followups]]: name, window, since, who, channel, sms_vars) are written
+each night to DIR/send/<channel>/<name>.csv, each customer once per trigger order; sms_vars gives a
+follow-up's SMS list its own template columns (the other lists keep --sms-vars).
 
 \b
 Examples:

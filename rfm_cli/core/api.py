@@ -174,11 +174,13 @@ def _followup_inputs(store: Store, result: ScoreResult, spec: ExportSpec) -> tup
     if not followups:
         return [], None, None
     from rfm_cli.core.followups import already_sent, triggers
+    from rfm_cli.core.tags import require_lines
 
     if "category" in spec.options.sms_vars:
-        from rfm_cli.core.tags import require_lines
-
         require_lines(store, "--sms-vars category")
+    for followup in followups:
+        if "category" in (followup.sms_vars or ()):
+            require_lines(store, f"[[followups]] {followup.name}: sms_vars category")
     found = triggers(store, result.as_of, result.since)
     channels_of = {f.name: spec.selection.channels_of(f.name, spec.channels) for f in followups}
     return followups, found, already_sent(store, result.as_of, followups, channels_of, found)

@@ -13,6 +13,7 @@ rfm.toml (in the current folder, or the file named by RFM_CONFIG) may hold:
     name = "day7_coupon"        # send/<channel>/<name>.csv
     window = "7:9"              # days since the trigger order, both in
     since = "first_order"       # or "last_order"; who = "all" or "first_time"; channel = "sms" …
+    sms_vars = ["category"]     # its SMS list's template columns (default: the run's --sms-vars)
     [churn]                     # churn-risk thresholds (rfm predict, --churn-risk lists)
     high_below_p_alive = 0.3    # and medium_below_p_alive = 0.6, quiet_high_days = 90, quiet_medium_days = 60
     [tags]                      # customer tags (core/tags.py): top categories kept, fixed AOV bands

@@ -49,6 +49,9 @@ class Followup:
     # True (a --days-since-* flag): like --winback, it replaces the tiers' send lists unless --tier;
     # False (rfm.toml's [[followups]]): written beside the night's other lists.
     replaces_tiers: bool = True
+    # The template columns of its SMS list (rfm.toml's sms_vars = ["name", "category"]); None: the
+    # run's --sms-vars, as every other list.
+    sms_vars: tuple[str, ...] | None = None
 
     @property
     def order_id_column(self) -> str:
@@ -80,7 +83,8 @@ class Followup:
     def describe(self) -> dict[str, Any]:
         low, high = self.window
         return {"name": self.name, "days": f"{low}:{high}", "since": self.since, "who": self.who,
-                **({"channel": self.channel} if self.channel else {})}
+                **({"channel": self.channel} if self.channel else {}),
+                **({"sms_vars": list(self.sms_vars)} if self.sms_vars is not None else {})}
 
 
 def parse_window(value: str | int, option: str) -> tuple[int, int]:
@@ -117,7 +121,46 @@ def from_flags(first: str | int | None, last: str | int | None, who: str = "all"
     return made
 
 
-_KEYS = ("name", "window", "since", "who", "channel")
+_KEYS = ("name", "window", "since", "who", "channel", "sms_vars")
+
+
+def _sms_vars(value: Any, where: str) -> tuple[str, ...]:
+    """A [[followups]] table's sms_vars = ["name", "category"], checked (the variables of --sms-vars)."""
+    from rfm_cli.core.compliance.sending import SMS_COLUMN_ORDER
+
+    choices = ", ".join(SMS_COLUMN_ORDER)
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ConfigError(f"{where}: key 'sms_vars' = {value!r} is not a list of variables; write it as "
+                          f'sms_vars = ["name", "category"] with some of {choices}')
+    unknown = next((v for v in value if v not in SMS_COLUMN_ORDER), None)
+    if unknown is not None:
+        raise ConfigError(f"{where}: key 'sms_vars': {unknown!r} is not a variable; use some of {choices}, "
+                          'e.g. sms_vars = ["name", "category"]')
+    if len(set(value)) < len(value):
+        raise ConfigError(f"{where}: key 'sms_vars' = {value!r} names a variable twice; name each once")
+    return tuple(value)
+
+
+def list_options(options: Any, followup: Followup | None) -> Any:
+    """The channel options (channels.ChannelOptions) of one list: a follow-up's own sms_vars, else
+    the run's."""
+    import dataclasses
+
+    if followup is None or followup.sms_vars is None:
+        return options
+    return dataclasses.replace(options, sms_vars=followup.sms_vars)
+
+
+def sms_list_vars(followups: list[Followup], run_vars: tuple[str, ...], channels: list[str],
+                  other_sms: bool) -> list[tuple[str, ...]]:
+    """The template columns of each SMS list a run writes, each set once: the run's --sms-vars for
+    the tier and win-back lists (`other_sms`: they are written to sms) and for a follow-up with no
+    sms_vars of its own; a follow-up's own for its list."""
+    found = [run_vars] if other_sms else []
+    for followup in followups:
+        if "sms" in ([followup.channel] if followup.channel else channels):
+            found.append(run_vars if followup.sms_vars is None else followup.sms_vars)
+    return list(dict.fromkeys(found))
 
 
 def from_config(entries: Any, source: str) -> list[Followup]:
@@ -158,8 +201,9 @@ def from_config(entries: Any, source: str) -> list[Followup]:
         if name in {f.name for f in made}:
             raise ConfigError(
                 f"{where}: key 'name' = {name!r} is used by another follow-up; give each its own name")
+        sms_vars = _sms_vars(entry["sms_vars"], where) if "sms_vars" in entry else None
         made.append(Followup(name, bounds, entry.get("since", SINCE[0]), entry.get("who", WHO[0]),
-                             entry.get("channel", CHANNELS[0]), replaces_tiers=False))
+                             entry.get("channel", CHANNELS[0]), replaces_tiers=False, sms_vars=sms_vars))
     return made
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from rfm_cli.core.ingest.stage import ImportOptions, stage_file
+from rfm_cli.core.ingest.stage import ImportOptions, reject_columns, stage_file
 from rfm_cli.core.ingest.staging import q
 from rfm_cli.core.store import open_store
 
@@ -41,8 +41,10 @@ def inspect_file(path: Path, options: ImportOptions, *, samples: int = 3,
         ).fetchall()[0]
         rejects = []
         if staged.rejected:
-            rejects = [dict(zip(("line", "column", "reason", "raw"), row)) for row in con.execute(
-                f"SELECT line, column_name, reason, raw FROM file_rejects LIMIT {reject_rows}").fetchall()]
+            columns = reject_columns(staged.staging)
+            keys = [{"column_name": "column"}.get(c, c) for c in columns]
+            rejects = [dict(zip(keys, row)) for row in con.execute(
+                f"SELECT {', '.join(columns)} FROM file_rejects LIMIT {reject_rows}").fetchall()]
         return {
             "file": str(path),
             "type": s.kind,

@@ -116,23 +116,28 @@ class ListOptions:
 
     def sending(self):
         from rfm_cli.core.compliance.sending import sending_rules
+        from rfm_cli.core.followups import sms_list_vars
 
+        lists = sms_list_vars(self.followup_lists(), _names(self.sms_vars), self.channels(),
+                              self._other_sms())
         return sending_rules(channels=self.channels(), sms_vars=_names(self.sms_vars), template=self.template,
                              provider=self.sms_provider, send_window=self.send_window, region=self.region,
-                             require_consent=self.require_consent)
+                             require_consent=self.require_consent, sms_lists=lists)
+
+    def _other_sms(self) -> bool:
+        """Whether an SMS list with no trigger order (a tier or win-back list) is written."""
+        from rfm_cli.core.selection import Selection
+
+        selection = Selection(tiers=self.tiers(), winback=self.winback_range(),
+                              followups=self.followup_lists())
+        return "sms" in self.channels() and (selection.writes_tier_lists() or selection.winback is not None)
 
     def _check_category_var(self) -> None:
         """--sms-vars category is the trigger order's category: every SMS list written must be a
         day-N follow-up (a tier or win-back list has no trigger order)."""
         if "category" not in _names(self.sms_vars):
             return
-        from rfm_cli.core.selection import Selection
-
-        followups = self.followup_lists()
-        selection = Selection(tiers=self.tiers(), winback=self.winback_range(), followups=followups)
-        other_sms = "sms" in self.channels() and (selection.writes_tier_lists()
-                                                  or selection.winback is not None)
-        if not followups or other_sms:
+        if not self.followup_lists() or self._other_sms():
             raise UsageError(
                 "--sms-vars category is the category of a day-N list's trigger order, but this export "
                 "writes an SMS list with no trigger order (a tier or win-back list); write the SMS list "

@@ -28,7 +28,7 @@ from rfm_cli.core.channels import (
 )
 from rfm_cli.core.compliance.consent import only_consented
 from rfm_cli.core.errors import InputError, UsageError
-from rfm_cli.core.followups import not_again, with_triggers
+from rfm_cli.core.followups import list_options, not_again, with_triggers
 from rfm_cli.core.layout import ENTERED, TIERS
 from rfm_cli.core.scoring import ScoreResult
 from rfm_cli.core.selection import BEST_FIRST, Selection, by_tier, check_tiers, conditions, list_order
@@ -212,12 +212,14 @@ def _cooled(tier_kept: pl.DataFrame, recent: pl.Series | None, days: int | None,
 
 
 def _attach_codes(built: list[tuple[str, str, int, ChannelRows]], kept_parts: list[pl.DataFrame],
-                  spec: ExportSpec, options: ChannelOptions,
+                  spec: ExportSpec, options_of: dict[str, ChannelOptions],
                   ) -> tuple[list[tuple[str, str, int, ChannelRows]], int | None, dict[str, str]]:
     """Codes go to the customers of the lists that carry one, after every other filter of those lists:
-    best first, one per customer (the same code on each of their lists), each used once."""
+    best first, one per customer (the same code on each of their lists), each used once.
+    `options_of`: each list's channel options (a follow-up may have its own sms_vars)."""
     given = spec.codes is not None
-    carrying = [i for i, (channel, *_) in enumerate(built) if takes_codes(channel, options, given)]
+    carrying = [i for i, (channel, name, *_) in enumerate(built)
+                if takes_codes(channel, options_of[name], given)]
     if not carrying:
         return built, len(spec.codes) if given else None, {}
     listed = pl.concat([built[i][3].customer_ids for i in carrying]).unique()
@@ -225,7 +227,7 @@ def _attach_codes(built: list[tuple[str, str, int, ChannelRows]], kept_parts: li
     codes, left = assign_codes(kept.filter(pl.col("customer_id").is_in(listed.implode())), spec.codes or [])
     for i in carrying:
         channel, tier, selected, rows = built[i]
-        built[i] = (channel, tier, selected, with_codes(rows, codes, options))
+        built[i] = (channel, tier, selected, with_codes(rows, codes, options_of[tier]))
     return built, left, codes or {}
 
 
@@ -238,9 +240,10 @@ def _send_lists(chosen: list[tuple[str, bool, pl.DataFrame]], spec: ExportSpec,
     cooldown, a follow-up's earlier sends, the channel's rules, then coupon codes over all of them,
     then escaping."""
     built: list[tuple[str, str, int, ChannelRows]] = []
-    kept_parts, is_tier = [], {}
+    kept_parts, is_tier, options_of = [], {}, {}
     for name, tier_list, customers in chosen:
         is_tier[name] = tier_list
+        options_of[name] = list_options(options, spec.selection.followup(name))
         channels = spec.selection.channels_of(name, spec.channels)
         kept, removed = contacts_and_suppressed(customers, channels, suppressions,
                                                 spec.options.default_region)
@@ -253,10 +256,10 @@ def _send_lists(chosen: list[tuple[str, bool, pl.DataFrame]], spec: ExportSpec,
             candidates, unconsented = only_consented(candidates, channel, spec.options.coupon_key,
                                                      suppressions.consented if suppressions else None)
             cooled.update(unconsented)
-            rows = build(channel, candidates, options)
+            rows = build(channel, candidates, options_of[name])
             rows.dropped = suppressed + cooled + rows.dropped
             built.append((channel, name, customers.height, rows))
-    built, codes_left, codes_issued = _attach_codes(built, kept_parts, spec, options)
+    built, codes_left, codes_issued = _attach_codes(built, kept_parts, spec, options_of)
     lists = [SegmentList(channel, name, count, safe_cells(rows.frame), rows.dropped, rows.customer_ids,
                          is_tier[name]) for channel, name, count, rows in built]
     named = [customers for _, tier_list, customers in chosen if not tier_list]
@@ -324,7 +327,8 @@ def build_lists(result: ScoreResult, spec: ExportSpec, suppressions: Suppression
     order's columns; `already_sent` (followups.already_sent): who each was sent to for that order.
     `tags` (customer_id, aov_band, bought …: core/tags.py): needed by a selection on --bought or
     --aov-band; used to pick, never written."""
-    if "sms" in spec.channels and "coupon" in spec.options.sms_vars and spec.codes is None:
+    own_vars = [v for f in spec.selection.followups for v in (f.sms_vars or ())]
+    if "sms" in spec.channels and "coupon" in (*spec.options.sms_vars, *own_vars) and spec.codes is None:
         raise UsageError("the coupon variable needs codes; pass --codes FILE (one coupon code per line)")
     names = check_tiers(result, spec.selection)
     customers = result.customers if previous is None else with_previous(result.customers, previous)

@@ -66,14 +66,17 @@ def _per_list(rules: SendingRules, lists: list[Any]) -> list[dict[str, Any]]:
     for each in lists:
         if each.channel != "sms":
             continue
-        values = {}
-        for variable in rules.check.variables:
+        values, missing = {}, []
+        for variable in dict.fromkeys(rules.check.variables):
             column = next((c for c in SMS_VALUE_COLUMNS.get(variable, (variable,))
                            if c in each.frame.columns), None)
             values[variable] = [] if column is None else _texts(each.frame.get_column(column))
+            missing += [variable] if column is None else []
         longest, parts = _longest(rules, values)
         found.append({"tier": each.tier, "rows": each.rows, "longest_message": longest, "segments": parts,
-                      "segments_total": parts * each.rows})
+                      "segments_total": parts * each.rows,
+                      # a variable of the template this list has no column for (another list's sms_vars)
+                      **({"variables_missing": missing} if missing else {})})
     return found
 
 
@@ -105,19 +108,27 @@ def parse_window(value: str, provider: str) -> tuple[str, str]:
 
 def sending_rules(*, channels: list[str], sms_vars: tuple[str, ...], template: str | None = None,
                   provider: str = "aliyun", send_window: str | None = None, region: str = "CN",
-                  require_consent: bool = False) -> SendingRules:
+                  require_consent: bool = False,
+                  sms_lists: list[tuple[str, ...]] | None = None) -> SendingRules:
     """The checked rules, or the error that stops the export before any work: a template for a list
-    without SMS, a template that breaks a rule (78), variables out of the file's order."""
+    without SMS, a template that breaks a rule (78), variables out of the file's order. `sms_lists`:
+    the template columns of each SMS list written, each set once (followups.sms_list_vars: a
+    [[followups]] table may have its own); None: --sms-vars on every list, when sms is a channel. A
+    named variable must be a column of some SMS list (the manifest says which lists lack it); a
+    positional one ({1}) numbers the same columns on every list."""
     from rfm_cli.core.compliance.sms_template import refuse_unless_ok
 
     if provider not in PROVIDERS:
         raise UsageError(f"--sms-provider {provider!r} is not known; use one of {', '.join(PROVIDERS)}")
+    if sms_lists is None:
+        sms_lists = [sms_vars] if "sms" in channels else []
     check = text = None
     if template is not None:
-        if "sms" not in channels:
+        if not sms_lists:
             raise UsageError(
                 "--template is the text of the SMS list; add --channel sms, or leave --template out")
         text = read_template(template)
+        sms_vars = _template_columns(sms_lists, provider)
         check = check_template(text, provider, list_vars=sms_vars)
         refuse_unless_ok(check)
         if PROVIDERS[provider].positional:
@@ -130,10 +141,23 @@ def sending_rules(*, channels: list[str], sms_vars: tuple[str, ...], template: s
     window, source = None, None
     if send_window is not None:
         window, source = parse_window(send_window, provider), "--send-window"
-    elif PROVIDERS[provider].send_window and "sms" in channels:
+    elif PROVIDERS[provider].send_window and sms_lists:
         window, source = PROVIDERS[provider].send_window, provider
     return SendingRules(provider=provider, template=text, check=check, send_window=window,
                         window_source=source, region=region.upper(), require_consent=require_consent)
+
+
+def _template_columns(sms_lists: list[tuple[str, ...]], provider: str) -> tuple[str, ...]:
+    """The columns one template may use across the SMS lists: any list's (named variables), or the
+    one numbering every list shares (positional {1}, {2} …)."""
+    if not PROVIDERS[provider].positional:
+        return tuple(dict.fromkeys(v for columns in sms_lists for v in columns))
+    if len(sms_lists) > 1:
+        shown = " / ".join(",".join(columns) or "none" for columns in sms_lists)
+        raise UsageError(f"{provider}'s template numbers the columns {{1}}, {{2}} … but the SMS lists have "
+                         f"different ones ({shown}: --sms-vars and a [[followups]] sms_vars); give them the "
+                         "same variables, or write each list's SMS with its own template")
+    return sms_lists[0]
 
 
 # ------------------------------------------------------------------ personal fields per file

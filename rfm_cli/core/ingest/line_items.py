@@ -69,14 +69,15 @@ _PACKED_UNREADABLE = (f"trim(x) <> '' AND (coalesce({_packed_field('name')}, {_p
 # A file with product columns is read twice: its orders are grouped from the read as any file's
 # are, and a second read keeps only each row's line (`ROWS`: order_id and the line columns, temp
 # table file_rows); its lines are a view over that (`LINES`): every row that names a product, with
-# its place among the file's data rows (by line number where staged has it: `Staging.lines_sql`;
-# else as read). line_no sorts an order's lines as exported; the numbers are unique within the
-# file, not 1, 2, 3 within each order (numbering per order cost a sort of every line). The rows are
-# numbered before they are filtered: the window then reads the table itself and the insert of the
-# lines runs on every core (numbered after the filter it ran in one thread: 1.4 s against 0.75 s wall
-# for 3M lines). Reading every staged row once into file_rows and grouping the orders from it cost
-# more (a copy of ~24 columns of every row: 1.95x the import without lines at 10M orders x 3 lines,
-# peak 8.3 GB; benchmarks/LINES_RESULTS.md).
+# its place among the file's data rows (by `_row` where staged has it: the line number, or a
+# workbook's sheet then row, see `Staging.lines_sql` and `staging.row_order`; else as read). line_no
+# sorts an order's lines as exported; the numbers are unique within the file, not 1, 2, 3 within
+# each order (numbering per order cost a sort of every line). The rows are numbered before they are
+# filtered: the window then reads the table itself and the insert of the lines runs on every core
+# (numbered after the filter it ran in one thread: 1.4 s against 0.75 s wall for 3M lines). Reading
+# every staged row once into file_rows and grouping the orders from it cost more (a copy of ~24
+# columns of every row: 1.95x the import without lines at 10M orders x 3 lines, peak 8.3 GB;
+# benchmarks/LINES_RESULTS.md).
 ROWS = """
 CREATE OR REPLACE TEMP TABLE file_rows AS
 SELECT order_id, COLUMNS('^_(sku|product|category|quantity|unit_price|line_amount|packed|row)$')

@@ -20,7 +20,14 @@ from pathlib import Path
 from rfm_cli.core import customer_stats
 from rfm_cli.core.compliance import consent
 from rfm_cli.core.errors import DataError, InputError, UsageError
-from rfm_cli.core.ingest.stage import ImportOptions, StagedFile, drop_staging, stage_file
+from rfm_cli.core.ingest.stage import (
+    ImportOptions,
+    StagedFile,
+    drop_staging,
+    reject_columns,
+    reject_place,
+    stage_file,
+)
 from rfm_cli.core.predict import stored as predict_stored
 from rfm_cli.core.store import MEMORY, Store, fetch_one, progress, run_statements
 
@@ -97,8 +104,9 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _write_rejects_file(con, path: Path, options: ImportOptions, warnings: list[str]) -> str | None:
-    """rejects/<file>-<timestamp>.csv: every rejected row with line, column, reason and raw text
+def _write_rejects_file(con, path: Path, staged: StagedFile, options: ImportOptions) -> str | None:
+    """rejects/<file>-<timestamp>.csv: every rejected row with line (a workbook's: sheet and row),
+    column, reason and raw text
     (0600 in a 0700 folder, never through a symbolic link: see rejects_file). A symbolic link is an
     error; any other failure to write is a warning: the rows are kept in the database's rfm_rejects."""
     if options.rejects_dir is None:
@@ -108,7 +116,8 @@ def _write_rejects_file(con, path: Path, options: ImportOptions, warnings: list[
     from rfm_cli.core.errors import OutputError
     from rfm_cli.core.ingest.rejects_file import LinkRefused, write_rejects
 
-    frame = pl.from_arrow(con.sql("SELECT line, column_name, reason, raw FROM file_rejects").to_arrow_table())
+    columns, warnings = ", ".join(reject_columns(staged.staging)), staged.warnings
+    frame = pl.from_arrow(con.sql(f"SELECT {columns} FROM file_rejects").to_arrow_table())
     try:
         return str(write_rejects(frame, options.rejects_dir, path.stem))
     except LinkRefused:
@@ -147,7 +156,7 @@ def import_file(store: Store, path: Path, options: ImportOptions, *, as_views: b
             digest_of()
         raise
     digest = digest_of()
-    rejects_file = _write_rejects_file(con, path, options, staged.warnings) if staged.rejected else None
+    rejects_file = _write_rejects_file(con, path, staged, options) if staged.rejected else None
     _refuse_too_many_rejects(label, staged, options, rejects_file)
     counts = _outcomes(con, as_views=as_views)
     import_id = fetch_one(con, "SELECT coalesce(max(import_id), 0) + 1 FROM rfm_imports")[0]
@@ -237,7 +246,7 @@ def _refuse_too_many_rejects(label: str, staged: StagedFile, options: ImportOpti
     first = staged.first_rejects[0]
     where = f"; see {rejects_file}" if rejects_file else ""
     raise DataError(
-        f"{label}: {staged.rejected} of {staged.rows_read} rows unreadable (first at line {first['line']}, "
+        f"{label}: {staged.rejected} of {staged.rows_read} rows unreadable (first at {reject_place(first)}, "
         f"{first['column'] or 'line'}: {first['reason']}){where}; fix the file, map the right column with "
         f"--map, or raise --max-rejects (now {options.max_rejects})"
     )

@@ -1,5 +1,5 @@
 """Real workbooks (xlsx, xls through fastexcel) and Parquet: detection and loading, one sheet row
-per `_line` (with `_sheet`)."""
+per `_line` (with `_sheet`, and `_row`: its place in the workbook, see `sheet_row`)."""
 
 from __future__ import annotations
 
@@ -300,6 +300,13 @@ def _held_numbers(reader, sheet: str, skip: int, index: int):
     return ask
 
 
+# Sheet k (0, 1 … in the workbook's order) row n is row k * 2^32 + n of the file: unique, and in the
+# order Excel shows the rows (a sheet holds at most 1,048,576 rows). `_line` stays the sheet row, the
+# number the seller finds the row by; `_row` orders the file's rows (an order's lines that run on to
+# the next sheet, whose rows start again at 2).
+SHEET_ROWS = 1 << 32
+
+
 def _load_workbook(con, sniffed: Sniffed, table: str) -> int:
     import pyarrow as pa
 
@@ -308,7 +315,7 @@ def _load_workbook(con, sniffed: Sniffed, table: str) -> int:
     reader = _fastexcel_reader(sniffed.path)
     samples = {s.name: s for s in _sheet_samples(sniffed.path, sniffed.kind)}
     created = False
-    for sheet in sniffed.sheets:
+    for sheet_no, sheet in enumerate(sniffed.sheets):
         sample = samples.get(sheet)
         header_index = _find_header_row(sample.rows, sniffed.headers) if sample else -1
         if header_index < 0:
@@ -351,7 +358,9 @@ def _load_workbook(con, sniffed: Sniffed, table: str) -> int:
             data[name] = column
             columns.append(name)
         data["_sheet"] = pa.array([sheet] * count, pa.string())
-        columns.append("_sheet")
+        first_row = sheet_no * SHEET_ROWS + header_index + 2
+        data["_row"] = pa.array(range(first_row, first_row + count), pa.int64())
+        columns += ["_sheet", "_row"]
         _insert_arrow(con, target, columns, data, created)
         created = True
     if not created:

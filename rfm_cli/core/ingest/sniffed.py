@@ -25,7 +25,8 @@ DELIMITERS = (",", "\t", ";", "|")
 HEADER_SEARCH_ROWS = 20  # the header must be among the first rows of a file or sheet
 
 
-RESERVED_COLUMNS = ("_line", "_sheet")
+# every table of raw rows has `_line`; a workbook's also `_sheet` and `_row` (read_workbook.SHEET_ROWS)
+RESERVED_COLUMNS = ("_line", "_sheet", "_row")
 
 
 _HEAD_BYTES = 64 * 1024
@@ -232,5 +233,5 @@ def _is_duckdb_error(error: Exception) -> bool:
 
 def _empty_table(con, target: str, names: list[str], *, with_sheet: bool) -> None:
     columns = ", ".join(f"{_ident(n)} VARCHAR" for n in names)
-    sheet = ", _sheet VARCHAR" if with_sheet else ""
+    sheet = ", _sheet VARCHAR, _row BIGINT" if with_sheet else ""
     con.execute(f"CREATE OR REPLACE TABLE {target} (_line BIGINT, {columns}{sheet})")

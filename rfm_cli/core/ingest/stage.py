@@ -31,7 +31,7 @@ from rfm_cli.core.ingest.mapping import ColumnMap, resolve
 from rfm_cli.core.ingest.profile_match import known_headers
 from rfm_cli.core.ingest.profiles import load_profiles
 from rfm_cli.core.ingest.sniff import Sniffed, sniff, to_duckdb
-from rfm_cli.core.ingest.sniffed import duck_error
+from rfm_cli.core.ingest.sniffed import RESERVED_COLUMNS, duck_error
 from rfm_cli.core.ingest.staging import Staging
 from rfm_cli.core.store import fetch_one, progress
 
@@ -60,14 +60,15 @@ FROM {st.rows()}
 
 
 def _collect_rejects(con, st: Staging) -> None:
-    """Second pass, only when some row is bad: line, column, reason and raw text of every rejected row
-    (the unreadable ones, the other lines of their orders, and lines that could not be split into cells)."""
+    """Second pass, only when some row is bad: sheet (a workbook's, else NULL), line, column, reason and
+    raw text of every rejected row (the unreadable ones, the other lines of their orders, and lines that
+    could not be split into cells), in the file's row order."""
     con.execute(f"""
 CREATE OR REPLACE TEMP TABLE file_rejects AS
 WITH detail AS (
-    SELECT _line, order_id, {st.reject_column} AS reject_column, {st.reject_reason} AS reject_reason, raw
+    SELECT _line, _sheet, _row_key, order_id, {st.reject_column} AS reject_column,
+           {st.reject_reason} AS reject_reason, raw
     FROM {st.rows(detail=True)}
-
 ),
 rejected AS (
     SELECT * FROM detail
@@ -75,17 +76,23 @@ rejected AS (
        OR order_id IN (SELECT order_id FROM file_orders WHERE bad_lines > 0 AND order_id IS NOT NULL)
 ),
 first_bad AS (
-    SELECT order_id, min(_line) AS line FROM rejected WHERE reject_reason IS NOT NULL GROUP BY order_id
+    SELECT order_id,
+           arg_min(CASE WHEN _sheet IS NULL THEN 'line ' || _line
+                        ELSE 'sheet ' || chr(39) || _sheet || chr(39) || ' row ' || _line END,
+                   _row_key) AS place
+    FROM rejected WHERE reject_reason IS NOT NULL GROUP BY order_id
 )
-SELECT r._line AS line,
-       coalesce(r.reject_column, 'order_id') AS column_name,
-       coalesce(r.reject_reason, 'line ' || f.line || ' of the same order was rejected') AS reason,
-       r.raw
-FROM rejected AS r
-LEFT JOIN first_bad AS f USING (order_id)
-UNION ALL
-SELECT _line, NULL, reason, raw FROM raw_rows_bad
-ORDER BY line
+SELECT sheet, line, column_name, reason, raw FROM (
+    SELECT r._sheet AS sheet, r._line AS line, r._row_key,
+           coalesce(r.reject_column, 'order_id') AS column_name,
+           coalesce(r.reject_reason, f.place || ' of the same order was rejected') AS reason,
+           r.raw
+    FROM rejected AS r
+    LEFT JOIN first_bad AS f USING (order_id)
+    UNION ALL
+    SELECT NULL, _line, _line, NULL, reason, raw FROM raw_rows_bad
+)
+ORDER BY _row_key
 """)
 
 
@@ -100,6 +107,18 @@ class StagedFile:
     first_rejects: list[dict]
     warnings: list[str]
     line_account: tuple[int, int, int] | None = None  # text files: see FileReport.data_lines
+
+
+def reject_columns(st: Staging) -> list[str]:
+    """The columns of file_rejects a reader is shown: a workbook's rows are named by sheet and row."""
+    return (["sheet"] if st.sheets else []) + ["line", "column_name", "reason", "raw"]
+
+
+def reject_place(reject: dict) -> str:
+    """Where a rejected row (a first_rejects entry) is: `line 18` of a text file, `sheet 'Orders 2'
+    row 5` of a workbook (whose rows start again at 2 on each sheet)."""
+    sheet = reject.get("sheet")
+    return f"line {reject['line']}" if sheet is None else f"sheet {sheet!r} row {reject['line']}"
 
 
 # The file's data rows and those of its rejected orders, from its grouped orders.
@@ -250,18 +269,19 @@ def stage_file(con, path: Path, options: ImportOptions, *, direct: bool = False)
         drop_staging(con)
     with tempfile.TemporaryDirectory(prefix="rfm-decode-") as workdir, progress(con, f"loading {path.name}"):
         to_duckdb(con, sniffed, "raw_rows", Path(workdir))
-    headers = [c for c in con.table("raw_rows").columns if c not in ("_line", "_sheet")]
+    headers = [c for c in con.table("raw_rows").columns if c not in RESERVED_COLUMNS]
+    sheets = sniffed.kind in ("xlsx", "xls")  # the rows have _sheet and _row (read_workbook.SHEET_ROWS)
     unsplit = fetch_one(con, "SELECT coalesce(sum(lines), 0) FROM raw_rows_bad")[0]
     colmap = resolve(headers, overrides=options.overrides, source=options.source,
                      user_profiles=options.user_profiles, label=label)
     refuse_duplicate_headers(sniffed.headers, colmap, options.overrides, label)
-    source = staging_sql.fill_source(colmap, "raw_rows", headers)
+    source = staging_sql.fill_source(colmap, "raw_rows", headers, sheets=sheets)
     forced = dates.normalise_date_format(options.date_format or colmap.options.get("date_format"))
     date_format = forced or dates.detect_date_format(con, colmap, source, label)
     status_rows = _status_map(con, colmap, source)
     decimal_comma, decimal_note = staging_sql.detect_decimal_comma(con, colmap, source)
     st = staging_sql.build(colmap, headers, source, date_format, forced is not None, status_map=status_rows,
-                           decimal_comma=decimal_comma, numbered=True)
+                           decimal_comma=decimal_comma, numbered=True, sheets=sheets)
     _create_staged_view(con, st)
     with progress(con, f"reading {path.name}"):
         _group(con, st)
@@ -273,8 +293,9 @@ def stage_file(con, path: Path, options: ImportOptions, *, direct: bool = False)
     first_rejects: list[dict] = []
     if rejected:
         _collect_rejects(con, st)
-        first_rejects = [dict(zip(("line", "column", "reason"), row)) for row in
-                         con.execute("SELECT line, column_name, reason FROM file_rejects LIMIT 5").fetchall()]
+        keys = ("sheet", "line", "column", "reason") if sheets else ("line", "column", "reason")
+        first_rejects = [dict(zip(keys, row)) for row in con.execute(
+            f"SELECT {', '.join(reject_columns(st)[:-1])} FROM file_rejects LIMIT 5").fetchall()]
     warnings = lost_digits_warning(con) + date_range_warnings(con) + [n for n in [decimal_note] if n]
     if date_format and not forced:
         warnings.append(f"dates read as {date_format} (the data settles the day/month order)")

@@ -16,6 +16,7 @@ from rfm_cli.core.ingest.dates import date_sql, delivered_sql, plausible_until
 from rfm_cli.core.ingest.grouping import ANY_VALUE_FIELDS, ranked_words
 from rfm_cli.core.ingest.line_items import LINES, PACKED_LINES, line_item_columns
 from rfm_cli.core.ingest.mapping import ORDER_LEVEL, ColumnMap
+from rfm_cli.core.ingest.sniffed import RESERVED_COLUMNS
 from rfm_cli.core.ingest.sql_names import cell as _cell
 from rfm_cli.core.ingest.sql_names import lit, q
 
@@ -34,8 +35,9 @@ class Staging:
     # the raw status of every row that can be read is one of these words (see raw_status_macros)
     raw_status_words: tuple[str, ...] | None = None
     has_lines: bool = False  # the file has product columns: staged carries each row's line (_sku …)
-    numbered: bool = False  # staged carries each row's line number (_row)
+    numbered: bool = False  # staged carries each row's place in the file (_row)
     packed: bool = False  # the lines are packed in one cell per order (_packed)
+    sheets: bool = False  # a workbook: the source has _sheet and _row (see row_order)
 
     def lines_sql(self) -> str:
         if self.packed:
@@ -46,15 +48,24 @@ class Staging:
     def rows(self, *, detail: bool = False) -> str:
         """The typed rows. An order that does not count (unpaid, cancelled …) may have no amount
         yet (Amazon's pending orders): it counts as 0, not as an unreadable row."""
-        extra = f"r._line, {self.raw_row} AS raw, " if detail else ""
+        sheet = "r._sheet" if self.sheets else "CAST(NULL AS VARCHAR)"
+        extra = (f"r._line, {sheet} AS _sheet, r.{row_order(self.sheets)} AS _row_key, "
+                 f"{self.raw_row} AS raw, " if detail else "")
         return f"""(SELECT * REPLACE (
         CASE WHEN amount IS NULL AND NOT _amount_present AND status IS DISTINCT FROM 'counted'
              AND status IS NOT NULL THEN 0.00 ELSE amount END AS amount)
     FROM (SELECT {extra}{self.cleaned} FROM {self.source} AS r {self.joins}))"""
 
 
-def fill_source(colmap: ColumnMap, source_table: str, headers: list[str]) -> str:
-    """Platforms writing order-level fields only on an order's first row: the other rows take them."""
+def row_order(sheets: bool) -> str:
+    """The column that orders a file's rows: a workbook's `_row` (sheet order, then row: its `_line`
+    starts again on each sheet), a text file's `_line`."""
+    return "_row" if sheets else "_line"
+
+
+def fill_source(colmap: ColumnMap, source_table: str, headers: list[str], *, sheets: bool = False) -> str:
+    """Platforms writing order-level fields only on an order's first row: the other rows take them
+    (in the file's row order, so an order that runs on to the next sheet keeps them)."""
     if not colmap.options.get("fill_order_fields") or "order_id" not in colmap.columns:
         return source_table
     order = q(colmap.columns["order_id"])
@@ -65,10 +76,11 @@ def fill_source(colmap: ColumnMap, source_table: str, headers: list[str]) -> str
         if header in fill:
             value = f"nullif(trim({q(header)}), '')"
             parts.append(f"coalesce({value}, first_value({value} IGNORE NULLS) OVER "
-                         f"(PARTITION BY {order} ORDER BY _line)) AS {q(header)}")
+                         f"(PARTITION BY {order} ORDER BY {row_order(sheets)})) AS {q(header)}")
         else:
             parts.append(q(header))
-    return f"(SELECT _line, {', '.join(parts)} FROM {source_table})"
+    reserved = "_line, _sheet, _row" if sheets else "_line"
+    return f"(SELECT {reserved}, {', '.join(parts)} FROM {source_table})"
 
 
 def status_map_rows(con: duckdb.DuckDBPyConnection, colmap: ColumnMap,
@@ -289,7 +301,8 @@ def _cleaned(colmap: ColumnMap, date_format: str | None, *, date_expr: str, raw_
 def build(colmap: ColumnMap, headers: list[str], source: str, date_format: str | None,
           date_forced: bool, typed: dict[str, str] | None = None,
           status_map: list[tuple[int, str, str]] | None = None, *, decimal_comma: bool = False,
-          dated_before: date | None = None, rank_statuses: bool = False, numbered: bool = False) -> Staging:
+          dated_before: date | None = None, rank_statuses: bool = False, numbered: bool = False,
+          sheets: bool = False) -> Staging:
     """`typed`: headers the source already yields typed (see `typed_candidates`); for them the
     cleaning macros are skipped and the raw text, used only in reject reasons, is the cast back.
     `status_map`: the rows of table _status_map (`status_map_rows`); given, and short, the words
@@ -298,7 +311,8 @@ def build(colmap: ColumnMap, headers: list[str], source: str, date_format: str |
     rejected (default: the day after tomorrow, see `plausible_until`). `rank_statuses`: the caller
     keeps the grouped orders only when no row is rejected (the direct path), so the raw statuses
     may be ranked (see `raw_status_macros`). `numbered`: the source has each row's line number
-    (_line), which orders the file's lines (else the order read does)."""
+    (_line), which orders the file's lines (else the order read does). `sheets`: the source is a
+    workbook's rows, with `_sheet` and `_row` (see `row_order`)."""
     typed = typed or {}
     amount_of = "rfm_amount_comma" if decimal_comma else "rfm_amount"
     raw_date, date_expr, date_given = _date_parts(colmap, date_format, date_forced, typed)
@@ -311,13 +325,13 @@ def build(colmap: ColumnMap, headers: list[str], source: str, date_format: str |
     checks = _row_checks(date_given, refund_unreadable, dated_before or plausible_until())
     if colmap.has_products:
         line_columns, line_checks = line_item_columns(colmap, amount, amount_of, typed)
-        cleaned += line_columns + (",\n       r._line AS _row" if numbered else "")
+        cleaned += line_columns + (f",\n       r.{row_order(sheets)} AS _row" if numbered else "")
         checks += line_checks
     if has_statuses:
         reason = ("CASE WHEN _raw_status IS NULL THEN 'missing status' "
                   "ELSE 'unknown status \"' || rfm_mask(_raw_status) || '\"' END")
         checks.append(("status IS NULL", "status", reason))
-    data_headers = [h for h in headers if h not in ("_line", "_sheet")]
+    data_headers = [h for h in headers if h not in RESERVED_COLUMNS]
     return Staging(
         cleaned=cleaned,
         bad=" OR ".join(f"({cond})" for cond, _, _ in checks),
@@ -333,4 +347,5 @@ def build(colmap: ColumnMap, headers: list[str], source: str, date_format: str |
         has_lines=colmap.has_products,
         packed=colmap.packed_lines is not None,
         numbered=numbered,
+        sheets=sheets,
     )
