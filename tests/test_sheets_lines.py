@@ -102,6 +102,9 @@ def test_a_rejected_row_on_the_second_sheet_names_that_sheet_and_its_row(tmp_pat
         [row] = list(csv.DictReader(rejects))
     assert (row["sheet"], row["line"], row["column_name"]) == (SECOND, "5", "order_date")
     assert row["raw"].startswith("#1005,")
+    with duckdb.connect(str(_db), read_only=True) as con:  # the database keeps the sheet too (schema 21)
+        assert con.execute("SELECT sheet, line, column_name FROM rfm_rejects").fetchall() == [
+            (SECOND, 5, "order_date")]
 
 
 def test_the_import_says_which_sheet_a_rejected_row_is_on(rfm, tmp_path: Path) -> None:

@@ -25,11 +25,12 @@ import duckdb
 from rfm_cli.core import dbfile, events, runtime
 from rfm_cli.core.errors import ConfigError, InputError, OutputError, StorageIOError, disk_full_error
 
-SCHEMA_VERSION = 20
+SCHEMA_VERSION = 21
 MIGRATIONS = {2: "migrate_v2", 3: "migrate_v3", 4: "migrate_v4", 5: "migrate_v5", 6: "migrate_v6",
               7: "migrate_v7", 8: "migrate_v8", 9: "migrate_v9", 10: "migrate_v10",
               11: "migrate_v11", 12: "migrate_v12", 14: "migrate_v14", 15: "migrate_v15",
-              17: "migrate_v17", 19: "migrate_v19", 20: "migrate_v20"}  # version reached -> query file
+              17: "migrate_v17", 19: "migrate_v19", 20: "migrate_v20",
+              21: "migrate_v21"}  # version reached -> query file
 MEMORY = ":memory:"
 
 

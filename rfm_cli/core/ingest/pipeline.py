@@ -164,7 +164,8 @@ def import_file(store: Store, path: Path, options: ImportOptions, *, as_views: b
                          discount_header=staged.colmap.columns.get("discount_code"),
                          with_lines=staged.colmap.has_products)
     if staged.rejected:
-        con.execute("INSERT INTO rfm_rejects SELECT ?, ?, line, column_name, reason, raw FROM file_rejects",
+        con.execute("INSERT INTO rfm_rejects (import_id, source_file, line, column_name, reason, raw, sheet) "
+                    "SELECT ?, ?, line, column_name, reason, raw, sheet FROM file_rejects",
                     [import_id, label])
 
     report = _report(label, staged, counts, rejects_file)
