@@ -54,7 +54,7 @@ def stage_lists(result: ScoreResult, spec: ExportSpec, staged: StagedFiles, buil
 
     def add(frame: pl.DataFrame, path: Path, fmt: str, about: dict[str, Any], dropped: Counter[str],
             encoding: str = spec.encoding) -> str:
-        digest = staged.add(frame, fmt, path, encoding=encoding)
+        digest = staged.add(frame, fmt, path, encoding=encoding, escaped=True)  # lists and tables: safe_cells
         relative = path.relative_to(spec.out_dir).as_posix()
         files.append({"path": relative, **about, "kind": layout.kind_of(relative), "rows": frame.height,
                       "dropped": dict(sorted(dropped.items())), "sha256": digest}

@@ -166,7 +166,7 @@ class SegmentList:
     channel: str  # a channel (send), or `tiers` / `entered` (state)
     tier: str  # the tier, or the named list's name (winback)
     selected: int
-    frame: pl.DataFrame
+    frame: pl.DataFrame  # escaped (channels.safe_cells) where it is made: list_files writes it as it is
     dropped: Counter[str]
     customer_ids: pl.Series  # row for row
     is_tier: bool = True  # False for a named list such as winback

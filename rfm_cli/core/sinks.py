@@ -267,10 +267,10 @@ class StagedFiles:
         self._created_dirs.extend(created)  # deepest first
 
     def add(self, frame: pl.DataFrame, fmt: str, path: Path, *, encoding: str = "utf-8",
-            float_precision: int | None = 2) -> str:
-        """Stage one file; returns the sha256 of its bytes."""
+            float_precision: int | None = 2, escaped: bool = False) -> str:
+        """Stage one file; returns the sha256 of its bytes. `escaped`: see write_frame."""
         def write(fh: BinaryIO) -> None:
-            write_frame(frame, fmt, fh, encoding=encoding, float_precision=float_precision)
+            write_frame(frame, fmt, fh, encoding=encoding, float_precision=float_precision, escaped=escaped)
 
         if is_stream(path):
             return _write_stream(path, write)
