@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from rfm_cli.core.rules import RuleSet
     from rfm_cli.core.scoring import ScoreResult
     from rfm_cli.core.segments import ExportSpec, Lists, SegmentList
+    from rfm_cli.core.specs import ScoreOptions
 
 
 @dataclass
@@ -87,30 +88,36 @@ def score(
     return result, reports
 
 
-def score_with_predictions(
-    db: str,
-    files: list[Path] | None,
-    rules: RuleSet,
-    as_of: date | None,
-    options: ImportOptions,
-    *,
-    wait: float = 0.0,
-    window: str | None = None,
-    **settings: Any,
-) -> tuple[ScoreResult, Any, list[FileReport]]:
-    """`score`, the customers table widened with `rfm predict`'s columns (core/predict/engine.py) for
-    the same customers and as-of date; returns (scores, the PredictionResult, reports). `settings`:
-    predict_customers' keywords (horizon_days, model, churn_thresholds ...)."""
+@dataclass
+class Scored:
+    """What `rfm score` shows: the scores (their table widened as the spec asked), the files' import
+    reports, the fitted models when predictions were asked for, and notes for the reader."""
+
+    score: ScoreResult
+    reports: list[FileReport]
+    predicted: Any = None  # core.predict.PredictionResult, with ScoreOptions.with_predictions
+    notes: list[str] = field(default_factory=list)
+
+
+def score_table(db: str, files: list[Path] | None, rules: RuleSet, as_of: date | None, options: ImportOptions,
+                spec: ScoreOptions, *, wait: float = 0.0) -> Scored:
+    """`score` with the columns `spec` adds: the tags, or `rfm predict`'s columns (core/predict/engine.py,
+    default model and horizon) for the same customers and as-of date. Not for a spec on an engine."""
+    if not spec.with_predictions:
+        notes: list[str] = []
+        result, reports = score(db, files, rules, as_of, options, wait=wait, window=spec.window,
+                                tags=spec.tags(), notes=notes)
+        return Scored(result, reports, notes=notes)
     from rfm_cli.core.predict import predict_customers
     from rfm_cli.core.predict.lists import with_predictions
     from rfm_cli.core.scoring import score_frame, score_inputs
 
     with scoring_store(db, files, options, wait=wait, read_only=True) as (store, reports):
-        inputs = score_inputs(store, rules, as_of, window=window)  # the models read every order
-        predicted = predict_customers(store, inputs[1], **settings)
+        inputs = score_inputs(store, rules, as_of, window=spec.window)  # the models read every order
+        predicted = predict_customers(store, inputs[1], churn_thresholds=spec.churn_thresholds)
     result = score_frame(*inputs)
     result.customers = with_predictions(result.customers, predicted.customers)
-    return result, predicted, reports
+    return Scored(result, reports, predicted)
 
 
 def _lists_and_record(store: Store, result: ScoreResult, spec: ExportSpec, exclude: list[Path], *,

@@ -88,15 +88,19 @@ class ListsResult:
 
 
 def score(*paths: PathLike, as_of: date | str | None = None, scheme: str = "tiers", rules: Any = None,
-          window: str | None = None, **import_kwargs: Any) -> ScoreResult:
+          window: str | None = None, with_tags: bool = False, with_predictions: bool = False,
+          tag_settings: Any = None, churn_thresholds: Any = None, **import_kwargs: Any) -> ScoreResult:
     """Score order exports in memory: nothing is written anywhere (pass rejects_dir= to keep the
     unreadable rows as CSV). `result.customers` is one row per customer. `window`: only the orders
-    of the last "12m", "365d" … (or since "YYYY-MM-DD") count."""
+    of the last "12m", "365d" … (or since "YYYY-MM-DD") count. `with_tags` / `with_predictions`: the
+    columns of `rfm score --with-tags` / `--with-predictions` after the tier (see ScoreOptions)."""
     from rfm_cli.core import api
+    from rfm_cli.core.specs import ScoreOptions
 
-    result, _ = api.score(":memory:", _paths(paths), rule_set(scheme, rules), as_of_date(as_of),
-                          import_options(**import_kwargs), window=window)
-    return result
+    spec = ScoreOptions(window=window, with_tags=with_tags, with_predictions=with_predictions,
+                        tag_settings=tag_settings, churn_thresholds=churn_thresholds)
+    return api.score_table(":memory:", _paths(paths), rule_set(scheme, rules), as_of_date(as_of),
+                           import_options(**import_kwargs), spec).score
 
 
 class Shop:
@@ -116,12 +120,16 @@ class Shop:
         return api.import_to_db(self.db, _paths(paths), import_options(**import_kwargs), wait=self.wait)
 
     def score(self, *, as_of: date | str | None = None, scheme: str = "tiers", rules: Any = None,
-              window: str | None = None) -> ScoreResult:
+              window: str | None = None, with_tags: bool = False, with_predictions: bool = False,
+              tag_settings: Any = None, churn_thresholds: Any = None) -> ScoreResult:
+        """The database's scores; keywords as for rfm.score."""
         from rfm_cli.core import api
+        from rfm_cli.core.specs import ScoreOptions
 
-        result, _ = api.score(self.db, None, rule_set(scheme, rules), as_of_date(as_of), ImportOptions(),
-                              wait=self.wait, window=window)
-        return result
+        spec = ScoreOptions(window=window, with_tags=with_tags, with_predictions=with_predictions,
+                            tag_settings=tag_settings, churn_thresholds=churn_thresholds)
+        return api.score_table(self.db, None, rule_set(scheme, rules), as_of_date(as_of), ImportOptions(),
+                               spec, wait=self.wait).score
 
     def export(self, out_dir: PathLike = "segments", *, as_of: date | str | None = None,
                scheme: str = "tiers",

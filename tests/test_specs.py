@@ -1,0 +1,67 @@
+"""The options of score, report, predict and explain as the library takes them (core/specs.py): a
+notebook gets the command line's refusals, with the same one-line text, before any work is done."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+import rfm as library  # the `rfm` fixture is the command line
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE = ROOT / "sample_data" / "orders.csv"
+
+TAGS_WITH_PREDICTIONS = ("--with-tags reads the orders' lines here, not on an --engine nor with "
+                         "--with-predictions; leave out one of them")
+
+
+def _cli_error(result) -> str:
+    assert result.returncode == 2 and result.stdout == "", (result.returncode, result.stdout)
+    return result.stderr.strip().removeprefix("rfm: error: ")
+
+
+# ------------------------------------------------------------------ score
+
+
+def test_score_refuses_tags_with_predictions_in_the_library_as_in_the_command(tmp_path: Path,
+                                                                              rfm) -> None:
+    said = _cli_error(rfm("score", SAMPLE, "--with-tags", "--with-predictions", "-o", "-"))
+    assert said == TAGS_WITH_PREDICTIONS
+    with pytest.raises(library.UsageError) as in_memory:
+        library.score(SAMPLE, with_tags=True, with_predictions=True)
+    assert str(in_memory.value) == said
+    shop = library.Shop(tmp_path / "shop.duckdb")
+    with pytest.raises(library.UsageError) as on_shop:  # before the missing database is noticed
+        shop.score(with_tags=True, with_predictions=True)
+    assert str(on_shop.value) == said
+    assert not (tmp_path / "shop.duckdb").exists()
+
+
+def test_score_spec_refuses_an_engine_without_its_table() -> None:
+    from rfm_cli.core.specs import ScoreOptions
+
+    with pytest.raises(library.UsageError, match="^--engine URL and --table NAME go together"):
+        ScoreOptions(engine="duckdb:orders.duckdb")
+    with pytest.raises(library.UsageError, match="^--window is not part of the scoring plan of --engine"):
+        ScoreOptions(engine="duckdb:orders.duckdb", table="order_lines", window="12m")
+    assert ScoreOptions(engine="duckdb:orders.duckdb", table="order_lines").on_engine
+
+
+@pytest.mark.parametrize(("flag", "keyword", "columns"), [
+    ("--with-tags", "with_tags", ["categories", "aov_band", "favourite_weekday", "favourite_hour"]),
+    ("--with-predictions", "with_predictions", ["p_alive", "clv_90d", "churn_risk"]),
+])
+def test_the_library_adds_the_columns_the_command_adds(rfm, flag: str, keyword: str,
+                                                       columns: list[str]) -> None:
+    from_cli = rfm("score", SAMPLE, flag, "-o", "-")
+    assert from_cli.returncode == 0, from_cli.stderr
+    cli_frame = pl.read_csv(io.StringIO(from_cli.stdout), infer_schema=False)
+    scored = library.score(str(SAMPLE), **{keyword: True}).customers
+    assert scored.columns == cli_frame.columns
+    assert set(columns) <= set(scored.columns)
+    assert scored["customer_id"].to_list() == cli_frame["customer_id"].to_list()
+    if keyword == "with_tags":
+        assert scored["aov_band"].to_list() == cli_frame["aov_band"].to_list()
