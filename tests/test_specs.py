@@ -65,3 +65,40 @@ def test_the_library_adds_the_columns_the_command_adds(rfm, flag: str, keyword: 
     assert scored["customer_id"].to_list() == cli_frame["customer_id"].to_list()
     if keyword == "with_tags":
         assert scored["aov_band"].to_list() == cli_frame["aov_band"].to_list()
+
+
+# ------------------------------------------------------------------ report
+
+
+@pytest.mark.parametrize(("flags", "keywords"), [
+    (["--lang", "fr"], {"lang": "fr"}),
+    (["--with-predictions", "--holdout-from", "next week"], {"with_predictions": True,
+                                                               "holdout_from": "next week"}),
+])
+def test_report_refuses_in_the_library_as_in_the_command(tmp_path: Path, rfm, flags: list[str],
+                                                          keywords: dict) -> None:
+    said = _cli_error(rfm("report", *flags))  # before the missing database is noticed
+    shop = library.Shop(tmp_path / "shop.duckdb")
+    with pytest.raises(library.UsageError) as refused:
+        shop.report(**keywords)
+    assert str(refused.value) == said
+    assert not (tmp_path / "shop.duckdb").exists()
+
+
+def test_report_refuses_an_html_path_that_is_a_folder_before_any_work(tmp_path: Path, rfm) -> None:
+    (tmp_path / "page").mkdir()
+    said = rfm("report", "--html", tmp_path / "page")
+    assert said.returncode == 73 and said.stdout == "", (said.returncode, said.stderr)
+    with pytest.raises(library.OutputError) as refused:
+        library.Shop(tmp_path / "shop.duckdb").report(html=tmp_path / "page")
+    assert str(refused.value) == said.stderr.strip().removeprefix("rfm: error: ")
+
+
+def test_the_library_writes_the_report_page_the_command_writes(tmp_path: Path, rfm) -> None:
+    shop = library.Shop(tmp_path / "shop.duckdb")
+    shop.import_files(SAMPLE)
+    numbers = shop.report(html=tmp_path / "library.html", lang="zh")
+    done = rfm("--db", tmp_path / "shop.duckdb", "report", "--html", tmp_path / "cli.html", "--lang", "zh")
+    assert done.returncode == 0, done.stderr
+    assert numbers["totals"]["customers"] > 0
+    assert (tmp_path / "library.html").read_bytes() == (tmp_path / "cli.html").read_bytes()

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from rfm_cli.core.rules import RuleSet
     from rfm_cli.core.scoring import ScoreResult
     from rfm_cli.core.segments import ExportSpec, Lists, SegmentList
-    from rfm_cli.core.specs import ScoreOptions
+    from rfm_cli.core.specs import ReportOptions, ScoreOptions
 
 
 @dataclass
@@ -118,6 +118,36 @@ def score_table(db: str, files: list[Path] | None, rules: RuleSet, as_of: date |
     result = score_frame(*inputs)
     result.customers = with_predictions(result.customers, predicted.customers)
     return Scored(result, reports, predicted)
+
+
+def report(db: str, files: list[Path] | None, rules: RuleSet, as_of: date | str | None,
+           options: ImportOptions, spec: ReportOptions, *, wait: float = 0.0,
+           ) -> tuple[dict[str, Any], list[FileReport]]:
+    """The report's numbers (core/report.py; `rfm report --format json`), with the look ahead when `spec`
+    asks for predictions; and the files' import reports. `as_of`: read once the store is open."""
+    from rfm_cli.core import report as numbers_of
+    from rfm_cli.core.scoring import parse_as_of, score_store
+
+    with scoring_store(db, files, options, wait=wait) as (store, reports):
+        result = score_store(store, rules, as_of if isinstance(as_of, date | None) else parse_as_of(as_of))
+        numbers = numbers_of.build(store, result, database=None if files else db)
+        if spec.fits_predictions:
+            from rfm_cli.core.predict.report import clv_numbers
+
+            numbers["predictions"] = clv_numbers(store, result, holdout_from=spec.holdout_day(),
+                                                 churn_thresholds=spec.churn_thresholds)
+    return numbers, reports
+
+
+def write_report_page(numbers: dict[str, Any], path: str | Path, lang: str = "en") -> int:
+    """The report as one self-contained HTML page at `path`, written whole or not at all; its bytes."""
+    from rfm_cli.core.report_html import render
+    from rfm_cli.core.sinks import StagedFiles
+
+    page = render(numbers, lang).encode("utf-8")
+    with StagedFiles() as staged:
+        staged.add_bytes(page, Path(path))
+    return len(page)
 
 
 def _lists_and_record(store: Store, result: ScoreResult, spec: ExportSpec, exclude: list[Path], *,

@@ -165,15 +165,20 @@ class Shop:
                            ImportOptions(), wait=self.wait, window=window)
 
     def report(self, *, as_of: date | str | None = None, scheme: str = "tiers", rules: Any = None,
-               ) -> dict[str, Any]:
-        """The report's numbers (what `rfm report --format json` prints)."""
-        from rfm_cli.core import report
-        from rfm_cli.core.scoring import score_store
-        from rfm_cli.core.store import open_store
+               html: PathLike | None = None, lang: str = "en", with_predictions: bool = False,
+               holdout_from: date | str | None = None, churn_thresholds: Any = None) -> dict[str, Any]:
+        """The report's numbers (what `rfm report --format json` prints); `html`: also write the page
+        there (`lang` "zh": in Chinese). `with_predictions`/`holdout_from`: see ReportOptions."""
+        from rfm_cli.core import api
+        from rfm_cli.core.specs import ReportOptions
 
-        with open_store(self.db, create=False, wait_seconds=self.wait) as store:
-            result = score_store(store, rule_set(scheme, rules), as_of_date(as_of))
-            return report.build(store, result, database=self.db)
+        spec = ReportOptions(lang=lang, html=html, with_predictions=with_predictions,
+                             holdout_from=holdout_from, churn_thresholds=churn_thresholds)
+        numbers, _ = api.report(self.db, None, rule_set(scheme, rules), as_of_date(as_of), ImportOptions(),
+                                spec, wait=self.wait)
+        if html is not None:
+            api.write_report_page(numbers, html, lang)
+        return numbers
 
     def moves(self, *, date_from: date | str | None = None, date_to: date | str | None = None,
               scheme: str = "tiers") -> pl.DataFrame:
