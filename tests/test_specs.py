@@ -102,3 +102,34 @@ def test_the_library_writes_the_report_page_the_command_writes(tmp_path: Path, r
     assert done.returncode == 0, done.stderr
     assert numbers["totals"]["customers"] > 0
     assert (tmp_path / "library.html").read_bytes() == (tmp_path / "cli.html").read_bytes()
+
+
+# ------------------------------------------------------------------ predict
+
+
+@pytest.mark.parametrize(("flags", "keywords"), [
+    (["--holdout-from", "next week"], {"holdout_from": "next week"}),
+    (["--horizon", "0"], {"horizon_days": 0}),
+    (["--model", "arima"], {"model": "arima"}),
+    (["--discount-rate", "12"], {"discount_rate": 12.0}),
+])
+def test_predict_refuses_in_the_library_as_in_the_command(tmp_path: Path, rfm, flags: list[str],
+                                                           keywords: dict) -> None:
+    said = _cli_error(rfm("predict", *flags, "-o", "-"))  # before the missing database is noticed
+    with pytest.raises(library.UsageError) as refused:
+        library.Shop(tmp_path / "shop.duckdb").predict(**keywords)
+    assert str(refused.value) == said
+    assert not (tmp_path / "shop.duckdb").exists()
+
+
+def test_the_library_predicts_what_the_command_predicts(tmp_path: Path, rfm) -> None:
+    shop = library.Shop(tmp_path / "shop.duckdb")
+    shop.import_files(SAMPLE)
+    predicted = shop.predict(horizon_days=30, model="bg-nbd")
+    done = rfm("--db", tmp_path / "shop.duckdb", "predict", "--horizon", "30", "--model", "bg-nbd", "-o", "-")
+    assert done.returncode == 0, done.stderr
+    cli_frame = pl.read_csv(io.StringIO(done.stdout), infer_schema=False)
+    assert predicted.customers.columns == cli_frame.columns
+    assert "clv_30d" in cli_frame.columns
+    assert predicted.customers["customer_id"].to_list() == cli_frame["customer_id"].to_list()
+    assert predicted.customers["churn_risk"].to_list() == cli_frame["churn_risk"].to_list()

@@ -164,6 +164,19 @@ class Shop:
         return api.explain(self.db, None, customer_id, rule_set(scheme, rules), as_of_date(as_of),
                            ImportOptions(), wait=self.wait, window=window)
 
+    def predict(self, *, as_of: date | str | None = None, horizon_days: int = 90,
+                discount_rate: float | None = None, model: str = "mbg-nbd",
+                holdout_from: date | str | None = None, churn_thresholds: Any = None) -> Any:
+        """`rfm predict`: per customer expected purchases, P(alive), CLV, due date and churn risk
+        (`.customers`), and the fitted models (`.model`); a core.predict.PredictionResult."""
+        from rfm_cli.core.predict import predict
+        from rfm_cli.core.specs import PredictOptions
+
+        spec = PredictOptions(horizon_days=horizon_days, discount_rate=discount_rate, model=model,
+                              holdout_from=holdout_from, churn_thresholds=churn_thresholds)
+        result, _ = predict(self.db, None, wait=self.wait, as_of=as_of_date(as_of), **spec.settings())
+        return result
+
     def report(self, *, as_of: date | str | None = None, scheme: str = "tiers", rules: Any = None,
                html: PathLike | None = None, lang: str = "en", with_predictions: bool = False,
                holdout_from: date | str | None = None, churn_thresholds: Any = None) -> dict[str, Any]:
