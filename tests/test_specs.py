@@ -133,3 +133,37 @@ def test_the_library_predicts_what_the_command_predicts(tmp_path: Path, rfm) -> 
     assert "clv_30d" in cli_frame.columns
     assert predicted.customers["customer_id"].to_list() == cli_frame["customer_id"].to_list()
     assert predicted.customers["churn_risk"].to_list() == cli_frame["churn_risk"].to_list()
+
+
+# ------------------------------------------------------------------ explain
+
+
+def test_explain_asks_whose_account_in_the_library_as_in_the_command(tmp_path: Path, rfm) -> None:
+    said = _cli_error(rfm("explain"))
+    assert said.startswith("say whose account to show")
+    shop = library.Shop(tmp_path / "shop.duckdb")
+    # both given: the command reads CUSTOMER_ID as an export beside --find; the library has no files
+    for keywords in ({}, {"customer_id": "C00053", "find": "138"}):
+        with pytest.raises(library.UsageError) as refused:
+            shop.explain(**keywords)
+        assert str(refused.value) == said
+    assert not (tmp_path / "shop.duckdb").exists()
+
+
+def test_explain_by_search_in_the_library_as_in_the_command(tmp_path: Path, rfm) -> None:
+    shop = library.Shop(tmp_path / "shop.duckdb")
+    shop.import_files(SAMPLE)
+    db = tmp_path / "shop.duckdb"
+    account = shop.explain(find="C00053")
+    assert account["customer_id"] == "C00053" == shop.explain("C00053")["customer_id"]
+    assert "predictions" not in account and "predictions" in shop.explain("C00053", with_predictions=True)
+    nobody = _cli_error(rfm("--db", db, "explain", "--find", "no-such-customer-zz"))
+    with pytest.raises(library.UsageError) as refused:
+        shop.explain(find="no-such-customer-zz")
+    assert str(refused.value) == nobody
+    listed = rfm("--db", db, "explain", "--find", "C0005", "--format", "json")
+    assert listed.returncode == 0, listed.stderr
+    matches = len(__import__("json").loads(listed.stdout))
+    assert matches > 1
+    with pytest.raises(library.UsageError, match=f"^{matches:,} customers match; explain one"):
+        shop.explain(find="C0005")

@@ -72,7 +72,7 @@ def command(
     from dataclasses import replace
 
     from rfm_cli.commands.report_render import show
-    from rfm_cli.core import api
+    from rfm_cli.core import readouts
     from rfm_cli.core.specs import ReportOptions
 
     check_text_or_json(fmt)
@@ -84,5 +84,5 @@ def command(
     options = import_options(st, maps, max_rejects, source, date_format)
     if spec.fits_predictions:  # rfm.toml [churn], read only when the models are fitted
         spec = replace(spec, churn_thresholds=st.settings.churn_thresholds())
-    numbers, reports = api.report(st.db, files, rules, as_of, options, spec, wait=st.wait)
+    numbers, reports = readouts.report(st.db, files, rules, as_of, options, spec, wait=st.wait)
     show(st, numbers, reports, fmt, html_file, lang)

@@ -19,7 +19,7 @@ def show(st, numbers: dict[str, Any], reports, fmt: str, html_file: Path | None,
 def _show(st, numbers: dict[str, Any], fmt: str, html_file: Path | None, lang: str) -> None:
     """The report where it was asked for: an HTML file, JSON on stdout, or the terminal (stderr)."""
     if html_file is not None:
-        from rfm_cli.core.api import write_report_page
+        from rfm_cli.core.readouts import write_report_page
 
         size = write_report_page(numbers, html_file, lang)
         st.say(f"wrote {html_file} ({size / 1e6:.1f} MB)")

@@ -84,7 +84,7 @@ def command(
     with_tags: WithTags = False,
 ) -> None:
     from rfm_cli.commands.score_render import show
-    from rfm_cli.core import api
+    from rfm_cli.core import readouts
     from rfm_cli.core.scoring import parse_as_of
     from rfm_cli.core.sinks import format_for
     from rfm_cli.core.specs import ScoreOptions
@@ -101,7 +101,7 @@ def command(
     rules = load_rules(st, scheme, rules_file)
     options = import_options(st, maps, max_rejects, source, date_format, rejects_dir)
     day, wait = parse_as_of(as_of), st.wait
-    scored = api.score_table(st.db, files, rules, day, options, _with_settings(st, spec), wait=wait)
+    scored = readouts.score_table(st.db, files, rules, day, options, _with_settings(st, spec), wait=wait)
     show(st, scored, out_format, output, to_stdout=to_stdout)
 
 

@@ -19,7 +19,6 @@ if TYPE_CHECKING:
     from rfm_cli.core.rules import RuleSet
     from rfm_cli.core.scoring import ScoreResult
     from rfm_cli.core.segments import ExportSpec, Lists, SegmentList
-    from rfm_cli.core.specs import ReportOptions, ScoreOptions
 
 
 @dataclass
@@ -86,68 +85,6 @@ def score(
 
         result.customers = with_tags(result.customers, tagged, tags, result.rules.monetary.basis)
     return result, reports
-
-
-@dataclass
-class Scored:
-    """What `rfm score` shows: the scores (their table widened as the spec asked), the files' import
-    reports, the fitted models when predictions were asked for, and notes for the reader."""
-
-    score: ScoreResult
-    reports: list[FileReport]
-    predicted: Any = None  # core.predict.PredictionResult, with ScoreOptions.with_predictions
-    notes: list[str] = field(default_factory=list)
-
-
-def score_table(db: str, files: list[Path] | None, rules: RuleSet, as_of: date | None, options: ImportOptions,
-                spec: ScoreOptions, *, wait: float = 0.0) -> Scored:
-    """`score` with the columns `spec` adds: the tags, or `rfm predict`'s columns (core/predict/engine.py,
-    default model and horizon) for the same customers and as-of date. Not for a spec on an engine."""
-    if not spec.with_predictions:
-        notes: list[str] = []
-        result, reports = score(db, files, rules, as_of, options, wait=wait, window=spec.window,
-                                tags=spec.tags(), notes=notes)
-        return Scored(result, reports, notes=notes)
-    from rfm_cli.core.predict import predict_customers
-    from rfm_cli.core.predict.lists import with_predictions
-    from rfm_cli.core.scoring import score_frame, score_inputs
-
-    with scoring_store(db, files, options, wait=wait, read_only=True) as (store, reports):
-        inputs = score_inputs(store, rules, as_of, window=spec.window)  # the models read every order
-        predicted = predict_customers(store, inputs[1], churn_thresholds=spec.churn_thresholds)
-    result = score_frame(*inputs)
-    result.customers = with_predictions(result.customers, predicted.customers)
-    return Scored(result, reports, predicted)
-
-
-def report(db: str, files: list[Path] | None, rules: RuleSet, as_of: date | str | None,
-           options: ImportOptions, spec: ReportOptions, *, wait: float = 0.0,
-           ) -> tuple[dict[str, Any], list[FileReport]]:
-    """The report's numbers (core/report.py; `rfm report --format json`), with the look ahead when `spec`
-    asks for predictions; and the files' import reports. `as_of`: read once the store is open."""
-    from rfm_cli.core import report as numbers_of
-    from rfm_cli.core.scoring import parse_as_of, score_store
-
-    with scoring_store(db, files, options, wait=wait) as (store, reports):
-        result = score_store(store, rules, as_of if isinstance(as_of, date | None) else parse_as_of(as_of))
-        numbers = numbers_of.build(store, result, database=None if files else db)
-        if spec.fits_predictions:
-            from rfm_cli.core.predict.report import clv_numbers
-
-            numbers["predictions"] = clv_numbers(store, result, holdout_from=spec.holdout_day(),
-                                                 churn_thresholds=spec.churn_thresholds)
-    return numbers, reports
-
-
-def write_report_page(numbers: dict[str, Any], path: str | Path, lang: str = "en") -> int:
-    """The report as one self-contained HTML page at `path`, written whole or not at all; its bytes."""
-    from rfm_cli.core.report_html import render
-    from rfm_cli.core.sinks import StagedFiles
-
-    page = render(numbers, lang).encode("utf-8")
-    with StagedFiles() as staged:
-        staged.add_bytes(page, Path(path))
-    return len(page)
 
 
 def _lists_and_record(store: Store, result: ScoreResult, spec: ExportSpec, exclude: list[Path], *,
@@ -371,7 +308,7 @@ def _with_predictions(store: Store, result: ScoreResult, account: dict[str, Any]
 class Found:
     """The customers a search matched, and the account of the one when it matched exactly one."""
 
-    matches: Any  # pl.DataFrame: queries/find_customers.sql's columns
+    matches: Any  # pl.DataFrame: queries/find_customers.sql's columns (None: explained by id)
     account: dict[str, Any] | None
 
 
@@ -402,4 +339,3 @@ def find_and_explain(
         result = score_store(store, rules, as_of, window=window)
         account = explain_customer(store, result, matches["customer_id"][0], tags)
         return Found(matches, _with_predictions(store, result, account, predictions))
-
