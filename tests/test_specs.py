@@ -167,3 +167,27 @@ def test_explain_by_search_in_the_library_as_in_the_command(tmp_path: Path, rfm)
     assert matches > 1
     with pytest.raises(library.UsageError, match=f"^{matches:,} customers match; explain one"):
         shop.explain(find="C0005")
+
+
+# ------------------------------------------------------------------ campaign
+
+
+@pytest.mark.parametrize("margin", ["lots", "150%"])
+def test_campaign_margin_is_refused_in_the_library_as_in_the_command(tmp_path: Path, rfm,
+                                                                     margin: str) -> None:
+    """The library used to name --holdout for a bad margin (it read it with the hold-out's parser)."""
+    shop = library.Shop(tmp_path / "shop.duckdb")
+    shop.import_files(SAMPLE)
+    db = tmp_path / "shop.duckdb"
+    said = _cli_error(rfm("--db", db, "campaign", "report", "no-such", "--margin", margin))
+    assert said == f"--margin {margin!r} is not a share; write it like 30% or 0.3"
+    with pytest.raises(library.UsageError) as on_report:
+        shop.campaigns.report("no-such", margin=margin)
+    assert str(on_report.value) == said
+    new = _cli_error(rfm("--db", db, "campaign", "new", "dec", "--out-dir", tmp_path / "c",
+                         "--margin", margin))
+    assert new == said
+    with pytest.raises(library.UsageError) as on_new:
+        shop.campaigns.new("dec", tmp_path / "c", margin=margin)
+    assert str(on_new.value) == said
+    assert not (tmp_path / "c").exists()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from rfm_cli.commands._common import State, print_table
@@ -69,3 +70,21 @@ def say_report(st: State, built: dict[str, Any]) -> None:
     st.say("How this was counted:")
     for line in built["methods"]:
         st.say(f"  - {line}")
+
+
+def say_created(st, name: str, created, out_dir: Path) -> None:
+    """What `rfm campaign new` drew and wrote, on stderr."""
+    manifest = created.manifest
+    groups = ", ".join(f"{arm} {n:,}" for arm, n in manifest["customers_by_arm"].items())
+    st.say(f"campaign {name}: {manifest['customers_drawn']:,} of {manifest['customers_selected']:,} selected "
+           f"customers drawn ({groups}); window {manifest['window']['from']} to {manifest['window']['to']}")
+    for entry in manifest["files"]:
+        dropped = ", ".join(f"{k} {v:,}" for k, v in entry["dropped"].items())
+        st.say(f"  {entry['path']}: {entry['rows']:,} rows" + (f" (left off: {dropped})" if dropped else ""))
+    st.say(f"  {manifest['control_file']['path']}: {manifest['control_file']['rows']:,} customers held back "
+           "(kept for the record: do not upload)")
+    if manifest["coupon_codes_left"] is not None:
+        st.say(f"  coupon codes issued {manifest['coupon_codes_issued']:,}, never issued left "
+               f"{manifest['coupon_codes_left']:,}")
+    st.say(f"wrote {len(created.written)} files to {out_dir}; after the next imports: "
+           f"rfm campaign report {name}")
