@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -116,55 +114,31 @@ def new(
 @app.command("list", cls=RfmCommand, short_help="The campaigns, newest first.",
              help="The campaigns in the database, newest first: when, window, arms, customers, codes.")
 def listing(ctx: typer.Context, fmt: TextOrJson = "text") -> None:
-    from rfm_cli.commands._common import print_table
-    from rfm_cli.commands._tables import Col
+    from rfm_cli.commands.campaign_text import say_list, shown
     from rfm_cli.core.shop import Shop
 
     st = state(ctx)
     check_text_or_json(fmt)
-    found = Shop(st.db, wait=st.wait).campaigns.list()
-    if fmt == "json":
-        sys.stdout.write(json.dumps(found, ensure_ascii=False, indent=2) + "\n")
-        return
-    if not found:
-        st.say("no campaigns yet; start one with rfm campaign new NAME ... --out-dir DIR")
-        return
-    if st.quiet:
-        return
-    rows = [[c["name"], c["sent_on"], f"{c['window_days']}d", ",".join(c["arms"]), f"{c['customers']:,}",
-             f"{c['control']:,}", f"{c['codes']:,}"] for c in found]
-    print_table("Campaigns", [Col("name", min_text=12), Col("sent on"), Col("window", True), Col("arms"),
-                              Col("customers", True), Col("held back", True), Col("codes", True, drop=1)],
-                              rows)
+    shown(st, Shop(st.db, wait=st.wait).campaigns.list(), fmt, say_list)
 
 
 @app.command("show", cls=RfmCommand, short_help="One campaign as created: settings and groups.",
              help="One campaign as created: its selection, arms, hold-out, seed, window, costs, and per arm "
                   "and tier the customers drawn, codes issued and sent.")
 def show(ctx: typer.Context, name: Name, fmt: TextOrJson = "text") -> None:
+    from rfm_cli.commands.campaign_text import say_show, shown
     from rfm_cli.core.shop import Shop
 
     st = state(ctx)
     check_text_or_json(fmt)
-    record = Shop(st.db, wait=st.wait).campaigns.show(name)
-    if fmt == "json":
-        sys.stdout.write(json.dumps(record, ensure_ascii=False, indent=2) + "\n")
-        return
-    from rfm_cli.commands.campaign_text import say_show
-
-    say_show(st, record)
+    shown(st, Shop(st.db, wait=st.wait).campaigns.show(name), fmt, say_show)
 
 
 @app.command("report", help=REPORT_HELP, cls=RfmCommand, short_help="What it earned, arm against control.")
 def report(ctx: typer.Context, name: Name, margin: Margin = None, fmt: TextOrJson = "text") -> None:
+    from rfm_cli.commands.campaign_text import say_report, shown
     from rfm_cli.core.shop import Shop
 
     st = state(ctx)
     check_text_or_json(fmt)
-    built = Shop(st.db, wait=st.wait).campaigns.report(name, margin=margin)
-    if fmt == "json":
-        sys.stdout.write(json.dumps(built, ensure_ascii=False, indent=2) + "\n")
-        return
-    from rfm_cli.commands.campaign_text import say_report
-
-    say_report(st, built)
+    shown(st, Shop(st.db, wait=st.wait).campaigns.report(name, margin=margin), fmt, say_report)

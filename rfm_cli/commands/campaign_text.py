@@ -1,12 +1,37 @@
-"""The campaign's show and report as text on the terminal (stderr), fitted to its width."""
+"""The campaigns as `rfm campaign` shows them: text on the terminal (stderr), fitted to its width, or JSON
+on stdout."""
 
 from __future__ import annotations
 
+import json
+import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from rfm_cli.commands._common import State, print_table
 from rfm_cli.commands._tables import Col
+
+
+def shown(st: State, data: Any, fmt: str, say: Callable[[State, Any], None]) -> None:
+    """--format json: the data on stdout; text: `say` puts it on the terminal (stderr)."""
+    if fmt == "json":
+        sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+    else:
+        say(st, data)
+
+
+def say_list(st: State, found: list[dict[str, Any]]) -> None:
+    if not found:
+        st.say("no campaigns yet; start one with rfm campaign new NAME ... --out-dir DIR")
+        return
+    if st.quiet:
+        return
+    rows = [[c["name"], c["sent_on"], f"{c['window_days']}d", ",".join(c["arms"]), f"{c['customers']:,}",
+             f"{c['control']:,}", f"{c['codes']:,}"] for c in found]
+    print_table("Campaigns", [Col("name", min_text=12), Col("sent on"), Col("window", True), Col("arms"),
+                              Col("customers", True), Col("held back", True), Col("codes", True, drop=1)],
+                              rows)
 
 
 def _pct(value: float | None) -> str:

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     import polars as pl
 
     from rfm_cli.core.campaigns.library import Campaigns
+    from rfm_cli.core.predict.engine import PredictionResult
     from rfm_cli.core.rules import RuleSet
     from rfm_cli.core.scoring import ScoreResult
 
@@ -178,9 +179,9 @@ class Shop:
 
     def predict(self, *, as_of: date | str | None = None, horizon_days: int = 90,
                 discount_rate: float | None = None, model: str = "mbg-nbd",
-                holdout_from: date | str | None = None, churn_thresholds: Any = None) -> Any:
+                holdout_from: date | str | None = None, churn_thresholds: Any = None) -> PredictionResult:
         """`rfm predict`: per customer expected purchases, P(alive), CLV, due date and churn risk
-        (`.customers`), and the fitted models (`.model`); a core.predict.PredictionResult."""
+        (`.customers`), and the fitted models (`.model`). Keywords: see PredictOptions."""
         from rfm_cli.core.predict import predict
         from rfm_cli.core.specs import PredictOptions
 
