@@ -18,17 +18,18 @@ TAGS_WITH_PREDICTIONS = ("--with-tags reads the orders' lines here, not on an --
                          "--with-predictions; leave out one of them")
 
 
-def _cli_error(result) -> str:
-    assert result.returncode == 2 and result.stdout == "", (result.returncode, result.stdout)
-    return result.stderr.strip().removeprefix("rfm: error: ")
+@pytest.fixture
+def usage_error(assert_cli_error):
+    """The command's usage error (exit 2, the contract's one line), without its `rfm: error: `."""
+    return lambda result: assert_cli_error(result, 2).removeprefix("rfm: error: ")
 
 
 # ------------------------------------------------------------------ score
 
 
 def test_score_refuses_tags_with_predictions_in_the_library_as_in_the_command(tmp_path: Path,
-                                                                              rfm) -> None:
-    said = _cli_error(rfm("score", SAMPLE, "--with-tags", "--with-predictions", "-o", "-"))
+                                                                              rfm, usage_error) -> None:
+    said = usage_error(rfm("score", SAMPLE, "--with-tags", "--with-predictions", "-o", "-"))
     assert said == TAGS_WITH_PREDICTIONS
     with pytest.raises(library.UsageError) as in_memory:
         library.score(SAMPLE, with_tags=True, with_predictions=True)
@@ -75,9 +76,9 @@ def test_the_library_adds_the_columns_the_command_adds(rfm, flag: str, keyword: 
     (["--with-predictions", "--holdout-from", "next week"], {"with_predictions": True,
                                                                "holdout_from": "next week"}),
 ])
-def test_report_refuses_in_the_library_as_in_the_command(tmp_path: Path, rfm, flags: list[str],
+def test_report_refuses_in_the_library_as_in_the_command(tmp_path: Path, rfm, usage_error, flags: list[str],
                                                           keywords: dict) -> None:
-    said = _cli_error(rfm("report", *flags))  # before the missing database is noticed
+    said = usage_error(rfm("report", *flags))  # before the missing database is noticed
     shop = library.Shop(tmp_path / "shop.duckdb")
     with pytest.raises(library.UsageError) as refused:
         shop.report(**keywords)
@@ -85,13 +86,13 @@ def test_report_refuses_in_the_library_as_in_the_command(tmp_path: Path, rfm, fl
     assert not (tmp_path / "shop.duckdb").exists()
 
 
-def test_report_refuses_an_html_path_that_is_a_folder_before_any_work(tmp_path: Path, rfm) -> None:
+def test_report_refuses_an_html_path_that_is_a_folder_before_any_work(tmp_path: Path, rfm,
+                                                                       assert_cli_error) -> None:
     (tmp_path / "page").mkdir()
-    said = rfm("report", "--html", tmp_path / "page")
-    assert said.returncode == 73 and said.stdout == "", (said.returncode, said.stderr)
+    said = assert_cli_error(rfm("report", "--html", tmp_path / "page"), 73)
     with pytest.raises(library.OutputError) as refused:
         library.Shop(tmp_path / "shop.duckdb").report(html=tmp_path / "page")
-    assert str(refused.value) == said.stderr.strip().removeprefix("rfm: error: ")
+    assert f"rfm: error: {refused.value}" == said
 
 
 def test_the_library_writes_the_report_page_the_command_writes(tmp_path: Path, rfm) -> None:
@@ -113,9 +114,9 @@ def test_the_library_writes_the_report_page_the_command_writes(tmp_path: Path, r
     (["--model", "arima"], {"model": "arima"}),
     (["--discount-rate", "12"], {"discount_rate": 12.0}),
 ])
-def test_predict_refuses_in_the_library_as_in_the_command(tmp_path: Path, rfm, flags: list[str],
+def test_predict_refuses_in_the_library_as_in_the_command(tmp_path: Path, rfm, usage_error, flags: list[str],
                                                            keywords: dict) -> None:
-    said = _cli_error(rfm("predict", *flags, "-o", "-"))  # before the missing database is noticed
+    said = usage_error(rfm("predict", *flags, "-o", "-"))  # before the missing database is noticed
     with pytest.raises(library.UsageError) as refused:
         library.Shop(tmp_path / "shop.duckdb").predict(**keywords)
     assert str(refused.value) == said
@@ -138,8 +139,9 @@ def test_the_library_predicts_what_the_command_predicts(tmp_path: Path, rfm) -> 
 # ------------------------------------------------------------------ explain
 
 
-def test_explain_asks_whose_account_in_the_library_as_in_the_command(tmp_path: Path, rfm) -> None:
-    said = _cli_error(rfm("explain"))
+def test_explain_asks_whose_account_in_the_library_as_in_the_command(tmp_path: Path, rfm,
+                                                                      usage_error) -> None:
+    said = usage_error(rfm("explain"))
     assert said.startswith("say whose account to show")
     shop = library.Shop(tmp_path / "shop.duckdb")
     # both given: the command reads CUSTOMER_ID as an export beside --find; the library has no files
@@ -150,14 +152,14 @@ def test_explain_asks_whose_account_in_the_library_as_in_the_command(tmp_path: P
     assert not (tmp_path / "shop.duckdb").exists()
 
 
-def test_explain_by_search_in_the_library_as_in_the_command(tmp_path: Path, rfm) -> None:
+def test_explain_by_search_in_the_library_as_in_the_command(tmp_path: Path, rfm, usage_error) -> None:
     shop = library.Shop(tmp_path / "shop.duckdb")
     shop.import_files(SAMPLE)
     db = tmp_path / "shop.duckdb"
     account = shop.explain(find="C00053")
     assert account["customer_id"] == "C00053" == shop.explain("C00053")["customer_id"]
     assert "predictions" not in account and "predictions" in shop.explain("C00053", with_predictions=True)
-    nobody = _cli_error(rfm("--db", db, "explain", "--find", "no-such-customer-zz"))
+    nobody = usage_error(rfm("--db", db, "explain", "--find", "no-such-customer-zz"))
     with pytest.raises(library.UsageError) as refused:
         shop.explain(find="no-such-customer-zz")
     assert str(refused.value) == nobody
@@ -173,18 +175,18 @@ def test_explain_by_search_in_the_library_as_in_the_command(tmp_path: Path, rfm)
 
 
 @pytest.mark.parametrize("margin", ["lots", "150%"])
-def test_campaign_margin_is_refused_in_the_library_as_in_the_command(tmp_path: Path, rfm,
+def test_campaign_margin_is_refused_in_the_library_as_in_the_command(tmp_path: Path, rfm, usage_error,
                                                                      margin: str) -> None:
     """The library used to name --holdout for a bad margin (it read it with the hold-out's parser)."""
     shop = library.Shop(tmp_path / "shop.duckdb")
     shop.import_files(SAMPLE)
     db = tmp_path / "shop.duckdb"
-    said = _cli_error(rfm("--db", db, "campaign", "report", "no-such", "--margin", margin))
+    said = usage_error(rfm("--db", db, "campaign", "report", "no-such", "--margin", margin))
     assert said == f"--margin {margin!r} is not a share; write it like 30% or 0.3"
     with pytest.raises(library.UsageError) as on_report:
         shop.campaigns.report("no-such", margin=margin)
     assert str(on_report.value) == said
-    new = _cli_error(rfm("--db", db, "campaign", "new", "dec", "--out-dir", tmp_path / "c",
+    new = usage_error(rfm("--db", db, "campaign", "new", "dec", "--out-dir", tmp_path / "c",
                          "--margin", margin))
     assert new == said
     with pytest.raises(library.UsageError) as on_new:
