@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -98,112 +96,49 @@ def new(
     rules_file: RulesFile = None,
 ) -> None:
     from rfm_cli.commands._common import load_rules, log
-    from rfm_cli.core.campaigns.assign import ArmPlan, parse_share
-    from rfm_cli.core.campaigns.create import CampaignSpec, new_campaign, parse_window
-    from rfm_cli.core.scoring import parse_as_of
+    from rfm_cli.commands.campaign_text import say_created
+    from rfm_cli.core.shop import Shop
 
     st = state(ctx)
     rules = load_rules(st, scheme, rules_file)
     lists.check(rules)
     options = lists.options(st, with_exclude=True)
-    spec = CampaignSpec(name, ArmPlan(tuple(a.strip() for a in arms.split(",") if a.strip()),
-                                      parse_share(holdout)),
-                        seed=seed, window_days=parse_window(window), cost_per_message=cost_per_message,
-                        coupon_value=coupon_value, margin=_margin(margin),
-                        sent_on=parse_as_of(sent_on) if sent_on else None)
-    created = new_campaign(st.db, spec, options, out_dir, rules, parse_as_of(as_of), wait=st.wait)
+    created = Shop(st.db, wait=st.wait).campaigns.new(
+        name, out_dir, holdout=holdout, arms=arms, seed=seed, window=window, sent_on=sent_on,
+        cost_per_message=cost_per_message, coupon_value=coupon_value, margin=margin, as_of=as_of, rules=rules,
+        lists=options)
     log(campaign=name, customers_by_arm=created.manifest["customers_by_arm"])
-    _say_created(st, name, created, out_dir)
-
-
-def _say_created(st, name: str, created, out_dir: Path) -> None:
-    """What `rfm campaign new` drew and wrote, on stderr."""
-    manifest = created.manifest
-    groups = ", ".join(f"{arm} {n:,}" for arm, n in manifest["customers_by_arm"].items())
-    st.say(f"campaign {name}: {manifest['customers_drawn']:,} of {manifest['customers_selected']:,} selected "
-           f"customers drawn ({groups}); window {manifest['window']['from']} to {manifest['window']['to']}")
-    for entry in manifest["files"]:
-        dropped = ", ".join(f"{k} {v:,}" for k, v in entry["dropped"].items())
-        st.say(f"  {entry['path']}: {entry['rows']:,} rows" + (f" (left off: {dropped})" if dropped else ""))
-    st.say(f"  {manifest['control_file']['path']}: {manifest['control_file']['rows']:,} customers held back "
-           "(kept for the record: do not upload)")
-    if manifest["coupon_codes_left"] is not None:
-        st.say(f"  coupon codes issued {manifest['coupon_codes_issued']:,}, never issued left "
-               f"{manifest['coupon_codes_left']:,}")
-    st.say(f"wrote {len(created.written)} files to {out_dir}; after the next imports: "
-           f"rfm campaign report {name}")
-
-
-def _margin(text: str | None) -> float | None:
-    from rfm_cli.core.campaigns.assign import parse_share
-    from rfm_cli.core.errors import UsageError
-
-    if text is None:
-        return None
-    try:
-        return parse_share(text)
-    except UsageError:
-        raise UsageError(f"--margin {text!r} is not a share; write it like 30% or 0.3") from None
+    say_created(st, name, created, out_dir)
 
 
 @app.command("list", cls=RfmCommand, short_help="The campaigns, newest first.",
              help="The campaigns in the database, newest first: when, window, arms, customers, codes.")
 def listing(ctx: typer.Context, fmt: TextOrJson = "text") -> None:
-    from rfm_cli.commands._common import print_table
-    from rfm_cli.commands._tables import Col
-    from rfm_cli.core.campaigns.report import listing as campaigns
-    from rfm_cli.core.store import open_store
+    from rfm_cli.commands.campaign_text import say_list, shown
+    from rfm_cli.core.shop import Shop
 
     st = state(ctx)
     check_text_or_json(fmt)
-    with open_store(st.db, create=False, wait_seconds=st.wait) as store:
-        found = campaigns(store)
-    if fmt == "json":
-        sys.stdout.write(json.dumps(found, ensure_ascii=False, indent=2) + "\n")
-        return
-    if not found:
-        st.say("no campaigns yet; start one with rfm campaign new NAME ... --out-dir DIR")
-        return
-    if st.quiet:
-        return
-    rows = [[c["name"], c["sent_on"], f"{c['window_days']}d", ",".join(c["arms"]), f"{c['customers']:,}",
-             f"{c['control']:,}", f"{c['codes']:,}"] for c in found]
-    print_table("Campaigns", [Col("name", min_text=12), Col("sent on"), Col("window", True), Col("arms"),
-                              Col("customers", True), Col("held back", True), Col("codes", True, drop=1)],
-                              rows)
+    shown(st, Shop(st.db, wait=st.wait).campaigns.list(), fmt, say_list)
 
 
 @app.command("show", cls=RfmCommand, short_help="One campaign as created: settings and groups.",
              help="One campaign as created: its selection, arms, hold-out, seed, window, costs, and per arm "
                   "and tier the customers drawn, codes issued and sent.")
 def show(ctx: typer.Context, name: Name, fmt: TextOrJson = "text") -> None:
-    from rfm_cli.core.campaigns.report import show as show_campaign
-    from rfm_cli.core.store import open_store
+    from rfm_cli.commands.campaign_text import say_show, shown
+    from rfm_cli.core.shop import Shop
 
     st = state(ctx)
     check_text_or_json(fmt)
-    with open_store(st.db, create=False, wait_seconds=st.wait) as store:
-        record = show_campaign(store, name)
-    if fmt == "json":
-        sys.stdout.write(json.dumps(record, ensure_ascii=False, indent=2) + "\n")
-        return
-    from rfm_cli.commands.campaign_text import say_show
-
-    say_show(st, record)
+    shown(st, Shop(st.db, wait=st.wait).campaigns.show(name), fmt, say_show)
 
 
 @app.command("report", help=REPORT_HELP, cls=RfmCommand, short_help="What it earned, arm against control.")
 def report(ctx: typer.Context, name: Name, margin: Margin = None, fmt: TextOrJson = "text") -> None:
-    from rfm_cli.core.campaigns.report import build
-    from rfm_cli.core.store import open_store
+    from rfm_cli.commands.campaign_text import say_report, shown
+    from rfm_cli.core.shop import Shop
 
     st = state(ctx)
     check_text_or_json(fmt)
-    with open_store(st.db, create=False, wait_seconds=st.wait) as store:
-        built = build(store, name, margin=_margin(margin))
-    if fmt == "json":
-        sys.stdout.write(json.dumps(built, ensure_ascii=False, indent=2) + "\n")
-        return
-    from rfm_cli.commands.campaign_text import say_report
-
-    say_report(st, built)
+    shown(st, Shop(st.db, wait=st.wait).campaigns.report(name, margin=margin), fmt, say_report)

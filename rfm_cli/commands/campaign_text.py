@@ -1,11 +1,37 @@
-"""The campaign's show and report as text on the terminal (stderr), fitted to its width."""
+"""The campaigns as `rfm campaign` shows them: text on the terminal (stderr), fitted to its width, or JSON
+on stdout."""
 
 from __future__ import annotations
 
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from rfm_cli.commands._common import State, print_table
 from rfm_cli.commands._tables import Col
+
+
+def shown(st: State, data: Any, fmt: str, say: Callable[[State, Any], None]) -> None:
+    """--format json: the data on stdout; text: `say` puts it on the terminal (stderr)."""
+    if fmt == "json":
+        sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+    else:
+        say(st, data)
+
+
+def say_list(st: State, found: list[dict[str, Any]]) -> None:
+    if not found:
+        st.say("no campaigns yet; start one with rfm campaign new NAME ... --out-dir DIR")
+        return
+    if st.quiet:
+        return
+    rows = [[c["name"], c["sent_on"], f"{c['window_days']}d", ",".join(c["arms"]), f"{c['customers']:,}",
+             f"{c['control']:,}", f"{c['codes']:,}"] for c in found]
+    print_table("Campaigns", [Col("name", min_text=12), Col("sent on"), Col("window", True), Col("arms"),
+                              Col("customers", True), Col("held back", True), Col("codes", True, drop=1)],
+                              rows)
 
 
 def _pct(value: float | None) -> str:
@@ -69,3 +95,21 @@ def say_report(st: State, built: dict[str, Any]) -> None:
     st.say("How this was counted:")
     for line in built["methods"]:
         st.say(f"  - {line}")
+
+
+def say_created(st, name: str, created, out_dir: Path) -> None:
+    """What `rfm campaign new` drew and wrote, on stderr."""
+    manifest = created.manifest
+    groups = ", ".join(f"{arm} {n:,}" for arm, n in manifest["customers_by_arm"].items())
+    st.say(f"campaign {name}: {manifest['customers_drawn']:,} of {manifest['customers_selected']:,} selected "
+           f"customers drawn ({groups}); window {manifest['window']['from']} to {manifest['window']['to']}")
+    for entry in manifest["files"]:
+        dropped = ", ".join(f"{k} {v:,}" for k, v in entry["dropped"].items())
+        st.say(f"  {entry['path']}: {entry['rows']:,} rows" + (f" (left off: {dropped})" if dropped else ""))
+    st.say(f"  {manifest['control_file']['path']}: {manifest['control_file']['rows']:,} customers held back "
+           "(kept for the record: do not upload)")
+    if manifest["coupon_codes_left"] is not None:
+        st.say(f"  coupon codes issued {manifest['coupon_codes_issued']:,}, never issued left "
+               f"{manifest['coupon_codes_left']:,}")
+    st.say(f"wrote {len(created.written)} files to {out_dir}; after the next imports: "
+           f"rfm campaign report {name}")

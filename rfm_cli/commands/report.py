@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
@@ -17,11 +17,8 @@ from rfm_cli.commands._common import (
     Source,
     TextOrJson,
     check_text_or_json,
-    console,
     import_options,
     load_rules,
-    log,
-    print_import_reports,
     progress_on_terminal,
     state,
 )
@@ -72,210 +69,20 @@ def command(
         "--holdout-from", metavar="YYYY-MM-DD",
         help="With predictions: check them against the orders from this day on (tracking chart).")] = None,
 ) -> None:
-    from rfm_cli.core.errors import UsageError
-    from rfm_cli.core.report_labels import LANGS
+    from dataclasses import replace
+
+    from rfm_cli.commands.report_render import show
+    from rfm_cli.core import readouts
+    from rfm_cli.core.specs import ReportOptions
 
     check_text_or_json(fmt)
-    if lang not in LANGS:
-        raise UsageError(f"--lang {lang!r} is not a language of rfm; use en or zh")
-
-    if html_file is not None:
-        from rfm_cli.core.sinks import check_target
-
-        check_target(html_file, "--html", "report.html")
-
-    from rfm_cli.core import api, report
-    from rfm_cli.core.scoring import parse_as_of, score_store
-
+    spec = ReportOptions(lang=lang, html=html_file, with_predictions=with_predictions,
+                         holdout_from=holdout_from)  # refused now: a bad --lang, --html or --holdout-from
     st = state(ctx)
     progress_on_terminal(st)
-    holdout = _day(holdout_from)
     rules = load_rules(st, scheme, rules_file)
     options = import_options(st, maps, max_rejects, source, date_format)
-    with api.scoring_store(st.db, files, options, wait=st.wait) as (store, reports):
-        result = score_store(store, rules, parse_as_of(as_of))
-        numbers = report.build(store, result, database=None if files else st.db)
-        if with_predictions or holdout_from:
-            from rfm_cli.core.predict.report import clv_numbers
-
-            numbers["predictions"] = clv_numbers(store, result, holdout_from=holdout,
-                                                 churn_thresholds=st.settings.churn_thresholds())
-    if reports:
-        print_import_reports(st, reports)
-    log(as_of=numbers["as_of"], customers=numbers["totals"]["customers"])
-    _show(st, numbers, fmt, html_file, lang)
-
-
-def _show(st, numbers: dict[str, Any], fmt: str, html_file: Path | None, lang: str) -> None:
-    """The report where it was asked for: an HTML file, JSON on stdout, or the terminal (stderr)."""
-    if html_file is not None:
-        from rfm_cli.core.report_html import render
-        from rfm_cli.core.sinks import StagedFiles
-
-        page = render(numbers, lang).encode("utf-8")
-        with StagedFiles() as staged:
-            staged.add_bytes(page, html_file)
-        st.say(f"wrote {html_file} ({len(page) / 1e6:.1f} MB)")
-    if fmt == "json":
-        import json
-        import sys
-
-        sys.stdout.write(json.dumps(numbers, ensure_ascii=False, indent=2) + "\n")
-        sys.stdout.flush()
-    elif html_file is None and not st.quiet:
-        print_report(numbers, lang)
-        print_predictions(numbers.get("predictions"))
-
-
-def _day(value: str | None):
-    from datetime import date
-
-    from rfm_cli.core.errors import UsageError
-
-    try:
-        return None if value is None else date.fromisoformat(value.strip())
-    except ValueError:
-        raise UsageError(f"--holdout-from {value!r} is not a date; use YYYY-MM-DD") from None
-
-
-def print_predictions(block: dict[str, Any] | None) -> None:
-    """CLV and churn risk by tier, and the hold-out line, under the terminal report."""
-    if not block:
-        return
-    from rfm_cli.commands._tables import Col, fitted
-
-    out = console()
-    for note in block["notes"]:
-        out.print(note, highlight=False, markup=False)
-    names = ("tier", "customers", f"CLV {block['horizon_days']}d", "CLV share", "mean P(alive)", "high risk")
-    columns = [Col(name, numeric=name != "tier", min_text=9) for name in names]
-    rows = [[t["tier"], f"{t['customers']:,}", "" if t["clv_total"] is None else f"{t['clv_total']:,.2f}",
-             "" if t["clv_share"] is None else f"{100 * t['clv_share']:.1f}%",
-             "" if t["p_alive_mean"] is None else f"{t['p_alive_mean']:.3f}", f"{t['churn_risk']['high']:,}"]
-            for t in block["tiers"]]
-    out.print(fitted("Looking ahead", columns, rows, out.width))
-    if block["holdout"]:
-        overall = block["holdout"]["overall"]
-        out.print(f"hold-out from {block['holdout']['holdout_start']}: expected "
-                  f"{overall['expected_repeat_purchases']:,.1f} repeat purchases, actual "
-                  f"{overall['actual_repeat_purchases']:,}", highlight=False)
-
-
-# ------------------------------------------------------------------ the terminal report
-
-
-def _heat(value: float, top: float) -> str:
-    """A background from pale to deep blue for value / top, and a text colour that reads on it."""
-    share = 0.0 if not top else min(value / top, 1.0)
-    r, g, b = (int(235 - share * (235 - 30)), int(242 - share * (242 - 80)), int(250 - share * (250 - 170)))
-    fg = "white" if share > 0.45 else "black"
-    return f"{fg} on #{r:02x}{g:02x}{b:02x}"
-
-
-def print_report(numbers: dict[str, Any], lang: str = "en") -> None:
-    from rfm_cli.core.report_labels import labels
-
-    w = labels(lang)
-    out = console()
-    _print_title(out, numbers, w, lang)
-    _print_tiers(out, numbers, w, lang)
-    _print_rf_grid(out, numbers, w)
-    _print_concentration(out, numbers, w)
-    _print_cut_points(out, numbers, w, lang)
-    _print_data_quality(out, numbers, w, lang)
-
-
-def _print_title(out, numbers: dict[str, Any], w: dict[str, str], lang: str) -> None:
-    from rich.markup import escape
-
-    from rfm_cli.core.rules_words import scheme_words, source_words
-
-    scheme, source = numbers["scheme"], numbers["rules_source"]
-    if lang == "zh":  # the Chinese report in Chinese words; the English one keeps the rules' own names
-        scheme, source = scheme_words(scheme, lang), source_words(source, lang)
-    out.print(f"[bold]{w['title']}[/bold]  {w['as_of']} {numbers['as_of']} · {w['scheme']} {scheme} "
-              f"({escape(source)})", highlight=False)
-
-
-def _print_tiers(out, numbers: dict[str, Any], w: dict[str, str], lang: str) -> None:
-    from rfm_cli.commands._tables import Col, fitted
-    from rfm_cli.core.report_labels import pct, tier_label
-
-    t = numbers["totals"]
-    # Left out first on a narrow terminal: average recency, then average order value (--format json has all).
-    drops = {"aov": 2, "avg_recency": 3}
-    names = ("tier", "customers", "share", "revenue", "revenue_share", "aov", "avg_recency", "repurchase")
-    columns = [Col(w[name], numeric=name != "tier", drop=drops.get(name, 0), min_text=9) for name in names]
-    rows: list = [[
-        tier_label(row["tier"], row["label_zh"], lang) + ("" if lang == "zh" else f" {row['label_zh']}"),
-        f"{row['customers']:,}", pct(row["customer_share"]), f"{row['revenue']:,.2f}",
-        pct(row["revenue_share"]), f"{row['avg_order_value']:,.2f}",
-        "" if row["avg_recency_days"] is None else f"{row['avg_recency_days']:,.1f}",
-        pct(row["repurchase_rate"]),
-    ] for row in numbers["tiers"]]
-    rows += [None, [w["total"], f"{t['customers']:,}", pct(1.0 if t["customers"] else 0.0),
-                    f"{t['revenue']:,.2f}", pct(1.0 if t["revenue"] else 0.0), f"{t['avg_order_value']:,.2f}",
-                    "" if t["avg_recency_days"] is None else f"{t['avg_recency_days']:,.1f}",
-                    pct(t["repurchase_rate"])]]
-    out.print(fitted(w["tiers_title"], columns, rows, out.width))
-
-
-def _print_rf_grid(out, numbers: dict[str, Any], w: dict[str, str]) -> None:
-    from rich.padding import Padding
-    from rich.table import Table
-    from rich.text import Text
-
-    grid = Table(title=w["rf_grid"], title_justify="left", show_lines=True, padding=0)
-    grid.add_column(" R \\ F ", justify="center")
-    for f in range(1, 6):
-        grid.add_column(f"F{f}", justify="center", min_width=12)
-    cells = {(c["r_score"], c["f_score"]): c for c in numbers["rf_grid"]}
-    top = max((c["customers"] for c in numbers["rf_grid"]), default=0)
-    for r in range(5, 0, -1):
-        row = []
-        for f in range(1, 6):
-            c = cells[(r, f)]
-            text = Text(f"{c['customers']:,}\n{c['revenue']:,.0f}", justify="right")
-            row.append(Padding(text, (0, 1), style=_heat(c["customers"], top), expand=True))
-        grid.add_row(f"R{r}", *row)
-    out.print(grid)
-
-
-def _print_concentration(out, numbers: dict[str, Any], w: dict[str, str]) -> None:
-    from rfm_cli.core.report_labels import pct
-
-    c = numbers["concentration"]
-    out.print(f"[bold]{w['concentration']}[/bold]: {w['top10']} ({c['top_10pct']['customers']:,}) "
-              f"{pct(c['top_10pct']['revenue_share'])} {w['of_revenue']}; {w['top20']} "
-              f"({c['top_20pct']['customers']:,}) {pct(c['top_20pct']['revenue_share'])} {w['of_revenue']}",
-              highlight=False)
-
-
-def _print_cut_points(out, numbers: dict[str, Any], w: dict[str, str], lang: str) -> None:
-    from rfm_cli.commands._tables import Col, fitted
-    from rfm_cli.core.rules_words import DIMENSION_WORDS, METHOD_WORDS, band_words
-
-    columns = [Col(w[name], numeric=name in ("score", "customers"), drop=1 if name == "method" else 0)
-               for name in ("dimension", "score", "method", "rule", "customers")]
-    rows = [[row["dimension"], str(row["score"]), row["method"], row["rule"], f"{row['customers']:,}"]
-            if lang != "zh" else
-            [DIMENSION_WORDS[lang][row["dimension"]], str(row["score"]), METHOD_WORDS[lang][row["method"]],
-             band_words(row, numbers["rules"], lang), f"{row['customers']:,}"]
-             for row in numbers["cut_points"]]
-    out.print(fitted(w["cut_points"], columns, rows, out.width))
-
-
-def _print_data_quality(out, numbers: dict[str, Any], w: dict[str, str], lang: str) -> None:
-    from rich.markup import escape
-
-    from rfm_cli.core.report_labels import excluded_text
-
-    q = numbers["data_quality"]
-    excluded = escape(excluded_text(q, lang))
-    out.print(f"[bold]{w['data_quality']}[/bold]: {w['files']} {q['files']:,}; "
-              f"{w['rows_read']} {q['rows_read']:,} = {w['imported']} {q['imported']:,} + "
-              f"{w['duplicates']} {q['duplicates']:,} + {w['excluded']} {excluded}"
-              f" + {w['rejected']} {q['rejected']:,}", highlight=False)
-    for reject in q["top_reject_reasons"][:3]:
-        out.print(f"  {w['rejected']}: {reject['reason']} ({reject['rows']:,})", highlight=False,
-                  markup=False)
+    if spec.fits_predictions:  # rfm.toml [churn], read only when the models are fitted
+        spec = replace(spec, churn_thresholds=st.settings.churn_thresholds())
+    numbers, reports = readouts.report(st.db, files, rules, as_of, options, spec, wait=st.wait)
+    show(st, numbers, reports, fmt, html_file, lang)

@@ -21,9 +21,6 @@ from rfm_cli.commands._common import (
     Window,
     import_options,
     load_rules,
-    print_cut_points,
-    print_import_reports,
-    print_summary,
     progress_on_terminal,
     state,
     stdout_is_terminal,
@@ -86,83 +83,32 @@ def command(
     with_predictions: WithPredictions = False,
     with_tags: WithTags = False,
 ) -> None:
-    from rfm_cli.core import api
+    from rfm_cli.commands.score_render import show
+    from rfm_cli.core import readouts
     from rfm_cli.core.scoring import parse_as_of
     from rfm_cli.core.sinks import format_for
+    from rfm_cli.core.specs import ScoreOptions
 
     st = state(ctx)
-    _refuse_mixed(engine or table or into, with_predictions=with_predictions, with_tags=with_tags,
-                  window=window)
+    spec = ScoreOptions(window=window, with_predictions=with_predictions, with_tags=with_tags, engine=engine,
+                        table=table, into=into)  # refused now: the options that cannot go together
     to_stdout = output == "-" or (output is None and not stdout_is_terminal())
-    if engine or table or into:  # scored where the data lives (commands/sql.py, core/engines)
-        return sql.score_on_engine(st, files, engine, table, into, output, fmt, rules_file, scheme, as_of,
-                                   maps, amount_cents, to_stdout)
+    if spec.on_engine:  # scored where the data lives (commands/sql.py, core/engines)
+        return sql.score_on_engine(st, files, spec, output, fmt, rules_file, scheme, as_of, maps,
+                                   amount_cents, to_stdout)
     progress_on_terminal(st)
     out_format = format_for(None if to_stdout or output is None else Path(output), fmt)  # refused now
     rules = load_rules(st, scheme, rules_file)
     options = import_options(st, maps, max_rejects, source, date_format, rejects_dir)
-    notes: list[str] = []  # --with-tags without product data says so
-    if with_predictions:
-        result, predicted, reports = api.score_with_predictions(
-            st.db, files, rules, parse_as_of(as_of), options, wait=st.wait, window=window_option(window),
-            churn_thresholds=st.settings.churn_thresholds())
-    else:
-        result, reports = api.score(st.db, files, rules, parse_as_of(as_of), options, wait=st.wait,
-                                    window=window_option(window),
-                                    tags=st.settings.tag_settings() if with_tags else None, notes=notes)
-    if reports:
-        print_import_reports(st, reports)
-    for note in notes:
-        st.say(note)
-    print_cut_points(st, result)
-    table = result.customers
-    if with_predictions:
-        table = _say_predictions(st, predicted, table, out_format)
-    _write(st, result, table, out_format, output, to_stdout=to_stdout)
+    day, wait = parse_as_of(as_of), st.wait
+    scored = readouts.score_table(st.db, files, rules, day, options, _with_settings(st, spec), wait=wait)
+    show(st, scored, out_format, output, to_stdout=to_stdout)
 
 
-def _refuse_mixed(on_engine: object, *, with_predictions: bool, with_tags: bool, window: str | None) -> None:
-    """The options that read the orders here cannot go with --engine (nor tags with predictions)."""
-    from rfm_cli.core.errors import UsageError
+def _with_settings(st, spec):
+    """The spec with --window checked and rfm.toml's [tags] or [churn] (read only when asked for)."""
+    from dataclasses import replace
 
-    if with_tags and (on_engine or with_predictions):
-        raise UsageError("--with-tags reads the orders' lines here, not on an --engine nor with "
-                         "--with-predictions; leave out one of them")
-    if with_predictions and on_engine:
-        raise UsageError("--with-predictions reads the orders here, not on an --engine; score here, or run "
-                         "rfm predict on the database")
-    if on_engine and window:
-        raise UsageError("--window is not part of the scoring plan of --engine yet; score the database or "
-                         "files without --engine, or leave out --window")
-
-
-def _say_predictions(st, predicted, table, out_format: str):
-    """The fitted models on stderr; the table with the prediction columns that are floats as the text
-    Polars writes for them in a csv (P(alive) and expected orders keep 4 decimals)."""
-    import polars as pl
-
-    from rfm_cli.core.predict.output import describe
-
-    for line in [*predicted.notes, *describe(predicted)]:
-        st.say(line)
-    if out_format != "csv":
-        return table
-    floats = [c for c, kind in predicted.customers.schema.items() if kind == pl.Float64]
-    return table.with_columns(pl.col(floats).cast(pl.String))
-
-
-def _write(st, result, table, out_format: str, output: str | None, *, to_stdout: bool) -> None:
-    """The table to stdout (-o -, or piped with no -o), to the file -o names, or, on a terminal
-    with no -o, the summary and a hint."""
-    from rfm_cli.core.sinks import write_file, write_stdout
-
-    if to_stdout:
-        write_stdout(table, out_format)
-    elif output is None:
-        print_summary(st, result)
-        st.say("for the per-customer table: rfm score ... -o scores.csv (or -o - for stdout)")
-    else:
-        path = Path(output)
-        write_file(table, out_format, path)
-
-        st.say(f"wrote {result.customers.height:,} customers to {path}")
+    return replace(spec, window=window_option(spec.window),
+                   tag_settings=st.settings.tag_settings() if spec.with_tags else None,
+                   churn_thresholds=st.settings.churn_thresholds() if spec.with_predictions else None)

@@ -103,9 +103,7 @@ def command(
 def score_on_engine(
     st,
     files: list[Path] | None,
-    engine: str | None,
-    table: str | None,
-    into: str | None,
+    spec,
     output: str | None,
     fmt: str | None,
     rules_file: Path | None,
@@ -115,16 +113,14 @@ def score_on_engine(
     amount_cents: bool,
     to_stdout: bool,
 ) -> None:
-    """`rfm score --engine URL --table T [--into T2 | -o FILE]`."""
+    """`rfm score --engine URL --table T [--into T2 | -o FILE]` (`spec`: core.specs.ScoreOptions on an
+    engine, already checked)."""
     from rfm_cli.core import engines
     from rfm_cli.core.errors import UsageError
     from rfm_cli.core.scoring import parse_as_of
     from rfm_cli.core.sinks import format_for, write_file, write_stdout
 
-    if not engine or not table:
-        raise UsageError(
-            "--engine URL and --table NAME go together; give both: the engine and the order lines there"
-        )
+    engine, table, into = spec.engine, spec.table, spec.into
     if files:
         raise UsageError(
             "FILE arguments and --engine both given; score files here, or order lines on an engine"

@@ -87,32 +87,6 @@ def score(
     return result, reports
 
 
-def score_with_predictions(
-    db: str,
-    files: list[Path] | None,
-    rules: RuleSet,
-    as_of: date | None,
-    options: ImportOptions,
-    *,
-    wait: float = 0.0,
-    window: str | None = None,
-    **settings: Any,
-) -> tuple[ScoreResult, Any, list[FileReport]]:
-    """`score`, the customers table widened with `rfm predict`'s columns (core/predict/engine.py) for
-    the same customers and as-of date; returns (scores, the PredictionResult, reports). `settings`:
-    predict_customers' keywords (horizon_days, model, churn_thresholds ...)."""
-    from rfm_cli.core.predict import predict_customers
-    from rfm_cli.core.predict.lists import with_predictions
-    from rfm_cli.core.scoring import score_frame, score_inputs
-
-    with scoring_store(db, files, options, wait=wait, read_only=True) as (store, reports):
-        inputs = score_inputs(store, rules, as_of, window=window)  # the models read every order
-        predicted = predict_customers(store, inputs[1], **settings)
-    result = score_frame(*inputs)
-    result.customers = with_predictions(result.customers, predicted.customers)
-    return result, predicted, reports
-
-
 def _lists_and_record(store: Store, result: ScoreResult, spec: ExportSpec, exclude: list[Path], *,
                       with_entered: bool, with_state: bool = True) -> Lists:
     """Build every list (segments.build_lists) and record the sends (and, for runs, the snapshot) inside
@@ -336,7 +310,7 @@ def _with_predictions(store: Store, result: ScoreResult, account: dict[str, Any]
 class Found:
     """The customers a search matched, and the account of the one when it matched exactly one."""
 
-    matches: Any  # pl.DataFrame: queries/find_customers.sql's columns
+    matches: Any  # pl.DataFrame: queries/find_customers.sql's columns (None: explained by id)
     account: dict[str, Any] | None
 
 
@@ -367,4 +341,3 @@ def find_and_explain(
         result = score_store(store, rules, as_of, window=window)
         account = explain_customer(store, result, matches["customer_id"][0], tags)
         return Found(matches, _with_predictions(store, result, account, predictions))
-

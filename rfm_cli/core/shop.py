@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     import polars as pl
 
     from rfm_cli.core.campaigns.library import Campaigns
+    from rfm_cli.core.predict.engine import PredictionResult
     from rfm_cli.core.rules import RuleSet
     from rfm_cli.core.scoring import ScoreResult
 
@@ -88,15 +89,19 @@ class ListsResult:
 
 
 def score(*paths: PathLike, as_of: date | str | None = None, scheme: str = "tiers", rules: Any = None,
-          window: str | None = None, **import_kwargs: Any) -> ScoreResult:
+          window: str | None = None, with_tags: bool = False, with_predictions: bool = False,
+          tag_settings: Any = None, churn_thresholds: Any = None, **import_kwargs: Any) -> ScoreResult:
     """Score order exports in memory: nothing is written anywhere (pass rejects_dir= to keep the
     unreadable rows as CSV). `result.customers` is one row per customer. `window`: only the orders
-    of the last "12m", "365d" … (or since "YYYY-MM-DD") count."""
-    from rfm_cli.core import api
+    of the last "12m", "365d" … (or since "YYYY-MM-DD") count. `with_tags` / `with_predictions`: the
+    columns of `rfm score --with-tags` / `--with-predictions` after the tier (see ScoreOptions)."""
+    from rfm_cli.core import readouts
+    from rfm_cli.core.specs import ScoreOptions
 
-    result, _ = api.score(":memory:", _paths(paths), rule_set(scheme, rules), as_of_date(as_of),
-                          import_options(**import_kwargs), window=window)
-    return result
+    spec = ScoreOptions(window=window, with_tags=with_tags, with_predictions=with_predictions,
+                        tag_settings=tag_settings, churn_thresholds=churn_thresholds)
+    return readouts.score_table(":memory:", _paths(paths), rule_set(scheme, rules), as_of_date(as_of),
+                                import_options(**import_kwargs), spec).score
 
 
 class Shop:
@@ -116,12 +121,16 @@ class Shop:
         return api.import_to_db(self.db, _paths(paths), import_options(**import_kwargs), wait=self.wait)
 
     def score(self, *, as_of: date | str | None = None, scheme: str = "tiers", rules: Any = None,
-              window: str | None = None) -> ScoreResult:
-        from rfm_cli.core import api
+              window: str | None = None, with_tags: bool = False, with_predictions: bool = False,
+              tag_settings: Any = None, churn_thresholds: Any = None) -> ScoreResult:
+        """The database's scores; keywords as for rfm.score."""
+        from rfm_cli.core import readouts
+        from rfm_cli.core.specs import ScoreOptions
 
-        result, _ = api.score(self.db, None, rule_set(scheme, rules), as_of_date(as_of), ImportOptions(),
-                              wait=self.wait, window=window)
-        return result
+        spec = ScoreOptions(window=window, with_tags=with_tags, with_predictions=with_predictions,
+                            tag_settings=tag_settings, churn_thresholds=churn_thresholds)
+        return readouts.score_table(self.db, None, rule_set(scheme, rules), as_of_date(as_of),
+                                    ImportOptions(), spec, wait=self.wait).score
 
     def export(self, out_dir: PathLike = "segments", *, as_of: date | str | None = None,
                scheme: str = "tiers",
@@ -148,24 +157,54 @@ class Shop:
                           exclude=options.exclude_files(), wait=self.wait, window=window)
         return ListsResult(outcome.score, outcome.written, outcome.manifest, outcome.reports)
 
-    def explain(self, customer_id: str, *, as_of: date | str | None = None, scheme: str = "tiers",
-                rules: Any = None, window: str | None = None) -> dict[str, Any]:
-        """How each of the customer's numbers, scores and tier was computed."""
-        from rfm_cli.core import api
+    def explain(self, customer_id: str | None = None, *, find: str | None = None,
+                as_of: date | str | None = None, scheme: str = "tiers", rules: Any = None,
+                window: str | None = None, with_predictions: bool = False, tag_settings: Any = None,
+                churn_thresholds: Any = None) -> dict[str, Any]:
+        """How each of the customer's numbers, scores and tier was computed. `find`: instead of an id, a
+        phone (any written form, last digits, masked), email, or part of a name or id that matches one
+        customer. `with_predictions`: add the customer's predictions, each with how it was computed."""
+        from rfm_cli.core import readouts
+        from rfm_cli.core.errors import UsageError
+        from rfm_cli.core.specs import ExplainOptions
 
-        return api.explain(self.db, None, customer_id, rule_set(scheme, rules), as_of_date(as_of),
-                           ImportOptions(), wait=self.wait, window=window)
+        spec = ExplainOptions(customer_id=customer_id, find=find, window=window,
+                              with_predictions=with_predictions, tag_settings=tag_settings,
+                              churn_thresholds=churn_thresholds)
+        found = readouts.account(self.db, None, rule_set(scheme, rules), as_of_date(as_of), ImportOptions(),
+                                 spec, wait=self.wait)
+        if found.account is None:  # the command lists them; here, say how many and how to choose
+            raise UsageError(f"{found.matches.height:,} customers match; explain one with its CUSTOMER_ID")
+        return found.account
+
+    def predict(self, *, as_of: date | str | None = None, horizon_days: int = 90,
+                discount_rate: float | None = None, model: str = "mbg-nbd",
+                holdout_from: date | str | None = None, churn_thresholds: Any = None) -> PredictionResult:
+        """`rfm predict`: per customer expected purchases, P(alive), CLV, due date and churn risk
+        (`.customers`), and the fitted models (`.model`). Keywords: see PredictOptions."""
+        from rfm_cli.core.predict import predict
+        from rfm_cli.core.specs import PredictOptions
+
+        spec = PredictOptions(horizon_days=horizon_days, discount_rate=discount_rate, model=model,
+                              holdout_from=holdout_from, churn_thresholds=churn_thresholds)
+        result, _ = predict(self.db, None, wait=self.wait, as_of=as_of_date(as_of), **spec.settings())
+        return result
 
     def report(self, *, as_of: date | str | None = None, scheme: str = "tiers", rules: Any = None,
-               ) -> dict[str, Any]:
-        """The report's numbers (what `rfm report --format json` prints)."""
-        from rfm_cli.core import report
-        from rfm_cli.core.scoring import score_store
-        from rfm_cli.core.store import open_store
+               html: PathLike | None = None, lang: str = "en", with_predictions: bool = False,
+               holdout_from: date | str | None = None, churn_thresholds: Any = None) -> dict[str, Any]:
+        """The report's numbers (what `rfm report --format json` prints); `html`: also write the page
+        there (`lang` "zh": in Chinese). `with_predictions`/`holdout_from`: see ReportOptions."""
+        from rfm_cli.core import readouts
+        from rfm_cli.core.specs import ReportOptions
 
-        with open_store(self.db, create=False, wait_seconds=self.wait) as store:
-            result = score_store(store, rule_set(scheme, rules), as_of_date(as_of))
-            return report.build(store, result, database=self.db)
+        spec = ReportOptions(lang=lang, html=html, with_predictions=with_predictions,
+                             holdout_from=holdout_from, churn_thresholds=churn_thresholds)
+        numbers, _ = readouts.report(self.db, None, rule_set(scheme, rules), as_of_date(as_of),
+                                     ImportOptions(), spec, wait=self.wait)
+        if html is not None:
+            readouts.write_report_page(numbers, html, lang)
+        return numbers
 
     def moves(self, *, date_from: date | str | None = None, date_to: date | str | None = None,
               scheme: str = "tiers") -> pl.DataFrame:
