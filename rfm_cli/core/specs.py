@@ -107,10 +107,10 @@ class PredictOptions:
     churn_thresholds: Any = None  # core.predict.churn.ChurnThresholds; None: the defaults
 
     def __post_init__(self) -> None:
-        from rfm_cli.core.predict.engine import _check_options  # predict()'s own checks, not a copy
+        from rfm_cli.core.predict.engine import check_options  # predict()'s own checks, not a copy
 
         self.holdout_day()
-        _check_options(self.horizon_days, self.discount_rate, self.model)
+        check_options(self.horizon_days, self.discount_rate, self.model)
 
     def holdout_day(self) -> date | None:
         return parse_day(self.holdout_from, "--holdout-from")

@@ -91,7 +91,8 @@ class _Fit:
         return self.usable and self.spend is not None and self.spend.converged and self.spend.params["q"] > 1
 
 
-def _check_options(horizon_days: int, discount_rate: float | None, model: str) -> None:
+def check_options(horizon_days: int, discount_rate: float | None, model: str) -> None:
+    """The checks of predict()'s options, which PredictOptions (core/specs.py) makes when it is built."""
     if horizon_days < 1:
         raise UsageError(f"--horizon {horizon_days} is too short; give a whole number of days >= 1")
     if discount_rate is not None and not 0 <= discount_rate < 10:
@@ -265,7 +266,7 @@ def predict_customers(
     dates, and churn risk by it), without a note."""
     from rfm_cli.core.scoring import default_as_of
 
-    _check_options(horizon_days, discount_rate, model)
+    check_options(horizon_days, discount_rate, model)
     latest = as_of or default_as_of(store)
     if latest is None:
         raise DataError(f"no counted orders in {store.label}; import an export with paid orders first")
@@ -376,7 +377,7 @@ def predict(
     from rfm_cli.core.api import scoring_store
     from rfm_cli.core.ingest.pipeline import ImportOptions
 
-    _check_options(
+    check_options(
         settings.get("horizon_days", 90), settings.get("discount_rate"), settings.get("model", DEFAULT_MODEL)
     )  # before any file is read
     with scoring_store(db, files, options or ImportOptions(), wait=wait, read_only=True) as (store, reports):
