@@ -129,3 +129,13 @@ def test_a_followups_own_coupon_variable_takes_codes_only_on_its_list(tmp_path: 
     for path in Path("night/send/sms").glob("*.csv"):
         if path.name != "day7_coupon.csv":
             assert _table(path)[0] == ["phone"]  # the run's --sms-vars: none
+
+
+def test_a_followups_own_coupon_without_codes_is_refused_whatever_the_runs_channel(
+        tmp_path: Path, shop: Path, rfm, assert_cli_error) -> None:
+    """The run's lists on csv (no sms among --channel), the follow-up's own channel sms with the coupon:
+    it needs --codes as --sms-vars coupon does (was: written empty, 'no coupon code left' on every row)."""
+    (tmp_path / "rfm.toml").write_text(FOLLOWUP.replace('["category"]', '["coupon"]'), encoding="utf-8")
+    line = assert_cli_error(rfm("run", shop, "--out-dir", "night", "--as-of", "2026-03-10"), 2)
+    assert "the coupon variable needs codes" in line
+    assert not (tmp_path / "night").exists()

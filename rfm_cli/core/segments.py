@@ -308,6 +308,16 @@ def _state_lists(ordered: pl.DataFrame, tiers: list[str], options: ChannelOption
     return out
 
 
+def _sms_coupon(spec: ExportSpec) -> bool:
+    """Whether some SMS list names the coupon: the tiers' (--sms-vars), or a follow-up's on its own
+    channel, with its own sms_vars or the run's."""
+    if "sms" in spec.channels and "coupon" in spec.options.sms_vars:
+        return True
+    return any("sms" in spec.selection.channels_of(f.name, spec.channels)
+               and "coupon" in (spec.options.sms_vars if f.sms_vars is None else f.sms_vars)
+               for f in spec.selection.followups)
+
+
 def build_lists(result: ScoreResult, spec: ExportSpec, suppressions: Suppressions | None = None, *,
                 recent_sends: dict[tuple[str, str], pl.Series] | None = None,
                 previous: pl.DataFrame | None = None, with_state: bool = True,
@@ -327,8 +337,7 @@ def build_lists(result: ScoreResult, spec: ExportSpec, suppressions: Suppression
     order's columns; `already_sent` (followups.already_sent): who each was sent to for that order.
     `tags` (customer_id, aov_band, bought …: core/tags.py): needed by a selection on --bought or
     --aov-band; used to pick, never written."""
-    own_vars = [v for f in spec.selection.followups for v in (f.sms_vars or ())]
-    if "sms" in spec.channels and "coupon" in (*spec.options.sms_vars, *own_vars) and spec.codes is None:
+    if spec.codes is None and _sms_coupon(spec):
         raise UsageError("the coupon variable needs codes; pass --codes FILE (one coupon code per line)")
     names = check_tiers(result, spec.selection)
     customers = result.customers if previous is None else with_previous(result.customers, previous)
