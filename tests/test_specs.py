@@ -193,3 +193,26 @@ def test_campaign_margin_is_refused_in_the_library_as_in_the_command(tmp_path: P
         shop.campaigns.new("dec", tmp_path / "c", margin=margin)
     assert str(on_new.value) == said
     assert not (tmp_path / "c").exists()
+
+
+# ------------------------------------------------------------------ values of the wrong type
+
+
+@pytest.mark.parametrize(("call", "said"), [
+    (lambda shop: shop.predict(horizon_days=90.5), "^--horizon 90.5 is not a whole number of days"),
+    (lambda shop: shop.predict(horizon_days="90"), "^--horizon '90' is not a whole number of days"),
+    (lambda shop: shop.predict(discount_rate="0.1"), "^--discount-rate '0.1' is not an annual rate"),
+    (lambda shop: shop.predict(holdout_from=20240101), "^--holdout-from 20240101 is not a date"),
+    (lambda shop: shop.report(holdout_from=20240101), "^--holdout-from 20240101 is not a date"),
+    (lambda shop: shop.score(window=12), "^--window 12 is not a span or a date"),
+    (lambda shop: shop.explain(138), "^customer id 138 is not text"),
+    (lambda shop: shop.explain(find=138), "^--find 138 is not text"),
+])
+def test_a_value_of_the_wrong_type_is_a_one_line_refusal_not_a_traceback(tmp_path: Path, call,
+                                                                         said: str) -> None:
+    """What the command's flags cannot receive (Typer types them) a notebook can pass: a float horizon
+    was taken as it is, the others ended in a TypeError or AttributeError from deep inside."""
+    shop = library.Shop(tmp_path / "shop.duckdb")
+    with pytest.raises(library.UsageError, match=said):
+        call(shop)
+    assert not (tmp_path / "shop.duckdb").exists()

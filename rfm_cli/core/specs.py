@@ -20,10 +20,18 @@ def parse_day(value: date | str | None, option: str) -> date | None:
     """'YYYY-MM-DD' (or a date) as a date; None stays None."""
     if value is None or isinstance(value, date):
         return value
+    if not isinstance(value, str):
+        raise UsageError(f"{option} {value!r} is not a date; use YYYY-MM-DD")
     try:
         return date.fromisoformat(value.strip())
     except ValueError:
         raise UsageError(f"{option} {value!r} is not a date; use YYYY-MM-DD") from None
+
+
+def text(option: str, value: Any, refusal: str) -> None:
+    """A notebook may pass what the command line's flags cannot: an option read as text must be text."""
+    if value is not None and not isinstance(value, str):
+        raise UsageError(f"{option} {value!r} {refusal}")
 
 
 @dataclass(frozen=True)
@@ -41,6 +49,8 @@ class ScoreOptions:
 
     def __post_init__(self) -> None:
         """The options that read the orders here cannot go with an engine (nor tags with predictions)."""
+        text("--window", self.window, "is not a span or a date; use e.g. --window 365d, 12m, 2y or "
+                                      "--since 2025-01-01")
         if self.with_tags and (self.on_engine or self.with_predictions):
             raise UsageError("--with-tags reads the orders' lines here, not on an --engine nor with "
                              "--with-predictions; leave out one of them")
@@ -133,6 +143,8 @@ class ExplainOptions:
     churn_thresholds: Any = None  # core.predict.churn.ChurnThresholds; None: the defaults
 
     def __post_init__(self) -> None:
+        text("customer id", self.customer_id, "is not text; ids are exact text, e.g. '1001'")
+        text("--find", self.find, "is not text; give a phone, email or name as text, e.g. '13800000001'")
         if (self.find is None) == (self.customer_id is None):
             raise UsageError("say whose account to show; give a CUSTOMER_ID, or --find PHONE|EMAIL|NAME")
 

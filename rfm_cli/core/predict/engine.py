@@ -93,6 +93,12 @@ class _Fit:
 
 def check_options(horizon_days: int, discount_rate: float | None, model: str) -> None:
     """The checks of predict()'s options, which PredictOptions (core/specs.py) makes when it is built."""
+    if isinstance(horizon_days, bool) or not isinstance(horizon_days, int):  # a notebook's 90.5 or "90"
+        raise UsageError(f"--horizon {horizon_days!r} is not a whole number of days; give e.g. 90")
+    if discount_rate is not None and (isinstance(discount_rate, bool)
+                                      or not isinstance(discount_rate, int | float)):
+        raise UsageError(
+            f"--discount-rate {discount_rate!r} is not an annual rate; give e.g. 0.1 for 10% a year")
     if horizon_days < 1:
         raise UsageError(f"--horizon {horizon_days} is too short; give a whole number of days >= 1")
     if discount_rate is not None and not 0 <= discount_rate < 10:
