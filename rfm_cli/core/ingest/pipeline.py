@@ -113,11 +113,13 @@ def _write_rejects_file(con, path: Path, staged: StagedFile, options: ImportOpti
         return None
     import polars as pl
 
+    from rfm_cli.core.channels import safe_cells
     from rfm_cli.core.errors import OutputError
     from rfm_cli.core.ingest.rejects_file import LinkRefused, write_rejects
 
     columns, warnings = ", ".join(reject_columns(staged.staging)), staged.warnings
-    frame = pl.from_arrow(con.sql(f"SELECT {columns} FROM file_rejects").to_arrow_table())
+    # opened in a spreadsheet like any list: a raw row starting "=SUM(" must not run as a formula
+    frame = safe_cells(pl.from_arrow(con.sql(f"SELECT {columns} FROM file_rejects").to_arrow_table()))
     try:
         return str(write_rejects(frame, options.rejects_dir, path.stem))
     except LinkRefused:
