@@ -216,3 +216,15 @@ def test_a_value_of_the_wrong_type_is_a_one_line_refusal_not_a_traceback(tmp_pat
     with pytest.raises(library.UsageError, match=said):
         call(shop)
     assert not (tmp_path / "shop.duckdb").exists()
+
+
+def test_campaign_lists_given_twice_is_refused_not_half_dropped(tmp_path: Path) -> None:
+    """campaigns.new(lists=ListOptions(...), tier=["gold"]) dropped the tier= without a word: the arms'
+    lists held every tier."""
+    from rfm_cli.core.options import ListOptions
+
+    shop = library.Shop(tmp_path / "shop.duckdb")
+    shop.import_files(SAMPLE)
+    with pytest.raises(library.UsageError, match="^the lists' options are given twice: lists= and tier="):
+        shop.campaigns.new("dec", tmp_path / "c", lists=ListOptions(), tier=["gold"])
+    assert not (tmp_path / "c").exists()

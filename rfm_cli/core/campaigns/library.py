@@ -69,9 +69,16 @@ class Campaigns:
         from rfm_cli.core.options import ListOptions
         from rfm_cli.core.shop import as_of_date, rule_set
 
+        if lists is not None and list_kwargs:  # one would be dropped without a word (a tier= not kept)
+            from rfm_cli.core.errors import UsageError
+
+            given = ", ".join(f"{k}=" for k in sorted(list_kwargs))
+            raise UsageError(f"the lists' options are given twice: lists= and {given}; put them all in the "
+                             "ListOptions, or pass keywords only")
         spec = campaign_spec(name, holdout=holdout, arms=arms, seed=seed, window=window, sent_on=sent_on,
                              cost_per_message=cost_per_message, coupon_value=coupon_value, margin=margin)
-        return new_campaign(self.shop.db, spec, lists or ListOptions(**list_kwargs), out_dir,
+        options = lists if lists is not None else ListOptions(**list_kwargs)
+        return new_campaign(self.shop.db, spec, options, out_dir,
                             rule_set(scheme, rules), as_of_date(as_of), wait=self.shop.wait)
 
     def list(self) -> list[dict[str, Any]]:
