@@ -232,3 +232,19 @@ def test_line_no_is_the_place_among_the_files_data_rows(rfm, tmp_path: Path, enc
     _import(rfm, tmp_path / "s.duckdb", path)
     got = [(order, line_no, sku) for order, line_no, sku, *_ in _lines(tmp_path / "s.duckdb")]
     assert got == [("A1", 1, "S-2"), ("A1", 3, "S-1"), ("B7", 4, "S-3")]
+
+
+def test_a_file_changed_between_its_two_reads_is_refused_and_nothing_stored(
+        rfm, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, assert_cli_error) -> None:
+    """The orders are grouped from one read of the file and the lines kept from a second: a file that
+    changed in between (an export still being written) is refused, not stored half from each."""
+    from rfm_cli.core.ingest import stage
+
+    path = tmp_path / "orders.csv"
+    path.write_text("order_id,customer_id,order_date,amount,sku,product\n"
+                    "A1,c1,2026-01-02 10:00:00,10.00,S-1,Mug\n", encoding="utf-8")
+    states = iter([(1, 1), (2, 2)])  # the size and time before the first read, after the second
+    monkeypatch.setattr(stage, "file_state", lambda _path: next(states))
+    line = assert_cli_error(rfm("--db", tmp_path / "shop.duckdb", "import", path), 65)
+    assert "changed while it was imported" in line and str(path) in line
+    assert not (tmp_path / "shop.duckdb").exists()  # a failed first import leaves no database

@@ -206,6 +206,12 @@ def _stage_direct(con, path: Path, sniffed: Sniffed, options: ImportOptions,
             con.execute("DROP TABLE IF EXISTS raw_sample")
 
 
+def file_state(path: Path) -> tuple[int, int]:
+    """Size and modification time: a file read twice is the same file both times when they match."""
+    stat = path.stat()
+    return stat.st_size, stat.st_mtime_ns
+
+
 def _typed_on_sample(con, colmap, forced: str | None, decimal_comma: bool) -> dict[str, str]:
     """Columns clean on the sample, to be parsed by the CSV reader itself, not by the cleaning
     macros (amounts only with a decimal point: the reader's DECIMAL reads `1.234` as 1.23)."""
@@ -235,7 +241,9 @@ def _group(con, st: Staging) -> None:
 
 def _group_counting_lines(con, path: Path, direct, st: Staging) -> LineScan:
     """The one pass (import_group_orders), with the file's physical lines counted from its bytes
-    meanwhile (DuckDB releases the GIL): the count the rows must add up to."""
+    meanwhile (DuckDB releases the GIL): the count the rows must add up to. A file with product
+    columns is read twice (the lines, see _group): it must be the same file both times."""
+    before = file_state(direct.source)
     with ThreadPoolExecutor(max_workers=1) as pool:
         counting = pool.submit(direct_line_count, direct)
         try:
@@ -247,6 +255,9 @@ def _group_counting_lines(con, path: Path, direct, st: Staging) -> LineScan:
             raise duck_error(path, error) from None
         finally:
             counted = counting.result()
+    if st.has_lines and file_state(direct.source) != before:  # the lines come from a second read
+        raise DataError(f"{path} changed while it was imported (its orders and their lines are read one "
+                        "after the other); import it again once the export is written")
     return counted
 
 
