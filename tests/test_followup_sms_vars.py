@@ -139,3 +139,20 @@ def test_a_followups_own_coupon_without_codes_is_refused_whatever_the_runs_chann
     line = assert_cli_error(rfm("run", shop, "--out-dir", "night", "--as-of", "2026-03-10"), 2)
     assert "the coupon variable needs codes" in line
     assert not (tmp_path / "night").exists()
+
+
+def test_a_followups_sms_vars_out_of_the_files_order_are_named_where_they_are_written(
+        tmp_path: Path, shop: Path, rfm, assert_cli_error) -> None:
+    """A numbered template numbers the columns as the list writes them (name before category): the
+    refusal names the rfm.toml key the variables came from, not --sms-vars, which was not given."""
+    (tmp_path / "rfm.toml").write_text(FOLLOWUP.replace('["category"]', '["category", "name"]'),
+                                       encoding="utf-8")
+    line = assert_cli_error(rfm("run", shop, "--out-dir", "night", "--as-of", "2026-03-10", "--sms-provider",
+                                "tencent", "--template", "【小店】{2}，您买的{1}有新品，回T退订"), 2)
+    assert 'sms_vars = ["category", "name"]' in line and 'write sms_vars = ["name", "category"]' in line
+    assert "--sms-vars" not in line
+    (tmp_path / "rfm.toml").unlink()  # the run's own variables, out of order: named as --sms-vars
+    line = assert_cli_error(rfm("run", shop, "--out-dir", "night", "--as-of", "2026-03-10", "--channel",
+                                "sms", "--sms-vars", "tier,name", "--sms-provider", "tencent", "--template",
+                                "【小店】{2}，您是{1}会员，回T退订"), 2)
+    assert "--sms-vars tier,name numbers the columns" in line and "pass --sms-vars name,tier" in line

@@ -128,16 +128,11 @@ def sending_rules(*, channels: list[str], sms_vars: tuple[str, ...], template: s
             raise UsageError(
                 "--template is the text of the SMS list; add --channel sms, or leave --template out")
         text = read_template(template)
-        sms_vars = _template_columns(sms_lists, provider)
-        check = check_template(text, provider, list_vars=sms_vars)
+        columns = _template_columns(sms_lists, provider)
+        check = check_template(text, provider, list_vars=columns)
         refuse_unless_ok(check)
         if PROVIDERS[provider].positional:
-            in_file = [v for v in SMS_COLUMN_ORDER if v in sms_vars]
-            if list(sms_vars) != in_file:
-                raise UsageError(
-                    f"--sms-vars {','.join(sms_vars)} numbers the columns of {provider}'s {{1}}, "
-                    f"{{2}} … but the list writes them as {','.join(in_file)}; pass --sms-vars "
-                    f"{','.join(in_file)} and number the template that way")
+            _refuse_out_of_file_order(columns, tuple(sms_vars), provider)
     window, source = None, None
     if send_window is not None:
         window, source = parse_window(send_window, provider), "--send-window"
@@ -145,6 +140,22 @@ def sending_rules(*, channels: list[str], sms_vars: tuple[str, ...], template: s
         window, source = PROVIDERS[provider].send_window, provider
     return SendingRules(provider=provider, template=text, check=check, send_window=window,
                         window_source=source, region=region.upper(), require_consent=require_consent)
+
+
+def _refuse_out_of_file_order(columns: tuple[str, ...], run_vars: tuple[str, ...], provider: str) -> None:
+    """A numbered template ({1}, {2} …) numbers the columns as the list writes them: the variables
+    must be given in that order, where they were given (--sms-vars, or a follow-up's sms_vars)."""
+    in_file = [v for v in SMS_COLUMN_ORDER if v in columns]
+    if list(columns) == in_file:
+        return
+    if tuple(columns) == run_vars:
+        raise UsageError(f"--sms-vars {','.join(columns)} numbers the columns of {provider}'s {{1}}, "
+                         f"{{2}} … but the list writes them as {','.join(in_file)}; pass --sms-vars "
+                         f"{','.join(in_file)} and number the template that way")
+    toml = lambda names: "[" + ", ".join(f'"{n}"' for n in names) + "]"
+    raise UsageError(f"a [[followups]] sms_vars = {toml(columns)} numbers the columns of {provider}'s {{1}}, "
+                     f"{{2}} … but the list writes them as {','.join(in_file)}; write sms_vars = "
+                     f"{toml(in_file)} in rfm.toml and number the template that way")
 
 
 def _template_columns(sms_lists: list[tuple[str, ...]], provider: str) -> tuple[str, ...]:
