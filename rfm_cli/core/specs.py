@@ -145,8 +145,10 @@ class ExplainOptions:
     def __post_init__(self) -> None:
         text("customer id", self.customer_id, "is not text; ids are exact text, e.g. '1001'")
         text("--find", self.find, "is not text; give a phone, email or name as text, e.g. '13800000001'")
-        if (self.find is None) == (self.customer_id is None):
+        if self.find is None and self.customer_id is None:
             raise UsageError("say whose account to show; give a CUSTOMER_ID, or --find PHONE|EMAIL|NAME")
+        if self.find is not None and self.customer_id is not None:  # the library only: the CLI takes one
+            raise UsageError("give a customer id or a search (find=), not both; the search finds the id")
 
     def predictions(self) -> dict[str, Any] | None:
         """api.explain's `predictions`: predict_customers' keywords, or None to leave them out."""
