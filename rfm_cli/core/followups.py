@@ -53,6 +53,10 @@ class Followup:
     # run's --sms-vars, as every other list.
     sms_vars: tuple[str, ...] | None = None
 
+    def template_vars(self, run_vars: tuple[str, ...]) -> tuple[str, ...]:
+        """The template columns of its SMS list: its own sms_vars, else the run's --sms-vars."""
+        return run_vars if self.sms_vars is None else self.sms_vars
+
     @property
     def order_id_column(self) -> str:
         return f"{self.since}_id"
@@ -148,7 +152,7 @@ def list_options(options: Any, followup: Followup | None) -> Any:
 
     if followup is None or followup.sms_vars is None:
         return options
-    return dataclasses.replace(options, sms_vars=followup.sms_vars)
+    return dataclasses.replace(options, sms_vars=followup.template_vars(options.sms_vars))
 
 
 def sms_list_vars(followups: list[Followup], run_vars: tuple[str, ...], channels: list[str],
@@ -159,7 +163,7 @@ def sms_list_vars(followups: list[Followup], run_vars: tuple[str, ...], channels
     found = [run_vars] if other_sms else []
     for followup in followups:
         if "sms" in ([followup.channel] if followup.channel else channels):
-            found.append(run_vars if followup.sms_vars is None else followup.sms_vars)
+            found.append(followup.template_vars(run_vars))
     return list(dict.fromkeys(found))
 
 

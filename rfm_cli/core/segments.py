@@ -28,7 +28,7 @@ from rfm_cli.core.channels import (
 )
 from rfm_cli.core.compliance.consent import only_consented
 from rfm_cli.core.errors import InputError, UsageError
-from rfm_cli.core.followups import list_options, not_again, with_triggers
+from rfm_cli.core.followups import list_options, not_again, sms_list_vars, with_triggers
 from rfm_cli.core.layout import ENTERED, TIERS
 from rfm_cli.core.scoring import ScoreResult
 from rfm_cli.core.selection import BEST_FIRST, Selection, by_tier, check_tiers, conditions, list_order
@@ -311,11 +311,9 @@ def _state_lists(ordered: pl.DataFrame, tiers: list[str], options: ChannelOption
 def _sms_coupon(spec: ExportSpec) -> bool:
     """Whether some SMS list names the coupon: the tiers' (--sms-vars), or a follow-up's on its own
     channel, with its own sms_vars or the run's."""
-    if "sms" in spec.channels and "coupon" in spec.options.sms_vars:
-        return True
-    return any("sms" in spec.selection.channels_of(f.name, spec.channels)
-               and "coupon" in (spec.options.sms_vars if f.sms_vars is None else f.sms_vars)
-               for f in spec.selection.followups)
+    lists = sms_list_vars(spec.selection.followups, spec.options.sms_vars, spec.channels,
+                          other_sms="sms" in spec.channels)
+    return any("coupon" in columns for columns in lists)
 
 
 def build_lists(result: ScoreResult, spec: ExportSpec, suppressions: Suppressions | None = None, *,
