@@ -119,27 +119,51 @@ def _ensure_macros(con: duckdb.DuckDBPyConnection) -> None:
     run_script(con, "macros")
 
 
+def upgrade(con: duckdb.DuckDBPyConnection, version: int) -> None:
+    """Bring a database of schema `version` to SCHEMA_VERSION, migration by migration, all or nothing."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        for target in sorted(t for t in MIGRATIONS if version < t <= SCHEMA_VERSION):
+            run_script(con, MIGRATIONS[target])
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+
+
+def built_by_migrations(con: duckdb.DuckDBPyConnection) -> None:
+    """An empty database as the migrations make it: schema 2, then every migration. What
+    schema_current.sql is written from (tools/schema_current.py) and checked against."""
+    run_script(con, "schema_v2")
+    con.execute("INSERT INTO rfm_meta VALUES ('schema_version', '2')")
+    upgrade(con, 2)
+
+
+def _create(con: duckdb.DuckDBPyConnection) -> None:
+    """A new database at the current schema in one transaction: schema_current.sql, the migrations'
+    result written out, costs a third of running them one by one (~35 ms against ~100 ms a database)."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        run_script(con, "schema_current")
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+
+
 def _migrate(con: duckdb.DuckDBPyConnection, db_label: str) -> None:
     try:  # rfm_meta itself, not information_schema (a query of the catalog cost 0.02 s a connection)
         version = int(fetch_one(con, "SELECT value FROM rfm_meta WHERE key = 'schema_version'")[0])
     except duckdb.CatalogException:
-        run_script(con, "schema")
-        con.execute("INSERT INTO rfm_meta VALUES ('schema_version', '2')")
-        version = 2
+        _create(con)
+        version = SCHEMA_VERSION
     if version > SCHEMA_VERSION:
         raise InputError(
             f"database {db_label} has schema version {version}, newer than this rfm understands "
             f"({SCHEMA_VERSION}); upgrade rfm or use another --db"
         )
     if version < SCHEMA_VERSION:
-        con.execute("BEGIN TRANSACTION")
-        try:
-            for target in sorted(t for t in MIGRATIONS if version < t <= SCHEMA_VERSION):
-                run_script(con, MIGRATIONS[target])
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
+        upgrade(con, version)
     _ensure_macros(con)
 
 

@@ -1,6 +1,7 @@
--- schema: the tables of an rfm database at schema version 2; migrate_v3.sql and later files
--- bring a new database up to date the same way they upgrade an old one.
--- Run once when a database is created; `rfm_meta.schema_version` records the version.
+-- schema_v2: the tables of an rfm database at schema version 2, where the migrations start:
+-- migrate_v3.sql and later files upgrade a database of any older version. A new database is created
+-- from schema_current.sql instead, which tools/schema_current.py writes from this file and the
+-- migrations (tests/test_schema_current.py checks the two ways give the same database).
 -- Grain: rfm_orders one row per order (its lines already summed); rfm_refunds one row per
 -- order id of a file whose lines are all refunds (they name an order that may be stored); rfm_rejects one row per
 -- unreadable input row; rfm_imports one row per imported file.

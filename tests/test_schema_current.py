@@ -1,0 +1,79 @@
+"""A new database is created from schema_current.sql (one script, one transaction) instead of
+schema_v2.sql and every migration; an old database is still upgraded by the migrations. Both ways
+must give the same database, and the file must be what tools/schema_current.py writes."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import duckdb
+
+from rfm_cli.core import store
+
+ROOT = Path(__file__).resolve().parent.parent
+
+CATALOG = {
+    "columns": "SELECT table_name, column_index, column_name, data_type, column_default, is_nullable, "
+               "numeric_precision, numeric_scale FROM duckdb_columns() WHERE NOT internal "
+               "AND database_name = current_database() ORDER BY ALL",
+    "constraints": "SELECT table_name, constraint_type, constraint_text, expression, "
+                   "constraint_column_names FROM duckdb_constraints() "
+                   "WHERE database_name = current_database() ORDER BY ALL",
+    "views": "SELECT view_name, sql FROM duckdb_views() WHERE NOT internal "
+             "AND database_name = current_database() ORDER BY ALL",
+    "sequences": "SELECT sequence_name, start_value, min_value, max_value, increment_by, cycle "
+                 "FROM duckdb_sequences() WHERE database_name = current_database() ORDER BY ALL",
+    "indexes": "SELECT index_name, table_name, is_unique, expressions FROM duckdb_indexes() "
+               "WHERE database_name = current_database() ORDER BY ALL",
+    "meta": "SELECT * FROM rfm_meta ORDER BY ALL",
+}
+
+
+def catalog(con: duckdb.DuckDBPyConnection) -> dict[str, list[tuple]]:
+    return {name: con.execute(query).fetchall() for name, query in CATALOG.items()}
+
+
+def test_the_file_is_what_the_migrations_give() -> None:
+    spec = importlib.util.spec_from_file_location("rfm_schema_tool", ROOT / "tools" / "schema_current.py")
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    written = (ROOT / "rfm_cli" / "queries" / "schema_current.sql").read_text(encoding="utf-8")
+    assert written == tool.render(), "schema_current.sql is stale: run `python tools/schema_current.py`"
+
+
+def test_a_new_database_equals_one_built_by_the_migrations(tmp_path: Path) -> None:
+    with duckdb.connect(str(tmp_path / "migrated.duckdb")) as con:
+        store.built_by_migrations(con)
+        migrated = catalog(con)
+    with store.open_store(tmp_path / "new.duckdb") as new:
+        created = catalog(new.con)
+    with store.open_store(None) as memory:
+        in_memory = catalog(memory.con)
+    assert migrated["columns"] and migrated["constraints"] and migrated["views"]  # the queries see them
+    assert dict(migrated["meta"])["schema_version"] == str(store.SCHEMA_VERSION)
+    for name in CATALOG:
+        assert created[name] == migrated[name], name
+        assert in_memory[name] == migrated[name], name
+
+
+def test_a_new_database_runs_one_script_and_an_old_one_its_migrations(tmp_path: Path,
+                                                                      monkeypatch) -> None:
+    ran: list[str] = []
+    real = store.run_script
+    monkeypatch.setattr(store, "run_script", lambda con, name: (ran.append(name), real(con, name))[1])
+    with store.open_store(tmp_path / "s.duckdb"):
+        pass
+    assert ran == ["schema_current", "macros"]
+    with duckdb.connect(str(tmp_path / "old.duckdb")) as con:  # a database last written at schema 17
+        real(con, "schema_v2")
+        con.execute("INSERT INTO rfm_meta VALUES ('schema_version', '2')")
+        with monkeypatch.context() as then:
+            then.setattr(store, "SCHEMA_VERSION", 17)
+            store.upgrade(con, 2)
+        con.execute("UPDATE rfm_meta SET value = '17' WHERE key = 'schema_version'")
+    ran.clear()
+    with store.open_store(tmp_path / "old.duckdb") as old:
+        version = old.con.execute("SELECT value FROM rfm_meta WHERE key = 'schema_version'").fetchone()
+    assert ran == [store.MIGRATIONS[v] for v in sorted(store.MIGRATIONS) if v > 17] + ["macros"]
+    assert version == (str(store.SCHEMA_VERSION),)
