@@ -38,17 +38,12 @@ def stamp(store: Store) -> str:
     return f"{imports[0]}:{imports[1]}:{orders}:{refunds}"
 
 
-def _has_table(store: Store) -> bool:
-    found = fetch_one(store.con, "SELECT count(*) FROM duckdb_tables() WHERE table_name = ?", [TABLE])
-    return bool(found[0])
-
-
 def is_current(store: Store) -> bool:
     """Whether the stored rows match the orders (never for an in-memory store)."""
     if store.path == MEMORY:
         return False
     row = fetch_one(store.con, "SELECT value FROM rfm_meta WHERE key = ?", [META_KEY])
-    return bool(row) and row[0] == stamp(store) and _has_table(store)
+    return bool(row) and row[0] == stamp(store)
 
 
 def usable(store: Store, as_of: date) -> bool:
@@ -61,7 +56,7 @@ def usable(store: Store, as_of: date) -> bool:
 
 def keep(store: Store) -> None:
     """Rebuild the rows when they do not match the orders. The caller owns the transaction."""
-    if store.path == MEMORY or not _has_table(store) or is_current(store):
+    if store.path == MEMORY or is_current(store):
         return
     query = subquery("predict_inputs")
     with progress(store.con, "keeping the models' inputs"):
