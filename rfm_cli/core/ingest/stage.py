@@ -33,7 +33,7 @@ from rfm_cli.core.ingest.profiles import load_profiles
 from rfm_cli.core.ingest.sniff import Sniffed, sniff, to_duckdb
 from rfm_cli.core.ingest.sniffed import RESERVED_COLUMNS, duck_error
 from rfm_cli.core.ingest.staging import Staging
-from rfm_cli.core.store import fetch_one, progress
+from rfm_cli.core.store import define_import_macros, fetch_one, progress
 
 
 @dataclass
@@ -270,6 +270,7 @@ def stage_file(con, path: Path, options: ImportOptions, *, direct: bool = False)
     import tempfile
 
     label = str(path)
+    define_import_macros(con)
     profiles = load_profiles(options.user_profiles)
     sniffed = sniff(path, known_headers=known_headers(profiles))
     if direct and sniffed.kind == "csv":
