@@ -109,3 +109,17 @@ FROM (
     WHERE trim(item) <> ''
 )
 """.format(**{k: _packed_field(k, "item") for k in ("sku", "name", "quantity", "subtotal", "total")})  # noqa: E501
+
+
+def store_lines(con, params: dict, *, left_out: bool) -> None:
+    """import_lines.sql: the file's lines into rfm_order_lines, less those of the orders that store
+    none (import_lines_left_out.sql). `left_out` False: the file's orders are all new and neither
+    rejected nor refund-only (a first import of a clean export), so none is left out and reading
+    every order's outcome for them is skipped (~0.2 s of CPU at 1M orders)."""
+    from rfm_cli.core.store import run_statements
+
+    if left_out:
+        run_statements(con, "import_lines_left_out")
+    else:
+        con.execute("CREATE OR REPLACE TEMP TABLE _lines_left_out (order_id VARCHAR)")
+    run_statements(con, "import_lines", params)

@@ -20,6 +20,7 @@ from pathlib import Path
 from rfm_cli.core import customer_stats
 from rfm_cli.core.compliance import consent
 from rfm_cli.core.errors import DataError, InputError, UsageError
+from rfm_cli.core.ingest.line_items import store_lines
 from rfm_cli.core.ingest.stage import (
     ImportOptions,
     StagedFile,
@@ -265,6 +266,11 @@ class _Outcomes:
     orders_new: int = 0
     orders_updated: int = 0
     refund_rows: int = 0
+    refund_only: int = 0  # orders that only refund (credit notes): they store no lines
+
+    @property
+    def lines_left_out(self) -> bool:  # an order may store none: rejected, refund-only or a duplicate
+        return self.refund_only > 0 or any(outcome not in ("imported", "excluded") for outcome in self.lines)
 
 
 def _outcomes(con, *, as_views: bool) -> _Outcomes:
@@ -287,11 +293,12 @@ def _outcomes(con, *, as_views: bool) -> _Outcomes:
         con.execute("DROP TABLE file_orders")  # order_outcomes carries every column: free the copy
 
     counts = _Outcomes()
-    for outcome, reason, orders, lines, refunds in con.execute(
-        "SELECT outcome, coalesce(reason, ''), count(*), sum(lines), count(refund_key) "
-        "FROM order_outcomes GROUP BY ALL ORDER BY ALL"
+    for outcome, reason, orders, lines, refunds, refund_only in con.execute(
+        "SELECT outcome, coalesce(reason, ''), count(*), sum(lines), count(refund_key), "
+        "count(*) FILTER (WHERE refund_only) FROM order_outcomes GROUP BY ALL ORDER BY ALL"
     ).fetchall():
         counts.lines[outcome] += lines
+        counts.refund_only += refund_only
         counts.refund_rows += refunds if outcome != "rejected" else 0
         if outcome == "excluded":
             counts.excluded[reason] = counts.excluded.get(reason, 0) + lines
@@ -331,7 +338,7 @@ def _merge(store: Store, path: Path, import_id: int, counts: _Outcomes, *, as_vi
         if with_lines:  # line items (schema 20), categorised by the stored map where the file has no category
             from rfm_cli.core.products import apply_to_import
 
-            run_statements(con, "import_lines", params)
+            store_lines(con, params, left_out=counts.lines_left_out)
             apply_to_import(con, import_id)
         if discount_header is not None:  # campaign redemption (schema 11)
             run_statements(con, "import_codes", {"import_id": import_id, "header": discount_header})
