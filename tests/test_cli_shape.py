@@ -234,3 +234,19 @@ def test_export_refuses_a_bad_tier_before_opening_the_database(tmp_path: Path, r
     line = assert_cli_error(rfm("export", "--db", "shop.duckdb", "--out-dir", "x", "--tier", "dormnt"), 2)
     assert "did you mean 'dormant'?" in line
     assert not (tmp_path / "shop.duckdb.lock").exists()  # the store was never opened
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="counts open files through /proc")
+def test_a_process_that_runs_many_command_lines_keeps_no_file_open(rfm) -> None:
+    """Each run's signal pipe (runtime.install_signal_handlers) is closed at both ends when the run
+    ends: a notebook or a test process running command after command once kept one per run."""
+
+    def open_files() -> int:
+        time.sleep(0.05)  # the watcher thread closes its end when it reads the pipe's end
+        return len(list(Path("/proc/self/fd").iterdir()))
+
+    assert rfm("--version").returncode == 0
+    before = open_files()
+    for _ in range(20):
+        assert rfm("--version").returncode == 0
+    assert open_files() <= before

@@ -129,19 +129,26 @@ def interruptible(con) -> Iterator[None]:
 def _watch(read_fd: int) -> None:
     """Interrupt the running DuckDB queries as soon as a signal arrives (set_wakeup_fd writes its number)."""
     global _queries_interrupted
-    while True:
-        try:
-            data = os.read(read_fd, 64)
-        except OSError:
-            return
-        if not data:
-            return
-        # Once only, and never during a commit: a later signal must not cut the rollback short.
-        if (signal.SIGINT in data or signal.SIGTERM in data) and not _held and not _queries_interrupted:
-            _queries_interrupted = True
-            for con in list(_connections):
-                with contextlib.suppress(Exception):
-                    con.interrupt()
+    with contextlib.closing(_Fd(read_fd)):  # its end of the pipe, closed when the run's is
+        while True:
+            try:
+                data = os.read(read_fd, 64)
+            except OSError:
+                return
+            if not data:
+                return
+            # Once only, and never during a commit: a later signal must not cut the rollback short.
+            if (signal.SIGINT in data or signal.SIGTERM in data) and not _held and not _queries_interrupted:
+                _queries_interrupted = True
+                for con in list(_connections):
+                    with contextlib.suppress(Exception):
+                        con.interrupt()
+
+
+class _Fd(int):
+    def close(self) -> None:
+        with contextlib.suppress(OSError):
+            os.close(self)
 
 
 def install_signal_handlers() -> Callable[..., None]:
