@@ -242,7 +242,8 @@ def test_a_process_that_runs_many_command_lines_keeps_no_file_open(rfm) -> None:
     ends: a notebook or a test process running command after command once kept one per run."""
 
     def open_files() -> int:
-        time.sleep(0.05)  # the watcher thread closes its end when it reads the pipe's end
+        for watcher in [t for t in threading.enumerate() if t.name == "rfm-signals"]:
+            watcher.join(timeout=10)  # it closes its end once it reads the end of the run's
         return len(list(Path("/proc/self/fd").iterdir()))
 
     assert rfm("--version").returncode == 0

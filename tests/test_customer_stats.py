@@ -62,13 +62,8 @@ def predict_rows(con, query: str) -> pl.DataFrame:
     return frame.sort("customer_id")
 
 
-def assert_inputs_match_orders(db: Path) -> None:
-    """rfm_predict_inputs is current without a rebuild, and equals predict_inputs.sql over the orders."""
-    with open_store(db, create=False) as store:
-        _assert_inputs_match(store)
-
-
 def _assert_inputs_match(store) -> None:
+    """rfm_predict_inputs is current without a rebuild, and equals predict_inputs.sql over the orders."""
     assert predict_stored.is_current(store)
     kept = predict_rows(store.con, predict_stored.read_sql())
     fresh = predict_rows(store.con, subquery("predict_inputs"))
@@ -96,10 +91,10 @@ def _assert_table_matches(store, *, inputs: bool = True) -> pl.DataFrame:
 
 
 def checked_after_import(db: Path, *, landed_now: bool, landed: bool) -> None:
-    """A property test's step after each file, on one connection (each costs ~50 ms to open): what the
-    first export does once the import landed (build_once: a no-op from then on), then the checks of
-    assert_table_matches_orders once anything has landed. A failed import builds nothing, so the
-    check sees the tables as that import left them."""
+    """A property test's step after each file, on one connection (opening stores was 47% of these
+    tests' time, py-spy): what the first export does once the import landed (build_once: a no-op from
+    then on), then the checks of assert_table_matches_orders once anything has landed. A failed import
+    builds nothing, so the check sees the tables as that import left them."""
     if not landed:
         return
     with open_store(db, create=False) as store:

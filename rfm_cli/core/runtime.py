@@ -127,9 +127,10 @@ def interruptible(con) -> Iterator[None]:
 
 
 def _watch(read_fd: int) -> None:
-    """Interrupt the running DuckDB queries as soon as a signal arrives (set_wakeup_fd writes its number)."""
+    """Interrupt the running DuckDB queries as soon as a signal arrives (set_wakeup_fd writes its number).
+    Ends when the run closes its end of the pipe, and closes this one."""
     global _queries_interrupted
-    with contextlib.closing(_Fd(read_fd)):  # its end of the pipe, closed when the run's is
+    try:
         while True:
             try:
                 data = os.read(read_fd, 64)
@@ -143,12 +144,9 @@ def _watch(read_fd: int) -> None:
                 for con in list(_connections):
                     with contextlib.suppress(Exception):
                         con.interrupt()
-
-
-class _Fd(int):
-    def close(self) -> None:
+    finally:
         with contextlib.suppress(OSError):
-            os.close(self)
+            os.close(read_fd)
 
 
 def install_signal_handlers() -> Callable[..., None]:
