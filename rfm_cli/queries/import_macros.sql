@@ -6,6 +6,7 @@
 --                  ' dropped; '' becomes NULL. A quote that belongs to the value stays: `say "hi"`.
 -- rfm_id(s)        VARCHAR -> VARCHAR: rfm_text, and an integer that a spreadsheet turned into a
 --                  float (`17850.0`) back to its digits. Ids stay text: leading zeros are kept.
+-- rfm_id_text(t)   rfm_id of a cell already through rfm_text.
 -- rfm_float_id(s)  VARCHAR -> BOOLEAN: an id a spreadsheet stored as a float in scientific form
 --                  (`1.23457E+18`): its last digits are lost, so different orders would merge.
 -- rfm_amount(s)    VARCHAR -> DECIMAL(18,2): currency signs/words (¥ ￥ $ 元 RMB CNY) and spaces
@@ -52,6 +53,12 @@ CREATE OR REPLACE TEMP MACRO rfm_text(s) AS CASE
 CREATE OR REPLACE TEMP MACRO rfm_id(s) AS CASE
     WHEN contains(s, '.') THEN regexp_replace(rfm_text(s), '^(\d+)\.0+$', '\1')
     ELSE rfm_text(s) END;
+
+-- rfm_id of a cell already through rfm_text (rfm_text never adds or removes a '.'): the import
+-- cleans an id's text once under the source (staging.Texts) instead of twice inside rfm_id.
+CREATE OR REPLACE TEMP MACRO rfm_id_text(t) AS CASE
+    WHEN contains(t, '.') THEN regexp_replace(t, '^(\d+)\.0+$', '\1')
+    ELSE t END;
 
 -- contains() first: one cheap scan of each id, the pattern only for the few with a '+'
 CREATE OR REPLACE TEMP MACRO rfm_float_id(s) AS contains(s, '+') AND regexp_full_match(s, '\d(\.\d+)?[eE]\+\d+');

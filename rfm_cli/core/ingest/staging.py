@@ -38,6 +38,10 @@ class Staging:
     numbered: bool = False  # staged carries each row's place in the file (_row)
     packed: bool = False  # the lines are packed in one cell per order (_packed)
     sheets: bool = False  # a workbook: the source has _sheet and _row (see row_order)
+    # Cells cleaned once under the source, before the typed columns read them: `rfm_text(status)`
+    # feeds the status CASE five times over (its words, then each precedence), and a macro is
+    # expanded wherever it is named: planning the repeated copies cost more than reading a small file.
+    precleaned: str = ""
 
     def lines_sql(self) -> str:
         if self.packed:
@@ -54,7 +58,10 @@ class Staging:
         return f"""(SELECT * REPLACE (
         CASE WHEN amount IS NULL AND NOT _amount_present AND status IS DISTINCT FROM 'counted'
              AND status IS NOT NULL THEN 0.00 ELSE amount END AS amount)
-    FROM (SELECT {extra}{self.cleaned} FROM {self.source} AS r {self.joins}))"""
+    FROM (SELECT {extra}{self.cleaned} FROM {self.cleaned_source()} AS r {self.joins}))"""
+
+    def cleaned_source(self) -> str:
+        return f"(SELECT *, {self.precleaned} FROM {self.source})" if self.precleaned else self.source
 
 
 def row_order(sheets: bool) -> str:
@@ -197,24 +204,49 @@ def _amount_parts(colmap: ColumnMap, typed: dict[str, str], amount_of: str) -> t
     return amount, raw_amount, amount_present
 
 
-def _status_parts(colmap: ColumnMap, status_map: list[tuple[int, str, str]] | None,
+class Texts:
+    """Cells cleaned once (`rfm_text`) under the source, for the columns the typed row reads more
+    than once: a macro is expanded wherever it is named, and binding and optimising the repeated
+    copies cost more than reading a small file (the status CASE names each status column's text
+    five times; rfm_id names it twice). {header: name of its cleaned text}, no name a header."""
+
+    def __init__(self, headers: list[str]):
+        self._taken = {h.casefold() for h in headers}
+        self.names: dict[str, str] = {}
+
+    def of(self, header: str) -> str:
+        """The cleaned text of a header's cell, as a column of the source `r`."""
+        if header not in self.names:
+            name = f"_text_{len(self.names)}"
+            while name.casefold() in self._taken:
+                name = "_" + name
+            self._taken.add(name.casefold())
+            self.names[header] = name
+        return "r." + q(self.names[header])
+
+    def select(self) -> str:
+        return ", ".join(f"rfm_text({q(header)}) AS {q(name)}" for header, name in self.names.items())
+
+
+def _status_parts(colmap: ColumnMap, status_map: list[tuple[int, str, str]] | None, texts: Texts,
                   ) -> tuple[str, str, list[str], bool]:
     """(canonical status, raw status text, the status-map joins, whether the file has status
     columns). Several status columns: the strongest reason not to count wins; a cancelled column
     set cancels; a word no rule maps is NULL (a reject)."""
     joins, statuses = [], []
     for i, column in enumerate(colmap.status_columns):
+        text = texts.of(column)
         words = [(raw, status) for col, raw, status in status_map or () if col == i]
         if status_map is not None and len(words) <= INLINE_STATUS_WORDS:
             # A handful of words: a CASE, not a join per row (the join cost more than all the cleaning).
-            mapped = ("CASE rfm_text(r." + q(column) + ") "
+            mapped = (f"CASE {text} "
                       + " ".join(f"WHEN {lit(raw)} THEN {lit(status)}" for raw, status in words) + " END"
                       if words else "CAST(NULL AS VARCHAR)")
         else:
             joins.append(f"LEFT JOIN _status_map AS m{i} ON m{i}.col = {i} "
-                         f"AND m{i}.raw = rfm_text(r.{q(column)})")
+                         f"AND m{i}.raw = {text}")
             mapped = f"m{i}.status"
-        statuses.append(f"CASE WHEN rfm_text(r.{q(column)}) IS NULL THEN NULL "
+        statuses.append(f"CASE WHEN {text} IS NULL THEN NULL "
                         f"ELSE coalesce({mapped}, '?') END")
     cancelled = " OR ".join(f"rfm_text(r.{q(col)}) IS NOT NULL"
                             for col in colmap.cancelled_columns) or "false"
@@ -226,8 +258,7 @@ def _status_parts(colmap: ColumnMap, status_map: list[tuple[int, str, str]] | No
               + " ".join(f"WHEN {any_of(v)} THEN '{v}'"
                          for v in ("cancelled", "refunded", "unpaid", "counted"))
               + " END")
-    raw_status = ("concat_ws(' / ', " + ", ".join(f"rfm_text(r.{q(col)})" for col in colmap.status_columns)
-                  + ")")
+    raw_status = "concat_ws(' / ', " + ", ".join(texts.of(col) for col in colmap.status_columns) + ")"
     return status, raw_status, joins, True
 
 
@@ -268,28 +299,34 @@ def _row_checks(date_given: str, refund_unreadable: str, dated_before: date) -> 
     ]
 
 
-def _cleaned(colmap: ColumnMap, date_format: str | None, *, date_expr: str, raw_date: str, amount: str,
-             raw_amount: str, amount_present: str, refund_amount: str, raw_refund: str, status: str,
-             raw_status: str) -> str:
-    """The SELECT list of the typed canonical columns and the _raw_* helpers of the reject reasons."""
-    c = lambda name: _cell(colmap, name)
+def _cleaned(colmap: ColumnMap, date_format: str | None, texts: Texts, *, date_expr: str, raw_date: str,
+             amount: str, raw_amount: str, amount_present: str, refund_amount: str, raw_refund: str,
+             status: str, raw_status: str) -> str:
+    """The SELECT list of the typed canonical columns and the _raw_* helpers of the reject reasons.
+    A field the file has no column for is a typed NULL (what its macro returns for a NULL cell)."""
+    def clean(macro: str, name: str, null_type: str = "VARCHAR") -> str:
+        if name not in colmap.columns:
+            return f"CAST(NULL AS {null_type})"
+        if macro == "rfm_id":  # rfm_id(s) is rfm_id_text(rfm_text(s))
+            return f"rfm_id_text({texts.of(colmap.columns[name])})"
+        return f"{macro}({_cell(colmap, name)})"
     return f"""
-       rfm_id({c('order_id')})                  AS order_id,
-       rfm_id({c('customer_id')})               AS customer_id,
+       {clean('rfm_id', 'order_id')}                  AS order_id,
+       {clean('rfm_id', 'customer_id')}               AS customer_id,
        {date_expr}                              AS ordered_at,
        {amount}                                 AS amount,
        {refund_amount}                          AS refund_amount,
        {status}                                 AS status,
        nullif({raw_status}, '')                 AS raw_status,
-       rfm_text({c('currency')})                AS currency,
-       rfm_text({c('customer_name')})           AS customer_name,
-       rfm_id({c('phone')})                     AS phone,
-       rfm_text({c('email')})                   AS email,
+       {clean('rfm_text', 'currency')}                AS currency,
+       {clean('rfm_text', 'customer_name')}           AS customer_name,
+       {clean('rfm_id', 'phone')}                     AS phone,
+       {clean('rfm_text', 'email')}                   AS email,
        {_is_refund_sql(colmap)}                              AS is_refund_row,
-       rfm_flag({c('accepts_marketing')})       AS accepts_marketing,
-       rfm_text({c('discount_code')})           AS discount_code,
-       rfm_flag({c('accepts_email')})           AS accepts_email,
-       rfm_flag({c('accepts_sms')})             AS accepts_sms,
+       {clean('rfm_flag', 'accepts_marketing', 'BOOLEAN')}       AS accepts_marketing,
+       {clean('rfm_text', 'discount_code')}           AS discount_code,
+       {clean('rfm_flag', 'accepts_email', 'BOOLEAN')}           AS accepts_email,
+       {clean('rfm_flag', 'accepts_sms', 'BOOLEAN')}             AS accepts_sms,
        {delivered_sql(colmap, date_format)}    AS delivered_at,
        {raw_date}                               AS _raw_date,
        {raw_amount}                             AS _raw_amount,
@@ -318,8 +355,9 @@ def build(colmap: ColumnMap, headers: list[str], source: str, date_format: str |
     raw_date, date_expr, date_given = _date_parts(colmap, date_format, date_forced, typed)
     refund_amount, raw_refund, refund_unreadable = _refund_parts(colmap, typed, amount_of)
     amount, raw_amount, amount_present = _amount_parts(colmap, typed, amount_of)
-    status, raw_status, joins, has_statuses = _status_parts(colmap, status_map)
-    cleaned = _cleaned(colmap, date_format, date_expr=date_expr, raw_date=raw_date, amount=amount,
+    texts = Texts(headers)
+    status, raw_status, joins, has_statuses = _status_parts(colmap, status_map, texts)
+    cleaned = _cleaned(colmap, date_format, texts, date_expr=date_expr, raw_date=raw_date, amount=amount,
                        raw_amount=raw_amount, amount_present=amount_present, refund_amount=refund_amount,
                        raw_refund=raw_refund, status=status, raw_status=raw_status)
     checks = _row_checks(date_given, refund_unreadable, dated_before or plausible_until())
@@ -348,4 +386,5 @@ def build(colmap: ColumnMap, headers: list[str], source: str, date_format: str |
         packed=colmap.packed_lines is not None,
         numbered=numbered,
         sheets=sheets,
+        precleaned=texts.select(),
     )
