@@ -23,7 +23,7 @@ from pathlib import Path
 
 import duckdb
 
-from rfm_cli.core import runtime
+from rfm_cli.core import instances, runtime
 from rfm_cli.core.errors import BusyError, InputError, OutputError, StorageIOError, causes, disk_full_error
 
 
@@ -153,20 +153,30 @@ def check_whole(con: duckdb.DuckDBPyConnection, db_path: Path) -> None:
                                 f"{needed:,} bytes: it was cut short")
 
 
-def connect(db_path: Path) -> duckdb.DuckDBPyConnection:
-    try:
-        return duckdb.connect(str(db_path))
-    except duckdb.Error as exc:
-        full = disk_full_error(exc, db_path)
-        if full is not None:
-            raise full from exc
-        if "Could not set lock" in str(exc) or "Conflicting lock" in str(exc):
-            raise BusyError(f"database {db_path} is busy: another program has it open ({exc}); "
-                            "retry later or close that program") from exc
-        detail = _damage_detail(exc, db_path)
-        if detail is not None:
-            raise _damaged(db_path, detail) from exc
-        raise InputError(f"cannot open database {db_path}: {exc}; check the file or pass --db PATH") from exc
+@contextlib.contextmanager
+def connected(db_path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A connection to the database file for the block (core/instances.py: attached on an instance
+    the process keeps; closed, that is checkpointed and unlocked, when the block ends). DuckDB
+    spills to `<db>.tmp` beside it."""
+    with contextlib.ExitStack() as stack:
+        try:
+            con = stack.enter_context(instances.connection(str(db_path), temp_directory=f"{db_path}.tmp"))
+        except duckdb.Error as exc:
+            raise _open_error(exc, db_path) from exc
+        yield con
+
+
+def _open_error(exc: duckdb.Error, db_path: Path) -> Exception:
+    full = disk_full_error(exc, db_path)
+    if full is not None:
+        return full
+    if "Could not set lock" in str(exc) or "Conflicting lock" in str(exc):
+        return BusyError(f"database {db_path} is busy: another program has it open ({exc}); "
+                         "retry later or close that program")
+    detail = _damage_detail(exc, db_path)
+    if detail is not None:
+        return _damaged(db_path, detail)
+    return InputError(f"cannot open database {db_path}: {exc}; check the file or pass --db PATH")
 
 
 @contextlib.contextmanager

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import duckdb
 
-from rfm_cli.core import dbfile, events, runtime
+from rfm_cli.core import dbfile, events, instances, runtime
 from rfm_cli.core.errors import ConfigError, InputError, OutputError, StorageIOError, disk_full_error
 
 SCHEMA_VERSION = 21
@@ -111,6 +111,8 @@ def configure(con: duckdb.DuckDBPyConnection, memory_limit: str | None = None) -
         # DuckDB keeps to it by spilling to its temp directory (the database's <db>.tmp, or a private
         # folder for an in-memory store: see open_store).
         con.execute(f"SET memory_limit = '{limit.strip()}'")
+    else:  # the instance may be kept from an earlier store (core/instances.py) with its limit
+        con.execute("RESET memory_limit")
 
 
 def _ensure_macros(con: duckdb.DuckDBPyConnection) -> None:
@@ -241,19 +243,14 @@ def open_store(
     with dbfile.private_umask(), dbfile.exclusive_lock(db_path, wait_seconds):
         ok = False
         try:
-            con = dbfile.connect(db_path)
-            try:
+            with dbfile.connected(db_path) as con:
                 with runtime.interruptible(con), dbfile.reported_as_damage_or_full_disk(con, db_path):
                     if existed:
                         dbfile.check_whole(con, db_path)
                     configure(con, memory_limit)
-                    with contextlib.suppress(duckdb.Error):
-                        con.execute(f"SET temp_directory = '{db_path}.tmp'")
                     _migrate(con, str(db_path))
                     yield Store(con, str(db_path))
                 ok = True
-            finally:
-                con.close()
         finally:
             if not ok and not existed:
                 for leftover in (db_path, db_path.with_name(db_path.name + ".wal")):
@@ -265,14 +262,11 @@ def _memory_store(memory_limit: str | None) -> Iterator[Store]:
     import shutil
     import tempfile
 
-    con = duckdb.connect(MEMORY)
-    spill = None
+    # Where DuckDB spills what does not fit its memory limit: a private folder, not ./.tmp.
+    spill = tempfile.mkdtemp(prefix="rfm-spill-")
     try:
-        with runtime.interruptible(con):
+        with instances.connection(MEMORY, temp_directory=spill) as con, runtime.interruptible(con):
             configure(con, memory_limit or runtime.memory_limit_setting() or IN_MEMORY_LIMIT)
-            # Where DuckDB spills what does not fit its memory limit: a private folder, not ./.tmp.
-            spill = tempfile.mkdtemp(prefix="rfm-spill-")
-            con.execute("SET temp_directory = '" + spill.replace("'", "''") + "'")
             _migrate(con, "(in memory)")
             try:
                 yield Store(con, MEMORY)
@@ -282,9 +276,7 @@ def _memory_store(memory_limit: str | None) -> Iterator[Store]:
                     raise full from exc
                 raise
     finally:
-        con.close()
-        if spill is not None:
-            shutil.rmtree(spill, ignore_errors=True)
+        shutil.rmtree(spill, ignore_errors=True)
 
 
 def statements(name: str) -> list[str]:

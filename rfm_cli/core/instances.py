@@ -1,0 +1,131 @@
+"""DuckDB instances a process keeps between stores, so that opening a store costs an ATTACH.
+
+Starting a DuckDB instance costs ~17 ms of CPU even for `:memory:` (its catalog of built-in
+functions), and a process that runs many commands (a notebook, a scheduler, the test suite) starts
+one per store: a third of what a small import or export costs. A store is instead a connection
+(`cursor`) on a kept instance with its database ATTACHed as `db` and made the default (`USE`);
+closing the store DETACHes it, which checkpoints and releases the file's lock exactly as closing
+an instance did (another process may open it at once).
+
+What stays as it was:
+- a store never shares its instance: an instance holds one database at a time, so its settings
+  (memory limit, spill folder) are that store's, and a kept instance comes back with nothing
+  attached (the store sets its memory limit again, or resets it: store.configure);
+- an instance in which anything failed is closed, not kept (a damaged file's `disable checkpoint`
+  must not outlive it); so is every instance after a fork (a child never uses its parent's);
+- at most `IDLE_KEPT` idle instances are kept; the rest are closed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import duckdb
+
+IDLE_KEPT = 2
+ALIAS = "db"
+
+_lock = threading.Lock()
+
+
+@dataclass
+class _Instance:
+    base: duckdb.DuckDBPyConnection  # the instance's own connection: ATTACH and DETACH run on it
+    pid: int
+    path: str | None = None  # the database attached now (None: idle)
+
+
+_idle: list[_Instance] = []
+
+
+def _take_idle() -> _Instance | None:
+    pid = os.getpid()
+    with _lock:
+        while _idle:
+            instance = _idle.pop()
+            if instance.pid == pid:
+                return instance
+            # a forked child's copy of its parent's instance: never touched (its threads are gone)
+    return None
+
+
+def _prepared(temp_directory: str | None) -> _Instance:
+    """A kept instance, or a new one, spilling to `temp_directory`. DuckDB refuses to move the
+    spill folder of an instance that has spilled: that instance is closed and a new one started,
+    so a store never spills into another store's folder."""
+    instance = _take_idle()
+    if instance is not None:
+        if temp_directory is None:
+            return instance
+        try:
+            instance.base.execute(f"SET temp_directory = {_quoted(temp_directory)}")
+            return instance
+        except duckdb.Error:
+            _close(instance)
+    instance = _Instance(duckdb.connect(":memory:"), os.getpid())
+    if temp_directory is not None:
+        instance.base.execute(f"SET temp_directory = {_quoted(temp_directory)}")
+    return instance
+
+
+def _quoted(path: str) -> str:
+    return "'" + path.replace("'", "''") + "'"
+
+
+@contextlib.contextmanager
+def connection(path: str, *, temp_directory: str | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A connection whose default database is `path` (a file, or ":memory:" for a new empty one),
+    attached on a kept instance of its own for the block, which spills to `temp_directory`. Errors
+    of the ATTACH are DuckDB's own, as `duckdb.connect` raises them. The caller holds the file's
+    lock (dbfile.exclusive_lock): one store at a time per file, so a file is never attached to two
+    instances."""
+    instance = _prepared(temp_directory)
+    try:
+        instance.base.execute(f"ATTACH {_quoted(path)} AS {ALIAS}")
+        instance.path = path
+        con = instance.base.cursor()
+    except BaseException:
+        _close(instance)
+        raise
+    ok = False
+    try:
+        con.execute(f"USE {ALIAS}")
+        yield con
+        ok = True
+    finally:
+        try:
+            con.close()
+        except BaseException:
+            _close(instance)
+            raise
+        _detach(instance, keep=ok)
+
+
+def _detach(instance: _Instance, *, keep: bool) -> None:
+    """The store is closed: DETACH its database (checkpoint, unlock) and keep the instance idle;
+    after a failure, close the instance instead (which closes its database as closing a connection
+    did, without a checkpoint when a damaged file disabled it)."""
+    if not keep:
+        _close(instance)
+        return
+    try:
+        instance.base.execute(f"DETACH {ALIAS}")
+    except BaseException:
+        _close(instance)
+        raise
+    instance.path = None
+    with _lock:
+        kept = len(_idle) < IDLE_KEPT and instance.pid == os.getpid()
+        if kept:
+            _idle.append(instance)
+    if not kept:
+        _close(instance)
+
+
+def _close(instance: _Instance) -> None:
+    with contextlib.suppress(duckdb.Error):
+        instance.base.close()
