@@ -132,3 +132,34 @@ def test_a_store_spills_into_its_own_folder_even_after_another_store_spilled(tmp
     with open_store(MEMORY) as store:
         again = store.con.execute("SELECT current_setting('temp_directory')").fetchone()[0]
         assert again != spill and Path(again).is_dir()
+
+
+HEADER = "order_id,customer_id,order_date,amount,status\n"
+
+
+def test_the_import_macros_are_defined_on_the_instance_never_in_the_database(tmp_path: Path) -> None:
+    """The cleaning macros are defined once on a kept instance (store.define_import_macros), where a
+    later store finds them for files of either path (a clean file read directly, with ranked raw
+    statuses; one with a row that cannot be read, staged), and nothing reaches the database file."""
+    from rfm_cli.core import api
+    from rfm_cli.core.ingest.pipeline import ImportOptions
+
+    options = ImportOptions(rejects_dir=None, max_rejects="50%")
+    db = str(tmp_path / "shop.duckdb")
+    first = tmp_path / "first.csv"
+    first.write_text(HEADER + "A1,C1,2026-01-02,10.00,paid\n", encoding="utf-8")
+    api.import_to_db(db, [first], options)  # the instance has the macros from now on
+    ranked = tmp_path / "ranked.csv"  # clean: its raw statuses are ranked (TEMP integer macros)
+    ranked.write_text(HEADER + "B1,C1,2026-01-03,10.00,paid\nB2,C2,2026-01-03,5.00,cancelled\n",
+                      encoding="utf-8")
+    staged = tmp_path / "staged.csv"  # a row that cannot be read: the generic macros
+    staged.write_text(HEADER + "S1,C3,2026-01-04,12.00,shipped\nS2,C3,2026-01-04,oops,shipped\n",
+                      encoding="utf-8")
+    with open_store(db) as store:
+        assert instances.defined(store.con, "import_macros")
+    api.import_to_db(db, [ranked, staged], options)
+    with duckdb.connect(db) as con:
+        assert con.execute("SELECT order_id, raw_status, status FROM rfm_orders "
+                           "WHERE order_id LIKE 'S%'").fetchall() == [("S1", "shipped", "counted")]
+        assert con.execute("SELECT count(*) FROM duckdb_functions() "
+                           "WHERE function_name LIKE 'rfm%' AND NOT internal").fetchone() == (0,)

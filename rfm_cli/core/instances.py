@@ -22,7 +22,7 @@ import contextlib
 import os
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import duckdb
 
@@ -37,9 +37,12 @@ class _Instance:
     base: duckdb.DuckDBPyConnection  # the instance's own connection: ATTACH and DETACH run on it
     pid: int
     path: str | None = None  # the database attached now (None: idle)
+    defined: set[str] = field(default_factory=set)  # scripts run once on the instance (define_once)
 
 
 _idle: list[_Instance] = []
+# id of a store's connection -> its instance, and what `define` had run on it when the store opened
+_of_connection: dict[int, tuple[_Instance, frozenset[str]]] = {}
 
 
 def _take_idle() -> _Instance | None:
@@ -92,17 +95,39 @@ def connection(path: str, *, temp_directory: str | None = None) -> Iterator[duck
         _close(instance)
         raise
     ok = False
+    _of_connection[id(con)] = instance, frozenset(instance.defined)
     try:
         con.execute(f"USE {ALIAS}")
+        # the instance's own catalog is searched after the store's, for what define_once put there
+        con.execute(f"SET search_path = '{ALIAS}.main,memory.main'")
         yield con
         ok = True
     finally:
+        _of_connection.pop(id(con), None)
         try:
             con.close()
         except BaseException:
             _close(instance)
             raise
         _detach(instance, keep=ok)
+
+
+def defined(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    """Whether `define` ran `name` on the instance of a store's connection before the store opened:
+    what it defined is then visible to every transaction of the connection."""
+    return name in _of_connection.get(id(con), (None, frozenset()))[1]
+
+
+def define(con: duckdb.DuckDBPyConnection, name: str, script: str) -> None:
+    """Run `script` (macros: CREATE MACRO, not TEMP) once on the instance of a store's connection,
+    into the instance's own catalog, where the connection finds them after its database and its
+    TEMP objects (a TEMP macro of the same name takes precedence). A transaction the connection
+    has open already does not see them (DuckDB's catalog is versioned): the caller defines them
+    TEMP for this store, and the stores after it find them here."""
+    instance, _ = _of_connection.get(id(con), (None, frozenset()))
+    if instance is not None and name not in instance.defined:
+        instance.base.execute(script)
+        instance.defined.add(name)
 
 
 def _detach(instance: _Instance, *, keep: bool) -> None:

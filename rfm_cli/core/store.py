@@ -122,9 +122,15 @@ def _ensure_macros(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def define_import_macros(con: duckdb.DuckDBPyConnection) -> None:
-    """queries/import_macros.sql, the cell cleaning, when a file is staged (9 ms): defined again for
-    each file, so a rolled-back transaction or a file's own raw-status macros never carry over."""
+    """queries/import_macros.sql, the cell cleaning, when a file is staged (9-12 ms). Defined once
+    on the store's DuckDB instance (core/instances.py), never in the store's database: the first
+    store of an instance defines them TEMP for each file, as before (its open transactions cannot
+    see the instance's new ones); the stores after it find them there. (The raw-status pair is
+    defined again TEMP for every file: staging.raw_status_macros.)"""
+    if instances.defined(con, "import_macros"):
+        return
     run_script(con, "import_macros")
+    instances.define(con, "import_macros", sql("import_macros").replace(" TEMP MACRO ", " MACRO "))
 
 
 @contextlib.contextmanager
