@@ -65,9 +65,9 @@ def test_a_run_loads_neither_pydantic_nor_pyarrow(tmp_path: Path) -> None:
 
 def test_reopening_a_database_does_not_rerun_its_migrations(tmp_path: Path,
                                                             monkeypatch: pytest.MonkeyPatch) -> None:
-    """The schema is set up once; the macros are TEMP (opening a database writes nothing to it: a
-    damaged file is never written to), so they are made on each connection, 3 ms (the import's
-    cleaning macros come with the staging of a file)."""
+    """The schema is set up once; the macros are never written to the database (opening it writes
+    nothing: a damaged file is never written to): TEMP on a connection, or once on the DuckDB
+    instance the process keeps (core/instances.py), which later stores find them on."""
     from rfm_cli.core import store
 
     ran: list[str] = []
@@ -75,10 +75,10 @@ def test_reopening_a_database_does_not_rerun_its_migrations(tmp_path: Path,
     monkeypatch.setattr(store, "run_script", lambda con, name: (ran.append(name), real(con, name))[1])
     with store.open_store(tmp_path / "s.duckdb"):
         pass
-    assert "schema_current" in ran and "macros" in ran
+    assert "schema_current" in ran
     ran.clear()
     before = (tmp_path / "s.duckdb").read_bytes()
     with store.open_store(tmp_path / "s.duckdb") as opened:
         assert opened.con.execute("SELECT rfm_in_window(DATE '2024-01-02', NULL)").fetchall() == [(True,)]
-    assert ran == ["macros"]
+    assert set(ran) <= {"macros"}
     assert (tmp_path / "s.duckdb").read_bytes() == before

@@ -116,9 +116,17 @@ def configure(con: duckdb.DuckDBPyConnection, memory_limit: str | None = None) -
 
 
 def _ensure_macros(con: duckdb.DuckDBPyConnection) -> None:
-    """queries/macros.sql, on every connection: the macros are TEMP, so opening a database writes
-    nothing to it (3 ms a connection, measured)."""
-    run_script(con, "macros")
+    """queries/macros.sql, for every store: TEMP on the first store of a DuckDB instance, then once
+    on the instance for the stores after it (as define_import_macros). Opening a database writes
+    nothing to it."""
+    _define_once(con, "macros")
+
+
+def _define_once(con: duckdb.DuckDBPyConnection, name: str) -> None:
+    if instances.defined(con, name):
+        return
+    run_script(con, name)
+    instances.define(con, name, sql(name).replace(" TEMP MACRO ", " MACRO "))
 
 
 def define_import_macros(con: duckdb.DuckDBPyConnection) -> None:
@@ -127,10 +135,7 @@ def define_import_macros(con: duckdb.DuckDBPyConnection) -> None:
     store of an instance defines them TEMP for each file, as before (its open transactions cannot
     see the instance's new ones); the stores after it find them there. (The raw-status pair is
     defined again TEMP for every file: staging.raw_status_macros.)"""
-    if instances.defined(con, "import_macros"):
-        return
-    run_script(con, "import_macros")
-    instances.define(con, "import_macros", sql("import_macros").replace(" TEMP MACRO ", " MACRO "))
+    _define_once(con, "import_macros")
 
 
 @contextlib.contextmanager

@@ -1,5 +1,6 @@
 -- macros: functions used by the SQL of every command (the per-customer queries, their scope and the
--- analysis window). Created on every connection, TEMP: they belong to the connection, so opening a
+-- analysis window). Written TEMP; store._ensure_macros defines them TEMP on the first store of a DuckDB
+-- instance and once on the instance for the stores after it (core/instances.py): opening a
 -- database writes nothing to it (a damaged file stays as it was). The import's cell cleaning is in
 -- import_macros.sql, created when a file is staged.
 -- rfm_pick_key(t, id) TIMESTAMP, VARCHAR -> HUGEINT: which of a customer's orders is the latest, for
