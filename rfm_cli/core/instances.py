@@ -13,7 +13,10 @@ What stays as it was:
   attached (the store sets its memory limit again, or resets it: store.configure);
 - an instance in which anything failed is closed, not kept (a damaged file's `disable checkpoint`
   must not outlive it); so is every instance after a fork (a child never uses its parent's);
-- at most `IDLE_KEPT` idle instances are kept; the rest are closed.
+- at most `IDLE_KEPT` idle instances are kept; the rest are closed; an idle one frees the memory
+  DuckDB keeps for reuse (it would hold hundreds of MiB after a large store);
+- the macros every store defines are run once on the instance (`define`) into its own catalog,
+  never into a store's database; a store finds them after its own objects (`search_path`).
 """
 
 from __future__ import annotations
@@ -37,7 +40,7 @@ class _Instance:
     base: duckdb.DuckDBPyConnection  # the instance's own connection: ATTACH and DETACH run on it
     pid: int
     path: str | None = None  # the database attached now (None: idle)
-    defined: set[str] = field(default_factory=set)  # scripts run once on the instance (define_once)
+    defined: set[str] = field(default_factory=set)  # scripts run once on the instance (define)
 
 
 _idle: list[_Instance] = []
@@ -98,7 +101,7 @@ def connection(path: str, *, temp_directory: str | None = None) -> Iterator[duck
     _of_connection[id(con)] = instance, frozenset(instance.defined)
     try:
         con.execute(f"USE {ALIAS}")
-        # the instance's own catalog is searched after the store's, for what define_once put there
+        # the instance's own catalog is searched after the store's, for what `define` put there
         con.execute(f"SET search_path = '{ALIAS}.main,memory.main'")
         yield con
         ok = True

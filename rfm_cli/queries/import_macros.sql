@@ -1,8 +1,8 @@
 -- import_macros: the import's cell cleaning, defined when a file is staged (ingest/stage.py
 -- stage_file; rfm inspect too): the commands that read a database need none of them, and defining
--- them costs ~9 ms. Written TEMP; store.define_import_macros defines them once on the store's DuckDB
--- instance instead (not TEMP, in the instance's own catalog: core/instances.py define_once), never
--- in the store's database.
+-- them costs ~9 ms. Written TEMP: store.define_import_macros runs them so on the first store of a
+-- DuckDB instance, and once on the instance (not TEMP, in its own catalog: core/instances.py
+-- `define`) for the stores after it; never in the store's database.
 -- rfm_text(s)      VARCHAR -> VARCHAR: whitespace and tabs trimmed, `="…"` unwrapped, a value wrapped
 --                  whole in quotes unwrapped (`"6920…"`, left by a tab before a CSV quote), a leading
 --                  ' dropped; '' becomes NULL. A quote that belongs to the value stays: `say "hi"`.
