@@ -76,14 +76,13 @@ def test_an_instance_whose_store_failed_is_closed_not_kept(tmp_path: Path) -> No
     db = tmp_path / "shop.duckdb"
     with open_store(db):
         pass
-    kept = list(instances._idle)
     with pytest.raises(RuntimeError, match="the command failed"), open_store(db) as store:
-        used = [i for i in kept if i.path is not None]
+        used = instances._of_connection[id(store.con)][0]
         store.con.execute("SELECT 1")
         raise RuntimeError("the command failed")
-    assert used and used[0] not in instances._idle
+    assert used not in instances._idle
     with pytest.raises(duckdb.ConnectionException):
-        used[0].base.execute("SELECT 1")
+        used.base.execute("SELECT 1")
 
 
 def test_a_damaged_file_is_refused_and_the_next_store_opens_normally(tmp_path: Path) -> None:

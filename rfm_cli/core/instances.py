@@ -9,8 +9,8 @@ an instance did (another process may open it at once).
 
 What stays as it was:
 - a store never shares its instance: an instance holds one database at a time, so its settings
-  (memory limit, spill folder) are that store's, and a kept instance comes back with nothing
-  attached (the store sets its memory limit again, or resets it: store.configure);
+  (memory limit, spill folder) are that store's; a kept instance comes back with nothing
+  attached, DuckDB's default memory limit and the new store's spill folder;
 - an instance in which anything failed is closed, not kept (a damaged file's `disable checkpoint`
   must not outlive it); so is every instance after a fork (a child never uses its parent's);
 - at most `IDLE_KEPT` idle instances are kept; the rest are closed; an idle one frees the memory
@@ -39,7 +39,6 @@ _lock = threading.Lock()
 class _Instance:
     base: duckdb.DuckDBPyConnection  # the instance's own connection: ATTACH and DETACH run on it
     pid: int
-    path: str | None = None  # the database attached now (None: idle)
     defined: set[str] = field(default_factory=set)  # scripts run once on the instance (define)
 
 
@@ -59,22 +58,19 @@ def _take_idle() -> _Instance | None:
     return None
 
 
-def _prepared(temp_directory: str | None) -> _Instance:
+def _prepared(temp_directory: str) -> _Instance:
     """A kept instance, or a new one, spilling to `temp_directory`. DuckDB refuses to move the
     spill folder of an instance that has spilled: that instance is closed and a new one started,
     so a store never spills into another store's folder."""
     instance = _take_idle()
     if instance is not None:
-        if temp_directory is None:
-            return instance
         try:
             instance.base.execute(f"SET temp_directory = {_quoted(temp_directory)}")
             return instance
         except duckdb.Error:
             _close(instance)
     instance = _Instance(duckdb.connect(":memory:"), os.getpid())
-    if temp_directory is not None:
-        instance.base.execute(f"SET temp_directory = {_quoted(temp_directory)}")
+    instance.base.execute(f"SET temp_directory = {_quoted(temp_directory)}")
     return instance
 
 
@@ -83,7 +79,7 @@ def _quoted(path: str) -> str:
 
 
 @contextlib.contextmanager
-def connection(path: str, *, temp_directory: str | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
+def connection(path: str, *, temp_directory: str) -> Iterator[duckdb.DuckDBPyConnection]:
     """A connection whose default database is `path` (a file, or ":memory:" for a new empty one),
     attached on a kept instance of its own for the block, which spills to `temp_directory`. Errors
     of the ATTACH are DuckDB's own, as `duckdb.connect` raises them. The caller holds the file's
@@ -92,7 +88,6 @@ def connection(path: str, *, temp_directory: str | None = None) -> Iterator[duck
     instance = _prepared(temp_directory)
     try:
         instance.base.execute(f"ATTACH {_quoted(path)} AS {ALIAS}")
-        instance.path = path
         con = instance.base.cursor()
     except BaseException:
         _close(instance)
@@ -145,11 +140,10 @@ def _detach(instance: _Instance, *, keep: bool) -> None:
     except BaseException:
         _close(instance)
         raise
-    instance.path = None
     try:
         # DuckDB keeps the blocks its queries freed, for reuse, up to its memory limit: an idle
         # instance would hold them (the process 485 MiB after scoring 1M orders, 210 once freed).
-        # Lowering the limit frees them; the next store sets its own (store.configure).
+        # Lowering the limit frees them; the reset gives the next store DuckDB's default.
         instance.base.execute("SET memory_limit = '1MB'")
         instance.base.execute("RESET memory_limit")
     except duckdb.Error:

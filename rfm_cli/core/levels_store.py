@@ -63,7 +63,7 @@ def compute(store: Store, rules: LevelRules, as_of: date | None, *, save: bool) 
         "CREATE OR REPLACE TEMP TABLE level_rules (rank INTEGER, name VARCHAR, label_zh VARCHAR, "
         "min_spend DECIMAL(18, 2), min_orders BIGINT)"
     )
-    # one statement for the few levels (executemany ran one per level: 2.9 ms a night)
+    # one statement for the few levels (executemany ran one per level: 3.3 ms a night against 1.0)
     levels = list(enumerate(rules.levels))  # 2 or more (a rules file with fewer is refused: levels.py)
     con.execute("INSERT INTO level_rules VALUES " + ", ".join(["(?, ?, ?, ?, ?)"] * len(levels)),
                 [v for rank, lv in levels for v in (rank, lv.name, lv.label_zh, lv.min_spend, lv.min_orders)])

@@ -111,8 +111,7 @@ def configure(con: duckdb.DuckDBPyConnection, memory_limit: str | None = None) -
         # DuckDB keeps to it by spilling to its temp directory (the database's <db>.tmp, or a private
         # folder for an in-memory store: see open_store).
         con.execute(f"SET memory_limit = '{limit.strip()}'")
-    else:  # the instance may be kept from an earlier store (core/instances.py) with its limit
-        con.execute("RESET memory_limit")
+    # else DuckDB's default: a kept instance comes back with it (core/instances.py resets it)
 
 
 def _ensure_macros(con: duckdb.DuckDBPyConnection) -> None:
