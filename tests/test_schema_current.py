@@ -9,7 +9,7 @@ from pathlib import Path
 
 import duckdb
 
-from rfm_cli.core import store
+from rfm_cli.core import new_databases, store
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -42,18 +42,25 @@ def test_the_file_is_what_the_migrations_give() -> None:
     assert written == tool.render(), "schema_current.sql is stale: run `python tools/schema_current.py`"
 
 
-def test_a_new_database_equals_one_built_by_the_migrations(tmp_path: Path) -> None:
+def test_a_new_database_equals_one_built_by_the_migrations(tmp_path: Path, monkeypatch) -> None:
+    """The first new file of a process (the script), a later one (a copy of the process's template,
+    core/new_databases.py) and an in-memory store."""
+    monkeypatch.setattr(new_databases, "_made", {"pid": 0, "created": 0, "template": None})
     with duckdb.connect(str(tmp_path / "migrated.duckdb")) as con:
         store.built_by_migrations(con)
         migrated = catalog(con)
     with store.open_store(tmp_path / "new.duckdb") as new:
         created = catalog(new.con)
+    with store.open_store(tmp_path / "copied.duckdb") as later:
+        copied = catalog(later.con)
+    assert new_databases._made["template"] is not None  # the second was a copy
     with store.open_store(None) as memory:
         in_memory = catalog(memory.con)
     assert migrated["columns"] and migrated["constraints"] and migrated["views"]  # the queries see them
     assert dict(migrated["meta"])["schema_version"] == str(store.SCHEMA_VERSION)
     for name in CATALOG:
         assert created[name] == migrated[name], name
+        assert copied[name] == migrated[name], name
         assert in_memory[name] == migrated[name], name
 
 
@@ -62,6 +69,8 @@ def test_a_new_database_runs_one_script_and_an_old_one_its_migrations(tmp_path: 
     ran: list[str] = []
     real = store.run_script
     monkeypatch.setattr(store, "run_script", lambda con, name: (ran.append(name), real(con, name))[1])
+    # the process's first new database (later ones are copies of a template: test_new_databases.py)
+    monkeypatch.setattr(new_databases, "_made", {"pid": 0, "created": 0, "template": None})
     with store.open_store(tmp_path / "s.duckdb"):
         pass
     # (macros.sql runs on a store's connection unless its kept DuckDB instance has them: core/instances.py)
@@ -79,3 +88,4 @@ def test_a_new_database_runs_one_script_and_an_old_one_its_migrations(tmp_path: 
     migrations = [store.MIGRATIONS[v] for v in sorted(store.MIGRATIONS) if v > 17]
     assert [name for name in ran if name != "macros"] == migrations
     assert version == (str(store.SCHEMA_VERSION),)
+

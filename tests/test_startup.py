@@ -68,11 +68,13 @@ def test_reopening_a_database_does_not_rerun_its_migrations(tmp_path: Path,
     """The schema is set up once; the macros are never written to the database (opening it writes
     nothing: a damaged file is never written to): TEMP on a connection, or once on the DuckDB
     instance the process keeps (core/instances.py), which later stores find them on."""
-    from rfm_cli.core import store
+    from rfm_cli.core import new_databases, store
 
     ran: list[str] = []
     real = store.run_script
     monkeypatch.setattr(store, "run_script", lambda con, name: (ran.append(name), real(con, name))[1])
+    # as the process's first new database (later ones are copies of a template: test_new_databases.py)
+    monkeypatch.setattr(new_databases, "_made", {"pid": 0, "created": 0, "template": None})
     with store.open_store(tmp_path / "s.duckdb"):
         pass
     assert "schema_current" in ran

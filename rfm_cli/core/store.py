@@ -22,7 +22,7 @@ from pathlib import Path
 
 import duckdb
 
-from rfm_cli.core import dbfile, events, instances, runtime
+from rfm_cli.core import dbfile, events, instances, new_databases, runtime
 from rfm_cli.core.errors import ConfigError, InputError, OutputError, StorageIOError, disk_full_error
 
 SCHEMA_VERSION = 21
@@ -253,6 +253,8 @@ def open_store(
     with dbfile.private_umask(), dbfile.exclusive_lock(db_path, wait_seconds):
         ok = False
         try:
+            if not existed:
+                new_databases.place_new(db_path, _create)
             with dbfile.connected(db_path) as con:
                 with runtime.interruptible(con), dbfile.reported_as_damage_or_full_disk(con, db_path):
                     if existed:
@@ -318,3 +320,4 @@ def fetch_one(con: duckdb.DuckDBPyConnection, query: str, params: list | dict | 
     connection while a result is unfinished)."""
     rows = con.execute(query, params).fetchall() if params is not None else con.execute(query).fetchall()
     return rows[0] if rows else ()
+
