@@ -9,9 +9,12 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
+import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from rfm_cli.core.cell_escaping import FORMULA_PREFIXES
+from rfm_cli.core.cell_escaping import FORMULA_PREFIXES, escape_formula_except_e164, escape_text_columns
 
 HEADER = "order_id,customer_id,order_date,amount,status,customer_name,phone,email\n"
 NIGHT_1 = [
@@ -56,3 +59,20 @@ def test_no_cell_of_any_file_starts_a_formula(written: Path) -> None:
         for cell in _cells(path):
             if cell[:1] in FORMULA_PREFIXES:
                 assert cell.startswith("+") and cell[1:].isdigit() and 8 <= len(cell) - 1 <= 15, (path, cell)
+
+
+_cell = st.one_of(st.none(), st.sampled_from(["", "=1+1", "+8613812345678", "+1 attack", "-3", "@x", "\tx",
+                                               "ok", "李雷", "'=quoted"]), st.text(max_size=6))
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(_cell, _cell, st.integers(-5, 5)), max_size=6))
+def test_escaping_every_text_column_at_once_is_the_rule_column_by_column(rows) -> None:
+    """escape_text_columns (one pass finds the columns that need it) gives what
+    escape_formula_except_e164 gives each String column; other columns are left as they are."""
+    frame = pl.DataFrame(rows, schema={"name": pl.String, "phone": pl.String, "n": pl.Int64}, orient="row")
+    escaped = escape_text_columns(frame)
+    assert escaped.columns == frame.columns and escaped.schema == frame.schema
+    for column in ("name", "phone"):
+        assert escaped[column].to_list() == escape_formula_except_e164(frame[column]).to_list()
+    assert escaped["n"].to_list() == frame["n"].to_list()

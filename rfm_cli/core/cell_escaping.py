@@ -11,7 +11,8 @@ import polars as pl
 
 from rfm_cli.core.contacts import E164
 
-__all__ = ["FORMULA_PREFIXES", "escape_formula", "escape_formula_except_e164", "is_formula_like"]
+__all__ = ["FORMULA_PREFIXES", "escape_formula", "escape_formula_except_e164", "escape_text_columns",
+           "is_formula_like"]
 
 # OWASP CSV-injection list (= + - @ tab CR), plus NUL from OWASP ASVS 1.2.10.
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\0")
@@ -67,12 +68,22 @@ def escape_formula_except_e164(series: pl.Series) -> pl.Series:
     `+`: upload targets require it, and a cell of only a plus and digits is a number, never a formula."""
     _require_text(series, "escape_formula_except_e164")
     frame = series.cast(pl.String).to_frame("v")
-    text = pl.col("v")
-    if not frame.select(_formula_like(text).any()).item():
+    if not frame.select(_formula_like(pl.col("v")).any()).item():
         return series  # the usual column (ids, codes, tiers): one scan, no copy
+    return frame.select(_escaped_except_e164(pl.col("v"))).to_series().rename(series.name)
+
+
+def _escaped_except_e164(text: pl.Expr) -> pl.Expr:
     formula = _formula_like(text) & ~text.str.contains(E164).fill_null(False)
-    return (
-        frame.select(pl.when(formula).then(pl.concat_str([pl.lit("'"), text])).otherwise(text))
-        .to_series()
-        .rename(series.name)
-    )
+    return pl.when(formula).then(pl.concat_str([pl.lit("'"), text])).otherwise(text)
+
+
+def escape_text_columns(frame: pl.DataFrame) -> pl.DataFrame:
+    """`escape_formula_except_e164` on every String column of `frame`, the columns that need it found
+    in one pass over the frame (a list's ~15 text columns: one Polars query, not one a column)."""
+    text = [c for c, dtype in frame.schema.items() if dtype == pl.String]
+    if not text or frame.is_empty():
+        return frame
+    needed = frame.select(_formula_like(pl.col(c)).any() for c in text).row(0)
+    escaped = [_escaped_except_e164(pl.col(c)).alias(c) for c, need in zip(text, needed, strict=True) if need]
+    return frame.with_columns(escaped) if escaped else frame

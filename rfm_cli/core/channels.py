@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
-from rfm_cli.core.cell_escaping import escape_formula_except_e164
+from rfm_cli.core.cell_escaping import escape_text_columns
 from rfm_cli.core.compliance.eea import consent_columns, countries
 from rfm_cli.core.contact_hashing import google_hash, meta_hash
 from rfm_cli.core.contacts import normalize_emails, normalize_phones, present_only
@@ -130,8 +130,7 @@ def _email_ok(frame: pl.DataFrame, dropped: Counter[str]) -> pl.DataFrame:
 def safe_cells(frame: pl.DataFrame) -> pl.DataFrame:
     """Every text cell escaped so none starts a spreadsheet formula (= + - @ tab CR), whatever the
     column: names, tier labels, coupon codes, ids. A strict E.164 phone keeps its `+`."""
-    return frame.with_columns([escape_formula_except_e164(frame[c]) for c in frame.columns
-                               if frame[c].dtype == pl.String])
+    return escape_text_columns(frame)
 
 
 def _tier_label(opts: ChannelOptions) -> pl.Expr:
