@@ -89,3 +89,13 @@ def test_a_new_database_runs_one_script_and_an_old_one_its_migrations(tmp_path: 
     assert [name for name in ran if name != "macros"] == migrations
     assert version == (str(store.SCHEMA_VERSION),)
 
+
+def test_set_meta_inserts_a_key_once_then_updates_it() -> None:
+    with store.open_store(None) as memory:
+        con = memory.con
+        store.set_meta(con, "customer_stats", "current")
+        store.set_meta(con, "customer_stats", "stale")
+        store.set_meta(con, "schema_version", str(store.SCHEMA_VERSION))  # an existing key: updated
+        rows = con.execute("SELECT key, value FROM rfm_meta WHERE key IN ('customer_stats', "
+                           "'schema_version') ORDER BY key").fetchall()
+    assert rows == [("customer_stats", "stale"), ("schema_version", str(store.SCHEMA_VERSION))]

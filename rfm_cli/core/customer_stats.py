@@ -27,7 +27,16 @@ from datetime import date
 
 import duckdb
 
-from rfm_cli.core.store import MEMORY, Store, fetch_one, narrowed, progress, run_statements, subquery
+from rfm_cli.core.store import (
+    MEMORY,
+    Store,
+    fetch_one,
+    narrowed,
+    progress,
+    run_statements,
+    set_meta,
+    subquery,
+)
 
 TABLE = "rfm_customers"
 SCOPE = "_rfm_scope"
@@ -51,7 +60,7 @@ def rebuild(con: duckdb.DuckDBPyConnection) -> None:
     """Every row from the orders, and the table marked current. The caller owns the transaction."""
     con.execute(f"DELETE FROM {TABLE}")
     con.execute(f"INSERT INTO {TABLE} {customer_rfm_sql()}", {"as_of": NO_CUT, "since": None})
-    con.execute("INSERT OR REPLACE INTO rfm_meta VALUES ('customer_stats', 'current')")
+    set_meta(con, "customer_stats", "current")
 
 
 def ensure_current(store: Store) -> None:

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from rfm_cli.core.store import MEMORY, Store, fetch_one, narrowed, progress, subquery
+from rfm_cli.core.store import MEMORY, Store, fetch_one, narrowed, progress, set_meta, subquery
 
 TABLE = "rfm_predict_inputs"
 META_KEY = "predict_inputs"
@@ -78,7 +78,7 @@ def refresh_scope(store: Store) -> None:
 
 
 def mark_current(store: Store) -> None:
-    store.con.execute("INSERT OR REPLACE INTO rfm_meta VALUES (?, ?)", [META_KEY, stamp(store)])
+    set_meta(store.con, META_KEY, stamp(store))
 
 
 def read_sql() -> str:
