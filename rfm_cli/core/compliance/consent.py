@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from rfm_cli.core.store import Store
 
 CHANNELS = ("sms", "email", "ads", "any")
+FIELDS = frozenset({"accepts_email", "accepts_sms"})  # an export's consent columns, canonical names
 BASES = ("consent", "contract", "legitimate_interest", "legal_obligation")
 LIST_CHANNEL = {"sms": "sms", "email": "email", "klaviyo": "email", "mailchimp": "email", "shopify": "email",
                 "google": "ads", "meta": "ads"}
@@ -42,22 +43,24 @@ def consent_channel(list_channel: str, coupon_key: str = "customer_id") -> str |
     return LIST_CHANNEL.get(list_channel)
 
 
-def record_import(con, import_id: int, label: str) -> int:
+def record_import(con, import_id: int, label: str, fields: frozenset[str] | set[str]) -> int:
     """Consent events of an import's orders (order_outcomes: accepts_email, accepts_sms), inside the
-    import's transaction. Returns how many were new."""
-    columns = {c for (c,) in con.execute("SELECT column_name FROM (DESCRIBE order_outcomes)").fetchall()}
-    if not {"accepts_email", "accepts_sms"} <= columns:
+    import's transaction: one INSERT for the consent `fields` the file has (a field it has no column
+    for is NULL in every row, so an export without them costs no statement). Returns how many were
+    new (the INSERT's count: ON CONFLICT DO NOTHING counts only the rows it inserted)."""
+    channels = [(f, channel) for f, channel in (("accepts_email", "email"), ("accepts_sms", "sms"))
+                if f in fields]
+    if not channels:
         return 0
-    before = con.execute("SELECT count(*) FROM rfm_consent").fetchall()[0][0]
+    events = " UNION ALL ".join(
+        f"SELECT DISTINCT 'customer_id', customer_id, '{channel}', "
+        f"CASE WHEN {field} THEN 'granted' ELSE 'withdrawn' END, ordered_at, $source, 'consent' "
+        f"FROM order_outcomes WHERE {field} IS NOT NULL AND customer_id IS NOT NULL "
+        "AND ordered_at IS NOT NULL AND outcome <> 'rejected'"
+        for field, channel in channels)
     source = f"import {import_id} ({Path(label).name})"
-    for column, channel in (("accepts_email", "email"), ("accepts_sms", "sms")):
-        con.execute(
-            f"INSERT INTO rfm_consent SELECT DISTINCT 'customer_id', customer_id, '{channel}', "
-            f"CASE WHEN {column} THEN 'granted' ELSE 'withdrawn' END, ordered_at, $source, 'consent' "
-            f"FROM order_outcomes WHERE {column} IS NOT NULL AND customer_id IS NOT NULL "
-            "AND ordered_at IS NOT NULL "
-            "AND outcome <> 'rejected' ON CONFLICT DO NOTHING", {"source": source})
-    return con.execute("SELECT count(*) FROM rfm_consent").fetchall()[0][0] - before
+    rows = con.execute(f"INSERT INTO rfm_consent {events} ON CONFLICT DO NOTHING", {"source": source})
+    return rows.fetchall()[0][0]
 
 
 def add(store: Store, values: list[str], channel: str, status: str, source: str, basis: str = "consent",

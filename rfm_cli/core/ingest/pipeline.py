@@ -165,7 +165,8 @@ def import_file(store: Store, path: Path, options: ImportOptions, *, as_views: b
     import_id = fetch_one(con, "SELECT coalesce(max(import_id), 0) + 1 FROM rfm_imports")[0]
     kept_inputs = _merge(store, path, import_id, counts, as_views=as_views,
                          discount_header=staged.colmap.columns.get("discount_code"),
-                         with_lines=staged.colmap.has_products)
+                         with_lines=staged.colmap.has_products,
+                         consent_fields=frozenset(staged.colmap.columns) & consent.FIELDS)
     if staged.rejected:
         con.execute("INSERT INTO rfm_rejects (import_id, source_file, line, column_name, reason, raw, sheet) "
                     "SELECT ?, ?, line, column_name, reason, raw, sheet FROM file_rejects",
@@ -313,11 +314,13 @@ def _outcomes(con, *, as_views: bool) -> _Outcomes:
 
 
 def _merge(store: Store, path: Path, import_id: int, counts: _Outcomes, *, as_views: bool,
-           discount_header: str | None = None, with_lines: bool = False) -> bool:
+           discount_header: str | None = None, with_lines: bool = False,
+           consent_fields: frozenset[str] = frozenset()) -> bool:
     """Store the file's orders (or, `as_views`, make the store's order tables views over them), and
-    their discount codes when the file has a discount-code column (`discount_header`), and their
-    products when it has product columns (`with_lines`). True when the models' inputs were kept
-    current too: the caller marks them once the import is recorded."""
+    their discount codes when the file has a discount-code column (`discount_header`), their
+    products when it has product columns (`with_lines`), and the consent its `consent_fields` give.
+    True when the models' inputs were kept current too: the caller marks them once the import is
+    recorded."""
     con = store.con
     params = {"import_id": import_id, "source_file": str(path)}
     with progress(con, f"storing the orders of {path.name}"):
@@ -342,7 +345,7 @@ def _merge(store: Store, path: Path, import_id: int, counts: _Outcomes, *, as_vi
             apply_to_import(con, import_id)
         if discount_header is not None:  # campaign redemption (schema 11)
             run_statements(con, "import_codes", {"import_id": import_id, "header": discount_header})
-        consent.record_import(con, import_id, str(path))  # per-channel consent columns -> the ledger
+        consent.record_import(con, import_id, str(path), consent_fields)  # per-channel consent columns
         if counts.lines["duplicate"]:  # which files carry which orders, for `rfm imports rm`
             run_statements(con, "import_carriers", params)
         if keep_inputs:
