@@ -160,3 +160,33 @@ def test_a_list_without_eea_people_has_no_consent_columns(rfm, write_orders, tmp
     header_line = next((tmp_path / "out" / "send" / "google").glob("*.csv")).read_text(
         encoding="utf-8").splitlines()[0]
     assert header_line == "Email,Phone,First Name,Last Name,Country,Zip"
+
+
+def test_an_export_with_one_consent_column_records_that_channel_only(rfm, tmp_path: Path) -> None:
+    """The import writes the events of the consent columns the file has (accepts_sms here), and
+    counts as new only the events the ledger did not hold (a later file repeating an order)."""
+    header = "order_id,customer_id,order_date,amount,status,accepts_sms\n"
+    first = tmp_path / "a.csv"
+    first.write_text(header + "O1,C1,2026-05-01 10:00:00,10.00,paid,yes\n"
+                              "O2,C2,2026-05-02 10:00:00,20.00,paid,no\n", encoding="utf-8")
+    second = tmp_path / "b.csv"
+    second.write_text(header + "O2,C2,2026-05-02 10:00:00,20.00,paid,no\n"
+                               "O3,C3,2026-05-03 10:00:00,30.00,paid,\n", encoding="utf-8")
+    db = tmp_path / "shop.duckdb"
+    for path in (first, second):
+        assert rfm("import", path, "--db", db).returncode == 0
+    events = sorted((e["value"], e["channel"], e["status"], e["source"]) for e in ledger(rfm, db))
+    assert events == [("C1", "sms", "granted", "import 1 (a.csv)"), ("C2", "sms", "withdrawn", "import 1 (a.csv)")]
+
+    from rfm_cli.core.compliance import consent
+    from rfm_cli.core.store import open_store
+
+    with open_store(db) as store, store.transaction():  # the count is of new events only
+        store.con.execute("CREATE TEMP TABLE order_outcomes AS SELECT 'C2' AS customer_id, "
+                          "TIMESTAMP '2026-05-02 10:00:00' AS ordered_at, false AS accepts_sms, "
+                          "true AS accepts_email, 'new' AS outcome UNION ALL SELECT 'C4', "
+                          "TIMESTAMP '2026-05-04 10:00:00', true, NULL, 'new'")
+        assert consent.record_import(store.con, 9, "c.csv", {"accepts_sms"}) == 1
+        assert consent.record_import(store.con, 9, "c.csv", {"accepts_sms", "accepts_email"}) == 1
+        assert consent.record_import(store.con, 9, "c.csv", set()) == 0
+        store.con.execute("DROP TABLE order_outcomes")

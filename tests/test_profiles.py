@@ -50,6 +50,15 @@ def test_canonical_toml_documents_the_schema():
         assert key in text
 
 
+def test_the_canonical_profile_reads_every_canonical_field_under_its_own_name():
+    """A file whose headers are rfm's field names is read whole: accepts_email and accepts_sms were
+    missing, so a canonical export's consent never reached the ledger."""
+    from rfm_cli.core.ingest.profiles import CANONICAL_FIELDS
+
+    canonical = next(p for p in PROFILES if p.name == "canonical")
+    assert {f for f in CANONICAL_FIELDS if f not in canonical.columns.get(f, [])} == set()
+
+
 def test_known_headers_cover_every_profile():
     assert {"订单编号", "买家会员名", "amazon-order-id", "Customer ID", "售后状态", "Cancelled at"} <= KNOWN
 
