@@ -129,21 +129,26 @@ _ROWS_AND_REJECTED = ("SELECT coalesce(sum(lines), 0), "
 
 def drop_staging(con, *, keep_orders: bool = False) -> None:
     # order_outcomes is a view when nothing was stored before the file (see import_file).
-    views = {name for (name,) in
-             con.execute("SELECT view_name FROM duckdb_views() WHERE temporary").fetchall()}
+    # only what exists is dropped (a DROP IF EXISTS of nothing still cost ~0.25 ms, 12 of them a file)
+    present = dict(con.execute("SELECT view_name, 'VIEW' FROM duckdb_views() WHERE temporary UNION ALL "
+                               "SELECT table_name, 'TABLE' FROM duckdb_tables() WHERE temporary").fetchall())
     for name in ("staged", "raw_rows", "raw_rows_bad", "raw_rows_lines", "raw_sample", "file_orders",
                  "order_outcomes", "file_outcomes", "file_rejects", "_status_map", "file_lines", "file_rows"):
-        if not (keep_orders and name in ("file_orders", "file_lines", "file_rows")):
-            con.execute(f"DROP {'VIEW' if name in views else 'TABLE'} IF EXISTS {name}")
+        if name in present and not (keep_orders and name in ("file_orders", "file_lines", "file_rows")):
+            con.execute(f"DROP {present[name]} {name}")
 
 
 def _status_map(con, colmap: ColumnMap, source: str) -> list[tuple[int, str, str]]:
     """Table _status_map: each status column's raw words as read in `source`, with the canonical
     status the profile gives them (staging.status_map_rows); the rows are returned as well."""
-    con.execute("CREATE OR REPLACE TEMP TABLE _status_map (col INTEGER, raw VARCHAR, status VARCHAR)")
     status_rows = staging_sql.status_map_rows(con, colmap, source)
-    if status_rows:
-        con.executemany("INSERT INTO _status_map VALUES (?, ?, ?)", status_rows)
+    # one statement, the rows as parameters (executemany cost a statement a row)
+    if not status_rows:
+        con.execute("CREATE OR REPLACE TEMP TABLE _status_map (col INTEGER, raw VARCHAR, status VARCHAR)")
+        return status_rows
+    values = ", ".join(["(?::INTEGER, ?::VARCHAR, ?::VARCHAR)"] * len(status_rows))
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _status_map AS SELECT * FROM (VALUES {values}) "
+                "AS t(col, raw, status)", [cell for row in status_rows for cell in row])
     return status_rows
 
 
@@ -215,15 +220,16 @@ def file_state(path: Path) -> tuple[int, int]:
 def _typed_on_sample(con, colmap, forced: str | None, decimal_comma: bool) -> dict[str, str]:
     """Columns clean on the sample, to be parsed by the CSV reader itself, not by the cleaning
     macros (amounts only with a decimal point: the reader's DECIMAL reads `1.234` as 1.23)."""
-    typed = {}
-    for header, type_ in staging_sql.typed_candidates(colmap, forced).items():
-        if decimal_comma and (type_.startswith("DECIMAL") or type_ == "DOUBLE"):
-            continue
-        column = staging_sql.q(header)
-        if not fetch_one(con, f"SELECT count(*) FROM raw_sample WHERE {column} IS NOT NULL "
-                              f"AND try_cast({column} AS {type_}) IS NULL")[0]:
-            typed[header] = type_
-    return typed
+    candidates = {header: type_ for header, type_ in staging_sql.typed_candidates(colmap, forced).items()
+                  if not (decimal_comma and (type_.startswith("DECIMAL") or type_ == "DOUBLE"))}
+    if not candidates:
+        return {}
+    # one scan of the sample for every column (a query a column cost ~0.8 ms each)
+    q = staging_sql.q
+    failed = fetch_one(con, "SELECT " + ", ".join(
+        f"count(*) FILTER (WHERE {q(h)} IS NOT NULL AND try_cast({q(h)} AS {t}) IS NULL)"
+        for h, t in candidates.items()) + " FROM raw_sample")
+    return {header: type_ for (header, type_), bad in zip(candidates.items(), failed, strict=True) if not bad}
 
 
 def _group(con, st: Staging) -> None:
