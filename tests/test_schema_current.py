@@ -99,3 +99,33 @@ def test_set_meta_inserts_a_key_once_then_updates_it() -> None:
         rows = con.execute("SELECT key, value FROM rfm_meta WHERE key IN ('customer_stats', "
                            "'schema_version') ORDER BY key").fetchall()
     assert rows == [("customer_stats", "stale"), ("schema_version", str(store.SCHEMA_VERSION))]
+
+
+def _tables(path: Path) -> set[tuple[str, str]]:
+    with duckdb.connect(str(path), read_only=True) as con:
+        return set(con.execute("SELECT table_name, 'table' FROM duckdb_tables() WHERE NOT internal "
+                               "UNION ALL SELECT view_name, 'view' FROM duckdb_views() WHERE NOT internal "
+                               "AND NOT temporary").fetchall())
+
+
+def test_an_import_down_any_path_leaves_only_the_schemas_tables(tmp_path: Path, rfm) -> None:
+    """The general path writes its raw rows into the store's own database (raw_rows, raw_rows_bad,
+    raw_rows_lines); staging drops them whatever the path: a canonical CSV (the direct path), one
+    with an unreadable row (read again the general way), a workbook, a GBK export with a title line,
+    a shop with line items. (A table left behind kept buyers' rows in the file: `rfm forget` found them.)"""
+    import platform_fixtures as pf
+
+    empty = tmp_path / "empty.duckdb"
+    with store.open_store(empty):
+        pass
+    schema = _tables(empty)
+    bad = tmp_path / "bad.csv"
+    bad.write_text("order_id,customer_id,order_date,amount\nO1,C1,2026-05-01,10.00\nO2,C2,not a day,5.00\n",
+                   encoding="utf-8")
+    files = [bad, pf.write_online_retail(tmp_path), pf.write_gbk_titled(tmp_path), pf.write_shopify(tmp_path),
+             pf.write_ragged(tmp_path)]
+    for path in files:
+        db = tmp_path / f"{path.stem}.duckdb"
+        done = rfm("import", path, "--db", db, "--max-rejects", "100%")
+        assert done.returncode == 0, done.stderr
+        assert _tables(db) == schema, path.name

@@ -129,9 +129,14 @@ _ROWS_AND_REJECTED = ("SELECT coalesce(sum(lines), 0), "
 
 def drop_staging(con, *, keep_orders: bool = False) -> None:
     # order_outcomes is a view when nothing was stored before the file (see import_file).
-    # only what exists is dropped (a DROP IF EXISTS of nothing still cost ~0.25 ms, 12 of them a file)
-    present = dict(con.execute("SELECT view_name, 'VIEW' FROM duckdb_views() WHERE temporary UNION ALL "
-                               "SELECT table_name, 'TABLE' FROM duckdb_tables() WHERE temporary").fetchall())
+    # Only what exists is dropped (a DROP IF EXISTS of nothing still cost ~0.25 ms, 12 of them a file):
+    # TEMP tables and views, and the raw_rows tables the general path writes into the store's own
+    # database (read_text, read_workbook, sniffed), which must never outlive the import.
+    present = dict(con.execute(
+        "SELECT view_name, 'VIEW' FROM duckdb_views() WHERE temporary UNION ALL "
+        "SELECT table_name, 'TABLE' FROM duckdb_tables() "
+        "WHERE temporary OR (database_name = current_database() AND schema_name = current_schema())"
+    ).fetchall())
     for name in ("staged", "raw_rows", "raw_rows_bad", "raw_rows_lines", "raw_sample", "file_orders",
                  "order_outcomes", "file_outcomes", "file_rejects", "_status_map", "file_lines", "file_rows"):
         if name in present and not (keep_orders and name in ("file_orders", "file_lines", "file_rows")):
