@@ -21,6 +21,7 @@ from rfm_cli.core import customer_stats
 from rfm_cli.core.compliance import consent
 from rfm_cli.core.errors import DataError, InputError, UsageError
 from rfm_cli.core.ingest.line_items import store_lines
+from rfm_cli.core.ingest.mapping import ColumnMap
 from rfm_cli.core.ingest.stage import (
     ImportOptions,
     StagedFile,
@@ -163,10 +164,7 @@ def import_file(store: Store, path: Path, options: ImportOptions, *, as_views: b
     _refuse_too_many_rejects(label, staged, options, rejects_file)
     counts = _outcomes(con, as_views=as_views)
     import_id = fetch_one(con, "SELECT coalesce(max(import_id), 0) + 1 FROM rfm_imports")[0]
-    kept_inputs = _merge(store, path, import_id, counts, as_views=as_views,
-                         discount_header=staged.colmap.columns.get("discount_code"),
-                         with_lines=staged.colmap.has_products,
-                         consent_fields=frozenset(staged.colmap.columns) & consent.FIELDS)
+    kept_inputs = _merge(store, path, import_id, counts, staged.colmap, as_views=as_views)
     if staged.rejected:
         con.execute("INSERT INTO rfm_rejects (import_id, source_file, line, column_name, reason, raw, sheet) "
                     "SELECT ?, ?, line, column_name, reason, raw, sheet FROM file_rejects",
@@ -313,15 +311,13 @@ def _outcomes(con, *, as_views: bool) -> _Outcomes:
     return counts
 
 
-def _merge(store: Store, path: Path, import_id: int, counts: _Outcomes, *, as_views: bool,
-           discount_header: str | None = None, with_lines: bool = False,
-           consent_fields: frozenset[str] = frozenset()) -> bool:
+def _merge(store: Store, path: Path, import_id: int, counts: _Outcomes, colmap: ColumnMap, *,
+           as_views: bool) -> bool:
     """Store the file's orders (or, `as_views`, make the store's order tables views over them), and
-    their discount codes when the file has a discount-code column (`discount_header`), their
-    products when it has product columns (`with_lines`), and the consent its `consent_fields` give.
-    True when the models' inputs were kept current too: the caller marks them once the import is
-    recorded."""
+    what else its columns (`colmap`) carry: discount codes, products (line items), consent. True
+    when the models' inputs were kept current too: the caller marks them once the import is recorded."""
     con = store.con
+    discount_header, with_lines = colmap.columns.get("discount_code"), colmap.has_products
     params = {"import_id": import_id, "source_file": str(path)}
     with progress(con, f"storing the orders of {path.name}"):
         if as_views:
@@ -345,7 +341,7 @@ def _merge(store: Store, path: Path, import_id: int, counts: _Outcomes, *, as_vi
             apply_to_import(con, import_id)
         if discount_header is not None:  # campaign redemption (schema 11)
             run_statements(con, "import_codes", {"import_id": import_id, "header": discount_header})
-        consent.record_import(con, import_id, str(path), consent_fields)  # per-channel consent columns
+        consent.record_import(con, import_id, str(path), consent.FIELDS & set(colmap.columns))
         if counts.lines["duplicate"]:  # which files carry which orders, for `rfm imports rm`
             run_statements(con, "import_carriers", params)
         if keep_inputs:
