@@ -14,6 +14,7 @@ def inspect_file(path: Path, options: ImportOptions, *, samples: int = 3,
                  reject_rows: int = 20) -> dict[str, Any]:
     with open_store(None) as store:
         con = store.con
+        store.add_work(path.stat().st_size if path.is_file() else 0)  # a large file: every core
         staged = stage_file(con, path, options)
         s, colmap = staged.sniffed, staged.colmap
         columns = []

@@ -153,6 +153,7 @@ def import_file(store: Store, path: Path, options: ImportOptions, *, as_views: b
     earlier, digest_of = _fingerprint(con, path, skip=as_views)
     if earlier:
         return FileReport.skipped(label, earlier)
+    store.add_work(path.stat().st_size)
     try:
         staged = stage_file(con, path, options, direct=True)
     except BaseException:
