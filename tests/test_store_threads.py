@@ -53,9 +53,19 @@ def test_a_small_shop_runs_on_one_thread_a_large_one_on_every_core(tmp_path: Pat
         assert _threads(s) == every_core
     with store.open_store(db) as s:  # the database itself is past the bound now
         assert _threads(s) == every_core
-    monkeypatch.setattr(store, "SMALL_WORK_BYTES", db.stat().st_size + 1)
+    monkeypatch.setattr(store, "SMALL_WORK_BYTES", store.DENSE * db.stat().st_size + 1)
     with store.open_store(db) as s:  # the same kept instance, a small store again
         assert _threads(s) == 1
+    monkeypatch.setattr(store, "SMALL_WORK_BYTES", store.DENSE * db.stat().st_size - 1)
+    with store.open_store(db) as s:  # a database counts at DENSE times its bytes
+        assert _threads(s) == every_core
+
+
+def test_parquet_and_workbooks_count_at_dense_times_their_bytes(tmp_path: Path) -> None:
+    for name in ("a.parquet", "b.XLSX", "c.xls", "d.csv", "e.tsv"):
+        (tmp_path / name).write_bytes(b"x" * 100)
+    assert [store.work_bytes(tmp_path / n) for n in ("a.parquet", "b.XLSX", "c.xls", "d.csv", "e.tsv")] == [
+        100 * store.DENSE] * 3 + [100, 100]
 
 
 def test_inspect_reads_a_large_file_on_every_core(tmp_path: Path, monkeypatch, every_core: int) -> None:

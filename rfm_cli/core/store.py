@@ -190,23 +190,31 @@ def _migrate(con: duckdb.DuckDBPyConnection, db_label: str) -> None:
 
 # DuckDB wakes its worker threads for every statement, and on a small shop's data a statement is
 # one task: the wake-ups were ~10% of the CPU of `rfm run` at 5k-200k orders (benchmarks/startup.py,
-# benchmarks/in_process.py), and the second thread bought no wall time below ~10 MB (at 500k orders,
-# 33 MB, one thread took 22% longer). A store whose database and imported files are smaller than
-# this runs on one thread; past it, on DuckDB's default (every core).
+# benchmarks/in_process.py), and the second thread bought no wall time below ~10 MB of CSV (200k
+# orders, 13 MB: +3% wall on one thread; 500k, 33 MB: +22%). A store whose work is smaller than this
+# runs on one thread; past it, on DuckDB's default (every core). Work is counted in bytes of CSV:
+# a database file, Parquet or a workbook holds about three times the orders per byte (200k orders:
+# 13 MB of CSV, a 6 MB database, 4.5 MB of Parquet).
 SMALL_WORK_BYTES = 8 * 2**20
+DENSE = 3  # CSV bytes a byte of a database, Parquet or workbook stands for
+
+
+def work_bytes(path: Path) -> int:
+    """The work a file is to read, in bytes of CSV (SMALL_WORK_BYTES)."""
+    return path.stat().st_size * (DENSE if path.suffix.lower() in (".parquet", ".xlsx", ".xls") else 1)
 
 
 @dataclass
 class Store:
     con: duckdb.DuckDBPyConnection
     path: str  # MEMORY for an in-memory store
-    work_bytes: int = 0  # the database file at open, then every file imported into the store
+    work_bytes: int = 0  # the database file at open, then every file imported into it (`work_bytes`)
 
     def __post_init__(self) -> None:
         self.con.execute("SET threads = 1" if self.work_bytes < SMALL_WORK_BYTES else "RESET threads")
 
     def add_work(self, size: int) -> None:
-        """A file of `size` bytes is about to be imported: past SMALL_WORK_BYTES in all, every core."""
+        """A file of `size` (work_bytes) is about to be read: past SMALL_WORK_BYTES in all, every core."""
         small = self.work_bytes < SMALL_WORK_BYTES
         self.work_bytes += size
         if small and self.work_bytes >= SMALL_WORK_BYTES:
@@ -280,7 +288,7 @@ def open_store(
                         dbfile.check_whole(con, db_path)
                     configure(con, memory_limit)
                     _migrate(con, str(db_path))
-                    yield Store(con, str(db_path), db_path.stat().st_size)
+                    yield Store(con, str(db_path), DENSE * db_path.stat().st_size)
                 ok = True
         finally:
             if not ok and not existed:
