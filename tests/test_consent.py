@@ -176,7 +176,8 @@ def test_an_export_with_one_consent_column_records_that_channel_only(rfm, tmp_pa
     for path in (first, second):
         assert rfm("import", path, "--db", db).returncode == 0
     events = sorted((e["value"], e["channel"], e["status"], e["source"]) for e in ledger(rfm, db))
-    assert events == [("C1", "sms", "granted", "import 1 (a.csv)"), ("C2", "sms", "withdrawn", "import 1 (a.csv)")]
+    assert events == [("C1", "sms", "granted", "import 1 (a.csv)"),
+                      ("C2", "sms", "withdrawn", "import 1 (a.csv)")]
 
     from rfm_cli.core.compliance import consent
     from rfm_cli.core.store import open_store
