@@ -92,6 +92,15 @@ def test_day_first_dates_fall_back(tmp_path: Path) -> None:
     assert not _same(_write(tmp_path / "slashed.csv", lines))
 
 
+def test_a_day_first_date_the_sample_missed_falls_back(tmp_path: Path) -> None:
+    """The sample (the first 50,000 rows and the last MiB) reads every date as a timestamp, so the
+    day/month detection is not run on it; a day-first date between them makes the reader reject
+    its row, and the staged path settles the order on the whole file."""
+    lines = [f"O{i},C{i % 9},2026-03-{1 + i % 28:02d} 10:00:00,{i}.50,paid,,,," for i in range(80_000)]
+    lines[52_000] = "O52000,C1,13/04/2026,10.00,paid,,,,"
+    assert not _same(_write(tmp_path / "late_slash.csv", lines))
+
+
 def test_gbk_file_is_transcoded_and_read_in_one_pass(tmp_path: Path) -> None:
     lines = [f"O{i},买家{i % 13},2026-03-{1 + i % 28:02d} 10:00:00,{i}.00,paid,,张三,,"
              for i in range(300)]

@@ -182,15 +182,18 @@ def _stage_direct(con, path: Path, sniffed: Sniffed, options: ImportOptions,
         except duckdb.Error as error:  # the transaction is aborted now: no second try, say what failed
             raise duck_error(path, error) from None
         forced = dates.normalise_date_format(options.date_format or colmap.options.get("date_format"))
-        if forced is None:
+        status_rows = _status_map(con, colmap, "raw_sample")
+        decimal_comma, decimal_note = staging_sql.detect_decimal_comma(con, colmap, "raw_sample")
+        typed = _typed_on_sample(con, colmap, forced, decimal_comma)
+        # A date column the sample reads as TIMESTAMP has no day/month order to settle (rfm_timestamp
+        # is try_cast for such a cell): the detection's query (~6 ms) is left out.
+        date_headers = set(colmap.date_columns or [colmap.columns.get("order_date")])
+        if forced is None and not date_headers <= typed.keys():
             try:
                 if dates.detect_date_format(con, colmap, "raw_sample", label) is not None:
                     return None
             except DataError:
                 return None
-        status_rows = _status_map(con, colmap, "raw_sample")
-        decimal_comma, decimal_note = staging_sql.detect_decimal_comma(con, colmap, "raw_sample")
-        typed = _typed_on_sample(con, colmap, forced, decimal_comma)
         source = direct_read(direct, sniffed, typed) if typed else direct.read
         st = staging_sql.build(colmap, headers, source, forced, forced is not None, typed, status_rows,
                                decimal_comma=decimal_comma, rank_statuses=True)
