@@ -93,6 +93,25 @@ def test_rejects_file_and_inspect_show_the_bad_rows(tmp_path: Path) -> None:
     assert not (tmp_path / "x.duckdb").with_name("rejects").joinpath("nothing").exists()
 
 
+def test_inspect_names_the_columns_an_import_leaves_out(tmp_path: Path) -> None:
+    """What no field, status, date or option reads is listed (a consent column under a name rfm
+    does not know is how consent goes missing); once --map names it, it is read."""
+    path = tmp_path / "orders.csv"
+    path.write_text("order_id,customer_id,order_date,amount,status,SMS opt-in,gift_note\n"
+                    "O1,C1,2026-05-01 10:00:00,10.00,paid,yes,hi\n", encoding="utf-8")
+    shown = invoke(["inspect", str(path), "--format", "json"], cwd=tmp_path)
+    assert json.loads(shown.stdout)["columns_not_read"] == ["SMS opt-in", "gift_note"]
+    text = invoke(["inspect", str(path)], cwd=tmp_path)  # the display is on stderr
+    assert "not read: SMS opt-in, gift_note" in text.stderr and text.stdout == ""
+    mapped = invoke(["inspect", str(path), "--format", "json", "--map", "accepts_sms=SMS opt-in"],
+                    cwd=tmp_path)
+    assert json.loads(mapped.stdout)["columns_not_read"] == ["gift_note"]
+    shopify = json.loads(invoke(["inspect", str(pf.WRITERS["shopify"](tmp_path)), "--format", "json"],
+                                cwd=tmp_path).stdout)
+    read = {c["header"] for c in shopify["columns"]} | {"Cancelled at", "Financial Status", "Paid at"}
+    assert not read & set(shopify["columns_not_read"])
+
+
 def test_ambiguous_day_month_needs_date_format(tmp_path: Path) -> None:
     path = tmp_path / "dm.csv"
     path.write_text("order_id,customer_id,order_date,amount\nA,c1,03/04/2024,10\nB,c2,05/06/2024,20\n",

@@ -65,6 +65,9 @@ def show(r: dict) -> None:
     rows = [[c["field"], c["header"], " | ".join(str(v) for v in c["samples"])] for c in r["columns"]]
     columns = [Col("field"), Col("header"), Col("sample values", min_text=20)]
     out.print(fitted("Columns", columns, rows, out.width))
+    if r["columns_not_read"]:
+        out.print(escape(f"not read: {', '.join(r['columns_not_read'])} (no field reads them; "
+                         "--map FIELD=HEADER reads one, e.g. --map accepts_sms=HEADER)"))
     out.print(escape(f"dates: {', '.join(r['date_columns'])} as {r['date_format']}"))
     if r["statuses"]:
         rows = [[s["column"], str(s["value"]), s["status"], f"{s['rows']:,}"] for s in r["statuses"]]

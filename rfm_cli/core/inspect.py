@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from rfm_cli.core.ingest.mapping import ColumnMap
 from rfm_cli.core.ingest.stage import ImportOptions, reject_columns, stage_file
 from rfm_cli.core.ingest.staging import q
 from rfm_cli.core.store import open_store, work_bytes
@@ -48,8 +49,7 @@ def inspect_file(path: Path, options: ImportOptions, *, samples: int = 3,
                 f"SELECT {', '.join(columns)} FROM file_rejects LIMIT {reject_rows}").fetchall()]
         return {
             "file": str(path),
-            "type": s.kind,
-            "encoding": s.encoding,
+            "type": s.kind, "encoding": s.encoding,
             "delimiter": s.delimiter,
             "sheets": s.sheets,
             "header_line": s.header_line,
@@ -58,6 +58,7 @@ def inspect_file(path: Path, options: ImportOptions, *, samples: int = 3,
             "platform_title": colmap.profile.title,
             "why_this_platform": colmap.how,
             "columns": columns,
+            "columns_not_read": _not_read(s.headers, colmap),
             "date_columns": colmap.date_columns,
             "date_format": staged.staging.date_format or "ISO / year first (detected per cell)",
             "statuses": statuses,
@@ -70,3 +71,13 @@ def inspect_file(path: Path, options: ImportOptions, *, samples: int = 3,
             "rejects": rejects,
             "warnings": staged.warnings,
         }
+
+
+def _not_read(headers: list[str], colmap: ColumnMap) -> list[str]:
+    """The file's headers no field, status, date or option reads: what an import leaves out (a
+    consent or coupon column under an unknown name is only kept once --map names it)."""
+    read = set(colmap.columns.values()) | set(colmap.status_columns) | set(colmap.date_columns)
+    read |= set(colmap.cancelled_columns) | set(colmap.amount_from) | {colmap.packed_lines}
+    prefix = colmap.options.get("refund_prefix") or {}
+    read.add(colmap.columns.get(prefix.get("column", ""), ""))
+    return [h for h in headers if h and h not in read]
