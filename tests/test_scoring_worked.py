@@ -152,3 +152,24 @@ def test_explain_accounts_for_every_number(worked_file: Path) -> None:
 
     g = api.explain("unused", [worked_file], "G", load_rules(), date(2026, 7, 10), ImportOptions())
     assert g["scored"] is False and g["orders"][0]["not_counted_reason"] == "unpaid"
+
+
+def test_the_summary_is_computed_once_and_again_when_the_customers_change(monkeypatch) -> None:
+    """ScoreResult.summary is asked for by the lists, the log line and the table: computed once,
+    and again when `customers` (tags, predictions) or `rules` are assigned anew."""
+    from rfm_cli.core import scoring
+    from rfm_cli.core.rules import load_rules
+
+    calls = []
+    real = scoring.tier_summary
+    monkeypatch.setattr(scoring, "tier_summary", lambda c, r: (calls.append(c.height), real(c, r))[1])
+    customers = pl.DataFrame({"tier": ["gold", "dormant"], "monetary": [10.0, 5.0]})
+    result = scoring.ScoreResult(as_of=date(2026, 1, 1), rules=load_rules(), customers=customers,
+                                 cut_points=pl.DataFrame())
+    first = result.summary()
+    assert result.summary() is first and calls == [2]
+    result.customers = customers.head(1)
+    assert result.summary()["customers"].sum() == 1 and calls == [2, 1]
+    result.rules = load_rules()
+    result.summary()
+    assert calls == [2, 1, 1]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import calendar
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
@@ -47,9 +47,19 @@ class ScoreResult:
     customers: pl.DataFrame  # OUTPUT_COLUMNS, one row per scored customer, sorted by customer_id
     cut_points: pl.DataFrame  # dimension, score, rule, min_value, max_value, customers
     since: date | None = None  # the analysis window's first day (--window); None: all history
+    _summary: pl.DataFrame | None = field(default=None, init=False, repr=False, compare=False)
+
+    def __setattr__(self, name: str, value) -> None:
+        if name in ("customers", "rules"):  # what the summary is of: computed again when asked
+            object.__setattr__(self, "_summary", None)
+        object.__setattr__(self, name, value)
 
     def summary(self) -> pl.DataFrame:
-        return tier_summary(self.customers, self.rules)
+        """tier_summary of the customers, computed once for them (the lists, the log line and the
+        table each ask for it)."""
+        if self._summary is None:
+            self._summary = tier_summary(self.customers, self.rules)
+        return self._summary
 
 
 def parse_as_of(value: str | None) -> date | None:
