@@ -163,7 +163,8 @@ def install_signal_handlers() -> Callable[..., None]:
     read_fd, write_fd = os.pipe()
     os.set_blocking(write_fd, False)
     previous_wakeup = signal.set_wakeup_fd(write_fd, warn_on_full_buffer=False)
-    threading.Thread(target=_watch, args=(read_fd,), name="rfm-signals", daemon=True).start()
+    watcher = threading.Thread(target=_watch, args=(read_fd,), name="rfm-signals", daemon=True)
+    watcher.start()
     previous_hook = sys.unraisablehook
 
     def quiet_unraisable(unraisable) -> None:
@@ -181,6 +182,10 @@ def install_signal_handlers() -> Callable[..., None]:
             signal.signal(signum, signal.SIG_IGN if ignore else handler)
         sys.unraisablehook = previous_hook
         os.close(write_fd)  # the watcher reads end-of-file and stops
+        # Waited for: a daemon thread still inside DuckDB (con.interrupt) when the interpreter exits
+        # is unwound through DuckDB's C++ frames, which aborts the process (exit -6, "FATAL:
+        # exception not rethrown", seen once after a SIGINT during an export) instead of exit 130.
+        watcher.join(timeout=10)
 
     return restore
 
