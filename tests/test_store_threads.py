@@ -49,7 +49,7 @@ def test_a_small_shop_runs_on_one_thread_a_large_one_on_every_core(tmp_path: Pat
         big = _export(tmp_path / "big.csv", 400)  # past the bound set below
         monkeypatch.setattr(store, "SMALL_WORK_BYTES", small.stat().st_size + 100)
         import_files(s, [small, big], ImportOptions())
-        assert s.work_bytes == small.stat().st_size + big.stat().st_size
+        assert s.work == small.stat().st_size + big.stat().st_size
         assert _threads(s) == every_core
     with store.open_store(db) as s:  # the database itself is past the bound now
         assert _threads(s) == every_core
@@ -66,6 +66,7 @@ def test_parquet_and_workbooks_count_at_dense_times_their_bytes(tmp_path: Path) 
         (tmp_path / name).write_bytes(b"x" * 100)
     assert [store.work_bytes(tmp_path / n) for n in ("a.parquet", "b.XLSX", "c.xls", "d.csv", "e.tsv")] == [
         100 * store.DENSE] * 3 + [100, 100]
+    assert store.work_bytes(tmp_path / "d.csv", database=True) == 100 * store.DENSE  # any database name
 
 
 def test_inspect_reads_a_large_file_on_every_core(tmp_path: Path, monkeypatch, every_core: int) -> None:
@@ -73,8 +74,8 @@ def test_inspect_reads_a_large_file_on_every_core(tmp_path: Path, monkeypatch, e
     seen: list[int] = []
     real = store.Store.add_work
 
-    def add_work(self: store.Store, size: int) -> None:
-        real(self, size)
+    def add_work(self: store.Store, path: Path) -> None:
+        real(self, path)
         seen.append(_threads(self))
 
     monkeypatch.setattr(store.Store, "add_work", add_work)

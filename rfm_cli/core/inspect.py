@@ -8,14 +8,14 @@ from typing import Any
 from rfm_cli.core.ingest.mapping import ColumnMap
 from rfm_cli.core.ingest.stage import ImportOptions, reject_columns, stage_file
 from rfm_cli.core.ingest.staging import q
-from rfm_cli.core.store import open_store, work_bytes
+from rfm_cli.core.store import open_store
 
 
 def inspect_file(path: Path, options: ImportOptions, *, samples: int = 3,
                  reject_rows: int = 20) -> dict[str, Any]:
     with open_store(None) as store:
         con = store.con
-        store.add_work(work_bytes(path) if path.is_file() else 0)  # a large file: every core
+        store.add_work(path)  # a large file: every core
         staged = stage_file(con, path, options)
         s, colmap = staged.sniffed, staged.colmap
         columns = []

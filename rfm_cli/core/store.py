@@ -199,25 +199,26 @@ SMALL_WORK_BYTES = 8 * 2**20
 DENSE = 3  # CSV bytes a byte of a database, Parquet or workbook stands for
 
 
-def work_bytes(path: Path) -> int:
-    """The work a file is to read, in bytes of CSV (SMALL_WORK_BYTES)."""
-    return path.stat().st_size * (DENSE if path.suffix.lower() in (".parquet", ".xlsx", ".xls") else 1)
+def work_bytes(path: Path, *, database: bool = False) -> int:
+    """The work of reading `path` (an export, or the store's `database` file), in bytes of CSV."""
+    dense = database or path.suffix.lower() in (".parquet", ".xlsx", ".xls")
+    return path.stat().st_size * (DENSE if dense else 1)
 
 
 @dataclass
 class Store:
     con: duckdb.DuckDBPyConnection
     path: str  # MEMORY for an in-memory store
-    work_bytes: int = 0  # the database file at open, then every file imported into it (`work_bytes`)
+    work: int = 0  # bytes of CSV (work_bytes): the database file at open, then every file read into it
 
     def __post_init__(self) -> None:
-        self.con.execute("SET threads = 1" if self.work_bytes < SMALL_WORK_BYTES else "RESET threads")
+        self.con.execute("SET threads = 1" if self.work < SMALL_WORK_BYTES else "RESET threads")
 
-    def add_work(self, size: int) -> None:
-        """A file of `size` (work_bytes) is about to be read: past SMALL_WORK_BYTES in all, every core."""
-        small = self.work_bytes < SMALL_WORK_BYTES
-        self.work_bytes += size
-        if small and self.work_bytes >= SMALL_WORK_BYTES:
+    def add_work(self, path: Path) -> None:
+        """File `path` is about to be read into the store: past SMALL_WORK_BYTES in all, every core."""
+        small = self.work < SMALL_WORK_BYTES
+        self.work += work_bytes(path) if path.is_file() else 0
+        if small and self.work >= SMALL_WORK_BYTES:
             self.con.execute("RESET threads")
 
     @property
@@ -288,7 +289,7 @@ def open_store(
                         dbfile.check_whole(con, db_path)
                     configure(con, memory_limit)
                     _migrate(con, str(db_path))
-                    yield Store(con, str(db_path), DENSE * db_path.stat().st_size)
+                    yield Store(con, str(db_path), work_bytes(db_path, database=True))
                 ok = True
         finally:
             if not ok and not existed:

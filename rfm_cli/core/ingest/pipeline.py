@@ -31,7 +31,7 @@ from rfm_cli.core.ingest.stage import (
     stage_file,
 )
 from rfm_cli.core.predict import stored as predict_stored
-from rfm_cli.core.store import MEMORY, Store, fetch_one, progress, run_statements, work_bytes
+from rfm_cli.core.store import MEMORY, Store, fetch_one, progress, run_statements
 
 SUPPORTED_SUFFIXES = {".csv", ".tsv", ".txt", ".xlsx", ".xls", ".parquet"}
 
@@ -153,7 +153,7 @@ def import_file(store: Store, path: Path, options: ImportOptions, *, as_views: b
     earlier, digest_of = _fingerprint(con, path, skip=as_views)
     if earlier:
         return FileReport.skipped(label, earlier)
-    store.add_work(work_bytes(path))
+    store.add_work(path)
     try:
         staged = stage_file(con, path, options, direct=True)
     except BaseException:
