@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from rfm_cli.core.ingest.mapping import ColumnMap
 from rfm_cli.core.ingest.stage import ImportOptions, reject_columns, stage_file
 from rfm_cli.core.ingest.staging import q
 from rfm_cli.core.store import open_store
@@ -58,7 +57,7 @@ def inspect_file(path: Path, options: ImportOptions, *, samples: int = 3,
             "platform_title": colmap.profile.title,
             "why_this_platform": colmap.how,
             "columns": columns,
-            "columns_not_read": _not_read(s.headers, colmap),
+            "columns_not_read": [h for h in s.headers if h and h not in colmap.headers_read],
             "date_columns": colmap.date_columns,
             "date_format": staged.staging.date_format or "ISO / year first (detected per cell)",
             "statuses": statuses,
@@ -72,12 +71,3 @@ def inspect_file(path: Path, options: ImportOptions, *, samples: int = 3,
             "warnings": staged.warnings,
         }
 
-
-def _not_read(headers: list[str], colmap: ColumnMap) -> list[str]:
-    """The file's headers no field, status, date or option reads: what an import leaves out (a
-    consent or coupon column under an unknown name is only kept once --map names it)."""
-    read = set(colmap.columns.values()) | set(colmap.status_columns) | set(colmap.date_columns)
-    read |= set(colmap.cancelled_columns) | set(colmap.amount_from) | {colmap.packed_lines}
-    prefix = colmap.options.get("refund_prefix") or {}
-    read.add(colmap.columns.get(prefix.get("column", ""), ""))
-    return [h for h in headers if h and h not in read]

@@ -49,6 +49,16 @@ class ColumnMap:
         return self.profile.options
 
     @property
+    def headers_read(self) -> set[str]:
+        """Every header a field, a status, a date or a profile option reads (the rest of the file is
+        left out of an import)."""
+        read = set(self.columns.values()) | set(self.status_columns) | set(self.date_columns)
+        read |= set(self.cancelled_columns) | set(self.amount_from)
+        prefix = self.options.get("refund_prefix") or {}
+        read |= {h for h in (self.packed_lines, self.columns.get(prefix.get("column", ""))) if h}
+        return read
+
+    @property
     def has_products(self) -> bool:
         """The file names each line's product (a SKU or a title): its lines are kept."""
         return "sku" in self.columns or "product" in self.columns or self.packed_lines is not None
