@@ -30,7 +30,8 @@ if TYPE_CHECKING:
     from rfm_cli.core.store import Store
 
 CHANNELS = ("sms", "email", "ads", "any")
-FIELDS = frozenset({"accepts_email", "accepts_sms"})  # an export's consent columns, canonical names
+FIELD_CHANNELS = {"accepts_email": "email", "accepts_sms": "sms"}  # an export's consent columns
+FIELDS = frozenset(FIELD_CHANNELS)
 BASES = ("consent", "contract", "legitimate_interest", "legal_obligation")
 LIST_CHANNEL = {"sms": "sms", "email": "email", "klaviyo": "email", "mailchimp": "email", "shopify": "email",
                 "google": "ads", "meta": "ads"}
@@ -48,8 +49,7 @@ def record_import(con, import_id: int, label: str, fields: frozenset[str] | set[
     import's transaction: one INSERT for the consent `fields` the file has (a field it has no column
     for is NULL in every row, so an export without them costs no statement). Returns how many were
     new (the INSERT's count: ON CONFLICT DO NOTHING counts only the rows it inserted)."""
-    channels = [(f, channel) for f, channel in (("accepts_email", "email"), ("accepts_sms", "sms"))
-                if f in fields]
+    channels = [(f, channel) for f, channel in FIELD_CHANNELS.items() if f in fields]
     if not channels:
         return 0
     events = " UNION ALL ".join(
