@@ -7,6 +7,7 @@ starts a formula (a strict E.164 phone keeps its +)."""
 from __future__ import annotations
 
 import csv
+import re
 from pathlib import Path
 
 import polars as pl
@@ -75,4 +76,10 @@ def test_escaping_every_text_column_at_once_is_the_rule_column_by_column(rows) -
     assert escaped.columns == frame.columns and escaped.schema == frame.schema
     for column in ("name", "phone"):
         assert escaped[column].to_list() == escape_formula_except_e164(frame[column]).to_list()
+        # and what the rule says, written out apart from both: a formula prefix gets an apostrophe,
+        # unless the cell is a strict E.164 phone
+        e164 = re.compile(r"\+[1-9][0-9]{6,14}")
+        assert escaped[column].to_list() == [
+            "'" + v if v and v.startswith(FORMULA_PREFIXES) and not e164.fullmatch(v) else v
+            for v in frame[column].to_list()]
     assert escaped["n"].to_list() == frame["n"].to_list()
