@@ -173,3 +173,43 @@ def test_the_summary_is_computed_once_and_again_when_the_customers_change(monkey
     result.rules = load_rules()
     result.summary()
     assert calls == [2, 1, 1]
+
+
+def test_scoring_a_file_drops_its_orders_before_reading_the_customers(worked_file: Path, monkeypatch) -> None:
+    """`rfm score FILE`'s store is thrown away once read, so its orders go before the customers are
+    read into Polars (DuckDB's memory given back first): the same customers, in customer_id order,
+    with no order table left when they are read. The command takes this path unless the tags read
+    the store afterwards."""
+    from rfm_cli.core import scoring
+    from rfm_cli.core.store import open_store
+    from rfm_cli.core.tags import TagSettings
+
+    rules, options = load_rules("tiers"), ImportOptions(rejects_dir=None)
+    read, frames, tables = scoring.as_frame, {}, {}
+    for last in (False, True):
+        with open_store(None) as store:
+            api.import_files(store, [worked_file], options, read_only_after=True)
+
+            def reading(relation, con=store.con, last=last):
+                found = con.execute("SELECT table_name FROM duckdb_tables()").fetchall()
+                tables[last] = {name for (name,) in found}
+                return read(relation)
+
+            monkeypatch.setattr(scoring, "as_frame", reading)
+            frames[last] = scoring.score_inputs(store, rules, last=last)[0]
+    monkeypatch.setattr(scoring, "as_frame", read)
+    assert "file_orders" in tables[False]
+    assert "file_orders" not in tables[True] and "_customer_inputs" in tables[True]
+    assert frames[True].equals(frames[False]) and frames[True]["customer_id"].is_sorted()
+
+    asked, score_inputs = [], scoring.score_inputs
+
+    def asking(*args, **kwargs):
+        asked.append(kwargs["last"])
+        return score_inputs(*args, **kwargs)
+
+    monkeypatch.setattr(scoring, "score_inputs", asking)
+    plain, _ = api.score("unused", [worked_file], rules, None, options)
+    tagged, _ = api.score("unused", [worked_file], rules, None, options, tags=TagSettings())
+    assert asked == [True, False]
+    assert plain.customers.equals(tagged.customers.select(plain.customers.columns))

@@ -70,7 +70,9 @@ def score(
     from rfm_cli.core.scoring import score_frame, score_inputs
 
     with scoring_store(db, files, options, wait=wait, read_only=True) as (store, reports):
-        inputs = score_inputs(store, rules, as_of, window=window)
+        # With files, the store is thrown away once read: unless the tags read it too, the orders go
+        # before the customers are read out (score_inputs' `last`).
+        inputs = score_inputs(store, rules, as_of, window=window, last=bool(files) and tags is None)
         if tags is not None:
             from rfm_cli.core.products import NO_PRODUCTS, has_lines
             from rfm_cli.core.tags import stored_tags
@@ -78,8 +80,13 @@ def score(
             tagged = stored_tags(store, inputs[1], inputs[3], tags)
             if notes is not None and not has_lines(store.con):
                 notes.append(f"note: {NO_PRODUCTS}: the categories column is empty")
-    # Scored once the store is closed: DuckDB's memory is given back before Polars needs its own.
-    result = score_frame(*inputs)
+    # Scored once the store is closed: DuckDB's memory is given back before Polars needs its own; and
+    # in one chunk per column made here, so the chunks DuckDB's result came in are freed first
+    # (score_frame's own rechunk would hold them beside the copy: ~2 GB at 19M customers).
+    customers, *rest = inputs
+    del inputs
+    customers = customers.rechunk()
+    result = score_frame(customers, *rest)
     if tags is not None:
         from rfm_cli.core.tags import with_tags
 
