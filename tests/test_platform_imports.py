@@ -90,6 +90,12 @@ def test_rejects_file_and_inspect_show_the_bad_rows(tmp_path: Path) -> None:
     assert shown.returncode == 0, shown.stderr
     report = json.loads(shown.stdout)
     assert report["rows_rejected"] == len(bad) and sorted(r["line"] for r in report["rejects"]) == sorted(bad)
+    # the columns read are still the fields' (the rejects' own column names once replaced them, and
+    # the text display then failed with an internal error on any file with a rejected row)
+    assert {"order_id", "customer_id", "amount"} <= {c["field"] for c in report["columns"]}
+    text = invoke(["inspect", str(path)], cwd=tmp_path)
+    assert text.returncode == 0 and "internal error" not in text.stderr, text.stderr
+    assert all(f"line {n}:" in text.stderr for n in bad[:3])
     assert not (tmp_path / "x.duckdb").with_name("rejects").joinpath("nothing").exists()
 
 

@@ -40,15 +40,11 @@ def inspect_file(path: Path, options: ImportOptions, *, samples: int = 3,
             "count(*) FILTER (WHERE refund_only) FROM file_orders "
             "WHERE bad_lines = 0 AND order_id IS NOT NULL"
         ).fetchall()[0]
-        rejects = []
-        if staged.rejected:
-            columns = reject_columns(staged.staging)
-            keys = [{"column_name": "column"}.get(c, c) for c in columns]
-            rejects = [dict(zip(keys, row)) for row in con.execute(
-                f"SELECT {', '.join(columns)} FROM file_rejects LIMIT {reject_rows}").fetchall()]
+        rejects = _rejects(con, staged, reject_rows) if staged.rejected else []
         return {
             "file": str(path),
-            "type": s.kind, "encoding": s.encoding,
+            "type": s.kind,
+            "encoding": s.encoding,
             "delimiter": s.delimiter,
             "sheets": s.sheets,
             "header_line": s.header_line,
@@ -71,3 +67,10 @@ def inspect_file(path: Path, options: ImportOptions, *, samples: int = 3,
             "warnings": staged.warnings,
         }
 
+
+def _rejects(con, staged, limit: int) -> list[dict[str, Any]]:
+    """The first `limit` rejected rows, each with its line, column, reason and raw cells."""
+    names = reject_columns(staged.staging)
+    keys = [{"column_name": "column"}.get(c, c) for c in names]
+    return [dict(zip(keys, row)) for row in con.execute(
+        f"SELECT {', '.join(names)} FROM file_rejects LIMIT {limit}").fetchall()]
