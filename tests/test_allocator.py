@@ -50,3 +50,53 @@ def test_the_launcher_sets_it_and_keeps_a_users_value(monkeypatch) -> None:
     monkeypatch.setenv(launch.ALLOCATOR[0], "narenas:1")
     launch.main(["score", "x.csv"])
     assert seen[-1][launch.ALLOCATOR[0]] == "narenas:1"
+
+
+def _limit(store) -> str:
+    return store.con.execute("SELECT current_setting('memory_limit')").fetchone()[0]
+
+
+@pytest.mark.parametrize("limit", ["512MB", None])
+def test_duckdb_gives_its_cache_back_and_keeps_its_limit(tmp_path, limit) -> None:
+    """Store.give_back_cache: DuckDB frees the table blocks it cached (the process's RSS falls), and
+    the memory limit is the store's again, a configured one or DuckDB's default."""
+    from rfm_cli.core.store import SMALL_WORK_BYTES, open_store
+
+    def rss() -> int:
+        return next(int(line.split()[1]) for line in open("/proc/self/status") if line.startswith("VmRSS"))
+
+    with open_store(tmp_path / "shop.duckdb", memory_limit=limit) as store:
+        store.work = SMALL_WORK_BYTES  # as a store of 200k orders and more (a small one keeps its cache)
+        store.con.execute("CREATE TABLE t AS SELECT range AS i, repeat('x', 40) || range AS s "
+                          "FROM range(3000000)")
+        store.con.execute("CHECKPOINT")
+        store.con.execute("SELECT count(DISTINCT s) FROM t").fetchall()
+        before, cached = _limit(store), rss()
+        store.give_back_cache()
+        assert _limit(store) == before
+        assert rss() < cached - 50_000  # kB: the blocks of t are no longer resident
+
+
+def test_a_refused_give_back_leaves_the_transaction_going(tmp_path) -> None:
+    """Lowering the limit below what DuckDB cannot drop (an index's memory) fails, and inside a
+    transaction that failure would abort it; give_back_cache lowers it on a connection of its own,
+    so the caller's transaction goes on and commits."""
+    import duckdb
+
+    from rfm_cli.core.store import SMALL_WORK_BYTES, open_store
+
+    with open_store(tmp_path / "shop.duckdb", memory_limit="1GB") as store:
+        store.work = SMALL_WORK_BYTES
+        store.con.execute("CREATE TABLE t (i INTEGER PRIMARY KEY)")
+        before = _limit(store)
+        with store.transaction():
+            store.con.execute("INSERT INTO t SELECT range FROM range(300000)")
+            probe = store.con.cursor()
+            with pytest.raises(duckdb.OutOfMemoryException):  # what give_back_cache meets here
+                probe.execute("SET memory_limit = '1MB'")
+            probe.execute("SET memory_limit = '1GB'")
+            probe.close()
+            store.give_back_cache()
+            store.con.execute("INSERT INTO t VALUES (-1)")
+        assert store.con.execute("SELECT count(*) FROM t").fetchone()[0] == 300001
+        assert _limit(store) == before

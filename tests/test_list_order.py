@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import json
+from datetime import date
 from pathlib import Path
 
 import polars as pl
@@ -17,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from rfm_cli.core import segments
-from rfm_cli.core.selection import BEST_FIRST, by_tier, list_order
+from rfm_cli.core.selection import BEST_FIRST, by_tier, lend_in_list_order, list_order
 
 TIERS = ["diamond", "gold", "potential", "dormant"]
 
@@ -60,6 +61,64 @@ def test_list_order_is_tier_then_best_first(rows: list[tuple[str, float, int]]) 
     assert list(parts) == TIERS
     for tier, part in parts.items():
         assert part.equals(ordered.filter(pl.col("tier") == tier))
+
+
+def _scored(rows: list[tuple[str, float, int]]):
+    from rfm_cli.core.rules import load_rules
+    from rfm_cli.core.scoring import ScoreResult
+
+    frame = pl.DataFrame(
+        [{"customer_id": f"C{i:03d}", "tier": t, "monetary": m, "recency_days": d}
+         for i, (t, m, d) in enumerate(rows)],
+        schema={"customer_id": pl.String, "tier": pl.String, "monetary": pl.Float64,
+                "recency_days": pl.Int64},
+    ).with_columns(pl.col("customer_id").set_sorted())
+    return ScoreResult(as_of=date(2026, 6, 1), rules=load_rules(), customers=frame, cut_points=pl.DataFrame())
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(customer_rows, st.booleans())
+def test_customers_lent_in_list_order_come_back_as_they_were(rows, with_extra: bool) -> None:
+    """lend_in_list_order gives list_order's frame (and an extra column moved with its rows) while
+    the result holds that same frame, not a second copy; reading result.customers puts them back in
+    customer_id order, flagged sorted again."""
+    result = _scored(rows)
+    before = result.customers
+    summary = result.summary()
+    extra = [pl.Series("previous_tier", [f"p{i}" for i in range(len(rows))], pl.String)] if with_extra else []
+    expected = list_order(before.with_columns(*extra), TIERS)
+    ordered = lend_in_list_order(result, TIERS, extra)
+    assert ordered.equals(expected)
+    held = object.__getattribute__(result, "customers")  # as the result holds it, not put back
+    assert held.equals(expected.select(before.columns))
+    assert result.customers_scored == len(rows) and result.summary() is summary
+    assert result.customers.equals(before)
+    assert result.customers["customer_id"].flags["SORTED_ASC"]
+    assert object.__getattribute__(result, "_positions") is None
+
+
+def test_the_lists_hold_the_only_copy_of_the_customers(rfm, tmp_path: Path) -> None:
+    """build_lists reorders the scored customers in place: after it, the result holds them in list
+    order (the state lists are slices of that frame) until result.customers is read."""
+    from rfm_cli.core.rules import load_rules
+    from rfm_cli.core.scoring import score_store
+    from rfm_cli.core.segments import ExportSpec, build_lists
+    from rfm_cli.core.store import open_store
+
+    rows = [f"O{i},{c},2026-06-0{1 + i % 3} 10:00:00,{amount},paid" for i, (c, amount) in
+            enumerate([("A", 5), ("B", 500), ("C", 50), ("D", 70), ("E", 7)])]
+    header = "order_id,customer_id,order_date,amount,status\n"
+    (tmp_path / "orders.csv").write_text(header + "\n".join(rows) + "\n", encoding="utf-8")
+    assert rfm("--db", "shop.duckdb", "import", "orders.csv").returncode == 0
+    with open_store(tmp_path / "shop.duckdb", create=False) as store:
+        result = score_store(store, load_rules(), None)
+    before = result.customers
+    lists = build_lists(result, ExportSpec(out_dir=tmp_path / "out"))
+    held = object.__getattribute__(result, "customers")
+    listed = pl.concat([each.customer_ids for each in lists.state])
+    assert held["customer_id"].to_list() == listed.to_list()
+    assert listed.to_list() != sorted(listed.to_list())  # list order is not customer_id order here
+    assert result.customers.equals(before)  # put back once read
 
 
 def _orders(path: Path) -> Path:

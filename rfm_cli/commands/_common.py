@@ -313,7 +313,7 @@ def print_cut_points(st: State, result: ScoreResult) -> None:
         return
     rules = result.rules
     st.say(
-        f"as of {result.as_of}: {result.customers.height:,} customers scored, "
+        f"as of {result.as_of}: {result.customers_scored:,} customers scored, "
         f"{rules.scheme} scheme ({rules.source})"
     )
     if result.since:
@@ -334,7 +334,7 @@ def print_cut_points(st: State, result: ScoreResult) -> None:
 
 
 def print_summary(st: State, result: ScoreResult) -> None:
-    log(as_of=result.as_of.isoformat(), customers=result.customers.height,
+    log(as_of=result.as_of.isoformat(), customers=result.customers_scored,
         tiers={row["tier"]: row["customers"] for row in result.summary().iter_rows(named=True)})
     if st.quiet:
         return

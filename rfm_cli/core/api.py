@@ -188,9 +188,9 @@ def export(db: str, spec: ExportSpec, rules: RuleSet, as_of: date | None, *, exc
     path = store_for(db, scores)
     with (open_store(path, create=False, wait_seconds=wait) as store, StagedFiles() as staged,
           store.transaction()):
+        _keep_predict_inputs(store, scores)  # DuckDB's work first: then Polars holds the customers
         result = scores if scores is not None else score_store(store, rules, as_of, keep_totals=True,
                                                                  window=window)
-        _keep_predict_inputs(store, scores)
         lists = _lists_and_record(store, result, spec, list(exclude), with_entered=False)
         manifest = stage_lists(result, spec, staged, lists)
         _audit(store, "export", manifest, spec, exclude)
@@ -249,8 +249,8 @@ def run(db: str, inputs: list[Path], spec: ExportSpec, rules: RuleSet, as_of: da
 
     with open_store(db, wait_seconds=wait) as store, StagedFiles() as staged, store.transaction():
         reports = import_files(store, inputs, options, own_transaction=False)
+        _keep_predict_inputs(store, None)  # DuckDB's work first: then Polars holds the customers
         result = score_store(store, rules, as_of, keep_totals=True, window=window)
-        _keep_predict_inputs(store, None)
         lists = _lists_and_record(store, result, spec, list(exclude), with_entered=True)
         lists.state += _save_levels(store, rules, result, lists)
         manifest = stage_lists(result, spec, staged, lists)

@@ -78,7 +78,7 @@ def stage_lists(result: ScoreResult, spec: ExportSpec, staged: StagedFiles, buil
     manifest = {
         "rfm_version": __version__,
         "as_of": result.as_of.isoformat(),
-        "customers_scored": result.customers.height,
+        "customers_scored": result.customers_scored,
         "customers_selected": built.customers_selected,
         "selection": spec.selection.describe(),
         **({"predictions": built.predictions} if built.predictions is not None else {}),

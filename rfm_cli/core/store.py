@@ -96,7 +96,8 @@ def progress(con: duckdb.DuckDBPyConnection, label: str) -> Iterator[None]:
 IN_MEMORY_LIMIT = "600MB"
 
 
-def configure(con: duckdb.DuckDBPyConnection, memory_limit: str | None = None) -> None:
+def configure(con: duckdb.DuckDBPyConnection, memory_limit: str | None = None) -> str | None:
+    """Set the store's connection up; returns the memory limit set (None: DuckDB's default)."""
     # DuckDB's own bar would write to stdout; with a display asked for, it only keeps count.
     if not events.shows_progress():
         con.execute("SET enable_progress_bar = false")
@@ -111,7 +112,9 @@ def configure(con: duckdb.DuckDBPyConnection, memory_limit: str | None = None) -
         # DuckDB keeps to it by spilling to its temp directory (the database's <db>.tmp, or a private
         # folder for an in-memory store: see open_store).
         con.execute(f"SET memory_limit = '{limit.strip()}'")
+        return limit.strip()
     # else DuckDB's default: a kept instance comes back with it (core/instances.py resets it)
+    return None
 
 
 def _ensure_macros(con: duckdb.DuckDBPyConnection) -> None:
@@ -210,6 +213,7 @@ class Store:
     con: duckdb.DuckDBPyConnection
     path: str  # MEMORY for an in-memory store
     work: int = 0  # bytes of CSV (work_bytes): the database file at open, then every file read into it
+    memory_limit: str | None = None  # as configure() set it; None: DuckDB's default
 
     def __post_init__(self) -> None:
         self.con.execute("SET threads = 1" if self.work < SMALL_WORK_BYTES else "RESET threads")
@@ -220,6 +224,24 @@ class Store:
         self.work += work_bytes(path) if path.is_file() else 0
         if small and self.work >= SMALL_WORK_BYTES:
             self.con.execute("RESET threads")
+
+    def give_back_cache(self) -> None:
+        """DuckDB frees the blocks it keeps cached, up to its memory limit, before Polars' work on
+        what was read out: the limit lowered for a moment, then set as it was. Blocks of the file
+        are read again when needed; what DuckDB cannot drop stays. Set through a connection of its
+        own: a lowering DuckDB refuses (inside a transaction with data it cannot spill) then fails
+        there, not the caller's transaction. Not for a small store (SMALL_WORK_BYTES): it holds
+        little, and reading blocks again cost more than they held."""
+        if self.work < SMALL_WORK_BYTES:
+            return
+        setter = self.con.cursor()
+        try:
+            with contextlib.suppress(duckdb.Error):
+                setter.execute("SET memory_limit = '1MB'")
+            setter.execute(f"SET memory_limit = '{self.memory_limit}'" if self.memory_limit
+                           else "RESET memory_limit")
+        finally:
+            setter.close()
 
     @property
     def label(self) -> str:
@@ -287,9 +309,9 @@ def open_store(
                 with runtime.interruptible(con), dbfile.reported_as_damage_or_full_disk(con, db_path):
                     if existed:
                         dbfile.check_whole(con, db_path)
-                    configure(con, memory_limit)
+                    limit = configure(con, memory_limit)
                     _migrate(con, str(db_path))
-                    yield Store(con, str(db_path), work_bytes(db_path, database=True))
+                    yield Store(con, str(db_path), work_bytes(db_path, database=True), limit)
                 ok = True
         finally:
             if not ok and not existed:
@@ -306,10 +328,10 @@ def _memory_store(memory_limit: str | None) -> Iterator[Store]:
     spill = tempfile.mkdtemp(prefix="rfm-spill-")
     try:
         with instances.connection(MEMORY, temp_directory=spill) as con, runtime.interruptible(con):
-            configure(con, memory_limit or runtime.memory_limit_setting() or IN_MEMORY_LIMIT)
+            limit = configure(con, memory_limit or runtime.memory_limit_setting() or IN_MEMORY_LIMIT)
             _migrate(con, "(in memory)")
             try:
-                yield Store(con, MEMORY)
+                yield Store(con, MEMORY, memory_limit=limit)
             except Exception as exc:
                 full = disk_full_error(exc)
                 if full is not None and not isinstance(exc, StorageIOError):
