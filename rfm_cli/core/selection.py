@@ -208,9 +208,10 @@ def list_positions(customers: pl.DataFrame, tiers: list[str]) -> pl.Series:
 def lend_in_list_order(result: ScoreResult, tiers: list[str], extra: list[pl.Series] = ()) -> pl.DataFrame:
     """result.customers (with the `extra` columns, row for row) in list_order, reordered column by
     column in place of result's frame: at no moment two copies of every customer (at 19M customers
-    ~2.9 GB each), only two columns more (scoring.reorder). result.customers is put back in customer_id order the next
-    time it is read (ScoreResult.customers); result.customers_scored and result.summary() read
-    the frame as it is. `extra` and the caller's references to result.customers must go first."""
+    ~2.9 GB each), only two columns more (scoring.reorder). result.customers is put back in
+    customer_id order the next time it is read (ScoreResult.customers); result.customers_scored
+    and result.summary() read the frame as it is. `extra` and the caller's references to
+    result.customers must go first."""
     from rfm_cli.core.scoring import reorder
 
     result.summary()  # of the customers in customer_id order, kept: sums in another order could differ
