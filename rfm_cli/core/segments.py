@@ -86,10 +86,10 @@ def with_previous(customers: pl.DataFrame, previous: pl.DataFrame) -> pl.DataFra
     Joined on a 64-bit hash of the id, then checked: at 2M customers the join on the text took
     0.58 s, on the hash 0.24 s. Two ids with one hash (a chance of about 1 in 10^7 at 2M) fail the
     check and take the join on the text."""
-    return customers.with_columns(previous_tiers(customers, previous))
+    return customers.with_columns(previous_tier_column(customers, previous))
 
 
-def previous_tiers(customers: pl.DataFrame, previous: pl.DataFrame) -> pl.Series:
+def previous_tier_column(customers: pl.DataFrame, previous: pl.DataFrame) -> pl.Series:
     """with_previous's `previous_tier` column, row for row with `customers`."""
     ids = customers.get_column("customer_id")
     keyed = pl.DataFrame({"_h": _id_hash(previous.get_column("customer_id")),
@@ -353,7 +353,7 @@ def build_lists(result: ScoreResult, spec: ExportSpec, suppressions: Suppression
     names = check_tiers(result, spec.selection)
     # In place of result.customers until it is next read: one copy of every customer, not two.
     ordered = lend_in_list_order(result, names, [] if previous is None else [
-        previous_tiers(result.customers, previous)])
+        previous_tier_column(result.customers, previous)])
     options = ChannelOptions(**{**spec.options.__dict__,
                                 "tier_labels": {t.name: t.label_zh for t in result.rules.tiers},
                                 "ads_consent": (suppressions.ads_consent if suppressions else None) or {}})
