@@ -121,6 +121,26 @@ def test_the_lists_hold_the_only_copy_of_the_customers(rfm, tmp_path: Path) -> N
     assert result.customers.equals(before)  # put back once read
 
 
+def test_run_and_export_never_put_the_customers_back(tmp_path: Path) -> None:
+    """Nothing in `rfm run` or `rfm export` reads result.customers once the lists hold them (that
+    would make the second copy the lending avoids: the snapshot, the levels and the code ledger read
+    them in any order); the result comes back still lent, and equal once read."""
+    from rfm_cli.core import api
+    from rfm_cli.core.ingest.stage import ImportOptions
+    from rfm_cli.core.rules import load_rules
+    from rfm_cli.core.segments import ExportSpec
+
+    _orders(tmp_path / "orders.csv")
+    (tmp_path / "codes.txt").write_text("A1\nA2\n", encoding="utf-8")
+    spec = ExportSpec(out_dir=tmp_path / "out", channels=["csv", "coupon"], codes=["A1", "A2"])
+    ran = api.run(str(tmp_path / "shop.duckdb"), [tmp_path / "orders.csv"], spec, load_rules(), None,
+                  ImportOptions(rejects_dir=None))
+    exported = api.export(str(tmp_path / "shop.duckdb"), spec, load_rules(), None)
+    for outcome in (ran, exported):
+        assert object.__getattribute__(outcome.score, "_positions") is not None
+        assert outcome.score.customers["customer_id"].to_list() == ["D1", "D2", "D3", "P1", "P2", "P3"]
+
+
 def _orders(path: Path) -> Path:
     # Two tiers on 2026-06-01: D1..D3 (six orders each: gold) and P1..P3 (one order each, potential).
     header = "order_id,customer_id,order_date,amount,status,customer_name,phone,email\n"

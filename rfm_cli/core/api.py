@@ -276,7 +276,8 @@ def _save_levels(store: Store, rules: RuleSet, result: ScoreResult, lists: Lists
 
     night = levels_store.compute(store, rules.levels, result.as_of, save=True)
     named = [each.customer_ids for each in lists.state if each.channel == layout.TIERS]
-    return levels_store.entered_lists(night, result.customers, pl.concat(named) if named else None)
+    return levels_store.entered_lists(night, result.customers_in_any_order,  # joined in the levels' order
+                                      pl.concat(named) if named else None)
 
 
 def explain(

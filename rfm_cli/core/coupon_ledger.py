@@ -58,5 +58,5 @@ def tiers_of(result, lists) -> dict[str, str]:
         return {}
     import polars as pl
 
-    holders = result.customers.filter(pl.col("customer_id").is_in(list(lists.codes_issued)))
+    holders = result.customers_in_any_order.filter(pl.col("customer_id").is_in(list(lists.codes_issued)))
     return dict(holders.select("customer_id", "tier").iter_rows())

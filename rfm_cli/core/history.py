@@ -35,7 +35,7 @@ def save_snapshot(store: Store, result: ScoreResult) -> None:
     key = {"as_of": result.as_of, "scheme": result.rules.scheme}
     store.con.execute("DELETE FROM rfm_snapshots WHERE as_of = $as_of AND scheme = $scheme", key)
     store.con.execute("DELETE FROM rfm_snapshot_runs WHERE as_of = $as_of AND scheme = $scheme", key)
-    rows = result.customers.select(SNAPSHOT_COLUMNS)
+    rows = result.customers_in_any_order.select(SNAPSHOT_COLUMNS)  # stored in whatever order
     store.con.register("_snapshot_rows", ArrowStream(rows))
     store.con.execute(
         "INSERT INTO rfm_snapshots SELECT $as_of, $scheme, customer_id, recency_days, frequency, monetary, "

@@ -65,9 +65,16 @@ class ScoreResult:
         return object.__getattribute__(self, name)
 
     @property
+    def customers_in_any_order(self) -> pl.DataFrame:
+        """The customers as held: in customer_id order, or in list order while the lists hold them
+        (selection.lend_in_list_order). For what their order does not change: counts, lookups by
+        id, the snapshot's rows."""
+        return object.__getattribute__(self, "customers")
+
+    @property
     def customers_scored(self) -> int:
         """How many customers were scored (without putting lent customers back in order)."""
-        return object.__getattribute__(self, "customers").height
+        return self.customers_in_any_order.height
 
     def lend(self) -> list[pl.Series]:
         """The customers' columns, given up by this result until `lent` (selection.lend_in_list_order)."""
