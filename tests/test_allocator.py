@@ -151,6 +151,10 @@ def test_one_chunk_keeps_values_order_and_sorted_flags() -> None:
                            "email": [None, "a@b.cn", "x" * 30], "n": [1, 2, 3]}) for k in (10, 20)]
     frame = pl.concat(parts, rechunk=False).with_columns(pl.col("customer_id").set_sorted())
     assert frame.n_chunks("all") == [2, 2, 2]
-    out = one_chunk(frame.get_columns())
+    out = one_chunk(frame.get_columns(), sorted_by="customer_id")
     assert out.equals(frame) and out.n_chunks("all") == [1, 1, 1]
     assert out["customer_id"].flags["SORTED_ASC"] and not out["email"].flags["SORTED_ASC"]
+    # Rows in storage order (a nightly import appends the rows it replaced): reordered on the way.
+    shuffled = pl.concat([parts[1], parts[0]], rechunk=False)
+    out = one_chunk(shuffled.get_columns(), shuffled["customer_id"].arg_sort(), sorted_by="customer_id")
+    assert out.equals(frame) and out.n_chunks("all") == [1, 1, 1] and out["customer_id"].flags["SORTED_ASC"]

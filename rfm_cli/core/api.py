@@ -67,7 +67,7 @@ def score(
     """`tags`: a core.tags.TagSettings to add the tag columns (categories, aov_band, favourite_weekday,
     favourite_hour) after the tier; None: the scores' own columns only. `notes` gets a line for the
     reader when the tags lack product data."""
-    from rfm_cli.core.scoring import one_chunk, score_frame, score_inputs
+    from rfm_cli.core.scoring import score_frame, score_inputs
 
     with scoring_store(db, files, options, wait=wait, read_only=True) as (store, reports):
         # With files, the store is thrown away once read: unless the tags read it too, the orders go
@@ -80,14 +80,9 @@ def score(
             tagged = stored_tags(store, inputs[1], inputs[3], tags)
             if notes is not None and not has_lines(store.con):
                 notes.append(f"note: {NO_PRODUCTS}: the categories column is empty")
-    # Scored once the store is closed: DuckDB's memory is given back before Polars needs its own; and
-    # in one chunk per column made here, so the chunks DuckDB's result came in are freed first
-    # (score_frame's own rechunk would hold them beside the copy: ~2 GB at 19M customers).
-    customers, *rest = inputs
+    # Scored once the store is closed: DuckDB's memory is given back before Polars needs its own.
+    result = score_frame(*inputs)
     del inputs
-    columns = customers.get_columns()
-    del customers
-    result = score_frame(one_chunk(columns), *rest)
     if tags is not None:
         from rfm_cli.core.tags import with_tags
 

@@ -43,6 +43,12 @@ def saved_as_of(store: Store) -> date | None:
     return fetch_one(store.con, "SELECT max(as_of) FROM rfm_levels")[0]
 
 
+NIGHT_ROWS = ("SELECT n.customer_id, r.name AS level, r.label_zh, n.reached_on, n.qualified_on, n.spend, "
+              "n.orders, q.name AS qualifies_for, n.prev_level, n.prev_reached_on FROM level_night AS n "
+              "JOIN level_rules AS r ON r.rank = n.rank JOIN level_rules AS q ON q.rank = n.qualified "
+              "ORDER BY n.customer_id")
+
+
 def compute(store: Store, rules: LevelRules, as_of: date | None, *, save: bool) -> LevelsNight:
     """The levels on `as_of` (None: the day of the latest counted order), from the state saved the
     night before; saved (inside the caller's transaction) when `save`."""
@@ -77,14 +83,8 @@ def compute(store: Store, rules: LevelRules, as_of: date | None, *, save: bool) 
             "match_all": rules.match == "all",
         },
     )
-    frame = as_frame(
-        con.sql(
-            "SELECT n.customer_id, r.name AS level, r.label_zh, n.reached_on, n.qualified_on, "
-            "n.spend, n.orders, q.name AS qualifies_for, n.prev_level, n.prev_reached_on "
-            "FROM level_night AS n JOIN level_rules AS r ON r.rank = n.rank "
-            "JOIN level_rules AS q ON q.rank = n.qualified ORDER BY n.customer_id"
-        )
-    )
+    store.give_back_cache()  # what the levels' statements cached, before every customer's row is read
+    frame = as_frame(con.sql(NIGHT_ROWS))
     if save:
         con.execute("DELETE FROM rfm_level_changes WHERE as_of = ?", [as_of])
         con.execute(
