@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from collections.abc import Callable, Sequence
@@ -17,6 +18,13 @@ from hypothesis import settings
 # can take over hypothesis' default 200 ms and fail a correct test. What is measured is the property.
 settings.register_profile("rfm", deadline=None)
 settings.load_profile("rfm")
+
+# A suite started as a background job of a non-interactive shell (`.ci/run &`, nohup) inherits
+# SIGINT ignored, and so would every rfm process the tests start and interrupt: the signal tests
+# then saw imports finish (exit 0) instead of exit 130. The tests take the disposition a terminal
+# gives; rfm itself keeps whatever it is started with.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 CANONICAL_HEADER = ("order_id", "customer_id", "order_date", "amount", "status", "refund_amount")
 
