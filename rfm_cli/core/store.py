@@ -208,9 +208,9 @@ def work_bytes(path: Path, *, database: bool = False) -> int:
     return path.stat().st_size * (DENSE if dense else 1)
 
 
-# Store.give_back_cache's limits, tried in turn: a refused one frees nothing. After importing a night's
-# orders into 100M, DuckDB held 3.7 GB of table blocks, refused 1 MB (the transaction's own blocks
-# stay pinned) and went down to 0.35 GB at 500 MB.
+# Store.give_back_cache's limits, tried in turn (instances.free_cached_blocks). After importing a
+# night's orders into 100M, DuckDB held 3.7 GB of table blocks, refused 1 MB and 64 MB (the
+# transaction's own blocks stay pinned) and went down to 0.35 GB at 256 MB.
 GIVE_BACK_TO = ("1MB", "64MB", "256MB", "1GB")
 
 
@@ -234,20 +234,15 @@ class Store:
     def give_back_cache(self) -> None:
         """DuckDB frees the blocks it keeps cached, up to its memory limit, before Polars' work on
         what was read out: the limit lowered for a moment, then set as it was. Blocks of the file
-        are read again when needed; what DuckDB cannot drop stays. Set through a connection of its
-        own: a lowering DuckDB refuses (inside a transaction with data it cannot spill) then fails
-        there, not the caller's transaction. Not for a small store (SMALL_WORK_BYTES): it holds
-        little, and reading blocks again cost more than they held."""
+        are read again when needed; what DuckDB holds pinned (an index, the transaction's own
+        blocks) stays. Set through a connection of its own, so a refused limit fails there, not in
+        the caller's transaction. Not for a small store (SMALL_WORK_BYTES): it holds little, and
+        reading blocks again cost more than they held."""
         if self.work < SMALL_WORK_BYTES:
             return
         setter = self.con.cursor()
         try:
-            for floor in GIVE_BACK_TO:  # refused below what DuckDB holds pinned: then a little higher
-                try:
-                    setter.execute(f"SET memory_limit = '{floor}'")
-                    break
-                except duckdb.Error:
-                    continue
+            instances.free_cached_blocks(setter, GIVE_BACK_TO)
             setter.execute(f"SET memory_limit = '{self.memory_limit}'" if self.memory_limit
                            else "RESET memory_limit")
         finally:
